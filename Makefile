@@ -1,0 +1,42 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_CORPUS := data/wordnet-glosses.txt.gz
+BENCH_CORPUS ?= $(firstword $(wildcard ../shared/corpora/bench-dev.txt.gz) $(DEMO_CORPUS))
+DEMO_WORDS := king dog music water doctor
+
+.PHONY: install demo test lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install
+	mkdir -p demo
+	$(BIN)/w2v-nce train $(DEMO_CORPUS) --loss neg --k 5 --dim 100 --epochs 5 \
+		-o demo/vectors.txt --save-model demo/model.npz
+	@for w in $(DEMO_WORDS); do \
+		echo "== nearest to '$$w'"; \
+		$(BIN)/w2v-nce most-similar $$w --vectors demo/vectors.txt --topn 8; \
+	done
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python benchmarks/bench.py $(BENCH_CORPUS)
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info

@@ -1,0 +1,246 @@
+"""The ``w2v-nce`` command line.
+
+Heavy modules (numba kernels, gensim) are imported inside the commands that need
+them, so ``w2v-nce --help`` and queries on saved vectors start instantly.
+
+Every user mistake ends as one ``error: ...`` line on stderr and a non-zero exit
+code (2 for usage errors), never a traceback: see :func:`main`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import UsageError, UserError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="w2v-nce")
+def cli():
+    """Skip-gram word embeddings trained with negative sampling or NCE."""
+
+
+@cli.command()
+@click.argument("corpus")
+@click.option(
+    "--loss",
+    default="neg",
+    show_default=True,
+    type=click.Choice(["neg", "nce"]),
+    help="neg: word2vec negative sampling; nce: noise-contrastive estimation (Z = 1).",
+)
+@click.option(
+    "-k",
+    "--k",
+    "k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Noise words per positive pair.",
+)
+@click.option(
+    "--dim", default=100, show_default=True, type=click.IntRange(min=1), help="Vector dimension."
+)
+@click.option(
+    "--window",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Maximum context distance (the effective window is uniform in 1..window).",
+)
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--min-count",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Drop words occurring fewer times.",
+)
+@click.option(
+    "--max-vocab",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Keep only the most frequent words.  [default: no limit]",
+)
+@click.option(
+    "--sample",
+    default=1e-3,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Subsampling threshold for frequent words; 0 turns it off.",
+)
+@click.option(
+    "--alpha",
+    default=0.025,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Initial learning rate.",
+)
+@click.option(
+    "--min-alpha",
+    default=0.0001,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Final learning rate (linear decay by global progress).",
+)
+@click.option(
+    "--noise-power",
+    default=0.75,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Noise distribution q(w) ∝ count(w)^power.",
+)
+@click.option(
+    "--threads",
+    default=os.cpu_count() or 1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker threads (Hogwild).",
+)
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Random seed; with --threads 1 the result is bit-for-bit reproducible.",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="vectors.txt",
+    show_default=True,
+    help="Where to write the input vectors in word2vec format.",
+)
+@click.option("--binary", is_flag=True, help="Write word2vec binary instead of text.")
+@click.option(
+    "--save-model",
+    default=None,
+    metavar="PATH.npz",
+    help="Also save the full model (both matrices, counts, config) as .npz.",
+)
+@click.option(
+    "--encoding-errors",
+    default="strict",
+    show_default=True,
+    type=click.Choice(["strict", "replace", "ignore"]),
+    help="What to do with invalid UTF-8: stop, or replace/drop the bad bytes.",
+)
+@click.option("--tmp-dir", default=None, help="Where the encoded corpus goes.  [default: $TMPDIR]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def train(corpus, output, binary, save_model, encoding_errors, tmp_dir, quiet, **options):
+    """Train skip-gram vectors on CORPUS (text, .gz, .bz2, or - for stdin).
+
+    \b
+    Example:
+      w2v-nce train corpus.txt --loss nce --k 64 -o vectors.txt --save-model model.npz
+    """
+    from .atomic import check_writable_output
+    from .train import TrainConfig
+
+    config = TrainConfig(**options)
+    config.validate()
+    check_writable_output(output)
+    if save_model:
+        check_writable_output(save_model)
+    say = (lambda *a, **k: None) if quiet else (lambda m: click.echo(m, err=True))
+
+    from .encode import encode_corpus
+    from .train import TrainingInterrupted
+    from .train import train as run_training
+
+    with encode_corpus(
+        corpus,
+        min_count=config.min_count,
+        max_vocab=config.max_vocab,
+        encoding_errors=encoding_errors,
+        tmp_dir=tmp_dir,
+    ) as encoded:
+        say(
+            f"corpus: {encoded.raw_tokens:,} tokens in {encoded.sentences:,} lines; "
+            f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
+            f"covering {encoded.words:,} tokens"
+        )
+        try:
+            model, stats = run_training(encoded, config, progress=not quiet)
+        except TrainingInterrupted as stop:
+            done = stop.stats.words / max(stop.total_words, 1)
+            click.echo(f"interrupted after {done:.0%} of training; nothing was written", err=True)
+            sys.exit(130)
+    say(
+        f"trained {stats.words:,} words, {stats.pairs:,} pairs in {stats.seconds:.1f} s "
+        f"({stats.words_per_sec:,.0f} words/s); final loss {stats.final_loss:.4f} per pair"
+    )
+    write_outputs(model, output, binary, save_model)
+    say(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
+
+
+def write_outputs(model, output, binary, save_model):
+    import numpy as np
+
+    from .atomic import atomic_output
+    from .word2vec_format import write_word2vec
+
+    write_word2vec(output, model.vocab, model.input, binary=binary)
+    if save_model:
+        with atomic_output(save_model) as handle:
+            np.savez(handle, **model.to_npz_arrays())
+
+
+@cli.command("most-similar")
+@click.argument("words", nargs=-1, required=True)
+@click.option(
+    "--vectors",
+    default="vectors.txt",
+    show_default=True,
+    help="word2vec text or binary file, or a .npz model.",
+)
+@click.option("--topn", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--negative", multiple=True, help="A word to subtract (repeat for several).")
+def most_similar(words, vectors, topn, negative):
+    """Print the nearest neighbours (cosine) of WORDS, one per line.
+
+    \b
+    Several words are averaged, --negative words subtracted (gensim's 3CosAdd):
+      w2v-nce most-similar king woman --negative man
+    """
+    from .query import Neighbours
+    from .word2vec_format import load_vectors
+
+    vocab, matrix, _ = load_vectors(vectors)
+    neighbours = Neighbours(vocab, matrix)
+    for word, similarity in neighbours.most_similar(list(words), list(negative), topn=topn):
+        click.echo(f"{word}\t{similarity:.4f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user mistakes into one line and an exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="w2v-nce", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        hint = ""
+        if isinstance(err, click.UsageError) and err.ctx is not None:
+            hint = f" (see '{err.ctx.command_path} --help')"
+        click.echo(f"error: {err.format_message()}{hint}", err=True)
+        sys.exit(err.exit_code)
+    except UserError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["cli", "main", "UsageError"]

@@ -1,0 +1,480 @@
+"""The word2vec text and binary vector formats, as gensim reads and writes them.
+
+Both start with an ASCII header line ``"<V> <D>\\n"``, followed by V records:
+
+* text: ``word v1 v2 ... vD\\n`` -- one line per word, values in decimal;
+* binary: ``word`` + ``b" "`` + D little-endian float32 (4*D raw bytes), then
+  ``b"\\n"``. word2vec.c writes that newline, gensim does not; readers strip
+  newlines before a word, so both variants are accepted.
+
+Words are UTF-8 and may be in any script. They cannot contain whitespace: the
+space ends the word in both formats and a newline ends a text line.
+
+The reader is stricter than gensim where gensim would silently produce a wrong
+model (more rows than the header announces, an empty word) and reports every
+problem as a one-line :class:`UserError` naming the line (text) or record
+(binary). Like gensim it keeps the first of duplicated words and drops the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import zipfile
+from typing import BinaryIO
+
+import numpy as np
+
+from .atomic import atomic_output
+from .errors import UserError
+from .model import NPZ_KEYS, Model
+
+log = logging.getLogger(__name__)
+
+# Rows formatted per ``%`` operation / write call when writing text.
+_TEXT_BLOCK_ROWS = 1024
+# Bytes read at a time when reading binary files.
+_BINARY_CHUNK = 1 << 20
+# Longest word accepted in a binary file. word2vec.c caps words at 100 bytes; a
+# much larger cap only exists so that a file that is not in this format at all
+# produces an error instead of scanning the whole file for a space.
+_MAX_WORD_BYTES = 1 << 16
+# Longest header line accepted.
+_MAX_HEADER_BYTES = 256
+# Bytes that can appear in a text record after the word: printable ASCII and
+# ASCII whitespace. A binary float32 vector almost always contains others.
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"
+
+
+def _check_word(word: str) -> None:
+    if not isinstance(word, str) or not word:
+        raise ValueError(f"word2vec words must be non-empty strings, got {word!r}")
+    if any(ch.isspace() for ch in word):
+        raise ValueError(f"word2vec words cannot contain whitespace: {word!r}")
+
+
+def write_word2vec(
+    path: str | os.PathLike,
+    words: list[str],
+    vectors: np.ndarray,
+    binary: bool = False,
+) -> None:
+    """Write ``words`` and their ``vectors`` (V x D) in word2vec text or binary format.
+
+    The file is written through :func:`atomic_output`, so an existing file is only
+    replaced once the new one is complete. Text values use ``%.9g``: nine
+    significant digits are enough for every float32 to read back bit-identically
+    (including subnormals; ``-0``, ``inf`` and ``nan`` are written as such), and
+    Python's C-level ``%`` formatting of a whole block of rows is several times
+    faster than formatting numbers one by one.
+
+    Raises ``ValueError`` for programming errors: shape mismatch, no words, a word
+    that is empty, contains whitespace or is repeated.
+    """
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[1] < 1:
+        raise ValueError(f"vectors must be a V x D array with D >= 1, got shape {vectors.shape}")
+    if len(words) != vectors.shape[0]:
+        raise ValueError(f"{len(words)} words but {vectors.shape[0]} vectors")
+    if not words:
+        raise ValueError("cannot write a word2vec file without words")
+    for word in words:
+        _check_word(word)
+    if len(set(words)) != len(words):
+        raise ValueError("words must be unique")
+    n_words, dim = vectors.shape
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+
+    with atomic_output(path) as fh:
+        fh.write(f"{n_words} {dim}\n".encode("ascii"))
+        if binary:
+            _write_binary_rows(fh, words, vectors)
+        else:
+            _write_text_rows(fh, words, vectors)
+
+
+def _write_binary_rows(fh: BinaryIO, words: list[str], vectors: np.ndarray) -> None:
+    buf = bytearray()
+    for word, row in zip(words, vectors, strict=True):
+        buf += word.encode("utf-8")
+        buf += b" "
+        buf += row.tobytes()
+        buf += b"\n"
+        if len(buf) >= _BINARY_CHUNK:
+            fh.write(buf)
+            buf.clear()
+    fh.write(buf)
+
+
+def _write_text_rows(fh: BinaryIO, words: list[str], vectors: np.ndarray) -> None:
+    dim = vectors.shape[1]
+    line_format = "%s " + " ".join(["%.9g"] * dim) + "\n"
+    for start in range(0, len(words), _TEXT_BLOCK_ROWS):
+        # tolist() turns float32 into Python floats exactly, so %.9g sees the
+        # float32 value itself.
+        rows = vectors[start : start + _TEXT_BLOCK_ROWS].tolist()
+        block_words = words[start : start + _TEXT_BLOCK_ROWS]
+        flat: list = []
+        for word, row in zip(block_words, rows, strict=True):
+            flat.append(word)
+            flat.extend(row)
+        fh.write(((line_format * len(rows)) % tuple(flat)).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _check_regular_file(shown: str, what: str) -> None:
+    try:
+        mode = os.stat(shown).st_mode
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror}") from exc
+    if stat.S_ISDIR(mode):
+        raise UserError(f"{shown} is a directory, not a {what}")
+    # Format detection seeks back to the first record, and the file size bounds
+    # the allocation, so pipes and devices are refused (opening a FIFO would even
+    # block until someone writes to it).
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{shown} is not a regular file; copy it to a file first")
+
+
+def _open_for_reading(path: str | os.PathLike) -> BinaryIO:
+    shown = os.fspath(path)
+    _check_regular_file(shown, "vectors file")
+    try:
+        return open(shown, "rb")
+    except OSError as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror}") from exc
+
+
+def _read_header(fh: BinaryIO, shown: str) -> tuple[int, int]:
+    raw = fh.readline(_MAX_HEADER_BYTES + 1)
+    if not raw:
+        raise UserError(f"{shown}: file is empty; expected a word2vec text or binary file")
+    fields = raw.split()
+    try:
+        n_words, dim = (int(f) for f in fields)
+        if n_words < 1 or dim < 1:
+            raise ValueError
+    except ValueError:
+        snippet = raw[:40].decode("utf-8", "replace").strip()
+        raise UserError(
+            f"{shown}: line 1: bad header {snippet!r}; expected two positive integers "
+            f"'<number of words> <dimensions>'"
+        ) from None
+    return n_words, dim
+
+
+class _ParseError(UserError):
+    """A format error at data row/record ``index`` (1-based); lets us try the other format."""
+
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.index = index
+
+
+class _Collector:
+    """Accumulates rows, dropping repeated words the way gensim does (first one wins)."""
+
+    def __init__(self, n_words: int, dim: int, max_rows: int):
+        # Never trust the header for the allocation size: a corrupt header must
+        # give a format error, not a MemoryError. No record can be shorter than
+        # 2*D + 1 bytes, which bounds how many rows the file can really hold.
+        self.vectors = np.empty((min(n_words, max_rows), dim), dtype=np.float32)
+        self.words: list[str] = []
+        self.seen: set[str] = set()
+        self.duplicates = 0
+
+    def accept(self, word: str) -> bool:
+        """Register ``word``; False if it is a duplicate whose row must be skipped."""
+        if word in self.seen:
+            self.duplicates += 1
+            return False
+        self.seen.add(word)
+        self.words.append(word)
+        return True
+
+    def finish(self, shown: str) -> tuple[list[str], np.ndarray]:
+        if self.duplicates:
+            log.warning(
+                "%s: %d duplicate words ignored (the first occurrence of each is kept)",
+                shown,
+                self.duplicates,
+            )
+        return self.words, self.vectors[: len(self.words)]
+
+
+def _max_rows(fh: BinaryIO, dim: int) -> int:
+    try:
+        remaining = os.fstat(fh.fileno()).st_size - fh.tell()
+    except OSError:  # cannot happen for the regular files we open; trust the header
+        return 1 << 62
+    # Every row takes at least 2*D + 1 bytes ("w 0 0 ... 0"), so the file cannot
+    # hold more rows than this however many the header claims.
+    return max(remaining, 0) // (2 * dim + 1)
+
+
+def _decode_word(raw: bytes, where: str) -> str:
+    if not raw:
+        raise UserError(f"{where}: empty word")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{where}: word is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
+def _looks_like_text(first_line: bytes) -> bool:
+    """Whether the first record, read as a line, is plausibly a text record.
+
+    Everything after the first space must be printable ASCII or ASCII whitespace.
+    """
+    space = first_line.find(b" ")
+    rest = first_line[space + 1 :] if space >= 0 else b""
+    return not rest.translate(None, _TEXT_BYTES)
+
+
+def _read_text_rows(fh: BinaryIO, shown: str, n_words: int, dim: int) -> tuple[list, np.ndarray]:
+    out = _Collector(n_words, dim, _max_rows(fh, dim))
+    row = 0
+    line_no = 1
+    for line_no, raw in enumerate(fh, start=2):
+        index = line_no - 1
+        if index > n_words:
+            if raw.strip():
+                raise _ParseError(
+                    f"{shown}: line {line_no}: more rows than the {n_words} announced in the "
+                    f"header; fix the header or remove the extra rows",
+                    index,
+                )
+            continue
+        where = f"{shown}: line {line_no}"
+        line = raw.rstrip()
+        if not line:
+            raise _ParseError(f"{where}: empty line; expected a word and {dim} values", index)
+        space = line.find(b" ")
+        word_raw, values = (line, []) if space < 0 else (line[:space], line[space + 1 :].split())
+        try:
+            word = _decode_word(word_raw, where)
+        except UserError as exc:
+            raise _ParseError(str(exc), index) from None
+        if len(values) != dim:
+            raise _ParseError(
+                f"{where}: expected {dim} values after the word {word!r}, found {len(values)}",
+                index,
+            )
+        if not out.accept(word):
+            continue
+        try:
+            # numpy parses each token like Python's float() and then rounds to
+            # float32 -- exactly what gensim's np.float32(token) does.
+            with np.errstate(over="ignore"):
+                out.vectors[row] = values
+        except ValueError:
+            bad = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
+            token = values[bad][:30].decode("utf-8", "replace")
+            raise _ParseError(
+                f"{where}: value {bad + 1} of {word!r} is not a number: {token!r}", index
+            ) from None
+        row += 1
+    if line_no - 1 < n_words:
+        found = max(line_no - 1, 0)
+        raise _ParseError(
+            f"{shown}: line {line_no + 1}: file ends after {found} of the {n_words} rows "
+            f"announced in the header; the file is truncated or the header is wrong",
+            found + 1,
+        )
+    return out.finish(shown)
+
+
+def _is_number(token: bytes) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_binary_records(
+    fh: BinaryIO, shown: str, n_words: int, dim: int
+) -> tuple[list, np.ndarray]:
+    out = _Collector(n_words, dim, _max_rows(fh, dim))
+    n_bytes = 4 * dim
+    buf = b""
+    pos = 0
+    eof = False
+
+    def fill(need: int) -> bool:
+        """Make ``buf[pos:]`` hold at least ``need`` bytes if the file has them."""
+        nonlocal buf, pos, eof
+        while len(buf) - pos < need and not eof:
+            # Bounded reads: ``need`` comes from the header and may be absurd.
+            chunk = fh.read(min(max(_BINARY_CHUNK, need - (len(buf) - pos)), 1 << 24))
+            eof = not chunk
+            buf = buf[pos:] + chunk
+            pos = 0
+        return len(buf) - pos >= need
+
+    row = 0
+    for record in range(1, n_words + 1):
+        where = f"{shown}: record {record}"
+        # Newlines between records are optional (word2vec.c writes them, gensim
+        # does not), so skip any before the word, like gensim's lstrip("\n").
+        while True:
+            fill(1)
+            if pos < len(buf) and buf[pos] == 0x0A:
+                pos += 1
+            else:
+                break
+        searched = 0
+        while True:
+            space = buf.find(b" ", pos + searched)
+            if space >= 0:
+                break
+            searched = len(buf) - pos
+            if searched > _MAX_WORD_BYTES or not fill(searched + 1):
+                if searched == 0:
+                    message = (
+                        f"{where}: file ends after {record - 1} of the {n_words} records "
+                        f"announced in the header; the file is truncated or the header is wrong"
+                    )
+                else:
+                    message = (
+                        f"{where}: no space after the word within {searched} bytes; truncated "
+                        f"or not a word2vec binary file"
+                    )
+                raise _ParseError(message, record)
+        if space - pos > _MAX_WORD_BYTES:
+            raise _ParseError(
+                f"{where}: word longer than {_MAX_WORD_BYTES} bytes; not a word2vec binary file",
+                record,
+            )
+        try:
+            word = _decode_word(buf[pos:space], where)
+        except UserError as exc:
+            raise _ParseError(str(exc), record) from None
+        pos = space + 1
+        if not fill(n_bytes):
+            raise _ParseError(
+                f"{where}: truncated vector for {word!r}: expected {n_bytes} bytes, "
+                f"found {len(buf) - pos}",
+                record,
+            )
+        if out.accept(word):
+            out.vectors[row] = np.frombuffer(buf, dtype="<f4", count=dim, offset=pos)
+            row += 1
+        pos += n_bytes
+    # Only newlines/whitespace may follow the last record.
+    while fill(1):
+        rest = buf[pos:]
+        if rest.strip():
+            raise _ParseError(
+                f"{shown}: record {n_words + 1}: data after the {n_words} records announced in "
+                f"the header; fix the header or remove the extra data",
+                n_words + 1,
+            )
+        pos = len(buf)
+    return out.finish(shown)
+
+
+def read_word2vec(
+    path: str | os.PathLike, binary: bool | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Read a word2vec text or binary file; return ``(words, float32 V x D vectors)``.
+
+    ``binary=None`` detects the format from the first record:
+
+    1. Read the first record as a line (up to ``\\n``). If everything after the
+       word's space is printable ASCII, parse the file as text; otherwise as binary.
+       A binary float32 vector practically always contains other bytes (any value
+       with a zero byte, the sign bit, control codes...).
+    2. If text parsing fails within the first two rows, the file may be a binary
+       one whose first vector happened to be all printable bytes (likely only when
+       D is 1 or 2), so try binary; if that fails as well, report the text error.
+
+    A file valid under both readings (only conceivable for tiny D) is read as text;
+    pass ``binary=True``/``False`` to force a format.
+
+    The file is streamed line by line (text) or record by record (binary).
+    Raises :class:`UserError` with the file name and line (text; the header is line
+    1) or record (binary; the first word is record 1) number for any problem.
+    """
+    shown = os.fspath(path)
+    with _open_for_reading(path) as fh:
+        n_words, dim = _read_header(fh, shown)
+        start = fh.tell()
+        if binary is None:
+            first = fh.readline(_MAX_WORD_BYTES + 64 * dim + 1024)
+            complete = first.endswith(b"\n") or not fh.read(1)
+            binary = not (complete and _looks_like_text(first))
+            fh.seek(start)
+            if not binary:
+                try:
+                    return _read_text_rows(fh, shown, n_words, dim)
+                except _ParseError as text_error:
+                    if text_error.index > 2:
+                        raise
+                    fh.seek(start)
+                    try:
+                        return _read_binary_records(fh, shown, n_words, dim)
+                    except UserError:
+                        raise text_error from None
+        if binary:
+            return _read_binary_records(fh, shown, n_words, dim)
+        return _read_text_rows(fh, shown, n_words, dim)
+
+
+def load_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray, Model | None]:
+    """Load word vectors from a ``.npz`` model or a word2vec text/binary file.
+
+    Returns ``(words, vectors, model)``; ``model`` is the full :class:`Model` for
+    ``.npz`` files (its ``input`` matrix is the vectors) and ``None`` otherwise.
+    """
+    shown = os.fspath(path)
+    if not shown.lower().endswith(".npz"):
+        words, vectors = read_word2vec(path)
+        return words, vectors, None
+    model = _load_npz_model(shown)
+    return model.vocab, model.input, model
+
+
+def _load_npz_model(shown: str) -> Model:
+    _check_regular_file(shown, "model file")
+    try:
+        with np.load(shown, allow_pickle=False) as arrays:
+            missing = [key for key in NPZ_KEYS if key not in arrays.files]
+            if missing:
+                raise UserError(
+                    f"{shown}: not a w2v-nce model, missing arrays: {', '.join(missing)}"
+                )
+            model = Model.from_npz_arrays(arrays)
+    except UserError:
+        raise
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file") from None
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        # np.load raises these for non-npz or damaged data and for pickled object
+        # arrays (refused: loading pickles can run code); JSONDecodeError from a
+        # bad config is a ValueError.
+        raise UserError(f"{shown}: not a valid w2v-nce model file ({_one_line(exc)})") from None
+    n_words = len(model.vocab)
+    if (
+        model.input.ndim != 2
+        or model.input.shape[0] != n_words
+        or model.output.shape != model.input.shape
+        or model.counts.shape != (n_words,)
+    ):
+        raise UserError(
+            f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
+            f"input {model.input.shape}, output {model.output.shape}"
+        )
+    return model
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]
