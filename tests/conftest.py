@@ -1,0 +1,56 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CORPUS = ROOT / "data" / "wordnet-glosses.txt.gz"
+
+
+def entry_point() -> str:
+    """The installed console script, next to the running interpreter."""
+    candidate = Path(sys.executable).parent / "w2v-nce"
+    found = str(candidate) if candidate.exists() else shutil.which("w2v-nce")
+    assert found, "the w2v-nce console script is not installed (pip install -e .)"
+    return found
+
+
+def run_cli(*args, input=None, cwd=None, check=False):
+    """Run the real entry point in a subprocess; returns CompletedProcess (text)."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    result = subprocess.run(
+        [entry_point(), *map(str, args)],
+        input=input,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo_model(tmp_path_factory):
+    """The demo corpus trained once through the CLI (neg, k=5, 5 epochs, 2 threads)."""
+    out = tmp_path_factory.mktemp("demo")
+    run_cli(
+        "train",
+        DEMO_CORPUS,
+        "--threads",
+        "2",
+        "--seed",
+        "1",
+        "--quiet",
+        "-o",
+        out / "vectors.txt",
+        "--save-model",
+        out / "model.npz",
+        check=True,
+    )
+    return out

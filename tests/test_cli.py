@@ -1,0 +1,211 @@
+"""The command line, through its installed entry point, in subprocesses."""
+
+import json
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from tests.conftest import run_cli
+
+CORPUS = "\n".join(
+    ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog", "the mat and the log"]
+    * 40
+)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(CORPUS + "\n")
+    return path
+
+
+def train_small(corpus, *extra, cwd=None):
+    return run_cli(
+        "train",
+        corpus,
+        "--dim",
+        "16",
+        "--epochs",
+        "2",
+        "--min-count",
+        "2",
+        "--threads",
+        "1",
+        *extra,
+        cwd=cwd,
+    )
+
+
+def no_traceback(result):
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+
+
+def test_train_writes_text_vectors_that_gensim_loads(corpus, tmp_path):
+    result = train_small(corpus, cwd=tmp_path)  # default output: ./vectors.txt
+    assert result.returncode == 0, result.stderr
+    assert (
+        "trained" in result.stderr and "words/s" in result.stderr and "final loss" in result.stderr
+    )
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "vectors.txt"))
+    assert kv.index_to_key[:2] == ["the", "a"]  # by count: the 240, a 80 ... (ties by word)
+    assert kv.vector_size == 16 and len(kv) == 9
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_binary_text_and_npz_hold_the_same_vectors(corpus, tmp_path):
+    train_small(
+        corpus,
+        "--binary",
+        "-o",
+        tmp_path / "v.bin",
+        "--save-model",
+        tmp_path / "m.npz",
+        "--seed",
+        "7",
+        "--quiet",
+    )
+    result = train_small(corpus, "-o", tmp_path / "v.txt", "--seed", "7", "--quiet")
+    assert result.returncode == 0 and result.stderr == ""  # --quiet prints nothing
+    binary = KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    text = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    model = np.load(tmp_path / "m.npz")
+    assert sorted(model.files) == ["config", "counts", "input", "output", "vocab"]
+    assert model["input"].dtype == np.float32 and model["output"].dtype == np.float32
+    assert model["counts"].dtype == np.int64
+    assert list(model["vocab"]) == binary.index_to_key == text.index_to_key
+    np.testing.assert_array_equal(binary.vectors, model["input"])
+    np.testing.assert_array_equal(text.vectors, model["input"])  # text round-trips float32
+    assert np.all(np.diff(model["counts"]) <= 0)
+    config = json.loads(str(model["config"]))
+    for key, value in dict(
+        loss="neg", k=5, dim=16, window=5, noise_power=0.75, sample=1e-3, epochs=2, seed=7
+    ).items():
+        assert config[key] == value
+
+
+def test_threads_1_with_a_seed_is_bit_reproducible(corpus, tmp_path):
+    for name in ("a", "b"):
+        train_small(corpus, "--binary", "-o", tmp_path / f"{name}.bin", "--seed", "3", "--quiet")
+    train_small(corpus, "--binary", "-o", tmp_path / "c.bin", "--seed", "4", "--quiet")
+    a, b, c = ((tmp_path / f"{n}.bin").read_bytes() for n in "abc")
+    assert a == b
+    assert a != c
+
+
+def test_nce_loss_trains_and_is_recorded(corpus, tmp_path):
+    result = train_small(
+        corpus,
+        "--loss",
+        "nce",
+        "--k",
+        "64",
+        "--save-model",
+        tmp_path / "m.npz",
+        "-o",
+        tmp_path / "v.txt",
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(str(np.load(tmp_path / "m.npz")["config"]))
+    assert config["loss"] == "nce" and config["k"] == 64
+
+
+def test_stdin_corpus(corpus, tmp_path):
+    result = run_cli(
+        "train",
+        "-",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--min-count",
+        "2",
+        "--quiet",
+        "-o",
+        tmp_path / "v.txt",
+        input=CORPUS,
+    )
+    assert result.returncode == 0, result.stderr
+    assert KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt")).vector_size == 8
+
+
+def test_most_similar_prints_neighbours_from_text_binary_and_npz(demo_model):
+    lines = {}
+    for name in ("vectors.txt", "model.npz"):
+        result = run_cli("most-similar", "dog", "--vectors", demo_model / name, "--topn", "5")
+        assert result.returncode == 0, result.stderr
+        lines[name] = result.stdout.splitlines()
+        assert len(lines[name]) == 5
+        word, similarity = lines[name][0].split("\t")
+        assert -1 <= float(similarity) <= 1
+    assert lines["vectors.txt"] == lines["model.npz"]
+
+
+def test_most_similar_with_several_words_and_negative(demo_model):
+    result = run_cli(
+        "most-similar",
+        "king",
+        "woman",
+        "--negative",
+        "man",
+        "--vectors",
+        demo_model / "vectors.txt",
+        "--topn",
+        "20",
+    )
+    assert result.returncode == 0, result.stderr
+    words = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    assert "king" not in words and "woman" not in words and "man" not in words
+    assert "queen" in words
+
+
+def test_unknown_word_is_one_line_with_close_matches_and_exit_2(demo_model):
+    result = run_cli("most-similar", "kinng", "--vectors", demo_model / "vectors.txt")
+    assert result.returncode == 2
+    no_traceback(result)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "kinng" in result.stderr and "king" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["train", "no-such-file.txt"], 1, "no-such-file.txt"),
+        (["train", "CORPUS", "--k", "0"], 2, "--k"),
+        (["train", "CORPUS", "--loss", "hinge"], 2, "hinge"),
+        (["train", "CORPUS", "--alpha", "0"], 2, "--alpha"),
+        (["train", "CORPUS", "-o", "missing-dir/v.txt"], 1, "missing-dir"),
+        (["most-similar", "cat", "--vectors", "nothing.txt"], 1, "nothing.txt"),
+    ],
+)
+def test_user_mistakes_are_one_line_without_traceback(corpus, tmp_path, args, code, fragment):
+    args = [str(corpus) if a == "CORPUS" else a for a in args]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    no_traceback(result)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ") and fragment in result.stderr
+    assert not (tmp_path / "vectors.txt").exists()
+
+
+def test_help_and_version():
+    result = run_cli("--help")
+    assert result.returncode == 0 and "train" in result.stdout and "most-similar" in result.stdout
+    result = run_cli("train", "--help")
+    assert "--loss" in result.stdout and "[default: 100; x>=1]" in result.stdout
+    assert run_cli("--version").stdout.startswith("w2v-nce, version")
+
+
+def test_demo_vectors_put_related_words_close(demo_model):
+    """Measured on the demo corpus: these pairs are each other's near neighbours."""
+    kv = KeyedVectors.load_word2vec_format(str(demo_model / "vectors.txt"))
+    assert len(kv) == 18492  # words with count >= 5, the same set gensim keeps
+
+    def rank(word, neighbour):
+        return [w for w, _ in kv.most_similar(word, topn=100)].index(neighbour) + 1
+
+    assert rank("king", "queen") <= 10
+    assert rank("dog", "cat") <= 5
+    assert rank("music", "musical") <= 10
+    assert kv.similarity("king", "queen") > kv.similarity("king", "water") + 0.3
