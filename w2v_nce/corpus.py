@@ -1,0 +1,395 @@
+"""Streaming corpus reader: a text file (plain, gzip, bzip2 or stdin) to lists of tokens.
+
+Why it looks like this:
+
+* **Bounded memory.** The stream is read ``chunk_bytes`` at a time and nothing larger is
+  ever built: not the file, not a line (text8-style corpora are one 100 MB line). Each
+  chunk is cut after its last whitespace byte; the unfinished token after the cut (at most
+  ``MAX_TOKEN_BYTES``) is carried into the next chunk, so a block never splits a token and
+  -- because ASCII whitespace never occurs inside a UTF-8 multibyte sequence -- never
+  splits a character either. Tokens of an unfinished line wait in a list that is flushed
+  every ``max_tokens`` tokens, and a line longer than 16 KiB is tokenised in windows of
+  that size, so whatever the line lengths the reader holds two (briefly three) copies of
+  a chunk (the bytes and their decoded text) plus fewer than ``max_tokens`` + one window
+  of tokens: ~4 MiB at the defaults. A run of more than ``MAX_TOKEN_BYTES`` bytes without
+  whitespace is not text (binary data, a corrupt or UTF-16 file): an error, not a token.
+* **Long lines are split, never truncated**: a line of more than ``max_tokens`` tokens is
+  yielded as consecutive pieces of ``max_tokens`` (the last one shorter), every token
+  exactly once, in order.
+* **Speed without per-character Python.** A block that is pure ASCII (the common case,
+  checked with ``bytes.isascii``) is decoded once and split with ``str.split``; the map
+  over its lines runs in C. Otherwise lines are split as bytes and each line's tokens
+  are decoded with one ``decode`` call (joined by single spaces, then split on ``' '``).
+* **Tokens are separated by ASCII whitespace only** (space, \\t, \\n, \\r, \\v, \\f),
+  like ``bytes.split`` and word2vec.c: a no-break space or U+3000 inside a word stays in
+  the word. (The ASCII fast path therefore falls back to the bytes path for the four
+  ASCII control characters \\x1c-\\x1f, which ``str.split`` would also treat as spaces.)
+  Lines end at ``\\n``; ``\\r`` is whitespace, so CRLF files read the same. Empty and
+  whitespace-only lines yield nothing. A UTF-8 byte-order mark at the start is dropped.
+* **Errors a user can fix are one-line UserErrors** that say what to do: missing file,
+  directory, permission, corrupt gzip/bzip2 data (which only shows up while reading),
+  binary files (more than 1% NUL bytes in the first chunk -- cheap, first chunk only),
+  and invalid UTF-8 under ``encoding_errors='strict'``, reported with its 1-based line
+  number and the 1-based *byte* column within that line (the line may never be held in
+  memory, so a character column is not available).
+* Compression is detected from the magic bytes (``1f 8b``, ``BZh``), not the file name,
+  using ``peek`` on the one open handle so that named pipes work too. ``'-'`` is read as
+  plain bytes from ``sys.stdin.buffer`` (decompress with ``zcat`` if needed).
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
+from typing import BinaryIO
+
+from .errors import UsageError, UserError
+
+MAX_SENTENCE_TOKENS = 10_000
+MAX_TOKEN_BYTES = 100_000  # longer runs without whitespace mean "not a text corpus"
+_WINDOW = 16 * 1024  # line segments longer than this are tokenised in windows this big
+
+_ENCODING_ERRORS = ("strict", "replace", "ignore")
+_BOM = b"\xef\xbb\xbf"
+_CTRL_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")  # str.split() spaces, not bytes'
+# Whitespace inside a line (a line never contains "\n"), as bytes and as str.
+_LINE_WS_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
+_LINE_WS_STR = (" ", "\t", "\r", "\x0b", "\x0c")
+
+
+def _name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+class _OwningGzipFile(gzip.GzipFile):
+    """A GzipFile that also closes the file object it decompresses."""
+
+    def __init__(self, raw: BinaryIO):
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+class _OwningBZ2File(bz2.BZ2File):
+    """A BZ2File that also closes the file object it decompresses."""
+
+    def __init__(self, raw: BinaryIO):
+        super().__init__(raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+def open_corpus(path: str) -> BinaryIO:
+    """Open ``path`` for binary reading, decompressing gzip or bzip2 by magic bytes.
+
+    ``'-'`` is ``sys.stdin.buffer`` (not decompressed; the caller must not close it).
+    Raises :class:`UserError` for a missing, directory or unreadable path.
+    """
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        raw = open(path, "rb")  # returned to the caller, who closes it
+    except FileNotFoundError:
+        raise UserError(
+            f"{path}: no such file; check the path (or pass - to read standard input)"
+        ) from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory; pass a text file (plain, .gz or .bz2)") from None
+    except PermissionError:
+        raise UserError(
+            f"{path}: permission denied; make the file readable or copy it somewhere readable"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"cannot open {path}: {exc.strerror or exc}") from None
+    try:
+        magic = raw.peek(4)[:4]
+        if magic[:2] == b"\x1f\x8b":
+            return _OwningGzipFile(raw)
+        if magic[:3] == b"BZh" and magic[3:4].isdigit():
+            return _OwningBZ2File(raw)
+    except IsADirectoryError:  # some systems only fail at the first read
+        raw.close()
+        raise UserError(f"{path} is a directory; pass a text file (plain, .gz or .bz2)") from None
+    except OSError as exc:
+        raw.close()
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return raw
+
+
+def iter_sentences(
+    path: str,
+    encoding_errors: str = "strict",
+    max_tokens: int = MAX_SENTENCE_TOKENS,
+    chunk_bytes: int = 1 << 20,
+) -> Iterator[list[str]]:
+    """Yield the whitespace-separated tokens of each non-empty line of ``path``.
+
+    Lines longer than ``max_tokens`` tokens come as consecutive pieces of at most
+    ``max_tokens`` tokens. Each yielded list is new; the caller may keep or modify it.
+    The file is opened lazily, at the first ``next()``, and closed when the iterator is
+    exhausted or closed. See the module docstring for the rules.
+    """
+    if encoding_errors not in _ENCODING_ERRORS:
+        raise UsageError(
+            f"invalid encoding-errors value {encoding_errors!r}; "
+            f"use one of {', '.join(_ENCODING_ERRORS)}"
+        )
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    if chunk_bytes < 1:
+        raise ValueError(f"chunk_bytes must be >= 1, got {chunk_bytes}")
+    stream = open_corpus(path)
+    try:
+        yield from _Tokenizer(_name(path), encoding_errors, max_tokens).run(stream, chunk_bytes)
+    finally:
+        if path != "-":
+            stream.close()
+
+
+def _reader(stream: BinaryIO, name: str) -> Callable[[int], bytes]:
+    """``stream.read``, with decompression and I/O errors turned into UserErrors."""
+    if isinstance(stream, gzip.GzipFile):
+        kind = "gzip"
+    elif isinstance(stream, bz2.BZ2File):
+        kind = "bzip2"
+    else:
+        kind = None
+
+    def read(size: int) -> bytes:
+        try:
+            return stream.read(size)
+        except (OSError, EOFError, zlib.error) as exc:
+            if kind is None:
+                raise UserError(f"cannot read {name}: {exc}") from None
+            raise UserError(
+                f"{name} is not a valid {kind} file ({exc}); "
+                "re-download or recompress it, or rename it if it is not compressed"
+            ) from None
+
+    return read
+
+
+class _Tokenizer:
+    """Turns blocks of bytes that start and end on token boundaries into sentences.
+
+    State carried between blocks: ``pending``, the tokens of the unfinished current line
+    (always fewer than ``max_tokens``); ``lineno``, the 1-based number of the line the
+    next block starts in; ``line_offset``, how many bytes of that line precede it.
+    """
+
+    def __init__(self, name: str, errors: str, max_tokens: int):
+        self.name = name
+        self.errors = errors
+        self.max_tokens = max_tokens
+        # A line this short (in bytes) has at most max_tokens tokens of legal length.
+        self.short_line = min(MAX_TOKEN_BYTES, 2 * max_tokens)
+        self.pending: list[str] = []
+        self.lineno = 1
+        self.line_offset = 0
+
+    # -- the stream ------------------------------------------------------------------------
+
+    def run(self, stream: BinaryIO, chunk_bytes: int) -> Iterator[list[str]]:
+        read = _reader(stream, self.name)
+        first = read(chunk_bytes)
+        while 0 < len(first) < len(_BOM) and _BOM.startswith(first):  # tiny chunk_bytes
+            more = read(chunk_bytes)
+            if not more:
+                break
+            first += more
+        if first.startswith(_BOM):
+            first = first[len(_BOM) :] or read(chunk_bytes)
+            self.line_offset = len(_BOM)
+        nuls = first.count(b"\0")
+        if nuls * 100 > len(first):
+            raise UserError(
+                f"{self.name} looks like a binary file, not a text corpus "
+                f"({nuls:,} NUL bytes in the first {len(first):,} bytes); "
+                "give a UTF-8 text file (convert UTF-16 with iconv)"
+            )
+
+        buf = first  # (names are dropped as soon as possible: memory is the point)
+        del first
+        partial = b""  # the unfinished token at the end of the previous chunk
+        while buf:
+            cut = max(buf.rfind(b"\n"), buf.rfind(b" "))
+            for ws in (b"\t", b"\r", b"\x0b", b"\x0c"):
+                i = buf.rfind(ws, cut + 1)
+                if i > cut:
+                    cut = i
+            if cut < 0:
+                partial = buf
+                if len(partial) > MAX_TOKEN_BYTES:
+                    raise self._too_long(self.lineno)
+            else:
+                partial = buf[cut + 1 :]
+                if partial:
+                    buf = buf[: cut + 1]
+                if len(partial) > MAX_TOKEN_BYTES:
+                    raise self._too_long(self.lineno + buf.count(b"\n"))
+                yield from self.block(buf, eof=False)
+            buf = b""
+            chunk = read(chunk_bytes)
+            if chunk:
+                buf = partial + chunk if partial else chunk
+            del chunk
+        yield from self.block(partial, eof=True)
+
+    # -- one block -------------------------------------------------------------------------
+
+    def block(self, data: bytes, eof: bool) -> Iterator[list[str]]:
+        """Yield the sentences completed by ``data``; at ``eof`` also the last line."""
+        if data.isascii() and not any(c in data for c in _CTRL_SEPARATORS):
+            lines: list = data.decode("ascii").split("\n")
+            split_line: Callable[..., list[str]] = str.split
+            ws: tuple = _LINE_WS_STR
+            fast = None  # plain map(str.split, ...)
+        else:
+            lines = data.split(b"\n")
+            split_line = self._split_bytes_line
+            ws = _LINE_WS_BYTES
+            fast = self._fast_bytes_lines
+        try:
+            yield from self._lines(lines, split_line, ws, fast, eof)
+        except UnicodeDecodeError as exc:
+            raise self._utf8_error(data, exc) from None
+        if len(lines) > 1:
+            self.lineno += len(lines) - 1
+            self.line_offset = len(lines[-1])
+        else:
+            self.line_offset += len(data)
+
+    def _lines(self, lines, split_line, ws, fast, eof: bool) -> Iterator[list[str]]:
+        n = len(lines)
+        # The first piece continues the current line; it ends it unless it is the only one.
+        yield from self._feed(lines[0], split_line, ws, n > 1 or eof, self.lineno)
+        if n == 1:
+            return
+        middle = lines[1:-1]
+        if middle:
+            if max(map(len, middle)) <= self.short_line:
+                # Every line fits in one sentence: no pending tokens, no long tokens.
+                if fast is None:
+                    yield from filter(None, map(str.split, middle))
+                else:
+                    yield from fast(middle)
+            else:
+                short_line = self.short_line
+                for i, line in enumerate(middle, self.lineno + 1):
+                    if len(line) <= short_line:
+                        tokens = split_line(line)
+                        if tokens:
+                            yield tokens
+                    else:
+                        yield from self._feed(line, split_line, ws, True, i)
+        yield from self._feed(lines[-1], split_line, ws, eof, self.lineno + n - 1)
+
+    def _feed(self, segment, split_line, ws, end: bool, lineno: int) -> Iterator[list[str]]:
+        """Add ``segment`` (part of one line) to the pending tokens; flush full pieces.
+
+        If ``end``, the line ends after ``segment`` and what is pending is yielded too.
+        """
+        max_tokens = self.max_tokens
+        pending = self.pending
+        if len(segment) <= _WINDOW:
+            windows: Iterable = (segment,)
+        else:
+            windows = self._windows(segment, ws, lineno)
+        for window in windows:
+            tokens = split_line(window)
+            if not tokens:
+                continue
+            if pending:
+                pending.extend(tokens)
+            else:
+                pending = tokens
+            if len(pending) >= max_tokens:
+                full = len(pending) - len(pending) % max_tokens
+                for i in range(0, full, max_tokens):
+                    yield pending[i : i + max_tokens]
+                pending = pending[full:]
+        if end:
+            if pending:
+                yield pending
+            pending = []
+        self.pending = pending
+
+    def _windows(self, segment, ws, lineno: int) -> Iterator:
+        """Cut a long line segment (starting on a token boundary) at whitespace into
+        windows of about _WINDOW bytes, checking that no token exceeds MAX_TOKEN_BYTES."""
+        n = len(segment)
+        pos = 0
+        while n - pos > _WINDOW:
+            end = pos + _WINDOW
+            cut = max(segment.rfind(c, pos, end) for c in ws)
+            if cut < 0:  # a token longer than _WINDOW: find where it ends
+                limit = pos + MAX_TOKEN_BYTES + 1
+                found = [i for i in (segment.find(c, end, limit) for c in ws) if i >= 0]
+                if found:
+                    cut = min(found)
+                elif limit <= n:
+                    raise self._too_long(lineno)
+                else:  # the rest is one token of acceptable length
+                    break
+            yield segment[pos : cut + 1]
+            pos = cut + 1
+        yield segment[pos:]
+
+    # -- decoding non-ASCII lines ----------------------------------------------------------
+
+    def _split_bytes_line(self, line: bytes) -> list[str]:
+        tokens = line.split()
+        if not tokens:
+            return []
+        # Whitespace never occurs inside a UTF-8 sequence, so decoding the tokens joined
+        # by single spaces and splitting on " " gives each token decoded on its own.
+        words = str(b" ".join(tokens), "utf-8", self.errors).split(" ")
+        if self.errors == "ignore":
+            words = [w for w in words if w]  # a token of only bad bytes decodes to ""
+        return words
+
+    def _fast_bytes_lines(self, lines: list[bytes]) -> Iterator[list[str]]:
+        if self.errors == "ignore":
+            return filter(None, map(self._split_bytes_line, lines))
+        joined = map(b" ".join, filter(None, map(bytes.split, lines)))
+        decoded = map(str, joined, repeat("utf-8"), repeat(self.errors))
+        return map(str.split, decoded, repeat(" "))
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _utf8_error(self, data: bytes, exc: UnicodeDecodeError) -> Exception:
+        """Locate the first invalid byte of ``data`` as line and byte column."""
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as located:
+            pos = located.start
+        else:  # cannot happen: tokens hold exactly the non-whitespace bytes of data
+            return exc
+        newlines = data.count(b"\n", 0, pos)
+        line_start = data.rfind(b"\n", 0, pos) + 1
+        column = pos - line_start + 1 + (self.line_offset if newlines == 0 else 0)
+        return UserError(
+            f"{self.name}: line {self.lineno + newlines} is not valid UTF-8 "
+            f"(byte 0x{data[pos]:02x} at column {column}); "
+            "fix the file or pass --encoding-errors replace"
+        )
+
+    def _too_long(self, lineno: int) -> UserError:
+        return UserError(
+            f"{self.name}: line {lineno} has more than {MAX_TOKEN_BYTES:,} bytes without "
+            "whitespace; this does not look like a text corpus (binary or corrupt file?)"
+        )
