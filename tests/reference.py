@@ -45,60 +45,82 @@ def binary_loss_and_grads(u, v_pos, v_noise, offset_pos, offsets_noise):
     return loss, grad_u, grad_v_pos, grad_v_noise
 
 
-def train_block_reference(
-    ids,
-    syn0,
-    syn1,
-    keep_threshold,
-    threshold,
-    alias,
-    offsets,
-    skip_positive,
-    k,
-    window,
-    alpha,
-    min_alpha,
-    words_before,
-    total_words,
-    seed,
-):
-    """word2vec's sequential SGD, one term at a time, exactly as the kernel orders it."""
-    rng = SplitMix64(seed)
-    loss, pairs, words = 0.0, 0, 0
+def sentence_pairs(rng, ids, keep_threshold, window):
+    """Yield (words read, [(context, centre), ...]) per sentence, as the kernel draws them."""
     pos = 0
     ids = list(ids)
     while pos < len(ids):
-        sentence = []
+        sentence, read = [], 0
         while pos < len(ids) and ids[pos] >= 0:
             w = ids[pos]
             pos += 1
-            words += 1
+            read += 1
             if (rng.next() & 0xFFFFFFFF) < int(keep_threshold[w]):
                 sentence.append(w)
         pos += 1
-        progress = min((words_before + words) / max(total_words, 1), 1.0)
-        lr = np.float32(alpha - (alpha - min_alpha) * progress)
+        pairs = []
         for i, centre in enumerate(sentence):
             reduced = window - (((rng.next() >> 32) * window) >> 32)
             for j in range(max(0, i - reduced), min(len(sentence), i + reduced + 1)):
-                if j == i:
-                    continue
-                u = syn0[sentence[j]]
-                grad = np.zeros_like(u)
-                targets = [(centre, 1.0)]
-                for _ in range(k):
-                    noise = alias_draw(rng, threshold, alias)
-                    if skip_positive and noise == centre:
-                        continue
-                    targets.append((noise, 0.0))
-                for target, label in targets:
-                    v = syn1[target]
-                    x = float(u @ v) - float(offsets[target])
-                    p = sigmoid(x)
-                    g = np.float32(lr * (label - p))
-                    grad += g * v
-                    syn1[target] = v + g * u
-                    loss += np.logaddexp(0, -x if label else x)
-                syn0[sentence[j]] = u + grad
-                pairs += 1
-    return loss, pairs, words
+                if j != i:
+                    pairs.append((sentence[j], centre))
+        yield read, pairs
+
+
+def learning_rate(alpha, min_alpha, done, total):
+    return np.float32(alpha - (alpha - min_alpha) * min(done / max(total, 1), 1.0))
+
+
+def binary_pair_reference(syn0, syn1, ctx, centre, noise_words, offsets, lr):
+    """word2vec's update for one pair: output rows term by term, the input row last."""
+    u = syn0[ctx]
+    grad = np.zeros_like(u)
+    loss = 0.0
+    for target, label in [(centre, 1.0)] + [(n, 0.0) for n in noise_words]:
+        v = syn1[target]
+        x = float(u @ v) - float(offsets[target])
+        g = np.float32(lr * (label - sigmoid(x)))
+        grad += g * v
+        syn1[target] = v + g * u
+        loss += np.logaddexp(0, -x if label else x)
+    syn0[ctx] = u + grad
+    return loss
+
+
+def row_softmax_pair_reference(syn0, syn1, ctx, candidates, offsets, lr):
+    """Softmax over candidate rows (target = candidates[0]) with logits u·v − offset."""
+    u = syn0[ctx].astype(np.float64)
+    rows = syn1[candidates].astype(np.float64)
+    z = rows @ u - offsets[candidates]
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    y = np.zeros_like(p)
+    y[0] = 1
+    g = lr * (y - p)
+    loss = -np.log(p[0])
+    syn0[ctx] = u + g @ rows
+    np.add.at(syn1, candidates, (g[:, None] * u[None, :]).astype(np.float32))
+    return loss
+
+
+def train_block_reference(
+    ids, syn0, syn1, keep_threshold, threshold, alias, offsets, skip_positive, loss_kind, k,
+    window, alpha, min_alpha, words_before, total_words, seed,
+):
+    """Sequential SGD over a block, consuming the random stream in the kernel's order."""
+    rng = SplitMix64(seed)
+    loss, n_pairs, words = 0.0, 0, 0
+    for read, pairs in sentence_pairs(rng, ids, keep_threshold, window):
+        words += read
+        lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
+        for ctx, centre in pairs:
+            draws = [alias_draw(rng, threshold, alias) for _ in range(k)]
+            if loss_kind == 0:
+                noise = [n for n in draws if not (skip_positive and n == centre)]
+                loss += binary_pair_reference(syn0, syn1, ctx, centre, noise, offsets, lr)
+            else:
+                loss += row_softmax_pair_reference(
+                    syn0, syn1, ctx, np.array([centre] + draws), offsets, lr
+                )
+            n_pairs += 1
+    return loss, n_pairs, words

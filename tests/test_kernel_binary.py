@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from tests.reference import binary_loss_and_grads, train_block_reference
-from w2v_nce.kernels.binary import binary_logistic, train_block
+from w2v_nce.kernels.binary import binary_logistic
+from w2v_nce.kernels.block import BINARY, INFONCE, train_block
 from w2v_nce.noise import AliasTable, noise_distribution
 from w2v_nce.train import keep_thresholds, logit_offsets
 
@@ -115,10 +116,11 @@ def _tiny_problem(loss, sample):
     return syn0, syn1, args
 
 
-@pytest.mark.parametrize("loss", ["neg", "nce"])
+@pytest.mark.parametrize("loss", ["neg", "nce", "infonce"])
 @pytest.mark.parametrize("sample", [0.0, 0.05])
 def test_train_block_equals_numpy_reference(loss, sample):
     syn0, syn1, a = _tiny_problem(loss, sample)
+    kind = INFONCE if loss == "infonce" else BINARY
     ref0, ref1 = syn0.copy(), syn1.copy()
     got = train_block(
         a["ids"],
@@ -129,6 +131,7 @@ def test_train_block_equals_numpy_reference(loss, sample):
         a["alias"],
         a["offsets"],
         a["skip_positive"],
+        kind,
         a["k"],
         a["window"],
         a["alpha"],
@@ -146,6 +149,7 @@ def test_train_block_equals_numpy_reference(loss, sample):
         a["alias"],
         a["offsets"],
         a["skip_positive"],
+        kind,
         a["k"],
         a["window"],
         a["alpha"],

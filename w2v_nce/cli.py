@@ -32,8 +32,9 @@ def cli():
     "--loss",
     default="neg",
     show_default=True,
-    type=click.Choice(["neg", "nce"]),
-    help="neg: word2vec negative sampling; nce: noise-contrastive estimation (Z = 1).",
+    type=click.Choice(["neg", "nce", "softmax", "infonce"]),
+    help="neg: word2vec negative sampling; nce: noise-contrastive estimation (Z = 1); "
+    "softmax: exact full softmax; infonce: sampled softmax over the positive and k noise words.",
 )
 @click.option(
     "-k",
@@ -166,6 +167,8 @@ def train(corpus, output, binary, save_model, encoding_errors, tmp_dir, quiet, *
             f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
             f"covering {encoded.words:,} tokens"
         )
+        if config.loss == "softmax":
+            warn_softmax_cost(encoded.vocab.counts, config, say)
         try:
             model, stats = run_training(encoded, config, progress=not quiet)
         except TrainingInterrupted as stop:
@@ -178,6 +181,28 @@ def train(corpus, output, binary, save_model, encoding_errors, tmp_dir, quiet, *
     )
     write_outputs(model, output, binary, save_model)
     say(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
+
+
+SOFTMAX_LARGE_VOCAB = 50_000
+
+
+def warn_softmax_cost(counts, config, say):
+    """Print what the exact softmax will cost before it starts; warn on a large vocabulary."""
+    from .train import softmax_cost
+
+    pairs, flops, rate = softmax_cost(counts, config)
+    minutes = flops / rate / 60
+    say(
+        f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
+        f"= {flops / 1e12:,.1f} TFLOP; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
+        f"that is at least {minutes:,.1f} minutes"
+    )
+    if counts.size > SOFTMAX_LARGE_VOCAB:
+        click.echo(
+            f"warning: the exact softmax over {counts.size:,} words is slow; consider "
+            "--max-vocab 50000 or --loss nce",
+            err=True,
+        )
 
 
 def write_outputs(model, output, binary, save_model):
@@ -216,6 +241,63 @@ def most_similar(words, vectors, topn, negative):
     neighbours = Neighbours(vocab, matrix)
     for word, similarity in neighbours.most_similar(list(words), list(negative), topn=topn):
         click.echo(f"{word}\t{similarity:.4f}")
+
+
+@cli.command("nce-table")
+@click.argument("corpus")
+@click.option("--max-vocab", default=5000, show_default=True, type=click.IntRange(min=1))
+@click.option("--ks", default="1,5,25,100", show_default=True, help="Comma-separated NCE k values.")
+@click.option("--dim", default=100, show_default=True, type=click.IntRange(min=1))
+@click.option("--window", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--min-count", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--sample", default=1e-3, show_default=True, type=click.FloatRange(min=0))
+@click.option(
+    "--alpha", default=0.025, show_default=True, type=click.FloatRange(min=0, min_open=True)
+)
+@click.option(
+    "--threads", default=os.cpu_count() or 1, show_default=True, type=click.IntRange(min=1)
+)
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def nce_table_command(corpus, ks, as_json, quiet, **options):
+    """Held-out perplexity of softmax and NCE for several k (Mnih & Teh 2012).
+
+    \b
+    Holds out every tenth line of CORPUS, trains the exact softmax and NCE for each
+    k with the same vocabulary and settings, and prints the exactly normalised
+    held-out perplexity of p(c|w) and, for NCE, log Z_w (0 means self-normalised):
+      w2v-nce nce-table data/wordnet-glosses.txt.gz --max-vocab 5000 --ks 1,5,25,100
+    """
+    import dataclasses
+    import json
+
+    from .nce_table import format_table, nce_table
+    from .train import TrainConfig
+
+    try:
+        k_values = [int(k) for k in ks.split(",") if k.strip()]
+    except ValueError:
+        raise UsageError(f"--ks must be comma-separated integers, not {ks!r}") from None
+    if not k_values or min(k_values) < 1:
+        raise UsageError("--ks needs at least one k, each at least 1")
+    config = TrainConfig(loss="nce", **options)
+    config.validate()
+    log = (lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True))
+    rows = nce_table(corpus, config, k_values, progress=not quiet, log=log)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "settings": dataclasses.asdict(config),
+                    "rows": [dataclasses.asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(format_table(rows))
 
 
 def main(argv: list[str] | None = None) -> None:

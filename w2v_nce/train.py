@@ -33,7 +33,7 @@ from .noise import AliasTable, noise_distribution
 if TYPE_CHECKING:
     from .encode import EncodedCorpus
 
-LOSSES = ("neg", "nce")
+LOSSES = ("neg", "nce", "softmax", "infonce")
 
 
 @dataclass
@@ -106,10 +106,39 @@ def keep_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
     return np.floor(keep * 2.0**32).astype(np.uint64)
 
 
+def expected_pairs(counts: np.ndarray, sample: float, window: int, epochs: int) -> float:
+    """Pairs training will see: kept occurrences × E[2b] = window + 1 (ignoring line ends)."""
+    kept = (keep_thresholds(counts, sample).astype(np.float64) / 2**32 * counts).sum()
+    return float(kept * (window + 1) * epochs)
+
+
+def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
+    """(pairs, flops, measured sgemm flop/s) of a full-softmax run: 6·pairs·V·d flops."""
+    from .kernels.softmax import BATCH
+
+    vocab_size = counts.size
+    pairs = expected_pairs(counts, config.sample, config.window, config.epochs)
+    flops = 6.0 * pairs * vocab_size * config.dim
+    rng = np.random.default_rng(0)
+    u = rng.random((BATCH, config.dim), dtype=np.float32)
+    w = rng.random((min(vocab_size, 20000), config.dim), dtype=np.float32)
+    u @ w.T  # warm up BLAS threads
+    started = time.perf_counter()
+    for _ in range(3):
+        u @ w.T
+    rate = 3 * 2.0 * BATCH * w.shape[0] * config.dim / (time.perf_counter() - started)
+    return pairs, flops, rate
+
+
 def logit_offsets(loss: str, k: int, q: np.ndarray) -> np.ndarray:
-    """Per-word logit offset: 0 for negative sampling, log(k q(x)) for NCE."""
+    """What each loss subtracts from u·v: log(k q(x)) for NCE, log q(x) for InfoNCE.
+
+    Zero for negative sampling (and unused by the full softmax).
+    """
     if loss == "nce":
         return np.log(k * q).astype(np.float32)
+    if loss == "infonce":
+        return np.log(q).astype(np.float32)
     return np.zeros(q.size, dtype=np.float32)
 
 
@@ -125,8 +154,9 @@ def train(
     corpus: EncodedCorpus, config: TrainConfig, progress: bool = True
 ) -> tuple[Model, TrainStats]:
     """Train skip-gram vectors on an encoded corpus. Raises TrainingInterrupted on Ctrl-C."""
-    from .kernels.binary import train_block
+    from .kernels.block import BINARY, INFONCE, train_block
     from .kernels.rng import mix_seed
+    from .kernels.softmax import train_block_softmax
 
     config.validate()
     vocab = corpus.vocab
@@ -143,9 +173,28 @@ def train(
     total_words = words_per_epoch * config.epochs
     block_offsets = np.concatenate(([0], np.cumsum(corpus.block_words)))
 
+    loss_kind = INFONCE if config.loss == "infonce" else BINARY
+
     def run(epoch: int, block: int):
+        block_ids = ids[starts[block] : starts[block + 1]]
+        alpha, min_alpha = np.float32(config.alpha), np.float32(config.min_alpha)
+        words_before = int(epoch * words_per_epoch + block_offsets[block])
+        seed = mix_seed(config.seed, epoch, block)
+        if config.loss == "softmax":
+            return train_block_softmax(
+                block_ids,
+                syn0,
+                syn1,
+                keep,
+                config.window,
+                alpha,
+                min_alpha,
+                words_before,
+                total_words,
+                seed,
+            )
         return train_block(
-            ids[starts[block] : starts[block + 1]],
+            block_ids,
             syn0,
             syn1,
             keep,
@@ -153,13 +202,14 @@ def train(
             noise.alias,
             offsets,
             skip_positive,
+            loss_kind,
             config.k,
             config.window,
-            np.float32(config.alpha),
-            np.float32(config.min_alpha),
-            int(epoch * words_per_epoch + block_offsets[block]),
+            alpha,
+            min_alpha,
+            words_before,
             total_words,
-            mix_seed(config.seed, epoch, block),
+            seed,
         )
 
     model = Model(vocab.words, vocab.counts, syn0, syn1, model_config(config, corpus))

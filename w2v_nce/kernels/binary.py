@@ -24,7 +24,6 @@ import numba
 import numpy as np
 
 from ..noise import draw
-from .rng import LOW32, S32, below, next_u64
 from .vecops import axpy, dot
 
 ONE = np.float32(1.0)
@@ -55,77 +54,37 @@ def binary_logistic(u, v, label, offset, lr, grad):
     return max(np.float64(signed), 0.0) + math.log1p(np.float64(e))
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True)
-def train_block(
-    ids,
+@numba.njit(inline="always", fastmath=True, cache=True)
+def binary_pairs(
+    inputs,
+    outputs,
+    n,
     syn0,
     syn1,
-    keep_threshold,
     noise_threshold,
     noise_alias,
     offsets,
     skip_positive,
     k,
-    window,
-    alpha,
-    min_alpha,
-    words_before,
-    total_words,
-    seed,
+    lr,
+    grad,
+    state,
 ):
-    """Train on one block of the encoded corpus (ids, with -1 ending each sentence).
+    """The positive and k noise terms for each of n pairs; returns (loss sum, state).
 
-    The learning rate is interpolated linearly from ``alpha`` to ``min_alpha`` by
-    global progress, (words_before + words done here) / total_words, so it is a
-    function of the position in the corpus, not of thread timing. Frequent words
-    are dropped per occurrence with word2vec's keep probability (precomputed as
-    32-bit thresholds). The dynamic window is uniform in 1..window.
-
-    Returns (loss sum over all terms as float64, positive pairs, words read).
+    Per pair, as word2vec: the output rows are updated term by term, the input
+    row once at the end with the accumulated gradient.
     """
-    dim = syn0.shape[1]
-    sentence = np.empty(ids.shape[0], dtype=np.int32)
-    grad = np.empty(dim, dtype=np.float32)
-    state = seed
     loss = 0.0
-    pairs = 0
-    words = 0
-    span = np.float64(alpha - min_alpha)
-    inv_total = 1.0 / np.float64(max(total_words, 1))
-    pos = 0
-    n = ids.shape[0]
-    while pos < n:
-        length = 0
-        while pos < n and ids[pos] >= 0:
-            w = ids[pos]
-            pos += 1
-            words += 1
-            state, bits = next_u64(state)
-            if (bits & LOW32) < keep_threshold[w]:
-                sentence[length] = w
-                length += 1
-        pos += 1  # the sentence end marker
-        progress = min(np.float64(words_before + words) * inv_total, 1.0)
-        lr = np.float32(alpha - span * progress)
-        for i in range(length):
-            centre = sentence[i]
-            state, bits = next_u64(state)
-            reduced = window - below(bits >> S32, window)
-            lo = max(0, i - reduced)
-            hi = min(length, i + reduced + 1)
-            v_centre = syn1[centre]
-            offset_centre = offsets[centre]
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                u = syn0[sentence[j]]
-                grad[:] = ZERO
-                loss += binary_logistic(u, v_centre, ONE, offset_centre, lr, grad)
-                for _ in range(k):
-                    state, noise = draw(state, noise_threshold, noise_alias)
-                    if skip_positive and noise == centre:
-                        continue
-                    loss += binary_logistic(u, syn1[noise], ZERO, offsets[noise], lr, grad)
-                axpy(ONE, grad, u)
-                pairs += 1
-    return loss, pairs, words
+    for p in range(n):
+        centre = outputs[p]
+        u = syn0[inputs[p]]
+        grad[:] = ZERO
+        loss += binary_logistic(u, syn1[centre], ONE, offsets[centre], lr, grad)
+        for _ in range(k):
+            state, noise = draw(state, noise_threshold, noise_alias)
+            if skip_positive and noise == centre:
+                continue
+            loss += binary_logistic(u, syn1[noise], ZERO, offsets[noise], lr, grad)
+        axpy(ONE, grad, u)
+    return loss, state

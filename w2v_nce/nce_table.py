@@ -1,0 +1,182 @@
+"""The Mnih & Teh (2012) experiment on this tool: NCE approaches softmax as k grows.
+
+Every tenth line (or long-line piece) of the corpus is held out. On the other
+nine tenths, one vocabulary is built and the exact softmax and NCE for each k are
+trained with the same settings and seed. Each model is then scored on the
+held-out lines by the exactly normalised perplexity of p(c|w) = exp(u_w·v_c) /
+Z_w, Z_w = Σ_c exp(u_w·v_c), over the held-out window pairs weighted as training
+samples them (distance d counts (window − d + 1)/window: the dynamic window's
+probability). For NCE it also reports log Z_w (weighted by word frequency): NCE
+with the normaliser fixed at 1 should learn log Z_w ≈ 0, i.e. a self-normalised
+model whose unnormalised exp(u·v) can be used as a probability directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .corpus import iter_sentences
+from .encode import encode_corpus
+from .train import TrainConfig, train
+
+HELD_OUT_EVERY = 10
+
+
+@dataclass
+class TableRow:
+    loss: str
+    k: int | None
+    perplexity: float
+    mean_logz: float
+    std_logz: float
+    unnormalised_perplexity: float  # exp(−mean u·v): meaningful only if self-normalised
+    seconds: float
+
+
+def split_corpus(path: str, workdir: str, encoding_errors: str = "strict") -> tuple[str, str]:
+    """Write every HELD_OUT_EVERY-th piece to held-out.txt and the rest to train.txt."""
+    train_path = os.path.join(workdir, "train.txt")
+    held_path = os.path.join(workdir, "held-out.txt")
+    with (
+        open(train_path, "w", encoding="utf-8") as kept,
+        open(held_path, "w", encoding="utf-8") as held,
+    ):
+        for index, tokens in enumerate(iter_sentences(path, encoding_errors=encoding_errors)):
+            out = held if index % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 else kept
+            out.write(" ".join(tokens))
+            out.write("\n")
+    return train_path, held_path
+
+
+def encode_with_vocabulary(path: str, words: list[str]) -> np.ndarray:
+    """Ids of the in-vocabulary tokens of ``path`` with -1 after each line (OOV dropped)."""
+    index = {w: i for i, w in enumerate(words)}
+    out: list[int] = []
+    for tokens in iter_sentences(path):
+        ids = [index[t] for t in tokens if t in index]
+        if ids:
+            out.extend(ids)
+            out.append(-1)
+    return np.array(out, dtype=np.int32)
+
+
+@numba.njit(cache=True)
+def window_pairs_weighted(ids, window):
+    """Every (input = context, output = centre) pair within ``window``, weighted by
+    the dynamic window's probability (window − d + 1)/window of using distance d."""
+    n = ids.shape[0]
+    capacity = 2 * window * n
+    inputs = np.empty(capacity, dtype=np.int32)
+    outputs = np.empty(capacity, dtype=np.int32)
+    weights = np.empty(capacity, dtype=np.float64)
+    count = 0
+    start = 0
+    for end in range(n + 1):
+        if end < n and ids[end] >= 0:
+            continue
+        for i in range(start, end):
+            for j in range(max(start, i - window), min(end, i + window + 1)):
+                if j != i:
+                    inputs[count] = ids[j]
+                    outputs[count] = ids[i]
+                    weights[count] = (window - abs(i - j) + 1) / window
+                    count += 1
+        start = end + 1
+    return inputs[:count], outputs[:count], weights[:count]
+
+
+def log_normalisers(u: np.ndarray, v: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """log Z_w = log Σ_c exp(u_w·v_c) for every w, in float64, row chunks at a time."""
+    out = np.empty(u.shape[0], dtype=np.float64)
+    for lo in range(0, u.shape[0], chunk):
+        scores = (u[lo : lo + chunk] @ v.T).astype(np.float64)
+        top = scores.max(axis=1)
+        out[lo : lo + chunk] = top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
+    return out
+
+
+def score(model, inputs, outputs, weights, word_counts) -> dict:
+    """Held-out perplexity (exactly normalised and as-is) and log Z statistics."""
+    logz = log_normalisers(model.input, model.output)
+    dots = np.einsum("ij,ij->i", model.input[inputs], model.output[outputs], dtype=np.float64)
+    total = weights.sum()
+    frequency = word_counts / word_counts.sum()
+    mean_logz = float(frequency @ logz)
+    return {
+        "perplexity": float(np.exp(-(weights @ (dots - logz[inputs])) / total)),
+        "unnormalised_perplexity": float(np.exp(-(weights @ dots) / total)),
+        "mean_logz": mean_logz,
+        "std_logz": float(np.sqrt(frequency @ (logz - mean_logz) ** 2)),
+    }
+
+
+def aggregate_pairs(inputs, outputs, weights, vocab_size):
+    keys = inputs.astype(np.int64) * vocab_size + outputs
+    unique, inverse = np.unique(keys, return_inverse=True)
+    summed = np.bincount(inverse, weights=weights)
+    return (unique // vocab_size).astype(np.int32), (unique % vocab_size).astype(np.int32), summed
+
+
+def nce_table(
+    corpus: str, config: TrainConfig, ks: list[int], progress: bool = True, log=print
+) -> list[TableRow]:
+    """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%."""
+    workdir = tempfile.mkdtemp(prefix="w2v-nce-table-")
+    try:
+        train_path, held_path = split_corpus(corpus, workdir)
+        rows = []
+        with encode_corpus(
+            train_path, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=workdir
+        ) as encoded:
+            vocab = encoded.vocab
+            held = encode_with_vocabulary(held_path, vocab.words)
+            inputs, outputs, weights = aggregate_pairs(
+                *window_pairs_weighted(held, config.window), len(vocab)
+            )
+            log(
+                f"vocabulary {len(vocab):,} words; training on {encoded.words:,} tokens, "
+                f"held out {int(np.count_nonzero(held >= 0)):,} tokens "
+                f"({weights.sum():,.0f} weighted pairs)"
+            )
+            runs = [("softmax", None)] + [("nce", k) for k in ks]
+            for loss, k in runs:
+                run_config = dataclasses.replace(config, loss=loss, k=k or config.k)
+                started = time.perf_counter()
+                model, _ = train(encoded, run_config, progress=progress)
+                seconds = time.perf_counter() - started
+                result = score(model, inputs, outputs, weights, vocab.counts)
+                rows.append(TableRow(loss=loss, k=k, seconds=seconds, **result))
+                log(format_row(rows[-1]))
+        return rows
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+HEADER = (
+    "| loss | k | held-out perplexity | vs softmax | mean log Z | std log Z "
+    "| exp(−mean u·v) | seconds |"
+)
+
+
+def format_row(row: TableRow, softmax_perplexity: float | None = None) -> str:
+    ratio = f"{row.perplexity / softmax_perplexity:.3f}" if softmax_perplexity else "—"
+    return (
+        f"| {row.loss} | {row.k if row.k is not None else '—'} | {row.perplexity:.2f} | {ratio} "
+        f"| {row.mean_logz:+.3f} | {row.std_logz:.3f} | {row.unnormalised_perplexity:.2f} "
+        f"| {row.seconds:.0f} |"
+    )
+
+
+def format_table(rows: list[TableRow]) -> str:
+    softmax = next((r.perplexity for r in rows if r.loss == "softmax"), None)
+    lines = [HEADER, "|" + "---|" * 8]
+    lines += [format_row(r, softmax) for r in rows]
+    return "\n".join(lines)
