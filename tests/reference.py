@@ -104,8 +104,22 @@ def row_softmax_pair_reference(syn0, syn1, ctx, candidates, offsets, lr):
 
 
 def train_block_reference(
-    ids, syn0, syn1, keep_threshold, threshold, alias, offsets, skip_positive, loss_kind, k,
-    window, alpha, min_alpha, words_before, total_words, seed,
+    ids,
+    syn0,
+    syn1,
+    keep_threshold,
+    threshold,
+    alias,
+    offsets,
+    skip_positive,
+    loss_kind,
+    k,
+    window,
+    alpha,
+    min_alpha,
+    words_before,
+    total_words,
+    seed,
 ):
     """Sequential SGD over a block, consuming the random stream in the kernel's order."""
     rng = SplitMix64(seed)
