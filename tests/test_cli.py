@@ -209,3 +209,28 @@ def test_demo_vectors_put_related_words_close(demo_model):
     assert rank("dog", "cat") <= 5
     assert rank("music", "musical") <= 10
     assert kv.similarity("king", "queen") > kv.similarity("king", "water") + 0.3
+
+
+def test_most_similar_by_context_prints_probabilities(demo_model):
+    result = run_cli(
+        "most-similar",
+        "dog",
+        "--by",
+        "context",
+        "--vectors",
+        demo_model / "model.npz",
+        "--topn",
+        "5",
+    )
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.startswith("#") and len(rows) == 5
+    probabilities = [float(row.split("\t")[2]) for row in rows]
+    scores = [float(row.split("\t")[1]) for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < p < 1 for p in probabilities) and sum(probabilities) < 1
+    result = run_cli(
+        "most-similar", "dog", "--by", "context", "--vectors", demo_model / "vectors.txt"
+    )
+    assert result.returncode == 2 and ".npz" in result.stderr
+    no_traceback(result)

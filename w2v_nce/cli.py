@@ -23,7 +23,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="w2v-nce")
 def cli():
-    """Skip-gram word embeddings trained with negative sampling or NCE."""
+    """Skip-gram word embeddings: negative sampling, NCE, full softmax or InfoNCE."""
 
 
 @cli.command()
@@ -227,17 +227,42 @@ def write_outputs(model, output, binary, save_model):
 )
 @click.option("--topn", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--negative", multiple=True, help="A word to subtract (repeat for several).")
-def most_similar(words, vectors, topn, negative):
-    """Print the nearest neighbours (cosine) of WORDS, one per line.
+@click.option(
+    "--by",
+    type=click.Choice(["cosine", "context"]),
+    default="cosine",
+    show_default=True,
+    help="cosine: words used in the same contexts (u·u); context: words that occur "
+    "together, ranked by u_w·v_c with p(c|w) (needs a .npz model).",
+)
+def most_similar(words, vectors, topn, negative, by):
+    """Print the nearest neighbours of WORDS, one per line.
 
     \b
     Several words are averaged, --negative words subtracted (gensim's 3CosAdd):
       w2v-nce most-similar king woman --negative man
+    With --by context, the words most likely to occur near WORD, with p(c|w):
+      w2v-nce most-similar dog --by context --vectors model.npz
     """
-    from .query import Neighbours
     from .word2vec_format import load_vectors
 
-    vocab, matrix, _ = load_vectors(vectors)
+    vocab, matrix, model = load_vectors(vectors)
+    if by == "context":
+        if model is None:
+            raise UsageError(
+                "--by context needs the output vectors: give the .npz from train --save-model"
+            )
+        if len(words) != 1 or negative:
+            raise UsageError("--by context takes exactly one word and no --negative")
+        from .evaluation.context import context_neighbours
+
+        rows, label = context_neighbours(model, words[0], topn)
+        click.echo(f"# word\tu·v\t{label}")
+        for word, score, probability in rows:
+            click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
+        return
+    from .query import Neighbours
+
     neighbours = Neighbours(vocab, matrix)
     for word, similarity in neighbours.most_similar(list(words), list(negative), topn=topn):
         click.echo(f"{word}\t{similarity:.4f}")
@@ -298,6 +323,12 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
         )
     else:
         click.echo(format_table(rows))
+
+
+from .commands_eval import compare, evaluate  # noqa: E402  (they do not import cli)
+
+cli.add_command(evaluate)
+cli.add_command(compare)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from .pairs import block_pairs
 from .rowsoftmax import softmax_residual
 
-BATCH = 256
+BATCH = 512
 
 
 def softmax_step(syn0, syn1, inputs, outputs, lr):

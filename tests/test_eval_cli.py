@@ -1,0 +1,204 @@
+"""``w2v-nce evaluate`` and ``w2v-nce compare`` end to end, through the installed entry point.
+
+The corpus is built from gensim's own evaluation files (the analogy questions,
+half of them lower-cased, and the similarity pairs, one per line), so that a
+few seconds of training give vectors whose vocabulary covers all three data
+sets -- in two cases, which exercises gensim's case folding -- and every score
+is a real number to compare with gensim's.
+"""
+
+import importlib.util
+import json
+
+import pytest
+from gensim.models import KeyedVectors
+from gensim.test.utils import datapath
+
+from tests.conftest import run_cli
+from w2v_nce.commands_eval import compare_table, report_lines
+
+COSINE_KEYS = ("ws353", "ws353_oov", "simlex999", "simlex999_oov", "analogy", "analogy_oov")
+PMI_KEYS = {"target", "pearson", "spearman", "rmse", "pairs", "mean_logz", "std_logz"}
+
+
+def no_traceback(result):
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    lines = []
+    for i, line in enumerate(open(datapath("questions-words.txt"), encoding="utf-8")):
+        if not line.startswith(":"):
+            lines.append(line.strip().lower() if i % 2 else line.strip())
+    for name in ("wordsim353.tsv", "simlex999.txt"):
+        for line in open(datapath(name), encoding="utf-8"):
+            if not line.startswith("#"):
+                lines.append(" ".join(line.split("\t")[:2]))
+    path = tmp_path_factory.mktemp("eval-corpus") / "corpus.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(corpus):
+    out = corpus.parent
+    run_cli(
+        "train", corpus, "--dim", "24", "--epochs", "3", "--min-count", "2", "--threads", "1",
+        "--sample", "0", "--quiet", "-o", out / "vectors.txt", "--save-model", out / "model.npz",
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def evaluated(trained, corpus):
+    result = run_cli(
+        "evaluate", trained / "model.npz", "--corpus", corpus, "--json", "--pmi-min-count", "2",
+        check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def test_evaluate_json_has_exactly_the_documented_keys(evaluated):
+    assert list(evaluated) == [*COSINE_KEYS, "pmi"]
+    for key in COSINE_KEYS:
+        assert isinstance(evaluated[key], float)
+    for key in COSINE_KEYS[1::2]:
+        assert 0 <= evaluated[key] <= 1
+    pmi = evaluated["pmi"]
+    assert set(pmi) == PMI_KEYS
+    assert pmi["target"] == "shifted PMI" and isinstance(pmi["pairs"], int) and pmi["pairs"] > 100
+    assert all(isinstance(pmi[key], float) for key in ("pearson", "spearman", "rmse"))
+    assert pmi["mean_logz"] is None and pmi["std_logz"] is None  # neg is not normalised
+
+
+def test_cosine_scores_equal_gensims_on_the_same_vectors(evaluated, trained):
+    kv = KeyedVectors.load_word2vec_format(str(trained / "vectors.txt"))
+    for key, name in (("ws353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
+        _, (spearman, _), oov = kv.evaluate_word_pairs(datapath(name))
+        assert evaluated[key] == pytest.approx(spearman, abs=1e-6)
+        assert evaluated[f"{key}_oov"] == pytest.approx(oov / 100, abs=1e-6)
+    accuracy, sections = kv.evaluate_word_analogies(
+        datapath("questions-words.txt"), restrict_vocab=30000
+    )
+    assert len(sections[-1]["correct"]) > 0
+    assert evaluated["analogy"] == pytest.approx(accuracy, abs=1e-6)
+    assert evaluated["analogy_oov"] == 0  # every question word is in the corpus
+
+
+def test_word2vec_files_get_the_cosine_part_only(trained, evaluated):
+    result = run_cli("evaluate", trained / "vectors.txt", "--json", check=True)
+    scores = json.loads(result.stdout)
+    assert scores["pmi"] is None
+    assert {key: scores[key] for key in COSINE_KEYS} == pytest.approx(
+        {key: evaluated[key] for key in COSINE_KEYS}, abs=1e-12
+    )
+
+    text = run_cli("evaluate", trained / "vectors.txt", check=True).stdout
+    assert "WordSim-353" in text and "SimLex-999" in text and "analogies" in text
+    assert "PMI" not in text
+
+
+def test_evaluate_text_report(trained, corpus):
+    result = run_cli(
+        "evaluate", trained / "model.npz", "--corpus", corpus, "--pmi-min-count", "2", check=True
+    )
+    assert "loss neg" in result.stdout
+    assert "target shifted PMI" in result.stdout and "Pearson" in result.stdout
+    assert result.stderr == ""  # trained with --sample 0 on this corpus: nothing to warn about
+
+
+def test_extra_pair_files_and_other_analogies(trained, tmp_path):
+    pairs = tmp_path / "mine.tsv"
+    pairs.write_text("king\tqueen\t9\nking\tcar\t1\nman\twoman\t8\nunknownword\tking\t2\n")
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": mine\nman king woman queen\nboy girl unknownword x\n")
+    result = run_cli(
+        "evaluate", trained / "model.npz", "--pairs", pairs, "--analogies", questions, "--json",
+        check=True,
+    )  # fmt: skip
+    scores = json.loads(result.stdout)
+    assert scores["pairs"][str(pairs)]["oov"] == pytest.approx(0.25)
+    assert isinstance(scores["pairs"][str(pairs)]["spearman"], float)
+    assert scores["analogy_oov"] == pytest.approx(0.5) and scores["analogy"] in (0.0, 1.0)
+
+
+def test_usage_errors_are_one_line(trained, corpus, tmp_path):
+    cases = [
+        (["evaluate", trained / "vectors.txt", "--corpus", corpus], 2, "needs the output vectors"),
+        (["evaluate", trained / "model.npz", "--plot", tmp_path / "p.png"], 2, "give --corpus"),
+        (["evaluate", tmp_path / "missing.npz"], 1, "no such file"),
+        (["evaluate", trained / "model.npz", "--pmi-top", "0"], 2, "--pmi-top"),
+        (["compare", corpus, "--loss", "nope", "--quiet"], 2, "unknown --loss"),
+    ]
+    for args, code, message in cases:
+        result = run_cli(*args)
+        assert result.returncode == code, (args, result.stderr)
+        assert message in result.stderr and result.stderr.startswith("error: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+        no_traceback(result)
+
+
+def test_plot_writes_a_png_or_says_how_to_get_matplotlib(trained, corpus, tmp_path):
+    plot = tmp_path / "pmi.png"
+    result = run_cli(
+        "evaluate", trained / "model.npz", "--corpus", corpus, "--pmi-min-count", "2",
+        "--plot", plot,
+    )  # fmt: skip
+    no_traceback(result)
+    if importlib.util.find_spec("matplotlib") is None:
+        assert result.returncode == 1
+        assert "pip install 'w2v-nce[plot]'" in result.stderr
+        assert not plot.exists()
+    else:
+        assert result.returncode == 0, result.stderr
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def compared(corpus):
+    result = run_cli(
+        "compare", corpus, "--loss", "nce", "--k", "5", "--dim", "16", "--epochs", "2",
+        "--min-count", "2", "--threads", "1", "--pmi-min-count", "2", "--json", "--quiet",
+        check=True,
+    )  # fmt: skip
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def test_compare_json(compared):
+    assert set(compared) == {"w2v_nce", "gensim", "neighbour_overlap_at_10", "settings"}
+    for side in ("w2v_nce", "gensim"):
+        scores = compared[side]
+        assert list(scores) == [*COSINE_KEYS, "pmi", "seconds", "words_per_sec"]
+        assert scores["seconds"] > 0 and scores["words_per_sec"] > 0
+        assert set(scores["pmi"]) == PMI_KEYS
+    assert compared["w2v_nce"]["pmi"]["target"] == "log P(c|w)"
+    assert isinstance(compared["w2v_nce"]["pmi"]["mean_logz"], float)  # nce: log Z reported
+    assert compared["gensim"]["pmi"]["target"] == "shifted PMI"  # gensim trained neg
+    assert compared["gensim"]["pmi"]["mean_logz"] is None
+    assert 0 <= compared["neighbour_overlap_at_10"] <= 1
+    settings = compared["settings"]
+    assert settings["loss"] == "nce" and settings["gensim_loss"] == "neg"
+    assert (settings["k"], settings["dim"], settings["epochs"], settings["threads"]) == (
+        5,
+        16,
+        2,
+        1,
+    )
+
+
+def test_compare_table_says_gensim_used_negative_sampling(compared):
+    table = "\n".join(compare_table(compared))
+    for row in ("training seconds", "words/s", "WordSim-353", "analogy accuracy", "PMI Pearson"):
+        assert row in table
+    assert "w2v-nce (nce)" in table and "gensim (neg)*" in table
+    assert "gensim has no 'nce' loss: it trained with negative sampling" in table
+    assert "neighbour overlap@10" in table
+
+
+def test_report_lines_show_undefined_scores_as_na():
+    scores = dict.fromkeys(COSINE_KEYS)
+    scores["pmi"] = None
+    assert all("n/a" in line for line in report_lines(scores))

@@ -1,0 +1,143 @@
+"""Cosine scores: the same numbers as gensim's evaluate_word_pairs / evaluate_word_analogies."""
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+from gensim.test.utils import datapath
+
+from w2v_nce.errors import UserError
+from w2v_nce.evaluation import pearson, ranks, spearman
+from w2v_nce.evaluation.cosine import (
+    cosine_scores,
+    evaluate_analogies,
+    evaluate_pairs,
+    folded_index,
+    gensim_data,
+)
+
+PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
+
+
+def dataset_words():
+    words = set()
+    for name in PAIR_FILES:
+        for line in open(datapath(name), encoding="utf-8"):
+            if not line.startswith("#"):
+                words.update(line.split("\t")[:2])
+    for line in open(datapath("questions-words.txt"), encoding="utf-8"):
+        if not line.startswith(":"):
+            words.update(line.split())
+    return sorted(words)
+
+
+@pytest.fixture(scope="module")
+def space():
+    """Vectors for most words of the three data sets, in mixed case, in low dimension.
+
+    Low dimension makes 3CosAdd right by chance often enough that the accuracy is
+    not 0; some words are left out (OOV), some appear twice in different case (the
+    first one must win) and the norms vary (so forgetting to normalise would show).
+    """
+    rng = np.random.default_rng(7)
+    words = [w for w in dataset_words() if rng.random() > 0.1]
+    rng.shuffle(words)
+    words = [w.upper() if i % 7 == 0 else w for i, w in enumerate(words)]
+    words += [w.lower() for w in words[:50] if w.lower() != w]  # later case variants
+    vectors = rng.normal(size=(len(words), 3)).astype(np.float32)
+    vectors *= rng.uniform(0.2, 4.0, size=(len(words), 1)).astype(np.float32)
+    kv = KeyedVectors(3)
+    kv.add_vectors(words, vectors)
+    return words, vectors, kv
+
+
+@pytest.mark.parametrize("name", PAIR_FILES)
+@pytest.mark.parametrize("restrict", [300_000, 1000])
+def test_pairs_equal_gensim(space, name, restrict):
+    words, vectors, kv = space
+    ours = evaluate_pairs(words, vectors, datapath(name), restrict=restrict)
+    _, (spearman, _), oov_percent = kv.evaluate_word_pairs(datapath(name), restrict_vocab=restrict)
+    assert ours.spearman == pytest.approx(spearman, abs=1e-6)
+    assert ours.oov == pytest.approx(oov_percent / 100, abs=1e-12)
+    assert 0 < ours.oov < 1 and ours.pairs > 20
+
+
+@pytest.mark.parametrize("restrict", [30_000, 600])
+def test_analogies_equal_gensim(space, restrict):
+    words, vectors, kv = space
+    path = datapath("questions-words.txt")
+    ours = evaluate_analogies(words, vectors, path, restrict=restrict)
+    accuracy, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict)
+    total = sections[-1]
+    assert ours.correct == len(total["correct"])
+    assert ours.questions > 0 and (ours.correct > 0 or restrict < 30_000)
+    assert ours.questions == len(total["correct"]) + len(total["incorrect"])
+    assert ours.accuracy == pytest.approx(accuracy, abs=1e-6)
+    asked = sum(1 for line in open(path) if not line.startswith(":"))
+    assert ours.oov == pytest.approx((asked - ours.questions) / asked, abs=1e-12)
+
+
+def test_case_folding_keeps_the_first_variant():
+    assert folded_index(["Paris", "paris", "x", "PARIS"], 10) == {"PARIS": 0, "X": 2}
+    assert folded_index(["Paris", "paris", "x"], 1) == {"PARIS": 0}
+
+
+def test_custom_files_follow_gensims_rules(tmp_path):
+    words = ["king", "Queen", "man", "woman", "queen", "apple"]
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(words), 5)).astype(np.float32)
+    vectors[1] = vectors[0] - vectors[2] + vectors[3]  # king - man + woman = Queen
+    kv = KeyedVectors(5)
+    kv.add_vectors(words, vectors)
+
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(
+        "# a comment\nking\tqueen\t8\nKING\tMAN\t5.5\nman\twoman\t6\n"
+        "apple\tKing\t0.5\nwrong line\nking\tqueen\tnot-a-number\nking\tunicorn\t3\n"
+    )
+    ours = evaluate_pairs(words, vectors, str(pairs))
+    _, (spearman, _), oov = kv.evaluate_word_pairs(str(pairs))
+    assert ours.pairs == 4 and ours.skipped == 1
+    assert ours.spearman == pytest.approx(spearman) and ours.oov == pytest.approx(oov / 100)
+
+    questions = tmp_path / "questions.txt"
+    questions.write_text(": royal\nman king woman queen\nMAN KING WOMAN QUEEN\nman king\n")
+    result = evaluate_analogies(words, vectors, str(questions))
+    assert (result.correct, result.questions, result.skipped) == (2, 2, 0)
+    assert result.accuracy == kv.evaluate_word_analogies(str(questions))[0] == 1.0
+
+    questions.write_text("man king woman queen\n: royal\n")
+    with pytest.raises(UserError, match="section header"):
+        evaluate_analogies(words, vectors, str(questions))
+
+
+def test_everything_out_of_vocabulary_is_undefined_not_zero():
+    words, vectors = ["zzz", "yyy"], np.eye(2, dtype=np.float32)
+    scores, extra = cosine_scores(words, vectors)
+    assert scores == {
+        "ws353": None,
+        "ws353_oov": 1.0,
+        "simlex999": None,
+        "simlex999_oov": 1.0,
+        "analogy": None,
+        "analogy_oov": 1.0,
+    }
+    assert extra == {}
+
+
+def test_gensim_data_is_gensims_datapath():
+    assert gensim_data("wordsim353.tsv") == datapath("wordsim353.tsv")
+    with pytest.raises(UserError, match="missing"):
+        gensim_data("no-such-file.txt")
+
+
+def test_correlations_equal_scipys():
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 8, 200).astype(float)  # many ties
+    y = x + rng.normal(size=200)
+    np.testing.assert_allclose(ranks(x), stats.rankdata(x))
+    assert pearson(x, y) == pytest.approx(stats.pearsonr(x, y)[0], abs=1e-12)
+    assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
+    assert pearson([1, 1, 1], [1, 2, 3]) is None and spearman([1], [2]) is None
+    assert spearman([1, np.nan, 3], [1, 2, 3]) is None

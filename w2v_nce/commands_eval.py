@@ -1,0 +1,453 @@
+"""The ``evaluate`` and ``compare`` commands (registered in cli.py with ``cli.add_command``).
+
+Standalone click commands so that this file owns them; like cli.py, heavy modules
+(numba kernels, scipy, gensim) are imported inside the commands, so importing
+this module costs nothing at ``w2v-nce --help``.
+
+Scores that are undefined (every pair out of vocabulary, no PMI pair above the
+threshold) are ``null`` in JSON and ``n/a`` in the tables, never a made-up 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+
+import click
+
+from .errors import UsageError
+
+PMI_TOP = 3000
+PMI_MIN_COUNT = 20.0
+_ENCODING_ERRORS = click.Choice(["strict", "replace", "ignore"])
+
+
+def _pmi_options(command):
+    command = click.option(
+        "--pmi-min-count",
+        default=PMI_MIN_COUNT,
+        show_default=True,
+        type=click.FloatRange(min=0, min_open=True),
+        help="PMI: only pairs seen at least this often (weighted by the dynamic window).",
+    )(command)
+    return click.option(
+        "--pmi-top",
+        default=PMI_TOP,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="PMI: pairs among this many most frequent words.",
+    )(command)
+
+
+@click.command()
+@click.argument("model")
+@click.option(
+    "--corpus",
+    default=None,
+    help="The training corpus, for the PMI check (needs a .npz MODEL).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
+@click.option(
+    "--pairs",
+    "pairs_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Another word-similarity file (WORD1<TAB>WORD2<TAB>score); repeat for several.",
+)
+@click.option(
+    "--analogies",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Analogy questions instead of Google's questions-words.txt (same format).",
+)
+@_pmi_options
+@click.option(
+    "--plot",
+    default=None,
+    metavar="PATH.png",
+    help="Save a scatter of u_w·v_c against the PMI target (needs matplotlib).",
+)
+@click.option(
+    "--encoding-errors",
+    default="strict",
+    show_default=True,
+    type=_ENCODING_ERRORS,
+    help="Invalid UTF-8 in --corpus: stop, or replace/drop the bad bytes.",
+)
+def evaluate(
+    model, corpus, as_json, pairs_files, analogies, pmi_top, pmi_min_count, plot, encoding_errors
+):
+    """Score the vectors in MODEL (.npz from --save-model, or word2vec text/binary).
+
+    \b
+    Cosine: Spearman on WordSim-353 and SimLex-999, 3CosAdd accuracy on Google's
+    analogies over the 30,000 most frequent words (gensim's conventions and data).
+    PMI (with --corpus and a .npz model): u_w·v_c against what the loss should
+    learn (shifted PMI for neg, log P(c|w) for nce, row-centred log P(c|w) for
+    softmax and infonce), over pairs of the --pmi-top most frequent words.
+    \b
+    Example:
+      w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
+    """
+    from .evaluation import evaluate_embeddings
+    from .word2vec_format import load_vectors
+
+    if plot and not corpus:
+        raise UsageError("--plot draws the PMI comparison: give --corpus too")
+    if plot:
+        from .atomic import check_writable_output
+        from .evaluation.pmi import require_matplotlib
+
+        require_matplotlib()
+        check_writable_output(plot)
+    words, vectors, loaded = load_vectors(model)
+    if corpus and loaded is None:
+        raise UsageError(
+            f"the PMI check needs the output vectors, which {model} does not hold: give the "
+            ".npz written by 'train --save-model', or drop --corpus"
+        )
+    chunks = None
+    if corpus:
+        from .evaluation.pmi import encode_with_vocab
+
+        _warn_subsampling(loaded.config)
+        chunks = encode_with_vocab(corpus, loaded.vocab, encoding_errors)
+    result = evaluate_embeddings(
+        words, vectors, loaded, chunks, pmi_top, pmi_min_count, pairs_files, analogies
+    )
+    if result.counts_match is False:
+        _note(
+            f"the word counts in {corpus} differ from the model's: is it the corpus the "
+            "model was trained on?"
+        )
+    if plot and result.pmi is not None:
+        _save_plot(result.pmi, plot)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
+    loss = loaded.config.get("loss") if loaded is not None else None
+    click.echo(f"{model}: {len(words):,} words, dim {vectors.shape[1]}" + _loss_note(loss))
+    for line in report_lines(result.as_json()):
+        click.echo(line)
+    if plot:
+        click.echo(f"wrote {plot}")
+
+
+def _loss_note(loss):
+    return f", loss {loss}" if loss else ""
+
+
+def _save_plot(pmi_result, path):
+    from .atomic import atomic_output
+    from .evaluation.pmi import save_scatter
+
+    with atomic_output(path) as handle:
+        save_scatter(pmi_result, handle)
+
+
+def _note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
+def _warn_subsampling(config: dict) -> None:
+    sample = float(config.get("sample", 0) or 0)
+    if sample > 0:
+        _note(
+            f"the model was trained with --sample {sample:g}: subsampling changes the "
+            "co-occurrences training saw, so the PMI targets (counted without it) are only "
+            "approximate; train with --sample 0 for the theory check"
+        )
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _num(value, fmt=".4f") -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def report_lines(scores: dict) -> list[str]:
+    """The evaluate report as text lines, from the JSON dict."""
+    lines = [
+        f"WordSim-353  Spearman {_num(scores['ws353']):>7}   OOV {_pct(scores['ws353_oov']):>6}",
+        f"SimLex-999   Spearman {_num(scores['simlex999']):>7}   OOV "
+        f"{_pct(scores['simlex999_oov']):>6}",
+        f"analogies    accuracy {_num(scores['analogy']):>7}   OOV "
+        f"{_pct(scores['analogy_oov']):>6}   (3CosAdd over the 30,000 most frequent words)",
+    ]
+    for path, extra in scores.get("pairs", {}).items():
+        lines.append(f"{path}: Spearman {_num(extra['spearman'])}   OOV {_pct(extra['oov'])}")
+    pmi = scores["pmi"]
+    if pmi is not None:
+        lines.append(f"PMI          target {pmi['target']}, over {pmi['pairs']:,} pairs")
+        lines.append(
+            f"             Pearson {_num(pmi['pearson'])}   Spearman {_num(pmi['spearman'])}"
+            f"   RMSE {_num(pmi['rmse'])}"
+        )
+        if pmi["mean_logz"] is not None:
+            lines.append(
+                f"             log Z_w: mean {pmi['mean_logz']:.4f} (frequency-weighted), "
+                f"std {pmi['std_logz']:.4f}"
+            )
+    return lines
+
+
+# --------------------------------------------------------------------------- compare
+
+COMPARE_ROWS = (
+    ("training seconds", "seconds", ".1f"),
+    ("words/s", "words_per_sec", ",.0f"),
+    ("WordSim-353 Spearman", "ws353", ".4f"),
+    ("  OOV", "ws353_oov", "%"),
+    ("SimLex-999 Spearman", "simlex999", ".4f"),
+    ("  OOV", "simlex999_oov", "%"),
+    ("analogy accuracy", "analogy", ".4f"),
+    ("  OOV", "analogy_oov", "%"),
+)
+PMI_ROWS = (
+    ("PMI target", "target", "s"),
+    ("PMI Pearson", "pearson", ".4f"),
+    ("PMI Spearman", "spearman", ".4f"),
+    ("PMI RMSE", "rmse", ".4f"),
+    ("PMI pairs", "pairs", ",d"),
+    ("mean log Z_w", "mean_logz", ".4f"),
+    ("std log Z_w", "std_logz", ".4f"),
+)
+
+
+def _cell(value, fmt) -> str:
+    if value is None:
+        return "n/a"
+    if fmt == "%":
+        return _pct(value)
+    return format(value, fmt)
+
+
+def compare_table(result: dict) -> list[str]:
+    """The side-by-side table of ``compare`` as text lines, from its JSON dict."""
+    ours, theirs = result["w2v_nce"], result["gensim"]
+    settings = result["settings"]
+    gensim_head = "gensim (neg)" + ("*" if settings["loss"] != "neg" else "")
+    rows = [("", f"w2v-nce ({settings['loss']})", gensim_head)]
+    for label, key, fmt in COMPARE_ROWS:
+        rows.append((label, _cell(ours[key], fmt), _cell(theirs[key], fmt)))
+    if ours["pmi"] is not None or theirs["pmi"] is not None:
+        for label, key, fmt in PMI_ROWS:
+            values = [None if side["pmi"] is None else side["pmi"][key] for side in (ours, theirs)]
+            if values != [None, None]:  # log Z rows only when a side has a normalised model
+                rows.append((label, *(_cell(value, fmt) for value in values)))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}".rstrip()
+        for row in rows
+    ]
+    overlap = result["neighbour_overlap_at_10"]
+    lines.append(
+        f"neighbour overlap@10: {_num(overlap, '.3f')} (mean over the 1,000 most frequent words)"
+    )
+    if settings["loss"] != "neg":
+        lines.append(
+            f"* gensim has no '{settings['loss']}' loss: it trained with negative sampling "
+            f"(k={settings['k']}); its PMI target is therefore shifted PMI"
+        )
+    return lines
+
+
+_TRAIN_OPTIONS = (  # train's options (both trainers get them); -o/--save-model make no sense here
+    click.option(
+        "--loss",
+        default="neg",
+        show_default=True,
+        help="The w2v-nce loss, as for train (neg, nce, ...); gensim always uses neg.",
+    ),
+    click.option(
+        "-k",
+        "--k",
+        "k",
+        default=5,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Noise words per positive pair (gensim's negative).",
+    ),
+    click.option(
+        "--dim",
+        default=100,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Vector dimension (vector_size).",
+    ),
+    click.option(
+        "--window",
+        default=5,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Maximum context distance (dynamic window in both).",
+    ),
+    click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1)),
+    click.option(
+        "--min-count",
+        default=5,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Drop words occurring fewer times.",
+    ),
+    click.option(
+        "--max-vocab",
+        default=None,
+        type=click.IntRange(min=1),
+        help="Keep only the most frequent words (gensim: max_final_vocab).",
+    ),
+    click.option(
+        "--sample",
+        default=1e-3,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Subsampling threshold; 0 turns it off (and makes the PMI check exact).",
+    ),
+    click.option(
+        "--alpha",
+        default=0.025,
+        show_default=True,
+        type=click.FloatRange(min=0, min_open=True),
+        help="Initial learning rate.",
+    ),
+    click.option(
+        "--min-alpha",
+        default=0.0001,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Final learning rate.",
+    ),
+    click.option(
+        "--noise-power",
+        default=0.75,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Noise distribution q(w) ∝ count(w)^power (gensim: ns_exponent).",
+    ),
+    click.option(
+        "--threads",
+        default=os.cpu_count() or 1,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Worker threads for both trainers.",
+    ),
+    click.option("--seed", default=1, show_default=True, type=int, help="Random seed for both."),
+)
+
+
+def _train_options(command):
+    for option in reversed(_TRAIN_OPTIONS):
+        command = option(command)
+    return command
+
+
+@click.command()
+@click.argument("corpus")
+@_train_options
+@_pmi_options
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
+@click.option(
+    "--encoding-errors",
+    default="strict",
+    show_default=True,
+    type=_ENCODING_ERRORS,
+    help="What to do with invalid UTF-8: stop, or replace/drop the bad bytes.",
+)
+@click.option("--tmp-dir", default=None, help="Where the corpus copies go.  [default: $TMPDIR]")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
+def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, quiet, **options):
+    """Train w2v-nce and gensim's Word2Vec on CORPUS with the same settings and compare.
+
+    \b
+    Prints training time, words/s, every evaluate score for both (gensim's output
+    vectors are its syn1neg) and the mean overlap of the 10 nearest neighbours of
+    the 1,000 most frequent words. gensim has only negative sampling: for other
+    losses it trains with that, and the table says so.
+    """
+    from .train import TrainConfig
+
+    config = TrainConfig(**options)
+    config.validate()
+    if tmp_dir is not None and not os.path.isdir(tmp_dir):
+        raise UsageError(f"--tmp-dir {tmp_dir} is not a directory; create it or choose another")
+    say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
+    with tempfile.TemporaryDirectory(prefix="w2v-nce-compare-", dir=tmp_dir) as work:
+        result = _run_compare(
+            corpus, config, pmi_top, pmi_min_count, encoding_errors, work, quiet, say
+        )
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for line in compare_table(result):
+            click.echo(line)
+
+
+def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, quiet, say):
+    from dataclasses import asdict
+
+    from .encode import encode_corpus
+    from .evaluation import evaluate_embeddings
+    from .evaluation.baseline import neighbour_overlap, train_gensim, write_plain_copy
+    from .evaluation.pmi import chunks_of, encode_with_vocab
+    from .train import TrainingInterrupted, train
+
+    plain = os.path.join(work, "corpus.txt")
+    tokens = write_plain_copy(corpus, plain, encoding_errors)
+    say(f"corpus: {tokens:,} tokens; training w2v-nce ({config.loss})")
+    with encode_corpus(
+        plain, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=work
+    ) as encoded:
+        try:
+            ours, stats = train(encoded, config, progress=not quiet)
+        except TrainingInterrupted:
+            click.echo("interrupted during training; nothing was compared", err=True)
+            sys.exit(130)
+        say("evaluating w2v-nce")
+        ours_eval = evaluate_embeddings(
+            ours.vocab,
+            ours.input,
+            ours,
+            chunks_of(encoded.ids(), encoded.block_starts),
+            pmi_top,
+            pmi_min_count,
+        )
+    say("training gensim (neg)")
+    theirs = train_gensim(plain, config)
+    say("evaluating gensim")
+    theirs_eval = evaluate_embeddings(
+        theirs.model.vocab,
+        theirs.model.input,
+        theirs.model,
+        encode_with_vocab(plain, theirs.model.vocab),
+        pmi_top,
+        pmi_min_count,
+    )
+    if config.sample > 0 and not quiet:
+        _warn_subsampling({"sample": config.sample})
+    overlap = neighbour_overlap((ours.vocab, ours.input), (theirs.model.vocab, theirs.model.input))
+    return {
+        "w2v_nce": {
+            **ours_eval.as_json(),
+            "seconds": stats.seconds,
+            "words_per_sec": stats.words_per_sec,
+        },
+        "gensim": {
+            **theirs_eval.as_json(),
+            "seconds": theirs.seconds,
+            "words_per_sec": theirs.words_per_sec,
+        },
+        "neighbour_overlap_at_10": overlap,
+        "settings": {**asdict(config), "gensim_loss": "neg", "corpus_tokens": tokens},
+    }
+
+
+__all__ = ["compare", "evaluate"]

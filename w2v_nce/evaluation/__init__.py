@@ -1,0 +1,100 @@
+"""Evaluation of trained embeddings: what ``w2v-nce evaluate`` and ``compare`` report.
+
+``cosine``    WordSim-353, SimLex-999 and Google analogies, gensim's conventions
+``pmi``       co-occurrence counts and u_w·v_c against the loss's optimum (design.md §3)
+``context``   context neighbours: words ranked by u_w·v_c, with p(c|w)
+``baseline``  gensim's Word2Vec on the same corpus and settings, neighbour overlap
+
+:func:`evaluate_embeddings` combines the first two into the report both commands
+print; :func:`pearson` and :func:`spearman` are the correlations they share.
+Submodules are imported when used, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks from 1, ties sharing their average rank (``scipy.stats.rankdata``'s default)."""
+    x = np.asarray(x)
+    order = np.argsort(x, kind="mergesort")
+    inverse = np.empty(x.size, dtype=np.intp)
+    inverse[order] = np.arange(x.size)
+    ordered = x[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = first.cumsum()[inverse]
+    bounds = np.r_[np.flatnonzero(first), x.size]
+    return 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+
+
+def pearson(x, y) -> float | None:
+    """Pearson's r in float64, or None when undefined (under 2 points, NaN, a constant side).
+
+    Ours rather than scipy.stats', whose import alone takes a second per command.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return None
+    dx, dy = x - x.mean(), y - y.mean()
+    denominator = np.sqrt((dx @ dx) * (dy @ dy))
+    if denominator == 0:
+        return None
+    return float(np.clip((dx @ dy) / denominator, -1.0, 1.0))
+
+
+def spearman(x, y) -> float | None:
+    """Spearman's rho: Pearson's r of the (average-tie) ranks, as scipy.stats.spearmanr."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return None
+    return pearson(ranks(x), ranks(y))
+
+
+JSON_KEYS = ("ws353", "ws353_oov", "simlex999", "simlex999_oov", "analogy", "analogy_oov", "pmi")
+
+
+@dataclass
+class Evaluation:
+    scores: dict  # ws353 ... analogy_oov
+    pmi: object | None = None  # pmi.PmiResult
+    counts_match: bool | None = None  # the corpus's counts equal the model's
+    extra_pairs: dict = field(default_factory=dict)  # --pairs FILE -> {spearman, oov}
+
+    def as_json(self) -> dict:
+        """Exactly the keys of JSON_KEYS, plus ``pairs`` when extra pair files were given."""
+        out = {key: self.scores[key] for key in JSON_KEYS[:-1]}
+        out["pmi"] = None if self.pmi is None else self.pmi.as_json()
+        if self.extra_pairs:
+            out["pairs"] = self.extra_pairs
+        return out
+
+
+def evaluate_embeddings(
+    words: Sequence[str],
+    vectors: np.ndarray,
+    model=None,
+    chunks: Iterable[np.ndarray] | None = None,
+    pmi_top: int = 3000,
+    pmi_min_count: float = 20,
+    pairs_files: Sequence[str] = (),
+    analogies_file: str | None = None,
+) -> Evaluation:
+    """Cosine scores of ``vectors``; PMI fidelity too when ``model`` and ``chunks`` are given.
+
+    ``chunks`` are the corpus as ids in ``model.vocab`` order (see
+    :func:`pmi.encode_with_vocab`), each ending at a sentence end.
+    """
+    from .cosine import cosine_scores
+
+    pmi = counts_match = None
+    if model is not None and chunks is not None:  # first: a bad corpus fails fast
+        from .pmi import model_pmi
+
+        pmi, cooc = model_pmi(model, chunks, pmi_top, pmi_min_count)
+        counts_match = bool(np.array_equal(cooc.unigrams, model.counts))
+    scores, extra = cosine_scores(words, vectors, pairs_files, analogies_file)
+    return Evaluation(scores, pmi, counts_match, extra)

@@ -1,0 +1,180 @@
+"""The gensim side of ``compare``: Word2Vec on the same tokens with the same settings.
+
+Both trainers read one plain copy of the corpus written from
+:func:`~w2v_nce.corpus.iter_sentences` (a sentence per line, tokens joined by
+single spaces), so they see exactly the same tokens and sentence boundaries
+whatever the input was (gzip, bzip2, stdin, long lines already cut at 10,000
+tokens, which is also gensim's limit). gensim reads it in its fastest mode,
+``corpus_file``.
+
+Settings map one to one (sg=1, hs=0, negative=k, window, vector_size=dim,
+sample, epochs, alpha, min_alpha, min_count, workers=threads, seed,
+ns_exponent=noise_power) except two: gensim has only negative sampling, so it
+trains with it whatever ``--loss`` says, and ``--max-vocab`` becomes
+``max_final_vocab``, which gensim meets by raising min_count (so it may keep
+fewer words than our cut, which breaks ties by the word).
+
+Only ``train()`` is timed on both sides (not reading the corpus or building
+the vocabulary), and words/s is the same quantity for both: in-vocabulary
+corpus words × epochs / training seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..corpus import iter_sentences
+from ..errors import UserError
+from ..model import Model
+
+if TYPE_CHECKING:
+    from ..train import TrainConfig
+
+_WRITE_LINES = 4096  # sentences joined per write
+
+
+def write_plain_copy(path: str, out_path: str, encoding_errors: str = "strict") -> int:
+    """Write the corpus as one sentence per line, single spaces; returns the token count."""
+    tokens = 0
+    lines: list[str] = []
+    with open(out_path, "w", encoding="utf-8") as out:
+        for sentence in iter_sentences(path, encoding_errors=encoding_errors):
+            tokens += len(sentence)
+            lines.append(" ".join(sentence))
+            if len(lines) >= _WRITE_LINES:
+                out.write("\n".join(lines) + "\n")
+                lines.clear()
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    if tokens == 0:
+        raise UserError(f"{path}: the corpus is empty (no tokens); give a text file")
+    return tokens
+
+
+@dataclass
+class GensimRun:
+    model: Model  # gensim's vectors as a w2v-nce Model: input = wv.vectors, output = syn1neg
+    seconds: float
+    words_per_sec: float
+
+
+@contextmanager
+def _quiet_gensim():
+    """gensim logs warnings (e.g. about job counts) that would clutter the table."""
+    logger = logging.getLogger("gensim")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def train_gensim(plain_path: str, config: TrainConfig) -> GensimRun:
+    """Train gensim's skip-gram with negative sampling on ``plain_path`` with ``config``."""
+    from gensim.models import Word2Vec
+
+    with _quiet_gensim():
+        w2v = Word2Vec(
+            sg=1,
+            hs=0,
+            negative=config.k,
+            window=config.window,
+            vector_size=config.dim,
+            sample=config.sample,
+            epochs=config.epochs,
+            alpha=config.alpha,
+            min_alpha=config.min_alpha,
+            min_count=config.min_count,
+            max_final_vocab=config.max_vocab,
+            ns_exponent=config.noise_power,
+            workers=config.threads,
+            seed=config.seed,
+        )
+        w2v.build_vocab(corpus_file=plain_path)
+        if len(w2v.wv) == 0:
+            raise UserError(
+                f"gensim kept no word at --min-count {config.min_count}; lower --min-count"
+            )
+        started = time.perf_counter()
+        w2v.train(
+            corpus_file=plain_path,
+            total_words=w2v.corpus_total_words,
+            total_examples=w2v.corpus_count,
+            epochs=w2v.epochs,
+        )
+        seconds = time.perf_counter() - started
+    model = gensim_as_model(w2v)
+    words = int(model.counts.sum()) * config.epochs
+    return GensimRun(model, seconds, words / seconds if seconds > 0 else 0.0)
+
+
+def gensim_as_model(w2v) -> Model:
+    """A gensim Word2Vec (negative sampling) seen as a w2v-nce Model, for the same evaluation."""
+    wv = w2v.wv
+    counts = np.array([wv.get_vecattr(word, "count") for word in wv.index_to_key], np.int64)
+    return Model(
+        vocab=list(wv.index_to_key),
+        counts=counts,
+        input=np.asarray(wv.vectors, dtype=np.float32),
+        output=np.asarray(w2v.syn1neg, dtype=np.float32),
+        config={
+            "loss": "neg",
+            "k": int(w2v.negative),
+            "window": int(w2v.window),
+            "noise_power": float(w2v.ns_exponent),
+            "sample": float(w2v.sample),
+            "epochs": int(w2v.epochs),
+            "dim": int(w2v.vector_size),
+        },
+    )
+
+
+def neighbour_overlap(
+    a: tuple[list[str], np.ndarray],
+    b: tuple[list[str], np.ndarray],
+    n_words: int = 1000,
+    topn: int = 10,
+) -> float | None:
+    """Mean |N_a(w) ∩ N_b(w)| / topn over the ``n_words`` most frequent words of ``a`` in both.
+
+    N(w) are the ``topn`` nearest neighbours by cosine in each model's own
+    vocabulary, w itself excluded (fewer when a vocabulary is tiny). None when
+    the vocabularies share no word.
+    """
+    words_b = {word: i for i, word in enumerate(b[0])}
+    shared = [word for word in a[0] if word in words_b][:n_words]
+    if not shared:
+        return None
+    index_a = {word: i for i, word in enumerate(a[0])}
+    near_a = _nearest(a[1], [index_a[w] for w in shared], topn)
+    near_b = _nearest(b[1], [words_b[w] for w in shared], topn)
+    size = min(near_a.shape[1], near_b.shape[1])
+    if size == 0:
+        return None
+    overlaps = [
+        len({a[0][i] for i in row_a[:size]} & {b[0][i] for i in row_b[:size]}) / size
+        for row_a, row_b in zip(near_a, near_b, strict=True)
+    ]
+    return float(np.mean(overlaps))
+
+
+def _nearest(vectors: np.ndarray, rows: list[int], topn: int, batch: int = 256) -> np.ndarray:
+    """Indices of the ``topn`` highest-cosine rows for each of ``rows``, itself excluded."""
+    norms = np.linalg.norm(vectors, axis=1)
+    unit = (vectors / np.where(norms > 0, norms, 1)[:, None]).astype(np.float32)
+    n = min(topn, len(vectors) - 1)
+    out = np.empty((len(rows), max(n, 0)), dtype=np.int64)
+    for lo in range(0, len(rows), batch):
+        ids = np.asarray(rows[lo : lo + batch])
+        scores = unit[ids] @ unit.T
+        scores[np.arange(len(ids)), ids] = -np.inf
+        if n > 0:
+            out[lo : lo + batch] = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    return out
