@@ -76,7 +76,8 @@ def test_batched_softmax_step_equals_the_minibatch_formula():
 
     u = syn0[inputs].astype(np.float64)
     w = syn1.astype(np.float64)
-    s = u @ w.T
+    bias = rng.normal(size=V).astype(np.float32)  # a fixed base measure b_c
+    s = u @ w.T + bias
     p = np.exp(s - s.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     g = -p
@@ -86,7 +87,7 @@ def test_batched_softmax_step_equals_the_minibatch_formula():
     want1 = w + lr * g.T @ u
     want_loss = -np.log(p[np.arange(B), outputs]).sum()
 
-    loss = softmax_step(syn0, syn1, inputs, outputs, lr)
+    loss = softmax_step(syn0, syn1, bias, inputs, outputs, lr)
     assert loss == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
@@ -100,9 +101,11 @@ def test_one_pair_softmax_step_equals_the_single_pair_reference():
     syn1 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
     ref0, ref1 = syn0.copy(), syn1.copy()
     candidates = np.array([4] + [c for c in range(V) if c != 4])  # target first, then the rest
-    want = row_softmax_pair_reference(ref0, ref1, 7, candidates, np.zeros(V), 0.1)
+    bias = rng.normal(size=V).astype(np.float32)
+    # The reference's offsets are subtracted: a base b_c is an offset of −b_c.
+    want = row_softmax_pair_reference(ref0, ref1, 7, candidates, -bias.astype(np.float64), 0.1)
     got = softmax_step(
-        syn0, syn1, np.array([7], np.int32), np.array([4], np.int32), np.float32(0.1)
+        syn0, syn1, bias, np.array([7], np.int32), np.array([4], np.int32), np.float32(0.1)
     )
     assert got == pytest.approx(want, rel=1e-5)
     np.testing.assert_allclose(syn0, ref0, atol=1e-6)
@@ -138,16 +141,22 @@ def test_softmax_block_trains_pairs_in_batches():
     syn0 = rng.normal(scale=0.1, size=(V, 6)).astype(np.float32)
     syn1 = np.zeros((V, 6), dtype=np.float32)
     ref0, ref1 = syn0.copy(), syn1.copy()
+    bias = rng.normal(size=V).astype(np.float32)
+    zero = np.zeros(V, dtype=np.float32)
     args = (keep, 3, np.float32(0.025), np.float32(0.0001), 0, 100, 7)
-    loss, pairs, words = train_block_softmax(ids, syn0, syn1, *args, batch=8)
+    loss, pairs, words = train_block_softmax(ids, syn0, syn1, bias, *args, batch=8)
     inputs, outputs, rates, _, _ = block_pairs(ids, *args)
     want = 0.0
     for start in range(0, inputs.size, 8):
         stop = start + 8
-        want += softmax_step(ref0, ref1, inputs[start:stop], outputs[start:stop], rates[start])
+        want += softmax_step(
+            ref0, ref1, bias, inputs[start:stop], outputs[start:stop], rates[start]
+        )
     assert pairs == inputs.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
     np.testing.assert_array_equal(syn0, ref0)
     # The first batch starts from zero output rows: its loss is exactly 8 log V.
-    first = softmax_step(np.zeros_like(syn0), np.zeros_like(syn1), inputs[:8], outputs[:8], 0.1)
+    first = softmax_step(
+        np.zeros_like(syn0), np.zeros_like(syn1), zero, inputs[:8], outputs[:8], 0.1
+    )
     assert first == pytest.approx(8 * np.log(V), rel=1e-6)

@@ -98,6 +98,14 @@ def cli():
     help="Noise distribution q(w) ∝ count(w)^power.",
 )
 @click.option(
+    "--base",
+    type=click.Choice(["auto", "unigram", "none"]),
+    default="auto",
+    show_default=True,
+    help="Base measure b_c in the score u_w·v_c + b_c: unigram (b_c = log P(c), so the "
+    "vectors learn PMI) or none. auto: none for neg, unigram for nce, softmax, infonce.",
+)
+@click.option(
     "--threads",
     default=os.cpu_count() or 1,
     show_default=True,

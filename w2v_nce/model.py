@@ -17,6 +17,12 @@ import numpy as np
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
 
 
+def unigram_log_prior(counts) -> np.ndarray:
+    """log P(c) = log(count(c) / Σ count) as float64."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return np.log(counts / counts.sum())
+
+
 @dataclass
 class Model:
     vocab: list[str]
@@ -28,6 +34,22 @@ class Model:
     @property
     def dim(self) -> int:
         return int(self.input.shape[1])
+
+    def output_bias(self) -> np.ndarray:
+        """b_c in the score s(w, c) = u_w·v_c + b_c, as float64.
+
+        log P(c), the unigram log-probability from ``counts``, when the model was
+        trained with the unigram base measure (``config["base"] == "unigram"``);
+        zero otherwise. It is not stored: ``counts`` determines it.
+        """
+        if self.config.get("base") == "unigram":
+            return unigram_log_prior(self.counts)
+        return np.zeros(len(self.vocab), dtype=np.float64)
+
+    def scores(self, rows) -> np.ndarray:
+        """s(w, c) for the input rows ``rows`` against every c (float64)."""
+        u = np.asarray(self.input[rows], dtype=np.float64)
+        return u @ self.output.T.astype(np.float64) + self.output_bias()
 
     def index(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.vocab)}

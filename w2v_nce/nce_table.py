@@ -3,12 +3,14 @@
 Every tenth line (or long-line piece) of the corpus is held out. On the other
 nine tenths, one vocabulary is built and the exact softmax and NCE for each k are
 trained with the same settings and seed. Each model is then scored on the
-held-out lines by the exactly normalised perplexity of p(c|w) = exp(u_w·v_c) /
-Z_w, Z_w = Σ_c exp(u_w·v_c), over the held-out window pairs weighted as training
+held-out lines by the exactly normalised perplexity of p(c|w) = exp(s(w,c)) /
+Z_w, Z_w = Σ_c exp(s(w,c)), s the model's score u_w·v_c + b_c (b_c = log P(c)
+with the unigram base, the default for these losses), over the held-out window
+pairs weighted as training
 samples them (distance d counts (window − d + 1)/window: the dynamic window's
 probability). For NCE it also reports log Z_w (weighted by word frequency): NCE
 with the normaliser fixed at 1 should learn log Z_w ≈ 0, i.e. a self-normalised
-model whose unnormalised exp(u·v) can be used as a probability directly.
+model whose unnormalised exp(s) can be used as a probability directly.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 
 from .corpus import iter_sentences
 from .encode import encode_corpus
+from .evaluation.pmi import log_partition
 from .train import TrainConfig, train
 
 HELD_OUT_EVERY = 10
@@ -37,7 +40,7 @@ class TableRow:
     perplexity: float
     mean_logz: float
     std_logz: float
-    unnormalised_perplexity: float  # exp(−mean u·v): meaningful only if self-normalised
+    unnormalised_perplexity: float  # exp(−mean score): meaningful only if self-normalised
     seconds: float
 
 
@@ -93,20 +96,15 @@ def window_pairs_weighted(ids, window):
     return inputs[:count], outputs[:count], weights[:count]
 
 
-def log_normalisers(u: np.ndarray, v: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """log Z_w = log Σ_c exp(u_w·v_c) for every w, in float64, row chunks at a time."""
-    out = np.empty(u.shape[0], dtype=np.float64)
-    for lo in range(0, u.shape[0], chunk):
-        scores = (u[lo : lo + chunk] @ v.T).astype(np.float64)
-        top = scores.max(axis=1)
-        out[lo : lo + chunk] = top + np.log(np.exp(scores - top[:, None]).sum(axis=1))
-    return out
-
-
 def score(model, inputs, outputs, weights, word_counts) -> dict:
-    """Held-out perplexity (exactly normalised and as-is) and log Z statistics."""
-    logz = log_normalisers(model.input, model.output)
+    """Held-out perplexity (exactly normalised and as-is) and log Z statistics.
+
+    The score is the model's s(w, c) = u_w·v_c + b_c (b: its base measure).
+    """
+    bias = model.output_bias()
+    logz = log_partition(model.input, model.output, bias)
     dots = np.einsum("ij,ij->i", model.input[inputs], model.output[outputs], dtype=np.float64)
+    dots += bias[outputs]
     total = weights.sum()
     frequency = word_counts / word_counts.sum()
     mean_logz = float(frequency @ logz)
@@ -162,7 +160,7 @@ def nce_table(
 
 HEADER = (
     "| loss | k | held-out perplexity | vs softmax | mean log Z | std log Z "
-    "| exp(−mean u·v) | seconds |"
+    "| exp(−mean score) | seconds |"
 )
 
 

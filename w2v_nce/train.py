@@ -27,7 +27,7 @@ import numpy as np
 
 from . import __version__
 from .errors import UserError
-from .model import Model
+from .model import Model, unigram_log_prior
 from .noise import AliasTable, noise_distribution
 
 if TYPE_CHECKING:
@@ -51,8 +51,17 @@ class TrainConfig:
     max_vocab: int | None = None
     threads: int = os.cpu_count() or 1
     seed: int = 1
+    base: str = "auto"  # "unigram" or "none"; auto = unigram for nce/softmax/infonce
+
+    def resolved_base(self) -> str:
+        """The base measure actually used: see :func:`logit_offsets`."""
+        if self.base == "auto":
+            return "none" if self.loss == "neg" else "unigram"
+        return self.base
 
     def validate(self) -> None:
+        if self.base not in ("auto", "unigram", "none"):
+            raise UserError(f"unknown --base {self.base!r}; choose unigram or none", 2)
         if self.loss not in LOSSES:
             raise UserError(f"unknown --loss {self.loss!r}; choose one of {', '.join(LOSSES)}", 2)
         for name in ("k", "dim", "window", "epochs", "threads", "min_count"):
@@ -130,15 +139,24 @@ def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float,
     return pairs, flops, rate
 
 
-def logit_offsets(loss: str, k: int, q: np.ndarray) -> np.ndarray:
-    """What each loss subtracts from u·v: log(k q(x)) for NCE, log q(x) for InfoNCE.
+def logit_offsets(loss: str, k: int, q: np.ndarray, log_prior: np.ndarray | None) -> np.ndarray:
+    """What each loss subtracts from u·v to get its logit, per output word x.
 
-    Zero for negative sampling (and unused by the full softmax).
+    With a base measure the model's score is s(w, x) = u·v + b_x, b_x = log P(x)
+    (``log_prior``), so the offsets below also subtract b_x:
+
+    * neg: 0 — the logit is u·v (word2vec);
+    * nce: log(k q(x)) − b_x — the logit is D(w, x) = s(w, x) − log(k q(x));
+    * infonce: log q(x) − b_x — the logit is s(w, x) − log q(x);
+    * softmax: −b_x — the logit is s(w, x).
     """
+    base = np.zeros(q.size) if log_prior is None else np.asarray(log_prior, dtype=np.float64)
     if loss == "nce":
-        return np.log(k * q).astype(np.float32)
+        return (np.log(k * q) - base).astype(np.float32)
     if loss == "infonce":
-        return np.log(q).astype(np.float32)
+        return (np.log(q) - base).astype(np.float32)
+    if loss == "softmax":
+        return (-base).astype(np.float32)
     return np.zeros(q.size, dtype=np.float32)
 
 
@@ -164,8 +182,11 @@ def train(
     q = noise_distribution(vocab.counts, config.noise_power)
     noise = AliasTable(q)
     keep = keep_thresholds(vocab.counts, config.sample)
-    offsets = logit_offsets(config.loss, config.k, q)
+    base = config.resolved_base()
+    log_prior = unigram_log_prior(vocab.counts) if base == "unigram" else None
+    offsets = logit_offsets(config.loss, config.k, q, log_prior)
     skip_positive = config.loss == "neg"
+    output_bias = (-offsets).astype(np.float32)  # the softmax adds b_c to its logits
     ids = corpus.ids()
     starts = corpus.block_starts
     n_blocks = len(starts) - 1
@@ -185,6 +206,7 @@ def train(
                 block_ids,
                 syn0,
                 syn1,
+                output_bias,
                 keep,
                 config.window,
                 alpha,
@@ -271,6 +293,7 @@ def train(
 def model_config(config: TrainConfig, corpus: EncodedCorpus) -> dict:
     return {
         **asdict(config),
+        "base": config.resolved_base(),
         "version": __version__,
         "direction": "input row of the context word against output row of the centre word",
         "init": "input uniform in +-0.5/dim, output zero",

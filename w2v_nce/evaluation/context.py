@@ -2,12 +2,13 @@
 
 Cosine neighbours compare two input vectors (words used alike); context
 neighbours pair an input row with output rows, which is what the loss trained
-(w the context word's input row, c the centre word's output row), so
-u_w·v_c is the model's own score for "c appears next to w".
+(w the context word's input row, c the centre word's output row), so the score
+s(w, c) = u_w·v_c + b_c (b_c = log P(c) for a model trained with the unigram
+base, else 0) is the model's own score for "c appears next to w".
 
 Beside each word we print p(c|w):
 
-* ``nce``: exp(u_w·v_c) itself. NCE with Z = 1 is self-normalised at its
+* ``nce``: exp(s(w, c)) itself. NCE with Z = 1 is self-normalised at its
   optimum, so no normalisation is applied: the raw value is the claim under test.
 * every other loss: the exact softmax over the whole vocabulary. For softmax and
   InfoNCE that is the model's distribution (their scores are defined up to a
@@ -23,8 +24,8 @@ from ..errors import UsageError
 from ..model import Model
 from ..query import Neighbours
 
-LABEL_NCE = "p(c|w) = exp(u_w·v_c), NCE's self-normalised model (not renormalised)"
-LABEL_SOFTMAX = "p(c|w) = softmax of u_w·v_c over the vocabulary (exactly normalised)"
+LABEL_NCE = "p(c|w) = exp(score), NCE's self-normalised model (not renormalised)"
+LABEL_SOFTMAX = "p(c|w) = softmax of the score over the vocabulary (exactly normalised)"
 
 
 def context_neighbours(
@@ -41,7 +42,7 @@ def context_neighbours(
     if word not in index:
         # Neighbours._lookup raises the same one-line error as most-similar.
         Neighbours(model.vocab, model.input)._lookup(word)
-    scores = model.output.astype(np.float64) @ model.input[index[word]].astype(np.float64)
+    scores = model.scores(index[word])
     if model.config.get("loss") == "nce":
         probs, label = np.exp(scores), LABEL_NCE
     else:

@@ -184,12 +184,19 @@ def centre_rows(values: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
     return values - (sums / sizes)[inverse]
 
 
-def log_partition(inputs: np.ndarray, outputs: np.ndarray) -> np.ndarray:
-    """log Σ_c exp(u_w·v_c) over every output row c, for each row of ``inputs``."""
+def log_partition(
+    inputs: np.ndarray, outputs: np.ndarray, bias: np.ndarray | None = None
+) -> np.ndarray:
+    """log Σ_c exp(u_w·v_c + b_c) over every output row c, for each row of ``inputs``.
+
+    ``bias`` is the model's fixed base b_c (:meth:`w2v_nce.model.Model.output_bias`).
+    """
     out = np.empty(inputs.shape[0], dtype=np.float64)
     outputs = np.asarray(outputs, dtype=np.float64)
     for lo in range(0, inputs.shape[0], _LOGZ_ROWS):
         scores = np.asarray(inputs[lo : lo + _LOGZ_ROWS], dtype=np.float64) @ outputs.T
+        if bias is not None:
+            scores += bias
         peak = scores.max(axis=1, keepdims=True)
         out[lo : lo + _LOGZ_ROWS] = peak[:, 0] + np.log(np.exp(scores - peak).sum(axis=1))
     return out
@@ -230,8 +237,10 @@ def pmi_fidelity(
     k: int,
     noise_power: float,
     min_count: float,
+    bias: np.ndarray | None = None,
 ) -> PmiResult:
-    """Compare u_w·v_c with the loss's optimum over pairs of the ``cooc.top`` words.
+    """Compare the score u_w·v_c + b_c with the loss's optimum over pairs of the
+    ``cooc.top`` words (``bias`` b_c: the model's fixed base measure, or none).
 
     A pair is evaluated when #(w, c) ≥ ``min_count`` (weighted count). q comes
     from the model's ``counts`` and ``noise_power`` as in training; log Z is
@@ -245,6 +254,8 @@ def pmi_fidelity(
     u = np.asarray(inputs[:top], dtype=np.float64)
     v = np.asarray(outputs[:top], dtype=np.float64)
     dots = np.einsum("ij,ij->i", u[w_ids], v[c_ids])
+    if bias is not None:
+        dots = dots + bias[c_ids]
     if loss in CENTRED:
         per_row = np.bincount(w_ids, minlength=top)
         keep = per_row[w_ids] >= 2
@@ -253,7 +264,7 @@ def pmi_fidelity(
         dots = centre_rows(dots, w_ids)
     mean_logz = std_logz = None
     if loss in LOGZ_LOSSES and top > 0:
-        logz = log_partition(inputs[:top], outputs)
+        logz = log_partition(inputs[:top], outputs, bias)
         weights = np.asarray(counts[:top], dtype=np.float64)
         mean_logz = float(np.average(logz, weights=weights))
         std_logz = float(np.sqrt(np.average((logz - mean_logz) ** 2, weights=weights)))
@@ -336,5 +347,6 @@ def model_pmi(model, chunks: Iterable[np.ndarray], top: int, min_count: float):
         int(model.config["k"]),
         float(model.config["noise_power"]),
         min_count,
+        model.output_bias(),
     )
     return result, cooc

@@ -32,7 +32,7 @@ ZERO = np.float32(0.0)
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def binary_logistic(u, v, label, offset, lr, grad):
-    """One logistic step on the pair (u, v); returns the loss -log p(label).
+    """One logistic step on the pair (u, v); returns (loss −log p(label), lr·(label − p)).
 
     x = u·v − offset, p = σ(x). The gradient of log p(label) with respect to x is
     (label − p); the output row moves by lr·(label − p)·u now, the input row's share
@@ -51,7 +51,7 @@ def binary_logistic(u, v, label, offset, lr, grad):
     axpy(g, u, v)
     # -log σ(x) = max(−x, 0) + log1p(e);  -log σ(−x) = max(x, 0) + log1p(e)
     signed = x if label == ZERO else -x
-    return max(np.float64(signed), 0.0) + math.log1p(np.float64(e))
+    return max(np.float64(signed), 0.0) + math.log1p(np.float64(e)), g
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -80,11 +80,11 @@ def binary_pairs(
         centre = outputs[p]
         u = syn0[inputs[p]]
         grad[:] = ZERO
-        loss += binary_logistic(u, syn1[centre], ONE, offsets[centre], lr, grad)
+        loss += binary_logistic(u, syn1[centre], ONE, offsets[centre], lr, grad)[0]
         for _ in range(k):
             state, noise = draw(state, noise_threshold, noise_alias)
             if skip_positive and noise == centre:
                 continue
-            loss += binary_logistic(u, syn1[noise], ZERO, offsets[noise], lr, grad)
+            loss += binary_logistic(u, syn1[noise], ZERO, offsets[noise], lr, grad)[0]
         axpy(ONE, grad, u)
     return loss, state

@@ -18,10 +18,14 @@ from .rowsoftmax import softmax_residual
 BATCH = 512
 
 
-def softmax_step(syn0, syn1, inputs, outputs, lr):
-    """One batched update of the pairs (inputs[b] → outputs[b]); returns the loss sum."""
+def softmax_step(syn0, syn1, bias, inputs, outputs, lr):
+    """One batched update of the pairs (inputs[b] → outputs[b]); returns the loss sum.
+
+    ``bias`` is the fixed per-word base b_c added to every logit (zeros for none).
+    """
     u = syn0[inputs]
     scores = u @ syn1.T
+    scores += bias
     loss = softmax_residual(scores, outputs)
     scores *= lr
     delta_u = scores @ syn1
@@ -34,6 +38,7 @@ def train_block_softmax(
     ids,
     syn0,
     syn1,
+    bias,
     keep_threshold,
     window,
     alpha,
@@ -51,6 +56,6 @@ def train_block_softmax(
     for start in range(0, inputs.size, batch):
         stop = min(start + batch, inputs.size)
         loss += softmax_step(
-            syn0, syn1, inputs[start:stop], outputs[start:stop], np.float32(rates[start])
+            syn0, syn1, bias, inputs[start:stop], outputs[start:stop], np.float32(rates[start])
         )
     return loss, int(inputs.size), int(words)
