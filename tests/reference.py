@@ -45,8 +45,11 @@ def binary_loss_and_grads(u, v_pos, v_noise, offset_pos, offsets_noise):
     return loss, grad_u, grad_v_pos, grad_v_noise
 
 
-def sentence_pairs(rng, ids, keep_threshold, window):
-    """Yield (words read, [(context, centre), ...]) per sentence, as the kernel draws them."""
+def sentence_pairs(rng, ids, keep_threshold, window, groups=False):
+    """Yield (words read, [(context, centre), ...]) per sentence, as the kernel draws them.
+
+    With ``groups`` the pairs come as a list of lists, one per centre position.
+    """
     pos = 0
     ids = list(ids)
     while pos < len(ids):
@@ -58,13 +61,14 @@ def sentence_pairs(rng, ids, keep_threshold, window):
             if (rng.next() & 0xFFFFFFFF) < int(keep_threshold[w]):
                 sentence.append(w)
         pos += 1
-        pairs = []
+        grouped = []
         for i, centre in enumerate(sentence):
             reduced = window - (((rng.next() >> 32) * window) >> 32)
-            for j in range(max(0, i - reduced), min(len(sentence), i + reduced + 1)):
-                if j != i:
-                    pairs.append((sentence[j], centre))
-        yield read, pairs
+            lo, hi = max(0, i - reduced), min(len(sentence), i + reduced + 1)
+            group = [(sentence[j], centre) for j in range(lo, hi) if j != i]
+            if group:
+                grouped.append(group)
+        yield read, grouped if groups else [p for g in grouped for p in g]
 
 
 def learning_rate(alpha, min_alpha, done, total):
@@ -137,4 +141,45 @@ def train_block_reference(
                     syn0, syn1, ctx, np.array([centre] + draws), offsets, lr
                 )
             n_pairs += 1
+    return loss, n_pairs, words
+
+
+def train_block_shared_reference(
+    ids,
+    syn0,
+    syn1,
+    keep_threshold,
+    threshold,
+    alias,
+    offsets,
+    skip_positive,
+    k,
+    window,
+    alpha,
+    min_alpha,
+    words_before,
+    total_words,
+    seed,
+):
+    """Negative sharing: per centre word, one set of k draws; the m × (k+1) block of
+    logistic terms takes its gradient at the group's starting point."""
+    rng = SplitMix64(seed)
+    loss, n_pairs, words = 0.0, 0, 0
+    for read, groups in sentence_pairs(rng, ids, keep_threshold, window, groups=True):
+        words += read
+        lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
+        for group in groups:
+            centre = group[0][1]
+            draws = [alias_draw(rng, threshold, alias) for _ in range(k)]
+            cands = [centre] + [n for n in draws if not (skip_positive and n == centre)]
+            labels = np.array([1.0] + [0.0] * (len(cands) - 1))
+            ctx = [c for c, _ in group]
+            u = syn0[ctx].astype(np.float64)  # m x d
+            v = syn1[cands].astype(np.float64)  # (k+1) x d
+            x = u @ v.T - offsets[cands][None, :].astype(np.float64)
+            g = lr * (labels[None, :] - sigmoid(x))
+            loss += np.where(labels[None, :] == 1, np.logaddexp(0, -x), np.logaddexp(0, x)).sum()
+            np.add.at(syn1, cands, (g.T @ u).astype(np.float32))
+            np.add.at(syn0, ctx, (g @ v).astype(np.float32))
+            n_pairs += len(group)
     return loss, n_pairs, words

@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 
-from tests.reference import binary_loss_and_grads, train_block_reference
+from tests.reference import (
+    binary_loss_and_grads,
+    train_block_reference,
+    train_block_shared_reference,
+)
 from w2v_nce.kernels.binary import binary_logistic
-from w2v_nce.kernels.block import BINARY, INFONCE, train_block
+from w2v_nce.kernels.block import BINARY, BINARY_SHARED, INFONCE, train_block
 from w2v_nce.noise import AliasTable, noise_distribution
 from w2v_nce.train import keep_thresholds, logit_offsets
 
@@ -174,3 +178,27 @@ def test_subsampling_drops_frequent_words_at_word2vecs_rate():
     np.testing.assert_allclose(keep, np.minimum(np.sqrt(ratio) + ratio, 1), atol=1e-9)
     assert keep[0] < 0.2 and keep[2] == 1.0
     assert np.all(keep_thresholds(counts, 0) == 2**32)
+
+
+@pytest.mark.parametrize("loss", ["neg", "nce"])
+def test_shared_negatives_block_equals_numpy_reference(loss):
+    syn0, syn1, a = _tiny_problem(loss, 0.05)
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    order = ["keep_threshold", "threshold", "alias", "offsets", "skip_positive"]
+    tail = ["k", "window", "alpha", "min_alpha", "words_before", "total_words"]
+    got = train_block(
+        a["ids"],
+        syn0,
+        syn1,
+        *[a[n] for n in order],
+        BINARY_SHARED,
+        *[a[n] for n in tail],
+        np.uint64(a["seed"]),
+    )
+    want = train_block_shared_reference(
+        a["ids"], ref0, ref1, *[a[n] for n in order], *[a[n] for n in tail], a["seed"]
+    )
+    assert got[1] == want[1] and got[2] == want[2] and got[1] > 20
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, atol=1e-6)

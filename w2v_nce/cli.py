@@ -98,6 +98,13 @@ def cli():
     help="Noise distribution q(w) ∝ count(w)^power.",
 )
 @click.option(
+    "--share-negatives/--no-share-negatives",
+    default=True,
+    show_default=True,
+    help="neg/nce: the contexts of one centre word share their k noise draws "
+    "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
+)
+@click.option(
     "--base",
     type=click.Choice(["auto", "unigram", "none"]),
     default="auto",

@@ -51,6 +51,7 @@ class TrainConfig:
     max_vocab: int | None = None
     threads: int = os.cpu_count() or 1
     seed: int = 1
+    share_negatives: bool = True
     base: str = "auto"  # "unigram" or "none"; auto = unigram for nce/softmax/infonce
 
     def resolved_base(self) -> str:
@@ -161,18 +162,24 @@ def logit_offsets(loss: str, k: int, q: np.ndarray, log_prior: np.ndarray | None
 
 
 def initial_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input rows uniform in ±0.5/dim (word2vec.c), output rows zero."""
+    """Input rows uniform in ±0.5/dim (word2vec.c), output rows zero.
+
+    Computed in place: the peak is the two matrices themselves, not four copies.
+    """
     rng = np.random.default_rng(seed)
-    syn0 = (rng.random((vocab_size, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+    syn0 = np.empty((vocab_size, dim), dtype=np.float32)
+    rng.random(out=syn0, dtype=np.float32)
+    syn0 -= np.float32(0.5)
+    syn0 /= np.float32(dim)
     syn1 = np.zeros((vocab_size, dim), dtype=np.float32)
-    return syn0.astype(np.float32), syn1
+    return syn0, syn1
 
 
 def train(
     corpus: EncodedCorpus, config: TrainConfig, progress: bool = True
 ) -> tuple[Model, TrainStats]:
     """Train skip-gram vectors on an encoded corpus. Raises TrainingInterrupted on Ctrl-C."""
-    from .kernels.block import BINARY, INFONCE, train_block
+    from .kernels.block import BINARY, BINARY_SHARED, INFONCE, train_block
     from .kernels.rng import mix_seed
     from .kernels.softmax import train_block_softmax
 
@@ -194,7 +201,10 @@ def train(
     total_words = words_per_epoch * config.epochs
     block_offsets = np.concatenate(([0], np.cumsum(corpus.block_words)))
 
-    loss_kind = INFONCE if config.loss == "infonce" else BINARY
+    if config.loss == "infonce":
+        loss_kind = INFONCE
+    else:
+        loss_kind = BINARY_SHARED if config.share_negatives else BINARY
 
     def run(epoch: int, block: int):
         block_ids = ids[starts[block] : starts[block + 1]]

@@ -88,3 +88,80 @@ def binary_pairs(
             loss += binary_logistic(u, syn1[noise], ZERO, offsets[noise], lr, grad)[0]
         axpy(ONE, grad, u)
     return loss, state
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def binary_shared(
+    inputs,
+    outputs,
+    group_ends,
+    groups,
+    syn0,
+    syn1,
+    noise_threshold,
+    noise_alias,
+    offsets,
+    skip_positive,
+    k,
+    lr,
+    candidates,
+    labels,
+    coefficients,
+    deltas,
+    state,
+):
+    """Negative sharing (Ji et al. 2016): the pairs of one centre word share k noise draws.
+
+    A group is the m pairs (context_a, centre) of one centre position. Its k+1
+    output rows (the centre, label 1, and k noise words, label 0) are scored against
+    all m input rows at once: an m × (k+1) block of logistic terms computed from
+    rows that stay in L1 cache, instead of m separate sets of k+1 random rows. Every
+    term's gradient is taken at the group's starting point (a small mini-batch):
+    input rows move by Σ_b g_ab v_b, output rows by Σ_a g_ab u_a. Each pair still
+    sees the positive and k draws from q, so each term is the same as in
+    :func:`binary_pairs`; what changes is that the noise is shared, not independent,
+    across the contexts of one centre word. Returns (loss sum, state).
+    """
+    loss = 0.0
+    dim = syn0.shape[1]
+    start = 0
+    for group in range(groups):
+        end = group_ends[group]
+        m = end - start
+        centre = outputs[start]
+        candidates[0] = centre
+        labels[0] = ONE
+        width = 1
+        for _ in range(k):
+            state, noise = draw(state, noise_threshold, noise_alias)
+            if skip_positive and noise == centre:
+                continue
+            candidates[width] = noise
+            labels[width] = ZERO
+            width += 1
+        for a in range(m):
+            u = syn0[inputs[start + a]]
+            for b in range(width):
+                c = candidates[b]
+                x = dot(u, syn1[c]) - offsets[c]
+                e = np.float32(math.exp(-abs(x)))
+                if x >= ZERO:
+                    p = ONE / (ONE + e)
+                else:
+                    p = e / (ONE + e)
+                coefficients[a, b] = lr * (labels[b] - p)
+                signed = x if labels[b] == ZERO else -x
+                loss += max(np.float64(signed), 0.0) + math.log1p(np.float64(e))
+        for a in range(m):
+            delta = deltas[a]
+            delta[:dim] = ZERO
+            for b in range(width):
+                axpy(coefficients[a, b], syn1[candidates[b]], delta)
+        for b in range(width):
+            v = syn1[candidates[b]]
+            for a in range(m):
+                axpy(coefficients[a, b], syn0[inputs[start + a]], v)
+        for a in range(m):
+            axpy(ONE, deltas[a], syn0[inputs[start + a]])
+        start = end
+    return loss, state

@@ -14,12 +14,13 @@ corpus, never on thread timing.
 import numba
 import numpy as np
 
-from .binary import binary_pairs
-from .pairs import learning_rate, longest_sentence, read_sentence, window_pairs
+from .binary import binary_pairs, binary_shared
+from .pairs import learning_rate, longest_sentence, read_sentence, window_groups
 from .rowsoftmax import infonce_pairs
 
 BINARY = 0
 INFONCE = 1
+BINARY_SHARED = 2  # negative sharing across the contexts of a centre word
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True)
@@ -51,6 +52,10 @@ def train_block(
     candidates = np.empty(k + 1, dtype=np.int64)
     logits = np.empty((1, k + 1), dtype=np.float32)
     targets = np.zeros(1, dtype=np.int64)
+    group_ends = np.empty(longest if loss_kind == BINARY_SHARED else 0, dtype=np.int32)
+    labels = np.empty(k + 1, dtype=np.float32)
+    coefficients = np.empty((2 * window, k + 1), dtype=np.float32)
+    deltas = np.empty((2 * window, dim), dtype=np.float32)
     state = np.uint64(seed)
     loss = 0.0
     pairs = 0
@@ -60,8 +65,30 @@ def train_block(
         pos, length, read, state = read_sentence(ids, pos, keep_threshold, sentence, state)
         words += read
         lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
-        n, state = window_pairs(sentence, length, window, state, inputs, outputs)
-        if loss_kind == BINARY:
+        n, groups, state = window_groups(
+            sentence, length, window, state, inputs, outputs, group_ends
+        )
+        if loss_kind == BINARY_SHARED:
+            part, state = binary_shared(
+                inputs,
+                outputs,
+                group_ends,
+                groups,
+                syn0,
+                syn1,
+                noise_threshold,
+                noise_alias,
+                offsets,
+                skip_positive,
+                k,
+                lr,
+                candidates,
+                labels,
+                coefficients,
+                deltas,
+                state,
+            )
+        elif loss_kind == BINARY:
             part, state = binary_pairs(
                 inputs,
                 outputs,

@@ -37,7 +37,20 @@ def read_sentence(ids, pos, keep_threshold, sentence, state):
 @numba.njit(inline="always", cache=True)
 def window_pairs(sentence, length, window, state, inputs, outputs):
     """Write the sentence's (context, centre) pairs; returns (count, state)."""
+    n, _, state = window_groups(sentence, length, window, state, inputs, outputs, inputs[:0])
+    return n, state
+
+
+@numba.njit(inline="always", cache=True)
+def window_groups(sentence, length, window, state, inputs, outputs, group_ends):
+    """Like :func:`window_pairs`, also recording where each centre word's pairs end.
+
+    ``group_ends`` may be empty (then nothing is recorded). Returns (pairs, groups,
+    state).
+    """
     n = 0
+    groups = 0
+    record = group_ends.shape[0] > 0
     for i in range(length):
         state, bits = next_u64(state)
         reduced = window - below(bits >> S32, window)
@@ -48,7 +61,10 @@ def window_pairs(sentence, length, window, state, inputs, outputs):
                 inputs[n] = sentence[j]
                 outputs[n] = sentence[i]
                 n += 1
-    return n, state
+        if record and n > 0 and (groups == 0 or group_ends[groups - 1] < n):
+            group_ends[groups] = n
+            groups += 1
+    return n, groups, state
 
 
 @numba.njit(inline="always", cache=True)
