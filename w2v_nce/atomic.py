@@ -61,7 +61,8 @@ def check_writable_output(path: str | os.PathLike) -> None:
 
     Raises :class:`UserError` with a one-line message saying what to do when the
     parent directory is missing, ``path`` is a directory (or other non-regular
-    file), or the directory is not writable. This is a best-effort early check;
+    file), or no file can be created in the directory (permissions, a read-only
+    or pseudo filesystem). This is a best-effort early check;
     :func:`atomic_output` still reports failures that only show up when writing.
     """
     shown = os.fspath(path)
@@ -78,6 +79,20 @@ def check_writable_output(path: str | os.PathLike) -> None:
             f"output directory {directory} is not writable; fix its permissions or choose "
             f"another output path"
         )
+    # access() says yes to root everywhere and knows nothing of read-only mounts or
+    # pseudo-filesystems: create (and remove) the same kind of temporary file that
+    # atomic_output will write, which is the real test.
+    name = os.path.basename(target)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UserError(
+            f"cannot create files in output directory {directory} ({exc.strerror}); "
+            "choose another output path"
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def _new_file_mode(target: str) -> int:

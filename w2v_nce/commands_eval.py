@@ -18,10 +18,10 @@ import tempfile
 import click
 
 from .errors import UsageError
+from .options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
 
 PMI_TOP = 3000
 PMI_MIN_COUNT = 20.0
-_ENCODING_ERRORS = click.Choice(["strict", "replace", "ignore"])
 
 
 def _pmi_options(command):
@@ -46,7 +46,7 @@ def _pmi_options(command):
 @click.option(
     "--corpus",
     default=None,
-    help="The training corpus, for the PMI check (needs a .npz MODEL).",
+    help="The training corpus, for the PMI check (needs a .npz MODEL).  [default: none]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
 @click.option(
@@ -55,29 +55,25 @@ def _pmi_options(command):
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
     metavar="FILE",
-    help="Another word-similarity file (WORD1<TAB>WORD2<TAB>score); repeat for several.",
+    help="Another word-similarity file (WORD1<TAB>WORD2<TAB>score); repeat for several.  "
+    "[default: none]",
 )
 @click.option(
     "--analogies",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
     metavar="FILE",
-    help="Analogy questions instead of Google's questions-words.txt (same format).",
+    help="Analogy questions in the format of Google's questions-words.txt.  "
+    "[default: that file, as gensim ships it]",
 )
 @_pmi_options
 @click.option(
     "--plot",
     default=None,
     metavar="PATH.png",
-    help="Save a scatter of u_w·v_c against the PMI target (needs matplotlib).",
+    help="Save a scatter of u_w·v_c against the PMI target (needs matplotlib).  [default: none]",
 )
-@click.option(
-    "--encoding-errors",
-    default="strict",
-    show_default=True,
-    type=_ENCODING_ERRORS,
-    help="Invalid UTF-8 in --corpus: stop, or replace/drop the bad bytes.",
-)
+@encoding_errors_option("Invalid UTF-8 in --corpus: stop, or replace/drop the bad bytes.")
 def evaluate(
     model, corpus, as_json, pairs_files, analogies, pmi_top, pmi_min_count, plot, encoding_errors
 ):
@@ -261,107 +257,21 @@ def compare_table(result: dict) -> list[str]:
     return lines
 
 
-_TRAIN_OPTIONS = (  # train's options (both trainers get them); -o/--save-model make no sense here
-    click.option(
-        "--loss",
-        default="neg",
-        show_default=True,
-        help="The w2v-nce loss, as for train (neg, nce, ...); gensim always uses neg.",
-    ),
-    click.option(
-        "-k",
-        "--k",
-        "k",
-        default=5,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="Noise words per positive pair (gensim's negative).",
-    ),
-    click.option(
-        "--dim",
-        default=100,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="Vector dimension (vector_size).",
-    ),
-    click.option(
-        "--window",
-        default=5,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="Maximum context distance (dynamic window in both).",
-    ),
-    click.option("--epochs", default=5, show_default=True, type=click.IntRange(min=1)),
-    click.option(
-        "--min-count",
-        default=5,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="Drop words occurring fewer times.",
-    ),
-    click.option(
-        "--max-vocab",
-        default=None,
-        type=click.IntRange(min=1),
-        help="Keep only the most frequent words (gensim: max_final_vocab).",
-    ),
-    click.option(
-        "--sample",
-        default=1e-3,
-        show_default=True,
-        type=click.FloatRange(min=0),
-        help="Subsampling threshold; 0 turns it off (and makes the PMI check exact).",
-    ),
-    click.option(
-        "--alpha",
-        default=0.025,
-        show_default=True,
-        type=click.FloatRange(min=0, min_open=True),
-        help="Initial learning rate.",
-    ),
-    click.option(
-        "--min-alpha",
-        default=0.0001,
-        show_default=True,
-        type=click.FloatRange(min=0),
-        help="Final learning rate.",
-    ),
-    click.option(
-        "--noise-power",
-        default=0.75,
-        show_default=True,
-        type=click.FloatRange(min=0),
-        help="Noise distribution q(w) ∝ count(w)^power (gensim: ns_exponent).",
-    ),
-    click.option(
-        "--threads",
-        default=os.cpu_count() or 1,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="Worker threads for both trainers.",
-    ),
-    click.option("--seed", default=1, show_default=True, type=int, help="Random seed for both."),
-)
-
-
-def _train_options(command):
-    for option in reversed(_TRAIN_OPTIONS):
-        command = option(command)
-    return command
-
-
 @click.command()
 @click.argument("corpus")
-@_train_options
+@hyperparameters(
+    *ALL_HYPERPARAMETERS,
+    k="Noise words per positive pair (gensim: negative).",
+    dim="Vector dimension (gensim: vector_size).",
+    max_vocab="Keep only the most frequent words (gensim: max_final_vocab).  [default: no limit]",
+    sample="Subsampling threshold; 0 turns it off (and makes the PMI check exact).",
+    noise_power="Noise distribution q(w) ∝ count(w)^power (gensim: ns_exponent).",
+    threads="Worker threads for both trainers.",
+    seed="Random seed for both.",
+)
 @_pmi_options
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
-@click.option(
-    "--encoding-errors",
-    default="strict",
-    show_default=True,
-    type=_ENCODING_ERRORS,
-    help="What to do with invalid UTF-8: stop, or replace/drop the bad bytes.",
-)
+@encoding_errors_option()
 @click.option("--tmp-dir", default=None, help="Where the corpus copies go.  [default: $TMPDIR]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, quiet, **options):

@@ -28,7 +28,8 @@ Why it looks like this:
   whitespace-only lines yield nothing. A UTF-8 byte-order mark at the start is dropped.
 * **Errors a user can fix are one-line UserErrors** that say what to do: missing file,
   directory, permission, corrupt gzip/bzip2 data (which only shows up while reading),
-  binary files (more than 1% NUL bytes in the first chunk -- cheap, first chunk only),
+  xz/zstd/zip/7z data (by magic bytes: decompress first), binary files (more than 1%
+  NUL bytes or 5% other C0 control bytes in the first chunk -- cheap, first chunk only),
   and invalid UTF-8 under ``encoding_errors='strict'``, reported with its 1-based line
   number and the 1-based *byte* column within that line (the line may never be held in
   memory, so a character column is not available).
@@ -41,6 +42,9 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
+import os
+import select
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -59,6 +63,16 @@ _CTRL_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")  # str.split() spaces, n
 # Whitespace inside a line (a line never contains "\n"), as bytes and as str.
 _LINE_WS_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 _LINE_WS_STR = (" ", "\t", "\r", "\x0b", "\x0c")
+# C0 control bytes that text practically never contains (not whitespace, ESC or the
+# \x1c-\x1f separators). Random binary data has ~9% of them; more than 5% = binary.
+_BINARY_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B)])
+# Formats recognised by their magic bytes that the reader does not decompress.
+_OTHER_FORMATS = (
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it: xz -dc FILE | w2v-nce train -"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it: zstd -dc FILE | w2v-nce train -"),
+    (b"PK\x03\x04", "a zip archive", "extract the text file first (unzip)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the text file first (7z x)"),
+)
 
 
 def _name(path: str) -> str:
@@ -93,14 +107,44 @@ class _OwningBZ2File(bz2.BZ2File):
             self._raw.close()
 
 
+class _InterruptibleInput:
+    """Standard input read with ``os.read`` after ``select``, so that Ctrl-C is prompt.
+
+    ``sys.stdin.buffer.read(n)`` loops in C until it has n bytes or EOF, and looks at
+    pending signals only when a ``read()`` system call is interrupted. A SIGINT that
+    lands between two of its reads (the signal handler merely sets a flag) is noticed
+    only when more data arrives, which on a pipe held open may be never. Waiting in
+    ``select`` with a timeout returns to Python a few times a second, where a pending
+    KeyboardInterrupt is raised. Reads may be short; the tokenizer reads until b"".
+    """
+
+    POLL_SECONDS = 0.2
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def read(self, size: int) -> bytes:
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], self.POLL_SECONDS)
+            if ready:
+                return os.read(self.fd, size)
+
+    def close(self) -> None:
+        """Standard input belongs to the process: never closed here."""
+
+
 def open_corpus(path: str) -> BinaryIO:
     """Open ``path`` for binary reading, decompressing gzip or bzip2 by magic bytes.
 
-    ``'-'`` is ``sys.stdin.buffer`` (not decompressed; the caller must not close it).
+    ``'-'`` is standard input (not decompressed; the caller must not close it), read
+    through :class:`_InterruptibleInput` when it is a real file descriptor.
     Raises :class:`UserError` for a missing, directory or unreadable path.
     """
     if path == "-":
-        return sys.stdin.buffer
+        try:
+            return _InterruptibleInput(sys.stdin.buffer.fileno())
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return sys.stdin.buffer  # replaced by an in-memory stream (tests, embedding)
     try:
         raw = open(path, "rb")  # returned to the caller, who closes it
     except FileNotFoundError:
@@ -214,13 +258,7 @@ class _Tokenizer:
         if first.startswith(_BOM):
             first = first[len(_BOM) :] or read(chunk_bytes)
             self.line_offset = len(_BOM)
-        nuls = first.count(b"\0")
-        if nuls * 100 > len(first):
-            raise UserError(
-                f"{self.name} looks like a binary file, not a text corpus "
-                f"({nuls:,} NUL bytes in the first {len(first):,} bytes); "
-                "give a UTF-8 text file (convert UTF-16 with iconv)"
-            )
+        self._check_text(first)
 
         buf = first  # (names are dropped as soon as possible: memory is the point)
         del first
@@ -248,6 +286,26 @@ class _Tokenizer:
                 buf = partial + chunk if partial else chunk
             del chunk
         yield from self.block(partial, eof=True)
+
+    def _check_text(self, first: bytes) -> None:
+        """Refuse what is plainly not UTF-8 text, judging by the first chunk only."""
+        for magic, kind, how in _OTHER_FORMATS:
+            if first.startswith(magic):
+                raise UserError(f"{self.name} is {kind}, not a text corpus; {how}")
+        nuls = first.count(b"\0")
+        if nuls * 100 > len(first):
+            raise UserError(
+                f"{self.name} looks like a binary file, not a text corpus "
+                f"({nuls:,} NUL bytes in the first {len(first):,} bytes); "
+                "give a UTF-8 text file (convert UTF-16 with iconv)"
+            )
+        controls = len(first) - len(first.translate(None, _BINARY_CONTROLS))
+        if controls * 20 > len(first):
+            raise UserError(
+                f"{self.name} looks like a binary file, not a text corpus "
+                f"({controls:,} control bytes in the first {len(first):,} bytes); "
+                "give a UTF-8 text file (plain, .gz or .bz2)"
+            )
 
     # -- one block -------------------------------------------------------------------------
 

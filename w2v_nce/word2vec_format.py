@@ -7,8 +7,10 @@ Both start with an ASCII header line ``"<V> <D>\\n"``, followed by V records:
   ``b"\\n"``. word2vec.c writes that newline, gensim does not; readers strip
   newlines before a word, so both variants are accepted.
 
-Words are UTF-8 and may be in any script. They cannot contain whitespace: the
-space ends the word in both formats and a newline ends a text line.
+Words are UTF-8 and may be in any script. They cannot contain ASCII whitespace:
+the space ends the word in both formats and a newline ends a text line (the
+corpus reader never produces such words). Other whitespace, such as a no-break
+space, is an ordinary character of the word.
 
 The reader is stricter than gensim where gensim would silently produce a wrong
 model (more rows than the header announces, an empty word) and reports every
@@ -32,8 +34,11 @@ from .model import NPZ_KEYS, Model
 
 log = logging.getLogger(__name__)
 
-# Rows formatted per ``%`` operation / write call when writing text.
+# Rows formatted per ``%`` operation / write call when writing text, and the most
+# values per block (~24 bytes each as Python floats), so that huge dimensions do
+# not need gigabytes of temporaries.
 _TEXT_BLOCK_ROWS = 1024
+_TEXT_BLOCK_VALUES = 1 << 18
 # Bytes read at a time when reading binary files.
 _BINARY_CHUNK = 1 << 20
 # Longest word accepted in a binary file. word2vec.c caps words at 100 bytes; a
@@ -45,13 +50,23 @@ _MAX_HEADER_BYTES = 256
 # Bytes that can appear in a text record after the word: printable ASCII and
 # ASCII whitespace. A binary float32 vector almost always contains others.
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"
+# The only characters a word cannot contain: the separators of both formats and of
+# the corpus reader. Other whitespace (no-break space, U+3000, U+2028...) is part of
+# the word, as the corpus reader keeps it, and gensim reads it back unchanged.
+_ASCII_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")
 
 
 def _check_word(word: str) -> None:
     if not isinstance(word, str) or not word:
         raise ValueError(f"word2vec words must be non-empty strings, got {word!r}")
-    if any(ch.isspace() for ch in word):
-        raise ValueError(f"word2vec words cannot contain whitespace: {word!r}")
+    if any(ch in _ASCII_WHITESPACE for ch in word):
+        raise ValueError(f"word2vec words cannot contain ASCII whitespace: {word!r}")
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"word2vec words must be valid Unicode (no lone surrogates): {word!r}"
+        ) from None
 
 
 def write_word2vec(
@@ -70,7 +85,7 @@ def write_word2vec(
     faster than formatting numbers one by one.
 
     Raises ``ValueError`` for programming errors: shape mismatch, no words, a word
-    that is empty, contains whitespace or is repeated.
+    that is empty, contains ASCII whitespace or is repeated.
     """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[1] < 1:
@@ -110,11 +125,12 @@ def _write_binary_rows(fh: BinaryIO, words: list[str], vectors: np.ndarray) -> N
 def _write_text_rows(fh: BinaryIO, words: list[str], vectors: np.ndarray) -> None:
     dim = vectors.shape[1]
     line_format = "%s " + " ".join(["%.9g"] * dim) + "\n"
-    for start in range(0, len(words), _TEXT_BLOCK_ROWS):
+    block = max(1, min(_TEXT_BLOCK_ROWS, _TEXT_BLOCK_VALUES // dim))
+    for start in range(0, len(words), block):
         # tolist() turns float32 into Python floats exactly, so %.9g sees the
         # float32 value itself.
-        rows = vectors[start : start + _TEXT_BLOCK_ROWS].tolist()
-        block_words = words[start : start + _TEXT_BLOCK_ROWS]
+        rows = vectors[start : start + block].tolist()
+        block_words = words[start : start + block]
         flat: list = []
         for word, row in zip(block_words, rows, strict=True):
             flat.append(word)

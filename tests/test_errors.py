@@ -1,0 +1,297 @@
+"""Every user mistake, through the installed entry point in a subprocess: one line on
+stderr starting with ``error:`` that names the problem, the documented exit code,
+no traceback, nothing written and no temporary file left behind."""
+
+import gzip
+import os
+import random
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_cli
+
+CORPUS = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n" * 30
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(CORPUS)
+    return path
+
+
+def assert_error(result, code, *fragments, lines=1):
+    """Exit ``code``; stderr is ``lines`` lines, the last one ``error: ...`` with
+    every fragment; no traceback anywhere."""
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    err = result.stderr.strip().splitlines()
+    assert len(err) == lines, result.stderr
+    assert err[-1].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in err[-1], (fragment, err[-1])
+    return err[-1]
+
+
+def assert_nothing_written(directory, *keep):
+    """Only the files the test made itself: no output, no .tmp, no encoded corpus."""
+    left = sorted(p.name for p in directory.iterdir() if p.name not in keep)
+    assert left == [], left
+
+
+def train(corpus, *extra, cwd, input=None):
+    return run_cli(
+        "train", corpus, "--dim", "8", "--epochs", "1", "--min-count", "1", *extra,
+        cwd=cwd, input=input,
+    )  # fmt: skip
+
+
+# -- the corpus ---------------------------------------------------------------------------
+
+
+def write_bytes(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+CORPUS_CASES = {
+    "empty": (b"\n  \n\t\n", ["the corpus is empty"]),
+    "invalid-utf8": (b"fine line\nok\nbad \xff byte here\n", ["line 3", "not valid UTF-8"]),
+    "nul-garbage": (bytes(range(256)) * 64, ["looks like a binary file"]),
+    "random-garbage": (
+        random.Random(0).randbytes(1 << 16).replace(b"\0", b"\1"),
+        ["looks like a binary file", "control bytes"],
+    ),
+    "utf16": ("hello world\n".encode("utf-16"), ["binary", "iconv"]),
+    "xz": (b"\xfd7zXZ\x00\x00\x04rest", ["xz-compressed", "xz -dc"]),
+    "zip": (b"PK\x03\x04" + b"x" * 100, ["zip archive"]),
+    "corrupt-gzip": (gzip.compress(CORPUS.encode())[:40] + b"\xff" * 64, ["not a valid gzip"]),
+    "token-over-100kB": (b"ok\n" + b"z" * 100_001 + b"\n", ["line 2", "100,000 bytes"]),
+}
+
+
+@pytest.mark.parametrize("case", CORPUS_CASES)
+def test_bad_corpus(tmp_path, case):
+    content, fragments = CORPUS_CASES[case]
+    path = write_bytes(tmp_path, "corpus.txt", content)
+    result = train(path, cwd=tmp_path)
+    assert_error(result, 1, "corpus.txt", *fragments)
+    assert_nothing_written(tmp_path, "corpus.txt")
+
+
+def test_missing_corpus(tmp_path):
+    assert_error(train("missing.txt", cwd=tmp_path), 1, "missing.txt", "no such file")
+    assert_nothing_written(tmp_path)
+
+
+def test_directory_as_corpus(tmp_path):
+    (tmp_path / "adir").mkdir()
+    assert_error(train("adir", cwd=tmp_path), 1, "adir is a directory")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_corpus(corpus, tmp_path):
+    corpus.chmod(0)
+    try:
+        assert_error(train(corpus, cwd=tmp_path), 1, "permission denied")
+    finally:
+        corpus.chmod(0o644)
+
+
+def test_no_word_reaches_min_count(corpus, tmp_path):
+    result = run_cli("train", corpus, "--min-count", "1000", cwd=tmp_path)
+    assert_error(result, 1, "--min-count 1000", "lower --min-count")
+    assert_nothing_written(tmp_path, "corpus.txt")
+
+
+def test_stdin_errors_name_stdin(tmp_path):
+    assert_error(train("-", cwd=tmp_path, input=""), 1, "<stdin>", "empty")
+
+
+def test_vocab_command_reports_the_same_corpus_errors(tmp_path):
+    path = write_bytes(tmp_path, "c.txt", b"ok\n\xc3\x28 bad\n")
+    assert_error(run_cli("vocab", path), 1, "line 2", "not valid UTF-8")
+    assert_error(run_cli("vocab", tmp_path / "missing.txt"), 1, "no such file")
+    assert_error(run_cli("vocab", write_bytes(tmp_path, "e.txt", b" \n")), 1, "empty")
+
+
+# -- option values ------------------------------------------------------------------------
+
+OPTION_CASES = [
+    (["-k", "0"], "'-k' / '--k'"),
+    (["--loss", "nce", "-k", "-3"], "'-k' / '--k'"),
+    (["--dim", "0"], "'--dim'"),
+    (["--window", "0"], "'--window'"),
+    (["--window", "10001"], "'--window'"),
+    (["--epochs", "0"], "'--epochs'"),
+    (["--threads", "0"], "'--threads'"),
+    (["--min-count", "0"], "'--min-count'"),
+    (["--max-vocab", "0"], "'--max-vocab'"),
+    (["--alpha", "0"], "'--alpha'"),
+    (["--alpha", "-0.1"], "'--alpha'"),
+    (["--alpha", "nan"], "not a finite number"),
+    (["--alpha", "inf"], "not a finite number"),
+    (["--min-alpha", "0.5"], "--min-alpha must be between 0 and --alpha"),
+    (["--sample", "-1e-3"], "'--sample'"),
+    (["--sample", "nan"], "not a finite number"),
+    (["--noise-power", "inf"], "'--noise-power'"),
+    (["--noise-power", "1000"], "'--noise-power'"),
+    (["--seed", "-1"], "'--seed'"),
+    (["--dim", "ten"], "'ten' is not a valid integer"),
+    (["--loss", "hinge"], "'hinge' is not one of"),
+    (["--encoding-errors", "skip"], "'skip' is not one of"),
+    (["--no-such-option"], "No such option"),
+]
+
+
+@pytest.mark.parametrize(("args", "fragment"), OPTION_CASES, ids=lambda v: " ".join(v))
+def test_invalid_option_values_are_usage_errors(corpus, tmp_path, args, fragment):
+    # stdin is empty: had the corpus been read, the error would be "empty corpus".
+    result = train("-", *args, cwd=tmp_path, input="")
+    assert_error(result, 2, fragment)
+    assert_nothing_written(tmp_path, "corpus.txt")
+
+
+def test_usage_errors_outside_train():
+    assert_error(run_cli("no-such-command"), 2, "No such command")
+    assert_error(run_cli("most-similar"), 2, "Missing argument")
+    assert_error(run_cli("analogy", "a", "b"), 2, "Missing argument")
+    assert_error(run_cli("most-similar", "x", "--topn", "0"), 2, "'--topn'")
+    assert_error(run_cli("vocab", "c.txt", "--top", "-1"), 2, "'--top'")
+
+
+# -- output paths: checked before the corpus is read ----------------------------------------
+
+
+def test_missing_output_directory_is_reported_before_reading(tmp_path):
+    result = train("-", "-o", "missing-dir/v.txt", cwd=tmp_path, input="")
+    assert_error(result, 1, "missing-dir", "does not exist")
+
+
+def test_output_that_is_a_directory(tmp_path):
+    (tmp_path / "out").mkdir()
+    result = train("-", "-o", "out", cwd=tmp_path, input="")
+    assert_error(result, 1, "out is a directory")
+    result = train("-", "--save-model", "out", cwd=tmp_path, input="")
+    assert_error(result, 1, "out is a directory")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_output_where_no_file_can_be_created(tmp_path):
+    # /proc accepts no new files, even from root (for whom access() always says yes).
+    result = train("-", "-o", "/proc/vectors.txt", cwd=tmp_path, input="")
+    assert_error(result, 1, "cannot create files in output directory /proc")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_output_directory_not_writable(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = train("-", "-o", locked / "v.txt", cwd=tmp_path, input="")
+        assert_error(result, 1, "not writable")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_output_paths_that_would_destroy_something(corpus, tmp_path):
+    result = train(corpus, "-o", "m.npz", "--save-model", "./m.npz", cwd=tmp_path)
+    assert_error(result, 2, "same file")
+    original = corpus.read_bytes()
+    assert_error(train(corpus, "-o", corpus, cwd=tmp_path), 2, "is the corpus")
+    assert corpus.read_bytes() == original
+    assert_nothing_written(tmp_path, "corpus.txt")
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_bad_tmp_dir(corpus, tmp_path, kind):
+    target = tmp_path / "scratch"
+    if kind == "file":
+        target.write_text("")
+    result = train(corpus, "--tmp-dir", target, cwd=tmp_path)
+    assert_error(result, 1, "temporary directory", "--tmp-dir")
+
+
+# -- divergence -----------------------------------------------------------------------------
+
+
+def test_divergence_stops_and_keeps_the_previous_output(corpus, tmp_path):
+    previous = b"previous vectors, untouched\n"
+    (tmp_path / "vectors.txt").write_bytes(previous)
+    result = train(corpus, "--alpha", "1e6", "-q", "--save-model", "m.npz", cwd=tmp_path)
+    assert_error(result, 1, "diverged", "lower --alpha", "nothing was written")
+    assert (tmp_path / "vectors.txt").read_bytes() == previous
+    assert_nothing_written(tmp_path, "corpus.txt", "vectors.txt")
+
+
+# -- vectors files --------------------------------------------------------------------------
+
+
+def _record(word, values):
+    return word + b" " + np.asarray(values, dtype="<f4").tobytes() + b"\n"
+
+
+VECTOR_CASES = {
+    "bad-header": (b"three 2\ncat 1 2\n", ["line 1", "bad header"]),
+    "too-few-values": (b"2 3\ncat 1 2 3\ndog 1 2\n", ["line 3", "expected 3 values", "found 2"]),
+    "too-many-values": (b"2 2\ncat 1 2 3\ndog 1 2\n", ["line 2", "expected 2 values"]),
+    "not-a-number": (b"2 2\ncat 1 2\ndog 1 x2\n", ["line 3", "not a number: 'x2'"]),
+    "fewer-rows": (b"3 2\ncat 1 2\ndog 3 4\n", ["line 4", "2 of the 3 rows"]),
+    "more-rows": (b"1 2\ncat 1 2\ndog 3 4\n", ["line 3", "more rows than the 1"]),
+    "empty": (b"", ["file is empty"]),
+    "truncated-binary": (
+        b"2 2\n" + _record(b"cat", [0.5, -1]) + b"dog " + b"\x00\x00\x80",
+        ["record 2", "truncated vector"],
+    ),
+    "binary-missing-records": (
+        b"3 2\n" + _record(b"cat", [0.5, -1]) + _record(b"dog", [1, 2]),
+        ["record 3", "2 of the 3 records"],
+    ),
+    "bad-npz": (b"PK\x03\x04 not really a zip", ["not a valid w2v-nce model"]),
+}
+
+
+@pytest.mark.parametrize("case", VECTOR_CASES)
+@pytest.mark.parametrize("command", ["most-similar", "analogy"])
+def test_malformed_vectors_file(tmp_path, case, command):
+    content, fragments = VECTOR_CASES[case]
+    name = "v.npz" if case == "bad-npz" else "v.txt"
+    path = write_bytes(tmp_path, name, content)
+    words = ["cat"] if command == "most-similar" else ["cat", "dog", "cow"]
+    result = run_cli(command, *words, "--vectors", path)
+    assert_error(result, 1, name, *fragments)
+
+
+def test_missing_or_directory_vectors_file(tmp_path):
+    assert_error(run_cli("most-similar", "cat", "--vectors", tmp_path / "no.txt"), 1, "no such")
+    assert_error(run_cli("analogy", "a", "b", "c", "--vectors", tmp_path), 1, "is a directory")
+    # the default is ./vectors.txt
+    assert_error(run_cli("most-similar", "cat", cwd=tmp_path), 1, "vectors.txt: no such file")
+
+
+@pytest.fixture
+def vectors(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("4 2\nking 1 1\nqueen 1 0.9\nkings 0.9 1\nwater -1 0\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["most-similar", "kinng"],
+        ["most-similar", "king", "--negative", "kinng"],
+        ["analogy", "king", "kinng", "queen"],
+    ],
+)
+def test_word_not_in_vocabulary(vectors, args):
+    message = assert_error(run_cli(*args, "--vectors", vectors), 2, "'kinng'", "not in the")
+    assert "close matches: king" in message
+
+
+def test_help_is_not_an_error():
+    result = run_cli("train", "--help")
+    assert result.returncode == 0 and result.stderr == ""

@@ -1,0 +1,114 @@
+"""Memory: the estimate printed before allocating, the refusal of a model that cannot fit,
+and a corpus that is one huge line training in memory that does not grow with it."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import entry_point, run_cli
+from w2v_nce import memory
+from w2v_nce.errors import UserError
+
+
+def test_estimate_counts_both_matrices_and_the_softmax_scores():
+    neg = memory.estimate(
+        vocab_size=1000, dim=50, loss="neg", window=5, k=5, threads=2,
+        longest_sentence=100, longest_block=1 << 17,
+    )  # fmt: skip
+    assert neg.model == 2 * 1000 * 50 * 4
+    softmax = memory.estimate(
+        vocab_size=1000, dim=50, loss="softmax", window=5, k=5, threads=1,
+        longest_sentence=100, longest_block=1 << 17,
+    )  # fmt: skip
+    assert softmax.model == neg.model
+    # The batch's 512 × V float32 scores and the V × dim update are in the softmax's buffers.
+    assert softmax.buffers > 512 * 1000 * 4 + 1000 * 50 * 4
+    bigger = memory.estimate(
+        vocab_size=1000, dim=50, loss="neg", window=5, k=5, threads=4,
+        longest_sentence=100, longest_block=1 << 17,
+    )  # fmt: skip
+    assert bigger.buffers > neg.buffers and bigger.model == neg.model
+
+
+def _estimate(total):
+    return memory.MemoryEstimate(model=total, buffers=0, vocab_size=10, dim=10)
+
+
+def test_check_refuses_more_than_the_machine_has(monkeypatch):
+    monkeypatch.setattr(memory, "memory_limits", lambda: (1 << 30, 2 << 30))
+    said, warned = [], []
+    with pytest.raises(UserError, match="not enough memory.*lower --max-vocab or --dim"):
+        memory.check(_estimate(3 << 30), said.append, warned.append)
+
+
+def test_check_prints_large_estimates_and_warns_above_what_is_available(monkeypatch):
+    monkeypatch.setattr(memory, "memory_limits", lambda: (1 << 30, 8 << 30))
+    said, warned = [], []
+    memory.check(_estimate(100 << 20), said.append, warned.append)
+    assert said == [] and warned == []
+    memory.check(_estimate(3 << 30), said.append, warned.append)
+    assert said == [f"memory: {_estimate(3 << 30).describe()}"]
+    assert len(warned) == 1 and "only 1.0 GiB is available" in warned[0]
+
+
+def test_a_model_that_cannot_fit_is_refused_before_allocating(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    result = run_cli(
+        "train", corpus, "--min-count", "1", "--dim", "2000000000", "-o", tmp_path / "v.txt"
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: not enough memory: ")
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
+
+
+# -- one huge line ---------------------------------------------------------------------------
+
+_PEAK_RSS = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True)
+sys.stderr.buffer.write(done.stderr)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+sys.exit(done.returncode)
+"""
+
+
+def _one_line_corpus(path, tokens, seed=0):
+    """``tokens`` words from a 2,000-word vocabulary, space-separated, no newline at all."""
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{i}" for i in range(2000)])
+    with open(path, "w") as f:
+        for start in range(0, tokens, 1 << 18):
+            n = min(1 << 18, tokens - start)
+            f.write(" ".join(words[rng.zipf(1.3, size=n) % 2000]) + " ")
+    return path.stat().st_size
+
+
+def _peak_rss_training(corpus, tmp_path):
+    """Peak RSS (bytes) of ``w2v-nce train`` alone, measured by a fresh parent process."""
+    result = subprocess.run(
+        [
+            sys.executable, "-c", _PEAK_RSS, entry_point(), "train", str(corpus),
+            "--dim", "8", "--k", "1", "--window", "2", "--epochs", "1", "--threads", "2",
+            "--quiet", "-o", str(tmp_path / "v.txt"), "--tmp-dir", str(tmp_path),
+        ],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip())
+
+
+def test_a_single_huge_line_trains_in_bounded_memory(tmp_path):
+    """Five times the corpus (one line, 7 → 37 million bytes, no newline) may not cost
+    more than a few MB of extra memory: the line is read in pieces, the ids live on disk.
+    Holding the line would cost its bytes and about 60 bytes per token as Python strings."""
+    small = _one_line_corpus(tmp_path / "small.txt", 2_000_000)
+    large = _one_line_corpus(tmp_path / "large.txt", 10_000_000)
+    small_rss = _peak_rss_training(tmp_path / "small.txt", tmp_path)
+    large_rss = _peak_rss_training(tmp_path / "large.txt", tmp_path)
+    assert large - small > 25_000_000
+    growth = large_rss - small_rss
+    assert growth < 0.25 * (large - small), (small_rss, large_rss, large - small)

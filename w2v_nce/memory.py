@@ -1,0 +1,155 @@
+"""How much memory a training run needs, computed before anything large is allocated.
+
+The model is two float32 V×dim matrices; around it each worker thread holds the
+kernel's buffers, whose size depends on the loss: the pair-by-pair kernels keep
+2·window·(longest sentence) input and output ids, the batched full softmax the
+pairs of a whole block plus a batch×V score matrix and a V×dim product. The
+per-word tables (noise, subsampling, counts) are a few dozen bytes per word.
+The corpus itself is not in memory: its ids are read from disk one block per
+thread at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .errors import UserError
+
+FLOAT = 4
+ID = 4
+PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
+SOFTMAX_BATCH = 512  # w2v_nce.kernels.softmax.BATCH (not imported: it pulls in numba)
+REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
+
+
+@dataclass
+class MemoryEstimate:
+    model: int  # the two V×dim float32 matrices
+    buffers: int  # per-word tables and the threads' kernel buffers
+    vocab_size: int
+    dim: int
+
+    @property
+    def total(self) -> int:
+        return self.model + self.buffers
+
+    def describe(self) -> str:
+        return (
+            f"about {format_bytes(self.total)}: the model is {self.vocab_size:,} words × "
+            f"dim {self.dim} × 2 matrices × 4 bytes = {format_bytes(self.model)}, "
+            f"plus {format_bytes(self.buffers)} of buffers"
+        )
+
+
+def estimate(
+    vocab_size: int,
+    dim: int,
+    loss: str,
+    window: int,
+    k: int,
+    threads: int,
+    longest_sentence: int,
+    longest_block: int,
+) -> MemoryEstimate:
+    """Bytes a run will allocate, for the given vocabulary and encoded corpus shape."""
+    model = 2 * vocab_size * dim * FLOAT
+    per_thread = longest_block * ID  # the block read from disk
+    if loss == "softmax":
+        pairs = 2 * window * longest_block
+        per_thread += pairs * (ID + ID + FLOAT)  # inputs, outputs, learning rates
+        per_thread += SOFTMAX_BATCH * vocab_size * FLOAT  # the batch's scores
+        per_thread += vocab_size * dim * FLOAT  # the output rows' update
+        per_thread += 2 * SOFTMAX_BATCH * dim * FLOAT
+    else:
+        pairs = 2 * window * longest_sentence
+        per_thread += pairs * (ID + ID) + longest_sentence * 2 * ID
+        per_thread += 2 * window * (dim + k + 1) * FLOAT
+    buffers = vocab_size * PER_WORD_TABLES + threads * per_thread
+    return MemoryEstimate(model=model, buffers=buffers, vocab_size=vocab_size, dim=dim)
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def _meminfo() -> dict[str, int]:
+    """/proc/meminfo in bytes ({} where there is none)."""
+    values = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                fields = rest.split()
+                if fields and fields[0].isdigit():
+                    values[key] = int(fields[0]) * 1024
+    except OSError:
+        pass
+    return values
+
+
+def _cgroup_limit() -> int | None:
+    """The cgroup (v2 or v1) memory limit of this process, if any."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:
+            return int(text)
+    return None
+
+
+def memory_limits() -> tuple[int | None, int | None]:
+    """(available now, the most this process could ever get), in bytes; None if unknown.
+
+    Available is MemAvailable (free memory plus what the kernel can reclaim)
+    plus free swap; the ceiling is physical memory plus swap, or the cgroup limit
+    if lower.
+    """
+    info = _meminfo()
+    available = ceiling = None
+    if "MemAvailable" in info:
+        available = info["MemAvailable"] + info.get("SwapFree", 0)
+    if "MemTotal" in info:
+        ceiling = info["MemTotal"] + info.get("SwapTotal", 0)
+    else:
+        try:
+            ceiling = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            ceiling = None
+    limit = _cgroup_limit()
+    if limit is not None:
+        ceiling = limit if ceiling is None else min(ceiling, limit)
+        available = limit if available is None else min(available, limit)
+    return available, ceiling
+
+
+def check(needed: MemoryEstimate, say, warn) -> None:
+    """Print the estimate of a large run; refuse one that cannot fit at all.
+
+    ``say`` prints information (silenced by --quiet), ``warn`` a warning. Raises
+    :class:`UserError` when the estimate exceeds all the memory this machine (or
+    cgroup) has, so the run fails now with a message instead of being killed
+    by the kernel after it has read the whole corpus.
+    """
+    available, ceiling = memory_limits()
+    if ceiling is not None and needed.total > ceiling:
+        raise UserError(
+            f"not enough memory: this run needs {needed.describe()}, and this machine has "
+            f"{format_bytes(ceiling)} in all; lower --max-vocab or --dim"
+            + (" (or --threads)" if needed.buffers > needed.model else "")
+        )
+    if needed.total > REPORT_ABOVE:
+        say(f"memory: {needed.describe()}")
+    if available is not None and needed.total > available:
+        warn(
+            f"warning: this run needs {format_bytes(needed.total)} of memory but only "
+            f"{format_bytes(available)} is available; it may swap or be killed "
+            "(lower --max-vocab or --dim)"
+        )
