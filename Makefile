@@ -35,7 +35,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install
+# The bench extra builds word2vec.c (PyPI `word2vec`, gcc -O3 -march=native) and fastText.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/bench.py $(BENCH_CORPUS)
 
 clean:
