@@ -285,7 +285,8 @@ def write_outputs(model, output, binary, save_model):
     default="cosine",
     show_default=True,
     help="cosine: words used in the same contexts (u·u); context: words that occur "
-    "together, ranked by u_w·v_c with p(c|w) (needs a .npz model).",
+    "together, ranked by the score s(w,c) = u_w·v_c + b_c with p(c|w) (needs a .npz "
+    "model).",
 )
 def most_similar(words, vectors, topn, negative, by):
     """Print the nearest neighbours of WORDS, one per line.
@@ -309,7 +310,7 @@ def most_similar(words, vectors, topn, negative, by):
         from .evaluation.context import context_neighbours
 
         rows, label = context_neighbours(model, words[0], topn)
-        click.echo(f"# word\tu·v\t{label}")
+        click.echo(f"# word\tscore\t{label}")
         for word, score, probability in rows:
             click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
         return

@@ -71,7 +71,8 @@ def _pmi_options(command):
     "--plot",
     default=None,
     metavar="PATH.png",
-    help="Save a scatter of u_w·v_c against the PMI target (needs matplotlib).  [default: none]",
+    help="Save a scatter of the score u_w·v_c + b_c against the PMI target (needs "
+    "matplotlib).  [default: none]",
 )
 @encoding_errors_option("Invalid UTF-8 in --corpus: stop, or replace/drop the bad bytes.")
 def evaluate(

@@ -300,7 +300,7 @@ def save_scatter(result: PmiResult, target) -> None:
         ax.legend(loc="upper left")
     centred = " (row-centred)" if result.loss in CENTRED else ""
     ax.set_xlabel(f"target: {result.target} = {FORMULAS[result.loss]}")
-    ax.set_ylabel(f"u_w · v_c{centred}")
+    ax.set_ylabel(f"score s(w,c) = u_w · v_c + b_c{centred}")
     pearson = "n/a" if result.pearson is None else f"{result.pearson:.3f}"
     ax.set_title(f"{result.loss}: {result.pairs:,} pairs, Pearson {pearson}")
     figure.tight_layout()
@@ -315,7 +315,7 @@ def require_matplotlib():
     except ImportError:
         raise UserError(
             "--plot needs matplotlib, which is not installed; "
-            "install it with: pip install 'w2v-nce[plot]'"
+            "install it with: pip install matplotlib (in a checkout: pip install -e '.[plot]')"
         ) from None
     return Figure, FigureCanvasAgg
 
