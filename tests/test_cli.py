@@ -109,6 +109,8 @@ def test_nce_loss_trains_and_is_recorded(corpus, tmp_path):
     assert result.returncode == 0, result.stderr
     config = json.loads(str(np.load(tmp_path / "m.npz")["config"]))
     assert config["loss"] == "nce" and config["k"] == 64
+    assert config["base"] == "unigram" and config["interrupted"] is False
+    assert config["words_trained"] == config["epochs"] * config["corpus_words"]
 
 
 def test_stdin_corpus(corpus, tmp_path):

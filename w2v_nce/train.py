@@ -303,6 +303,8 @@ def train(
             "training diverged (the vectors became NaN or infinite); lower --alpha; "
             "nothing was written"
         )
+    model.config["interrupted"] = False
+    model.config["words_trained"] = stats.words
     return model, stats
 
 
