@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from w2v_nce.encode import encode_corpus
+from w2v_nce.encode import choose_vocabulary, encode_corpus
 from w2v_nce.errors import UserError
 from w2v_nce.vocab import select_vocabulary
 
@@ -79,3 +79,51 @@ def test_empty_corpus_and_nothing_frequent_enough_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="min-count 5"):
         encode_corpus(write(tmp_path, "a b c a\n"), min_count=5, tmp_dir=str(tmp_path))
     assert not list(tmp_path.glob("w2v-nce-*"))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_choose_vocabulary_with_a_cut_equals_sorting_everything(seed):
+    """The partial sort under --max-vocab keeps exactly the words a full sort keeps,
+    ties at the cut broken by the word (many words share the smallest counts)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    words = [f"w{i:03d}{chr(97 + int(rng.integers(26)))}" for i in rng.permutation(n)]
+    counts = rng.geometric(0.4, size=n)
+    min_count = int(rng.integers(1, 4))
+    max_vocab = int(rng.integers(1, n + 5))
+    expected, expected_kept = select_vocabulary(words, counts, min_count, max_vocab)
+    if len(expected) == 0:
+        with pytest.raises(UserError, match="no word occurs at least --min-count"):
+            choose_vocabulary(words, counts, min_count, max_vocab, "c.txt")
+        return
+    vocab, kept = choose_vocabulary(words, counts, min_count, max_vocab, "c.txt")
+    assert vocab.words == expected.words
+    assert vocab.counts.tolist() == expected.counts.tolist()
+    assert kept.tolist() == expected_kept.tolist()
+
+
+def test_a_million_distinct_words_with_max_vocab(tmp_path):
+    """A vocabulary of a million words (each seen once, like the tail of a web crawl)
+    is cut by --max-vocab to the most frequent ones, ties by the word."""
+    frequent = " ".join(["the cat sat on the mat"] * 5)
+    with open(tmp_path / "c.txt", "w") as f:
+        for start in range(0, 1_000_000, 10_000):
+            f.write(frequent + " " + " ".join(f"u{i}" for i in range(start, start + 10_000)))
+            f.write("\n")
+    with encode_corpus(str(tmp_path / "c.txt"), min_count=1, max_vocab=7) as enc:
+        assert enc.vocab.words == ["the", "cat", "mat", "on", "sat", "u0", "u1"]
+        assert enc.vocab.counts.tolist() == [1000, 500, 500, 500, 500, 1, 1]
+        assert enc.raw_tokens == 1_000_000 + 100 * 30
+
+
+def test_id_file_reads_slices_like_an_array(tmp_path):
+    with encode_corpus(write(tmp_path, TEXT), min_count=1) as enc:
+        ids = enc.ids()
+        whole = np.asarray(ids)
+        assert whole.dtype == np.int32 and len(ids) == whole.size == ids.shape[0]
+        assert ids[2:7].tolist() == whole[2:7].tolist() and ids[-1] == whole[-1] == -1
+        assert not ids[0:3].flags.writeable
+        with pytest.raises(IndexError):
+            ids[::2]
+        with pytest.raises(IndexError):
+            ids[whole.size]
