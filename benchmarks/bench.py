@@ -84,7 +84,7 @@ SETTINGS = {
 }
 TINY_TOKENS = 20_000  # the warm-up and start-up corpus
 SOFTMAX_TOKENS = 200_000  # the softmax corpus (every pair costs 6·V·dim flops)
-SOFTMAX_BATCH = 256  # w2v_nce.kernels.softmax.BATCH: the sgemm shape to compare with
+SOFTMAX_BATCH = 64  # w2v_nce.kernels.softmax.BATCH: the sgemm shape to compare with
 
 GENSIM_SCRIPT = """
 import json, sys

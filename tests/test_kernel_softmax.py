@@ -6,7 +6,7 @@ import pytest
 from tests.reference import SplitMix64, learning_rate, row_softmax_pair_reference, sentence_pairs
 from w2v_nce.kernels.pairs import block_pairs
 from w2v_nce.kernels.rowsoftmax import softmax_residual
-from w2v_nce.kernels.softmax import softmax_step, train_block_softmax
+from w2v_nce.kernels.softmax import shuffled_order, softmax_step, train_block_softmax
 from w2v_nce.train import keep_thresholds
 
 
@@ -72,7 +72,7 @@ def test_batched_softmax_step_equals_the_minibatch_formula():
     inputs = rng.integers(0, V, size=B).astype(np.int32)
     inputs[3] = inputs[5]  # a repeated input row accumulates both updates
     outputs = rng.integers(0, V, size=B).astype(np.int32)
-    lr = np.float32(0.05)
+    lr = rng.uniform(0.01, 0.05, size=B).astype(np.float32)  # each pair its own rate
 
     u = syn0[inputs].astype(np.float64)
     w = syn1.astype(np.float64)
@@ -82,9 +82,10 @@ def test_batched_softmax_step_equals_the_minibatch_formula():
     p /= p.sum(axis=1, keepdims=True)
     g = -p
     g[np.arange(B), outputs] += 1
+    g *= lr[:, None].astype(np.float64)
     want0 = syn0.astype(np.float64)
-    np.add.at(want0, inputs, lr * g @ w)
-    want1 = w + lr * g.T @ u
+    np.add.at(want0, inputs, g @ w)
+    want1 = w + g.T @ u
     want_loss = -np.log(p[np.arange(B), outputs]).sum()
 
     loss = softmax_step(syn0, syn1, bias, inputs, outputs, lr)
@@ -146,11 +147,13 @@ def test_softmax_block_trains_pairs_in_batches():
     args = (keep, 3, np.float32(0.025), np.float32(0.0001), 0, 100, 7)
     loss, pairs, words = train_block_softmax(ids, syn0, syn1, bias, *args, batch=8)
     inputs, outputs, rates, _, _ = block_pairs(ids, *args)
+    order = shuffled_order(inputs.size, 7)  # the block's seed
+    inputs, outputs, rates = inputs[order], outputs[order], rates[order]
     want = 0.0
     for start in range(0, inputs.size, 8):
         stop = start + 8
         want += softmax_step(
-            ref0, ref1, bias, inputs[start:stop], outputs[start:stop], rates[start]
+            ref0, ref1, bias, inputs[start:stop], outputs[start:stop], rates[start:stop]
         )
     assert pairs == inputs.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
@@ -160,3 +163,20 @@ def test_softmax_block_trains_pairs_in_batches():
         np.zeros_like(syn0), np.zeros_like(syn1), zero, inputs[:8], outputs[:8], 0.1
     )
     assert first == pytest.approx(8 * np.log(V), rel=1e-6)
+
+
+def test_pairs_are_shuffled_reproducibly_per_block():
+    """A permutation, the same for the same block seed, another for another seed, and
+    it breaks up runs of pairs: consecutive pairs of a block share their centre word."""
+    first = shuffled_order(1000, 7)
+    assert sorted(first.tolist()) == list(range(1000))
+    np.testing.assert_array_equal(first, shuffled_order(1000, 7))
+    assert not np.array_equal(first, shuffled_order(1000, 8))
+    assert np.count_nonzero(np.abs(np.diff(first)) == 1) < 20  # ~2 expected by chance
+
+
+def test_nan_logits_give_a_nan_loss_not_an_exception():
+    """A diverged model must reach the trainer's divergence check, not crash in the kernel."""
+    logits = np.full((2, 5), np.nan, dtype=np.float32)
+    loss = softmax_residual(logits, np.array([1, 3], dtype=np.int32))
+    assert not np.isfinite(loss)

@@ -428,7 +428,20 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
     help="Keep only the most frequent words (the softmax is O(V) per pair).",
 )
 @click.option("--ks", default="1,5,25,100", show_default=True, help="Comma-separated NCE k values.")
-@hyperparameters("dim", "window", "epochs", "min_count", "sample", "alpha", "threads", "seed")
+@hyperparameters(
+    "dim",
+    "window",
+    "epochs",
+    "min_count",
+    "sample",
+    "alpha",
+    "threads",
+    "seed",
+    defaults={"sample": 0.0},
+    sample="Subsampling threshold. Off by default here: subsampling changes the "
+    "distribution of the training pairs, so the models would learn another p(c|w) "
+    "than the held-out text has.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def nce_table_command(corpus, ks, as_json, quiet, **options):

@@ -19,7 +19,7 @@ from .errors import UserError
 FLOAT = 4
 ID = 4
 PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
-SOFTMAX_BATCH = 512  # w2v_nce.kernels.softmax.BATCH (not imported: it pulls in numba)
+SOFTMAX_BATCH = 64  # w2v_nce.kernels.softmax.BATCH (not imported: it pulls in numba)
 REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
 
 

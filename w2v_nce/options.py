@@ -139,14 +139,16 @@ _HYPERPARAMETERS: dict[str, tuple[tuple[str, ...], dict]] = {
 ALL_HYPERPARAMETERS = tuple(_HYPERPARAMETERS)
 
 
-def hyperparameters(*names: str, **help_overrides: str):
+def hyperparameters(*names: str, defaults: dict | None = None, **help_overrides: str):
     """A decorator adding the named hyperparameter options, in that order, to a command.
 
     ``help_overrides`` replaces the help of an option for one command (``compare``
-    says what gensim calls it). Each option shows its default in ``--help``.
+    says what gensim calls it), ``defaults`` its default (``nce-table`` turns
+    subsampling off). Each option shows its default in ``--help``.
     """
+    defaults = defaults or {}
     unknown = set(names) - set(_HYPERPARAMETERS)
-    if unknown or set(help_overrides) - set(names):
+    if unknown or (set(help_overrides) | set(defaults)) - set(names):
         raise ValueError(f"unknown hyperparameters {sorted(unknown or help_overrides)}")
 
     def decorate(command):
@@ -155,6 +157,8 @@ def hyperparameters(*names: str, **help_overrides: str):
             kwargs = dict(kwargs, show_default=True)
             if name in help_overrides:
                 kwargs["help"] = help_overrides[name]
+            if name in defaults:
+                kwargs["default"] = defaults[name]
             command = click.option(*decls, **kwargs)(command)
         return command
 

@@ -22,11 +22,13 @@ ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True)
+@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def softmax_residual(logits, targets):
     """In place: logits[b] ← onehot(targets[b]) − softmax(logits[b]); returns Σ_b loss_b.
 
     The row max is subtracted before exp; the loss is accumulated in float64.
+    NaN logits (a diverged model) give a NaN loss, never an exception
+    (``error_model="numpy"``): the trainer turns it into its divergence message.
     """
     loss = 0.0
     for b in range(logits.shape[0]):
