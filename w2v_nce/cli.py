@@ -435,6 +435,7 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
     "min_count",
     "sample",
     "alpha",
+    "base",
     "threads",
     "seed",
     defaults={"sample": 0.0},
