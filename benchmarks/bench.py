@@ -71,6 +71,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("main", "threads", "nce", "startup", "softmax")
 SETTINGS = {
@@ -84,7 +86,6 @@ SETTINGS = {
 }
 TINY_TOKENS = 20_000  # the warm-up and start-up corpus
 SOFTMAX_TOKENS = 200_000  # the softmax corpus (every pair costs 6·V·dim flops)
-SOFTMAX_BATCH = 64  # w2v_nce.kernels.softmax.BATCH: the sgemm shape to compare with
 
 GENSIM_SCRIPT = """
 import json, sys

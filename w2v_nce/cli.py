@@ -120,8 +120,7 @@ def train(
     if save_model:
         check_writable_output(save_model)
     check_tmp_dir(tmp_dir)
-    quiet_say = lambda *a, **k: None  # noqa: E731
-    say = quiet_say if quiet else (lambda m: click.echo(m, err=True))
+    say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
     warn = lambda m: click.echo(m, err=True)  # noqa: E731
 
     stopped = None
@@ -165,7 +164,6 @@ def train(
         f"trained {stats.words:,} words, {stats.pairs:,} pairs in {stats.seconds:.1f} s "
         f"({stats.words_per_sec:,.0f} words/s); final loss {stats.final_loss:.4f} per pair"
     )
-    model.config["interrupted"] = False
     write_outputs(model, output, binary, save_model)
     say(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
 
@@ -189,15 +187,15 @@ def check_corpus_path(corpus: str, outputs: list[str]) -> None:
 def check_memory(encoded, config, say, warn):
     """Estimate the run's memory before allocating; print it if large, refuse if impossible."""
     from . import memory
+    from .train import pool_size
 
-    threads = 1 if config.loss == "softmax" else config.threads
     needed = memory.estimate(
         vocab_size=len(encoded.vocab),
         dim=config.dim,
         loss=config.loss,
         window=config.window,
         k=config.k,
-        threads=threads,
+        threads=pool_size(config),
         longest_sentence=encoded.longest_sentence,
         longest_block=encoded.longest_block,
     )
@@ -219,7 +217,6 @@ def report_interrupt(stop, output, binary, save_model, save_on_interrupt):
     model = stop.model
     if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
         raise Interrupted(f"{where}; the vectors are NaN or infinite, nothing was written")
-    model.config["interrupted"] = True
     try:
         write_outputs(model, output, binary, save_model)
     except KeyboardInterrupt:
@@ -497,29 +494,11 @@ def _on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def _start_blas_threads_deaf_to_signals() -> None:
-    """Import numpy with SIGINT and SIGTERM blocked, so OpenBLAS's worker threads
-    (started by the import) inherit the block.
-
-    The kernel delivers a signal sent to the process to any thread not blocking
-    it. Caught by a BLAS thread, SIGINT would set Python's flag but not interrupt
-    the main thread, which could sit in a read() of a pipe (``-`` as the corpus)
-    indefinitely instead of stopping.
-    """
-    signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        import numpy  # noqa: F401
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user mistakes into one line and an exit code."""
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        _start_blas_threads_deaf_to_signals()
         code = cli.main(args=argv, prog_name="w2v-nce", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)

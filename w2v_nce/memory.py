@@ -19,7 +19,6 @@ from .errors import UserError
 FLOAT = 4
 ID = 4
 PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
-SOFTMAX_BATCH = 64  # w2v_nce.kernels.softmax.BATCH (not imported: it pulls in numba)
 REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
 
 
@@ -56,11 +55,13 @@ def estimate(
     model = 2 * vocab_size * dim * FLOAT
     per_thread = longest_block * ID  # the block read from disk
     if loss == "softmax":
+        from .kernels.softmax import BATCH  # imported only here: it pulls in numba
+
         pairs = 2 * window * longest_block
         per_thread += pairs * (ID + ID + FLOAT)  # inputs, outputs, learning rates
-        per_thread += SOFTMAX_BATCH * vocab_size * FLOAT  # the batch's scores
+        per_thread += BATCH * vocab_size * FLOAT  # the batch's scores
         per_thread += vocab_size * dim * FLOAT  # the output rows' update
-        per_thread += 2 * SOFTMAX_BATCH * dim * FLOAT
+        per_thread += 2 * BATCH * dim * FLOAT
     else:
         pairs = 2 * window * longest_sentence
         per_thread += pairs * (ID + ID) + longest_sentence * 2 * ID

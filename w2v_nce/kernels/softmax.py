@@ -18,8 +18,8 @@ and batches of 64 leave a row a handful of times in a batch at most -- only the
 most frequent words, about as often as their frequency says -- and sgemm on
 64 × V is still most of the machine's rate.
 
-This function is plain Python around numpy: the sgemms release the GIL, so
-blocks can run in several threads (Hogwild over batches) as the other losses do.
+This function is plain Python around numpy; the trainer runs softmax blocks one at
+a time and lets the threaded BLAS use the cores (``train.pool_size``).
 """
 
 import numpy as np
