@@ -7,6 +7,8 @@ kernel, and every update is written as the formula in design.md §2.
 
 import numpy as np
 
+from w2v_nce import losses
+
 MASK = (1 << 64) - 1
 
 
@@ -45,10 +47,16 @@ def binary_loss_and_grads(u, v_pos, v_noise, offset_pos, offsets_noise):
     return loss, grad_u, grad_v_pos, grad_v_noise
 
 
-def sentence_pairs(rng, ids, keep_threshold, window, groups=False):
-    """Yield (words read, [(context, centre), ...]) per sentence, as the kernel draws them.
+def learning_rate(alpha, min_alpha, done, total):
+    return np.float32(alpha - (alpha - min_alpha) * min(done / max(total, 1), 1.0))
 
-    With ``groups`` the pairs come as a list of lists, one per centre position.
+
+def sentence_windows(rng, ids, keep_threshold, window):
+    """Yield (words read, sentence, windows) per sentence, drawing as the kernel does.
+
+    ``windows`` is a generator of (centre position, context positions) that draws
+    each centre's window when it is reached, so that whatever the caller draws for
+    that centre (noise words) comes between two window draws, as in the kernel.
     """
     pos = 0
     ids = list(ids)
@@ -61,125 +69,133 @@ def sentence_pairs(rng, ids, keep_threshold, window, groups=False):
             if (rng.next() & 0xFFFFFFFF) < int(keep_threshold[w]):
                 sentence.append(w)
         pos += 1
-        grouped = []
-        for i, centre in enumerate(sentence):
-            reduced = window - (((rng.next() >> 32) * window) >> 32)
-            lo, hi = max(0, i - reduced), min(len(sentence), i + reduced + 1)
-            group = [(sentence[j], centre) for j in range(lo, hi) if j != i]
-            if group:
-                grouped.append(group)
-        yield read, grouped if groups else [p for g in grouped for p in g]
+
+        def windows(sentence=sentence):
+            for i in range(len(sentence)):
+                reduced = window - (((rng.next() >> 32) * window) >> 32)
+                lo, hi = max(0, i - reduced), min(len(sentence), i + reduced + 1)
+                if hi - lo >= 2:
+                    yield i, [j for j in range(lo, hi) if j != i]
+
+        yield read, sentence, windows()
 
 
-def learning_rate(alpha, min_alpha, done, total):
-    return np.float32(alpha - (alpha - min_alpha) * min(done / max(total, 1), 1.0))
+def sentence_pairs(rng, ids, keep_threshold, window):
+    """Yield (words read, [(context, centre), ...]) per sentence (no noise draws between)."""
+    for read, sentence, windows in sentence_windows(rng, ids, keep_threshold, window):
+        pairs = [(sentence[j], sentence[i]) for i, ctx in windows for j in ctx]
+        yield read, pairs
 
 
-def binary_pair_reference(syn0, syn1, ctx, centre, noise_words, offsets, lr):
-    """word2vec's update for one pair: output rows term by term, the input row last."""
-    u = syn0[ctx]
-    grad = np.zeros_like(u)
-    loss = 0.0
-    for target, label in [(centre, 1.0)] + [(n, 0.0) for n in noise_words]:
-        v = syn1[target]
-        x = float(u @ v) - float(offsets[target])
-        g = np.float32(lr * (label - sigmoid(x)))
-        grad += g * v
-        syn1[target] = v + g * u
-        loss += np.logaddexp(0, -x if label else x)
-    syn0[ctx] = u + grad
-    return loss
+def logistic_terms(x, labels):
+    """(loss, dL/dx) of Σ_b −log p(label_b | x_b), p = σ (float64)."""
+    loss = np.where(labels == 1, np.logaddexp(0, -x), np.logaddexp(0, x)).sum()
+    return loss, sigmoid(x) - labels
 
 
-def row_softmax_pair_reference(syn0, syn1, ctx, candidates, offsets, lr):
-    """Softmax over candidate rows (target = candidates[0]) with logits u·v − offset."""
-    u = syn0[ctx].astype(np.float64)
-    rows = syn1[candidates].astype(np.float64)
-    z = rows @ u - offsets[candidates]
-    p = np.exp(z - z.max())
-    p /= p.sum()
+def softmax_terms(z):
+    """(loss, dL/dz) of the softmax cross-entropy with the target in column 0, per row."""
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
     y = np.zeros_like(p)
-    y[0] = 1
-    g = lr * (y - p)
-    loss = -np.log(p[0])
-    syn0[ctx] = u + g @ rows
-    np.add.at(syn1, candidates, (g[:, None] * u[None, :]).astype(np.float32))
-    return loss
+    y[..., 0] = 1
+    return -np.log(p[..., 0]).sum(), p - y
 
 
-def train_block_reference(
-    ids,
-    syn0,
-    syn1,
-    keep_threshold,
-    threshold,
-    alias,
-    offsets,
-    skip_positive,
-    loss_kind,
-    k,
-    window,
-    alpha,
-    min_alpha,
-    words_before,
-    total_words,
-    seed,
-):
-    """Sequential SGD over a block, consuming the random stream in the kernel's order."""
+def candidate_set(rng, tables, target, output, k, skip_positive):
+    """(rows of the output matrix, labels, offsets): the positive and k draws, or the path."""
+    if output == "tree":
+        n = int(tables.lengths[target])
+        points = tables.points[target, :n].astype(int)
+        return points, 1.0 - tables.codes[target, :n].astype(float), np.zeros(n)
+    draws = [alias_draw(rng, tables.noise_threshold, tables.noise_alias) for _ in range(k)]
+    if skip_positive:
+        draws = [d for d in draws if d != target]
+    rows = np.array([target] + draws)
+    labels = np.array([1.0] + [0.0] * len(draws))
+    return rows, labels, tables.offsets[rows].astype(np.float64)
+
+
+def block_step(hidden, syn1, rows, labels, offsets, lr, output):
+    """The m × width block at the starting point: (loss, deltas of the hidden vectors).
+
+    Updates ``syn1`` in place. Every update is −lr × the gradient of the block's
+    loss (the sum of its terms) with respect to that row.
+    """
+    v = syn1[rows].astype(np.float64)
+    z = hidden @ v.T - offsets[None, :]
+    if output == "sampled":
+        loss, grad = softmax_terms(z)
+    else:
+        loss, grad = logistic_terms(z, labels[None, :])
+    coefficients = -lr * grad
+    np.add.at(syn1, rows, (coefficients.T @ hidden).astype(np.float32))
+    return loss, coefficients @ v
+
+
+def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
+    """Sequential SGD over a block, consuming the random stream in the kernel's order.
+
+    The kernel's own bundles say what to train: ``spec.model`` skip-gram or CBOW,
+    ``spec.output`` noise (neg, nce), sampled softmax (infonce) or tree (hs).
+    Skip-gram's hidden vectors are the context rows, one per context; CBOW's is
+    their mean, and its gradient goes unscaled to every context row (word2vec.c).
+    With ``spec.share`` (always for the tree) the hidden vectors of a centre word
+    share one candidate set and one block step.
+    """
+    model = "cbow" if spec.model == losses.CBOW else "skipgram"
+    output = {losses.NOISE: "noise", losses.SAMPLED_SOFTMAX: "sampled", losses.TREE: "tree"}[
+        spec.output
+    ]
+    k, window, share, skip_positive = spec.k, spec.window, spec.share, spec.skip_positive
+    alpha, min_alpha = float(schedule.alpha), float(schedule.min_alpha)
+    words_before, total_words = int(schedule.words_before), int(schedule.total_words)
     rng = SplitMix64(seed)
-    loss, n_pairs, words = 0.0, 0, 0
-    for read, pairs in sentence_pairs(rng, ids, keep_threshold, window):
+    loss, examples, words = 0.0, 0, 0
+    for read, sentence, windows in sentence_windows(rng, ids, tables.keep, window):
         words += read
-        lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
-        for ctx, centre in pairs:
-            draws = [alias_draw(rng, threshold, alias) for _ in range(k)]
-            if loss_kind == 0:
-                noise = [n for n in draws if not (skip_positive and n == centre)]
-                loss += binary_pair_reference(syn0, syn1, ctx, centre, noise, offsets, lr)
-            else:
-                loss += row_softmax_pair_reference(
-                    syn0, syn1, ctx, np.array([centre] + draws), offsets, lr
+        lr = float(learning_rate(alpha, min_alpha, words_before + words, total_words))
+        for i, positions in windows:
+            ctx = [sentence[j] for j in positions]
+            target = sentence[i]
+            rows_in = syn0[ctx].astype(np.float64)
+            hidden = rows_in.mean(axis=0, keepdims=True) if model == "cbow" else rows_in
+            groups = (
+                [range(len(hidden))]
+                if share or output == "tree"
+                else [[a] for a in range(len(hidden))]
+            )
+            deltas = np.zeros_like(hidden)
+            for group in groups:
+                group = list(group)
+                cands, labels, offsets = candidate_set(
+                    rng, tables, target, output, k, skip_positive
                 )
-            n_pairs += 1
-    return loss, n_pairs, words
+                part, deltas[group] = block_step(
+                    hidden[group], syn1, cands, labels, offsets, lr, output
+                )
+                loss += part
+            if model == "cbow":
+                np.add.at(syn0, ctx, np.repeat(deltas, len(ctx), axis=0).astype(np.float32))
+            else:
+                np.add.at(syn0, ctx, deltas.astype(np.float32))
+            examples += len(hidden)
+    return loss, examples, words
 
 
-def train_block_shared_reference(
-    ids,
-    syn0,
-    syn1,
-    keep_threshold,
-    threshold,
-    alias,
-    offsets,
-    skip_positive,
-    k,
-    window,
-    alpha,
-    min_alpha,
-    words_before,
-    total_words,
-    seed,
-):
-    """Negative sharing: per centre word, one set of k draws; the m × (k+1) block of
-    logistic terms takes its gradient at the group's starting point."""
-    rng = SplitMix64(seed)
-    loss, n_pairs, words = 0.0, 0, 0
-    for read, groups in sentence_pairs(rng, ids, keep_threshold, window, groups=True):
-        words += read
-        lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
-        for group in groups:
-            centre = group[0][1]
-            draws = [alias_draw(rng, threshold, alias) for _ in range(k)]
-            cands = [centre] + [n for n in draws if not (skip_positive and n == centre)]
-            labels = np.array([1.0] + [0.0] * (len(cands) - 1))
-            ctx = [c for c, _ in group]
-            u = syn0[ctx].astype(np.float64)  # m x d
-            v = syn1[cands].astype(np.float64)  # (k+1) x d
-            x = u @ v.T - offsets[cands][None, :].astype(np.float64)
-            g = lr * (labels[None, :] - sigmoid(x))
-            loss += np.where(labels[None, :] == 1, np.logaddexp(0, -x), np.logaddexp(0, x)).sum()
-            np.add.at(syn1, cands, (g.T @ u).astype(np.float32))
-            np.add.at(syn0, ctx, (g @ v).astype(np.float32))
-            n_pairs += len(group)
-    return loss, n_pairs, words
+def brute_force_huffman_lengths(counts):
+    """Code lengths of an optimal prefix code (a heap Huffman), for comparison."""
+    import heapq
+
+    heap = [(int(c), i, [i]) for i, c in enumerate(counts)]
+    heapq.heapify(heap)
+    lengths = [0] * len(counts)
+    tie = len(counts)
+    while len(heap) > 1:
+        c1, _, a = heapq.heappop(heap)
+        c2, _, b = heapq.heappop(heap)
+        for leaf in a + b:
+            lengths[leaf] += 1
+        heapq.heappush(heap, (c1 + c2, tie, a + b))
+        tie += 1
+    return np.array(lengths)

@@ -15,10 +15,11 @@ from w2v_nce.evaluation.pmi import (
     chunks_of,
     count_ids,
     encode_with_vocab,
-    log_partition,
     model_pmi,
-    pmi_fidelity,
     target_values,
+)
+from w2v_nce.evaluation.pmi import (
+    pmi_fidelity as fidelity,
 )
 from w2v_nce.model import Model
 
@@ -103,7 +104,7 @@ def test_target_formulas_by_hand():
             pytest.approx(-math.log(8))
         )
     with pytest.raises(UserError, match="no PMI target"):
-        target_values("hs", np.array(1.0), np.array(1.0), np.array(1.0), 1)
+        target_values("bogus", np.array(1.0), np.array(1.0), np.array(1.0), 1)
 
 
 def test_centre_rows():
@@ -115,9 +116,10 @@ def test_centre_rows():
 def test_log_partition_is_log_sum_exp():
     rng = np.random.default_rng(0)
     u = rng.normal(size=(300, 4)).astype(np.float32)
-    v = 3 * rng.normal(size=(7, 4)).astype(np.float32)
+    v = 3 * rng.normal(size=(300, 4)).astype(np.float32)
     expected = np.log(np.exp(u.astype(float) @ v.T.astype(float)).sum(axis=1))
-    np.testing.assert_allclose(log_partition(u, v), expected, rtol=1e-12)
+    model = Model([str(i) for i in range(300)], np.ones(300, np.int64), u, v, {"base": "none"})
+    np.testing.assert_allclose(model.log_partition(np.arange(300)), expected, rtol=1e-12)
 
 
 def hand_cooc():
@@ -143,6 +145,13 @@ def vectors_with_dots(dots_by_pair, extra_rows=1):
     for (w, c), value in dots_by_pair.items():
         v[c, w] = value
     return u, v
+
+
+def pmi_fidelity(cooc, u, v, counts, loss, k, noise_power, min_count):
+    """The PMI check of a model with these matrices and config (no base measure)."""
+    config = {"loss": loss, "k": k, "noise_power": noise_power, "base": "none"}
+    model = Model([str(i) for i in range(len(u))], np.asarray(counts), u, v, config)
+    return fidelity(cooc, model, min_count)
 
 
 def test_neg_target_and_scores_by_hand():

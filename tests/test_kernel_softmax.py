@@ -3,11 +3,15 @@
 import numpy as np
 import pytest
 
-from tests.reference import SplitMix64, learning_rate, row_softmax_pair_reference, sentence_pairs
-from w2v_nce.kernels.pairs import block_pairs
+from tests.reference import SplitMix64, learning_rate, sentence_windows, softmax_terms
+from w2v_nce.kernels.bundles import Schedule, Weights
+from w2v_nce.kernels.pairs import block_examples
 from w2v_nce.kernels.rowsoftmax import softmax_residual
-from w2v_nce.kernels.softmax import shuffled_order, softmax_step, train_block_softmax
-from w2v_nce.train import keep_thresholds
+from w2v_nce.kernels.softmax import Examples, shuffled_order, softmax_step, train_block_softmax
+from w2v_nce.losses import CBOW, SKIPGRAM
+from w2v_nce.model import Model
+from w2v_nce.params import TrainConfig
+from w2v_nce.trainer import keep_thresholds, spec_for, tables_for
 
 
 def numeric_gradient(f, x, eps=1e-6):
@@ -44,73 +48,67 @@ def test_softmax_residual_survives_huge_logits():
     assert np.isfinite(logits).all() and loss == pytest.approx(1 + np.log1p(np.exp(-1)), rel=1e-5)
 
 
-@pytest.mark.parametrize("offsets", ["zero", "log_q"])
-def test_row_softmax_reference_is_minus_lr_times_the_gradient(offsets):
-    """The reference update (full softmax and InfoNCE) agrees with finite differences."""
-    rng = np.random.default_rng(1)
-    V, d = 9, 5
-    syn0 = rng.normal(scale=0.5, size=(V, d)).astype(np.float32)
-    syn1 = rng.normal(scale=0.5, size=(V, d)).astype(np.float32)
-    off = np.zeros(V) if offsets == "zero" else np.log(rng.dirichlet(np.ones(V)))
-    candidates = np.array([3, 0, 5, 7, 8])  # target first, distinct rows
-    u, rows = syn0[2].astype(np.float64), syn1[candidates].astype(np.float64)
-    grad_u = numeric_gradient(lambda x: softmax_loss(x, rows, off[candidates]), u)
-    grad_rows = numeric_gradient(lambda x: softmax_loss(u, x, off[candidates]), rows)
-    lr = 1e-3
-    new0, new1 = syn0.copy(), syn1.copy()
-    loss = row_softmax_pair_reference(new0, new1, 2, candidates, off, lr)
-    assert loss == pytest.approx(softmax_loss(u, rows, off[candidates]), rel=1e-9)
-    np.testing.assert_allclose(new0[2] - syn0[2], -lr * grad_u, atol=1e-7)
-    np.testing.assert_allclose(new1[candidates] - syn1[candidates], -lr * grad_rows, atol=1e-7)
+def _singles(inputs, outputs, rates):
+    return Examples(inputs, np.arange(inputs.size + 1), outputs, rates)
 
 
-def test_batched_softmax_step_equals_the_minibatch_formula():
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_batched_softmax_step_equals_the_minibatch_formula(model):
     rng = np.random.default_rng(2)
     V, d, B = 40, 12, 16
     syn0 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
     syn1 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
-    inputs = rng.integers(0, V, size=B).astype(np.int32)
-    inputs[3] = inputs[5]  # a repeated input row accumulates both updates
+    sizes = np.ones(B, dtype=np.int64) if model == "skipgram" else rng.integers(1, 5, size=B)
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    contexts = rng.integers(0, V, size=starts[-1]).astype(np.int32)
+    contexts[3] = contexts[5]  # a repeated input row accumulates both updates
     outputs = rng.integers(0, V, size=B).astype(np.int32)
-    lr = rng.uniform(0.01, 0.05, size=B).astype(np.float32)  # each pair its own rate
+    lr = rng.uniform(0.01, 0.05, size=B).astype(np.float32)  # each example its own rate
 
-    u = syn0[inputs].astype(np.float64)
+    u = np.stack([syn0[contexts[a:b]].astype(np.float64).mean(axis=0) for a, b in
+                  zip(starts[:-1], starts[1:], strict=True)])  # fmt: skip
     w = syn1.astype(np.float64)
-    bias = rng.normal(size=V).astype(np.float32)  # a fixed base measure b_c
-    s = u @ w.T + bias
+    offsets = rng.normal(size=V).astype(np.float32)  # minus a fixed base measure b_c
+    s = u @ w.T - offsets
     p = np.exp(s - s.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     g = -p
     g[np.arange(B), outputs] += 1
     g *= lr[:, None].astype(np.float64)
     want0 = syn0.astype(np.float64)
-    np.add.at(want0, inputs, g @ w)
+    owner = np.repeat(np.arange(B), sizes)
+    np.add.at(want0, contexts, (g @ w)[owner])  # CBOW: unscaled, to every context row
     want1 = w + g.T @ u
     want_loss = -np.log(p[np.arange(B), outputs]).sum()
 
-    loss = softmax_step(syn0, syn1, bias, inputs, outputs, lr)
+    examples = Examples(contexts, starts, outputs, lr)
+    loss = softmax_step(Weights(syn0, syn1), offsets, examples)
     assert loss == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
     assert syn0.dtype == np.float32 and syn1.dtype == np.float32
 
 
-def test_one_pair_softmax_step_equals_the_single_pair_reference():
+def test_one_example_softmax_step_is_minus_lr_times_the_gradient():
+    """The full softmax is the row softmax over every word (target first)."""
     rng = np.random.default_rng(3)
     V, d = 30, 8
     syn0 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
     syn1 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
-    ref0, ref1 = syn0.copy(), syn1.copy()
-    candidates = np.array([4] + [c for c in range(V) if c != 4])  # target first, then the rest
-    bias = rng.normal(size=V).astype(np.float32)
-    # The reference's offsets are subtracted: a base b_c is an offset of −b_c.
-    want = row_softmax_pair_reference(ref0, ref1, 7, candidates, -bias.astype(np.float64), 0.1)
+    offsets = rng.normal(size=V).astype(np.float32)
+    order = np.array([4] + [c for c in range(V) if c != 4])  # target first, then the rest
+    u, rows = syn0[7].astype(np.float64), syn1[order].astype(np.float64)
+    want_loss, dz = softmax_terms((rows @ u - offsets[order])[None, :])
+    before0, before1 = syn0.copy(), syn1.copy()
     got = softmax_step(
-        syn0, syn1, bias, np.array([7], np.int32), np.array([4], np.int32), np.float32(0.1)
+        Weights(syn0, syn1), offsets, _singles(np.array([7], np.int32), np.array([4], np.int32),
+                                               np.array([0.1], np.float32))
+    )  # fmt: skip
+    assert got == pytest.approx(want_loss, rel=1e-5)
+    np.testing.assert_allclose(syn0[7] - before0[7], -0.1 * (dz @ rows)[0], atol=1e-6)
+    np.testing.assert_allclose(
+        (syn1 - before1)[order], -0.1 * dz[0][:, None] * u[None, :], atol=1e-6
     )
-    assert got == pytest.approx(want, rel=1e-5)
-    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
-    np.testing.assert_allclose(syn1, ref1, atol=1e-6)
 
 
 def _block(seed=4):
@@ -119,49 +117,70 @@ def _block(seed=4):
     sentences = [rng.integers(0, V, size=n) for n in (9, 2, 14, 6)]
     ids = np.concatenate([np.append(s, -1) for s in sentences]).astype(np.int32)
     counts = np.bincount(ids[ids >= 0], minlength=V) + 1
-    return V, ids, keep_thresholds(counts, 0.05)
+    return V, ids, counts
 
 
-def test_block_pairs_are_the_reference_pairs_with_their_learning_rates():
-    V, ids, keep = _block()
-    alpha, min_alpha = np.float32(0.025), np.float32(0.0001)
-    inputs, outputs, rates, words, _ = block_pairs(ids, keep, 3, alpha, min_alpha, 5, 100, 99)
-    want_pairs, want_rates, done = [], [], 5
-    for read, pairs in sentence_pairs(SplitMix64(99), ids, keep, 3):
+@pytest.mark.parametrize("model", [SKIPGRAM, CBOW])
+def test_block_examples_are_the_reference_windows_with_their_learning_rates(model):
+    V, ids, counts = _block()
+    keep = keep_thresholds(counts, 0.05)
+    schedule = Schedule(np.float32(0.025), np.float32(0.0001), np.int64(5), np.int64(100))
+    contexts, starts, targets, rates, words = block_examples(ids, keep, model, 3, schedule, 99)
+    want, want_rates, done = [], [], 5
+    for read, sentence, windows in sentence_windows(SplitMix64(99), ids, keep, 3):
         done += read
-        want_pairs += pairs
-        want_rates += [learning_rate(alpha, min_alpha, done, 100)] * len(pairs)
-    assert list(zip(inputs.tolist(), outputs.tolist(), strict=True)) == want_pairs
+        lr = learning_rate(np.float32(0.025), np.float32(0.0001), done, 100)
+        for i, positions in windows:
+            if model == CBOW:
+                want.append((sentence[i], [sentence[j] for j in positions]))
+                want_rates.append(lr)
+            else:
+                want += [(sentence[i], [sentence[j]]) for j in positions]
+                want_rates += [lr] * len(positions)
+    got = [
+        (int(t), contexts[a:b].tolist())
+        for t, a, b in zip(targets, starts[:-1], starts[1:], strict=True)
+    ]
+    assert got == want and len(want) > 10
     np.testing.assert_array_equal(rates, np.array(want_rates, dtype=np.float32))
-    assert words == np.count_nonzero(ids >= 0) and len(want_pairs) > 30
+    assert words == np.count_nonzero(ids >= 0)
 
 
-def test_softmax_block_trains_pairs_in_batches():
-    V, ids, keep = _block()
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_softmax_block_trains_shuffled_examples_in_batches(model):
+    V, ids, counts = _block()
     rng = np.random.default_rng(5)
+    config = TrainConfig(model=model, loss="softmax", dim=6, window=3, sample=0.05).validate()
     syn0 = rng.normal(scale=0.1, size=(V, 6)).astype(np.float32)
     syn1 = np.zeros((V, 6), dtype=np.float32)
+    holder = Model([str(i) for i in range(V)], np.sort(counts)[::-1], syn0, syn1, {})
+    tables, spec = tables_for(holder, config), spec_for(config)
     ref0, ref1 = syn0.copy(), syn1.copy()
-    bias = rng.normal(size=V).astype(np.float32)
-    zero = np.zeros(V, dtype=np.float32)
-    args = (keep, 3, np.float32(0.025), np.float32(0.0001), 0, 100, 7)
-    loss, pairs, words = train_block_softmax(ids, syn0, syn1, bias, *args, batch=8)
-    inputs, outputs, rates, _, _ = block_pairs(ids, *args)
-    order = shuffled_order(inputs.size, 7)  # the block's seed
-    inputs, outputs, rates = inputs[order], outputs[order], rates[order]
+    schedule = Schedule(np.float32(0.025), np.float32(0.0001), np.int64(0), np.int64(100))
+    loss, examples, words = train_block_softmax(
+        ids, Weights(syn0, syn1), tables, spec, schedule, 7, batch=8
+    )
+    contexts, starts, targets, rates, _ = block_examples(
+        ids, tables.keep, spec.model, 3, schedule, 7
+    )
+    order = shuffled_order(targets.size, 7)  # the block's seed
     want = 0.0
-    for start in range(0, inputs.size, 8):
-        stop = start + 8
-        want += softmax_step(
-            ref0, ref1, bias, inputs[start:stop], outputs[start:stop], rates[start:stop]
-        )
-    assert pairs == inputs.size and words == np.count_nonzero(ids >= 0)
+    for lo in range(0, order.size, 8):
+        chosen = order[lo : lo + 8]
+        pieces = [contexts[starts[e] : starts[e + 1]] for e in chosen]
+        batch = Examples(
+            np.concatenate(pieces), np.concatenate(([0], np.cumsum([len(p) for p in pieces]))),
+            targets[chosen], rates[chosen],
+        )  # fmt: skip
+        want += softmax_step(Weights(ref0, ref1), tables.offsets, batch)
+    assert examples == targets.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
     np.testing.assert_array_equal(syn0, ref0)
+    np.testing.assert_array_equal(syn1, ref1)
     # The first batch starts from zero output rows: its loss is exactly 8 log V.
-    first = softmax_step(
-        np.zeros_like(syn0), np.zeros_like(syn1), zero, inputs[:8], outputs[:8], 0.1
-    )
+    zero = Weights(np.zeros_like(syn0), np.zeros_like(syn1))
+    first = softmax_step(zero, np.zeros(V, np.float32), _singles(contexts[:8], targets[:8],
+                                                                 rates[:8]))  # fmt: skip
     assert first == pytest.approx(8 * np.log(V), rel=1e-6)
 
 

@@ -10,26 +10,39 @@ import pytest
 from tests.conftest import entry_point, run_cli
 from w2v_nce import memory
 from w2v_nce.errors import UserError
+from w2v_nce.losses import LOSSES
 
 
-def test_estimate_counts_both_matrices_and_the_softmax_scores():
-    neg = memory.estimate(
-        vocab_size=1000, dim=50, loss="neg", window=5, k=5, threads=2,
-        longest_sentence=100, longest_block=1 << 17,
+def _estimate_of(loss, model="skipgram", threads=2):
+    return memory.estimate(
+        vocab_size=1000, dim=50, loss=LOSSES[loss], model=model, window=5, k=5,
+        threads=threads, longest_block=1 << 17,
     )  # fmt: skip
-    assert neg.model == 2 * 1000 * 50 * 4
-    softmax = memory.estimate(
-        vocab_size=1000, dim=50, loss="softmax", window=5, k=5, threads=1,
-        longest_sentence=100, longest_block=1 << 17,
-    )  # fmt: skip
-    assert softmax.model == neg.model
-    # The batch's 64 × V float32 scores and the V × dim update are in the softmax's buffers.
-    assert softmax.buffers > 64 * 1000 * 4 + 1000 * 50 * 4
-    bigger = memory.estimate(
-        vocab_size=1000, dim=50, loss="neg", window=5, k=5, threads=4,
-        longest_sentence=100, longest_block=1 << 17,
-    )  # fmt: skip
-    assert bigger.buffers > neg.buffers and bigger.model == neg.model
+
+
+def test_estimate_of_the_example_by_example_kernel():
+    neg = _estimate_of("neg")
+    assert neg.model == 2 * 1000 * 50 * 4  # two float32 matrices
+    block = 2 * (1 << 17) * 4  # the block read from disk and its kept words
+    # skip-gram: 2·window hidden vectors and gradients, a 10 × (k+1) block of scores
+    # and coefficients, three candidate vectors (ids, labels, offsets) of 8 bytes
+    scratch = 2 * 10 * 50 * 4 + 2 * 10 * 6 * 4 + 3 * 6 * 8
+    assert neg.buffers == 1000 * 64 + 2 * (block + scratch)
+    cbow = _estimate_of("neg", model="cbow")
+    assert cbow.buffers == 1000 * 64 + 2 * (block + 2 * 50 * 4 + 2 * 6 * 4 + 3 * 6 * 8)
+    hs = _estimate_of("hs")  # paths of up to 64 inner nodes per word, 8 bytes each
+    assert hs.buffers == 1000 * (64 + 64 * 8) + 2 * (
+        block + 2 * 10 * 50 * 4 + 2 * 10 * 64 * 4 + 3 * 64 * 8
+    )
+    assert _estimate_of("neg", threads=4).buffers - neg.buffers == 2 * (block + scratch)
+
+
+def test_estimate_of_the_batched_softmax():
+    softmax = _estimate_of("softmax", threads=1)
+    assert softmax.model == _estimate_of("neg").model
+    examples = 2 * 2 * 5 * (1 << 17) * 20  # every example of the block, twice, 20 bytes each
+    batch = 64 * 1000 * 4 + 1000 * 50 * 4 + 2 * 64 * 50 * 4  # scores, W update, H and dH
+    assert softmax.buffers == 1000 * 64 + 2 * (1 << 17) * 4 + examples + batch
 
 
 def _estimate(total):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from w2v_nce.noise import AliasTable, draw_many, noise_distribution
+from w2v_nce.kernels.alias import draw_many
+from w2v_nce.noise import AliasTable, noise_distribution
 
 
 def test_noise_distribution_is_unigram_to_the_power():

@@ -1,1 +1,30 @@
-__version__ = "0.1.0"
+"""w2v-nce: word embeddings trained with the loss you choose.
+
+The API is in :mod:`w2v_nce.api`: ``w2v_nce.train``, ``w2v_nce.load`` and the
+:class:`~w2v_nce.model.Model` they return. Importing the package is instant;
+numpy, numba and gensim load when first used (the command line's ``--help``
+imports this package too).
+"""
+
+from .errors import TrainingInterrupted, UsageError, UserError
+
+__version__ = "0.2.0"
+__all__ = [
+    "Model",
+    "TrainingInterrupted",
+    "UsageError",
+    "UserError",
+    "W2VNceWarning",
+    "__version__",
+    "load",
+    "train",
+]
+_API = ("Model", "W2VNceWarning", "load", "train")
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'w2v_nce' has no attribute {name!r}")

@@ -9,6 +9,7 @@ code (2 for usage errors), never a traceback: see :func:`main`.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -16,11 +17,19 @@ import sys
 import click
 
 from . import __version__
-from .errors import UsageError, UserError
+from .errors import (
+    Interrupted,
+    Terminated,
+    TrainingInterrupted,
+    UsageError,
+    UserError,
+    signal_of,
+)
 from .options import (
     ALL_HYPERPARAMETERS,
     encoding_errors_option,
     hyperparameters,
+    run_option,
     topn_option,
     vectors_option,
 )
@@ -28,20 +37,11 @@ from .options import (
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class Interrupted(UserError):
-    """Ctrl-C (or SIGTERM): exit code 128 + the signal number, 130 for Ctrl-C."""
-
-    def __init__(self, message: str):
-        super().__init__(message, exit_code=128 + _last_signal)
-
-
-_last_signal = signal.SIGINT
-
-
 @click.group(context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="w2v-nce")
 def cli():
-    """Skip-gram word embeddings: negative sampling, NCE, full softmax or InfoNCE.
+    """Word embeddings: skip-gram or CBOW with negative sampling, NCE, full softmax,
+    InfoNCE or hierarchical softmax.
 
     \b
     A quick look at a corpus, training, queries:
@@ -54,6 +54,24 @@ def cli():
     Shell completion (bash; for zsh or fish use zsh_source or fish_source):
       eval "$(_W2V_NCE_COMPLETE=bash_source w2v-nce)"
     """
+
+
+def given_options(ctx: click.Context, options: dict) -> dict:
+    """The options typed on the command line: the library applies the defaults itself."""
+    return {
+        name: value
+        for name, value in options.items()
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    }
+
+
+def cli_messages(quiet: bool):
+    from .pipeline import Messages
+
+    return Messages(
+        info=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+        warn=lambda m: click.echo(f"warning: {m}", err=True),
+    )
 
 
 @cli.command()
@@ -73,99 +91,103 @@ def cli():
     metavar="PATH.npz",
     help="Also save the full model (both matrices, counts, config) as .npz.  [default: none]",
 )
+@run_option("init")
+@run_option("update_vocab")
+@run_option("checkpoint")
+@run_option("checkpoint_every")
+@run_option("loss_log")
 @encoding_errors_option()
-@click.option(
-    "--tmp-dir",
-    default=None,
-    help="Where the encoded corpus (4 bytes per token) is kept while training.  [default: $TMPDIR]",
-)
+@run_option("tmp_dir")
 @click.option(
     "--save-on-interrupt",
     is_flag=True,
     help="On Ctrl-C, write what was trained so far (marked interrupted in the model's "
     "config) instead of nothing.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run's summary as one JSON object on stdout.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def train(
-    corpus,
-    output,
-    binary,
-    save_model,
-    encoding_errors,
-    tmp_dir,
-    save_on_interrupt,
-    quiet,
-    **options,
-):
-    """Train skip-gram vectors on CORPUS (text, .gz, .bz2, or - for stdin).
+@click.pass_context
+def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, quiet, **options):
+    """Train word vectors on CORPUS (text, .gz, .bz2, or - for stdin).
 
     \b
-    Example:
+    Examples:
       w2v-nce train corpus.txt --loss nce --k 64 -o vectors.txt --save-model model.npz
+      w2v-nce train corpus.txt --model cbow --loss hs
+      w2v-nce train more.txt --init model.npz --update-vocab --save-model model2.npz
+      w2v-nce train big.txt.gz --checkpoint ck.npz    # rerun the same command to resume
     """
     from .atomic import check_writable_output
-    from .encode import check_tmp_dir, encode_corpus
 
-    # Everything that can be checked without reading the corpus is checked now, in
-    # a fraction of a second (before the kernels are even imported), not after an
-    # hour of training. Click has checked each option's range.
-    if options["min_alpha"] > options["alpha"]:
-        raise UsageError("--min-alpha must be between 0 and --alpha")
-    check_corpus_path(corpus, [p for p in (output, save_model) if p])
+    # What can be checked without reading the corpus is checked now, in a fraction of
+    # a second (before the kernels are even imported), not after an hour of training.
+    outputs = [p for p in (output, save_model) if p]
+    check_corpus_path(corpus, outputs)
     if save_model and _same_path(output, save_model):
         raise UsageError(
             f"-o and --save-model are the same file ({output}); give the model its own .npz path"
         )
-    check_writable_output(output)
-    if save_model:
-        check_writable_output(save_model)
-    check_tmp_dir(tmp_dir)
-    say = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    warn = lambda m: click.echo(m, err=True)  # noqa: E731
+    for path in outputs:
+        check_writable_output(path)
+    from .pipeline import train as run_training
 
-    stopped = None
-    phase = "while reading the corpus"
+    messages = cli_messages(quiet)
     try:
-        with encode_corpus(
+        run = run_training(
             corpus,
-            min_count=options["min_count"],
-            max_vocab=options["max_vocab"],
-            encoding_errors=encoding_errors,
-            tmp_dir=tmp_dir,
-        ) as encoded:
-            phase = "before training started"
-            from .train import TrainConfig, TrainingInterrupted
-            from .train import train as run_training
-
-            config = TrainConfig(**options)
-            config.validate()
-            say(
-                f"corpus: {encoded.raw_tokens:,} tokens in {encoded.sentences:,} lines; "
-                f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
-                f"covering {encoded.words:,} tokens"
-            )
-            needed = check_memory(encoded, config, say, warn)
-            if config.loss == "softmax":
-                warn_softmax_cost(encoded.vocab.counts, config, say)
-            try:
-                model, stats = run_training(encoded, config, progress=not quiet)
-            except TrainingInterrupted as stop:
-                stopped = stop
-            except MemoryError:
-                raise UserError(
-                    f"out of memory: this run needs {needed.describe()}; "
-                    "lower --max-vocab, --dim or --threads"
-                ) from None
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted {phase}; nothing was written") from None
-    if stopped is not None:
-        report_interrupt(stopped, output, binary, save_model, save_on_interrupt)
-    say(
-        f"trained {stats.words:,} words, {stats.pairs:,} pairs in {stats.seconds:.1f} s "
-        f"({stats.words_per_sec:,.0f} words/s); final loss {stats.final_loss:.4f} per pair"
+            given_options(ctx, options),
+            progress=not quiet,
+            messages=messages,
+            outputs=tuple(outputs),
+        )
+    except TrainingInterrupted as stop:
+        report_interrupt(stop, output, binary, save_model, save_on_interrupt)
+    except KeyboardInterrupt as stop:
+        phase = getattr(stop, "phase", "before training started")
+        raise Interrupted(f"interrupted {phase}; nothing was written", signal_of(stop)) from None
+    stats = run.stats
+    examples = "centre words" if run.model.config["model"] == "cbow" else "pairs"
+    messages.info(
+        f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
+        f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
+        f"{stats.final_loss:.4f} per {examples[:-1]}"
+        + (f" (resumed at {run.resumed})" if run.resumed else "")
     )
-    write_outputs(model, output, binary, save_model)
-    say(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
+    try:
+        write_outputs(run.model, output, binary, save_model)
+    except KeyboardInterrupt as stop:
+        raise Interrupted(
+            "interrupted while writing the outputs; nothing was written"
+            + (f"; rerun to resume from {run.checkpoint}" if run.checkpoint else ""),
+            signal_of(stop),
+        ) from None
+    run.finish()
+    messages.info(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
+    if as_json:
+        click.echo(json.dumps(summary(run), indent=2))
+
+
+def summary(run) -> dict:
+    """``train --json``: the run's numbers, for scripts (``make bench`` reads them)."""
+    stats, config = run.stats, run.model.config
+    return {
+        "words": stats.words,
+        "words_this_run": stats.words - stats.resumed_words,
+        "examples": stats.examples,
+        "seconds": stats.seconds,
+        "words_per_sec": stats.words_per_sec,
+        "final_loss": stats.final_loss,
+        "mean_loss": stats.loss_sum / stats.examples if stats.examples else None,
+        "vocab_size": config["vocab_size"],
+        "corpus_raw_tokens": config["corpus_raw_tokens"],
+        "corpus_words": config["corpus_words"],
+        "resumed": run.resumed,
+    }
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -173,80 +195,46 @@ def _same_path(a: str, b: str) -> bool:
 
 
 def check_corpus_path(corpus: str, outputs: list[str]) -> None:
-    """The corpus can be opened (a UserError if not) and is not one of the outputs."""
+    """The corpus is not one of the outputs (the library checks that it can be opened)."""
     if corpus == "-":
         return
-    from .corpus import open_corpus
-
-    open_corpus(corpus).close()
     for path in outputs:
         if _same_path(corpus, path):
             raise UsageError(f"{path} is the corpus; writing it would destroy the corpus")
-
-
-def check_memory(encoded, config, say, warn):
-    """Estimate the run's memory before allocating; print it if large, refuse if impossible."""
-    from . import memory
-    from .train import pool_size
-
-    needed = memory.estimate(
-        vocab_size=len(encoded.vocab),
-        dim=config.dim,
-        loss=config.loss,
-        window=config.window,
-        k=config.k,
-        threads=pool_size(config),
-        longest_sentence=encoded.longest_sentence,
-        longest_block=encoded.longest_block,
-    )
-    memory.check(needed, say, warn)
-    return needed
 
 
 def report_interrupt(stop, output, binary, save_model, save_on_interrupt):
     """After Ctrl-C in training: say how far it got, write the model if asked; exit."""
     import numpy as np
 
-    done = stop.stats.words / max(stop.total_words, 1)
     where = (
-        f"interrupted after {done:.0%} of training "
+        f"interrupted after {stop.fraction:.0%} of training "
         f"({stop.stats.words:,} of {stop.total_words:,} words)"
     )
+    if stop.checkpoint:
+        where += f"; saved the checkpoint {stop.checkpoint} (rerun the same command to resume)"
     if not save_on_interrupt:
-        raise Interrupted(f"{where}; nothing was written (--save-on-interrupt keeps it)")
+        raise Interrupted(
+            f"{where}; nothing else was written"
+            if stop.checkpoint
+            else f"{where}; nothing was written (--save-on-interrupt keeps it)",
+            stop.signal,
+        )
     model = stop.model
     if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
-        raise Interrupted(f"{where}; the vectors are NaN or infinite, nothing was written")
+        raise Interrupted(
+            f"{where}; the vectors are NaN or infinite, nothing was written", stop.signal
+        )
     try:
         write_outputs(model, output, binary, save_model)
     except KeyboardInterrupt:
         raise Interrupted(
-            f"{where}; interrupted again while writing, nothing was written"
+            f"{where}; interrupted again while writing, nothing was written", stop.signal
         ) from None
     written = f"{output} and {save_model}" if save_model else output
-    raise Interrupted(f"{where}; wrote the partial vectors to {written} (marked interrupted)")
-
-
-SOFTMAX_LARGE_VOCAB = 50_000
-
-
-def warn_softmax_cost(counts, config, say):
-    """Print what the exact softmax will cost before it starts; warn on a large vocabulary."""
-    from .train import softmax_cost
-
-    pairs, flops, rate = softmax_cost(counts, config)
-    minutes = flops / rate / 60
-    say(
-        f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
-        f"= {flops / 1e12:,.1f} TFLOP; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
-        f"that is at least {minutes:,.1f} minutes"
+    raise Interrupted(
+        f"{where}; wrote the partial vectors to {written} (marked interrupted)", stop.signal
     )
-    if counts.size > SOFTMAX_LARGE_VOCAB:
-        click.echo(
-            f"warning: the exact softmax over {counts.size:,} words is slow; consider "
-            "--max-vocab 50000 or --loss nce",
-            err=True,
-        )
 
 
 def write_outputs(model, output, binary, save_model):
@@ -255,18 +243,17 @@ def write_outputs(model, output, binary, save_model):
     The model's temporary file is complete before the vectors are renamed, so a
     failure while writing either leaves both previous files as they were.
     """
-    import numpy as np
+    from . import faults
+    from .model import save_npz
 
-    from .atomic import atomic_output
-    from .word2vec_format import write_word2vec
+    def vectors():
+        faults.point("outputs")
+        model.save_word2vec_format(output, binary=binary)
 
-    if not save_model:
-        write_word2vec(output, model.vocab, model.input, binary=binary)
-        return
-    with atomic_output(save_model) as handle:
-        np.savez(handle, **model.to_npz_arrays())
-        handle.flush()
-        write_word2vec(output, model.vocab, model.input, binary=binary)
+    if save_model:
+        save_npz(model, save_model, also=vectors)
+    else:
+        vectors()
 
 
 @cli.command("most-similar")
@@ -455,7 +442,7 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
     import json
 
     from .nce_table import format_table, nce_table
-    from .train import TrainConfig
+    from .params import TrainConfig
 
     try:
         k_values = [int(k) for k in ks.split(",") if k.strip()]
@@ -489,9 +476,7 @@ cli.add_command(compare)
 
 def _on_sigterm(signum, frame):
     """SIGTERM (kill, timeout, a job scheduler) stops like Ctrl-C: cleanly, no temp files."""
-    global _last_signal
-    _last_signal = signal.SIGTERM
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -500,9 +485,9 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = cli.main(args=argv, prog_name="w2v-nce", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(128 + _last_signal)
+    except click.exceptions.Abort as err:  # click's name for a KeyboardInterrupt
+        click.echo("error: interrupted; nothing was written", err=True)
+        sys.exit(128 + signal_of(err.__cause__ or err))
     except click.ClickException as err:
         hint = ""
         if isinstance(err, click.UsageError) and err.ctx is not None:
@@ -512,9 +497,9 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         click.echo("error: interrupted; nothing was written", err=True)
-        sys.exit(128 + _last_signal)
+        sys.exit(128 + signal_of(stop))
     except MemoryError:
         click.echo(
             "error: out of memory; use a smaller model (--max-vocab, --dim) or fewer "

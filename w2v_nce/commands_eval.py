@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 
 import click
@@ -284,7 +283,7 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
     the 1,000 most frequent words. gensim has only negative sampling: for other
     losses it trains with that, and the table says so.
     """
-    from .train import TrainConfig
+    from .params import TrainConfig
 
     config = TrainConfig(**options)
     config.validate()
@@ -306,10 +305,11 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
     from dataclasses import asdict
 
     from .encode import encode_corpus
+    from .errors import Interrupted, TrainingInterrupted
     from .evaluation import evaluate_embeddings
     from .evaluation.baseline import neighbour_overlap, train_gensim, write_plain_copy
     from .evaluation.pmi import chunks_of, encode_with_vocab
-    from .train import TrainingInterrupted, train
+    from .pipeline import train_encoded
 
     plain = os.path.join(work, "corpus.txt")
     tokens = write_plain_copy(corpus, plain, encoding_errors)
@@ -318,10 +318,12 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         plain, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=work
     ) as encoded:
         try:
-            ours, stats = train(encoded, config, progress=not quiet)
-        except TrainingInterrupted:
-            click.echo("interrupted during training; nothing was compared", err=True)
-            sys.exit(130)
+            ours = train_encoded(encoded, config, progress=not quiet, source=corpus)
+        except TrainingInterrupted as stop:
+            raise Interrupted(
+                "interrupted during training; nothing was compared", stop.signal
+            ) from None
+        stats = ours.stats
         say("evaluating w2v-nce")
         ours_eval = evaluate_embeddings(
             ours.vocab,

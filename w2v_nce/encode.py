@@ -160,6 +160,8 @@ def encode_corpus(
     encoding_errors: str = "strict",
     block_words: int = DEFAULT_BLOCK_WORDS,
     tmp_dir: str | None = None,
+    vocabulary=None,
+    workers: int = 1,
 ) -> EncodedCorpus:
     """Read ``path`` once and return the encoded corpus (see the module docstring).
 
@@ -167,8 +169,14 @@ def encode_corpus(
     it fills up; the temporary directory is removed on any error or interrupt.
     """
     workdir = make_workdir(tmp_dir)
+    if vocabulary is not None:
+        raise NotImplementedError("vocabulary rules arrive with the encoding branch")
     try:
-        return _encode(path, min_count, max_vocab, encoding_errors, block_words, workdir)
+        encoded = _encode(path, min_count, max_vocab, encoding_errors, block_words, workdir)
+        encoded.corpus_counts = encoded.vocab.counts
+        encoded.oov_tokens = encoded.raw_tokens - encoded.words
+        encoded.fingerprint = ""
+        return encoded
     except BaseException as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         if isinstance(exc, OSError) and exc.errno in _NO_SPACE:

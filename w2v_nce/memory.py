@@ -1,10 +1,12 @@
 """How much memory a training run needs, computed before anything large is allocated.
 
 The model is two float32 V×dim matrices; around it each worker thread holds the
-kernel's buffers, whose size depends on the loss: the pair-by-pair kernels keep
-2·window·(longest sentence) input and output ids, the batched full softmax the
-pairs of a whole block plus a batch×V score matrix and a V×dim product. The
-per-word tables (noise, subsampling, counts) are a few dozen bytes per word.
+kernel's buffers, whose size depends on the model and the loss (:func:`estimate`):
+the example-by-example kernel a few hidden vectors and a block of candidate
+scores, the batched full softmax the examples of a whole block plus a batch×V
+score matrix and a V×dim product. The per-word tables (noise, subsampling,
+counts, and for hs the Huffman paths) are a few dozen to a few hundred bytes per
+word.
 The corpus itself is not in memory: its ids are read from disk one block per
 thread at a time.
 """
@@ -15,16 +17,18 @@ import os
 from dataclasses import dataclass
 
 from .errors import UserError
+from .losses import FULL_SOFTMAX, TREE, Loss
 
 FLOAT = 4
 ID = 4
 PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
+TREE_DEPTH = 64  # bound on a Huffman path's length (word2vec.c's MAX_CODE_LENGTH is 40)
 REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
 
 
 @dataclass
 class MemoryEstimate:
-    model: int  # the two V×dim float32 matrices
+    model: int  # the two float32 matrices
     buffers: int  # per-word tables and the threads' kernel buffers
     vocab_size: int
     dim: int
@@ -44,30 +48,39 @@ class MemoryEstimate:
 def estimate(
     vocab_size: int,
     dim: int,
-    loss: str,
+    loss: Loss,
+    model: str,
     window: int,
     k: int,
     threads: int,
-    longest_sentence: int,
     longest_block: int,
 ) -> MemoryEstimate:
-    """Bytes a run will allocate, for the given vocabulary and encoded corpus shape."""
-    model = 2 * vocab_size * dim * FLOAT
-    per_thread = longest_block * ID  # the block read from disk
-    if loss == "softmax":
+    """Bytes a run will allocate, for the given vocabulary and encoded corpus shape.
+
+    Per thread: the block read from disk (4 bytes an id) and its kept words, plus
+    the kernel's scratch: for the example-by-example kernel, the hidden vectors
+    and their gradients (2·window of them for skip-gram, 1 for CBOW) and the
+    scores and coefficients of a block of candidates (k + 1, or a Huffman path);
+    for the batched full softmax, every example of the block (context, target,
+    start offset and learning rate: 20 bytes, twice while they are trimmed), a
+    BATCH × V score matrix and the V × dim update of the output rows.
+    """
+    matrix = vocab_size * dim * FLOAT
+    per_word = PER_WORD_TABLES
+    if loss.output == TREE:
+        per_word += TREE_DEPTH * (ID + FLOAT)  # each word's path: points and codes
+    per_thread = 2 * longest_block * ID  # the block and its kept words
+    if loss.output == FULL_SOFTMAX:
         from .kernels.softmax import BATCH  # imported only here: it pulls in numba
 
-        pairs = 2 * window * longest_block
-        per_thread += pairs * (ID + ID + FLOAT)  # inputs, outputs, learning rates
-        per_thread += BATCH * vocab_size * FLOAT  # the batch's scores
-        per_thread += vocab_size * dim * FLOAT  # the output rows' update
-        per_thread += 2 * BATCH * dim * FLOAT
+        per_thread += 2 * 2 * window * longest_block * 20
+        per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
     else:
-        pairs = 2 * window * longest_sentence
-        per_thread += pairs * (ID + ID) + longest_sentence * 2 * ID
-        per_thread += 2 * window * (dim + k + 1) * FLOAT
-    buffers = vocab_size * PER_WORD_TABLES + threads * per_thread
-    return MemoryEstimate(model=model, buffers=buffers, vocab_size=vocab_size, dim=dim)
+        rows = 1 if model == "cbow" else 2 * window
+        width = TREE_DEPTH if loss.output == TREE else k + 1
+        per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
+    buffers = vocab_size * per_word + threads * per_thread
+    return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)
 
 
 def format_bytes(n: float) -> str:
@@ -150,7 +163,7 @@ def check(needed: MemoryEstimate, say, warn) -> None:
         say(f"memory: {needed.describe()}")
     if available is not None and needed.total > available:
         warn(
-            f"warning: this run needs {format_bytes(needed.total)} of memory but only "
+            f"this run needs {format_bytes(needed.total)} of memory but only "
             f"{format_bytes(available)} is available; it may swap or be killed "
             "(lower --max-vocab or --dim)"
         )

@@ -4,17 +4,36 @@ Direction convention (the same as word2vec.c and gensim): for a centre word at
 position i and a context word at position j of its window, the pair trains the
 *input* row of the context word against the *output* row of the centre word.
 ``input`` is what we export as "the word vectors"; ``output`` is word2vec's
-``syn1neg``.
+``syn1neg`` (V rows), or for hierarchical softmax its ``syn1``: the V − 1 inner
+nodes of the Huffman tree in ``tree`` (points, codes, lengths).
+
+A model loaded from a word2vec text or binary file has vectors only: ``output``,
+``counts`` and ``tree`` are None and ``config`` is empty; what needs more says so
+(:meth:`Model.require_output`).
+
+The user-facing methods (neighbours, evaluation, saving) are thin: each calls the
+module that owns the work, so the command line and the Python API give the same
+answers.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import losses
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .trainer import TrainStats
+
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
+TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
+_SCORE_CELLS = 1 << 24  # float64 cells of a block of scores held at a time
 
 
 def unigram_log_prior(counts) -> np.ndarray:
@@ -23,17 +42,40 @@ def unigram_log_prior(counts) -> np.ndarray:
     return np.log(counts / counts.sum())
 
 
-@dataclass
+def log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log σ(x) without overflow."""
+    return -np.logaddexp(0.0, -x)
+
+
+@dataclass(eq=False)
 class Model:
     vocab: list[str]
-    counts: np.ndarray  # int64, descending
+    counts: np.ndarray | None  # int64, descending
     input: np.ndarray  # float32 V x d: exported vectors (u_w)
-    output: np.ndarray  # float32 V x d: output vectors (v_c)
+    output: np.ndarray | None  # float32 (V or V − 1) x d: output vectors (v_c) or inner nodes
     config: dict = field(default_factory=dict)
+    tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # hs: points, codes, lengths
+    stats: TrainStats | None = field(default=None, repr=False)  # set by training, not saved
+
+    # ------------------------------------------------------------------ what it is
 
     @property
-    def dim(self) -> int:
-        return int(self.input.shape[1])
+    def loss(self) -> losses.Loss | None:
+        name = self.config.get("loss")
+        return losses.LOSSES.get(name) if name else None
+
+    def require_output(self, what: str) -> None:
+        """A UsageError unless the model has its output vectors (a .npz from training)."""
+        if self.output is None:
+            raise UsageError(
+                f"{what} needs the output vectors, which a word2vec file does not hold: give "
+                "the .npz written by 'train --save-model' (or model.save)"
+            )
+
+    def index(self) -> dict[str, int]:
+        return {w: i for i, w in enumerate(self.vocab)}
+
+    # ------------------------------------------------------------------ p(c|w)
 
     def output_bias(self) -> np.ndarray:
         """b_c in the score s(w, c) = u_w·v_c + b_c, as float64.
@@ -47,28 +89,172 @@ class Model:
         return np.zeros(len(self.vocab), dtype=np.float64)
 
     def scores(self, rows) -> np.ndarray:
-        """s(w, c) for the input rows ``rows`` against every c (float64)."""
-        u = np.asarray(self.input[rows], dtype=np.float64)
-        return u @ self.output.T.astype(np.float64) + self.output_bias()
+        """The model's score of every c for the input rows ``rows`` (float64, len × V).
 
-    def index(self) -> dict[str, int]:
-        return {w: i for i, w in enumerate(self.vocab)}
+        s(w, c) = u_w·v_c + b_c; for hierarchical softmax, whose output rows are
+        inner nodes, the score is log p(c|w) along c's path (exactly normalised).
+        """
+        self.require_output("the model's scores")
+        rows = np.atleast_1d(np.asarray(rows))
+        u = np.asarray(self.input[rows], dtype=np.float64)
+        if self.tree is None:
+            return u @ self.output.T.astype(np.float64) + self.output_bias()
+        points, codes, lengths = self.tree
+        signs = np.where(np.arange(points.shape[1]) < lengths[:, None], 1.0 - 2.0 * codes, 0.0)
+        out = np.empty((len(rows), len(self.vocab)))
+        step = max(1, _SCORE_CELLS // max(points.size, 1))
+        for lo in range(0, len(rows), step):
+            inner = u[lo : lo + step] @ self.output.T.astype(np.float64)  # rows × (V − 1)
+            on_path = inner[:, points] * signs  # rows × V × L; 0 past each path's end
+            terms = np.where(signs != 0, log_sigmoid(on_path), 0.0)
+            out[lo : lo + step] = terms.sum(axis=2)
+        return out
+
+    def pair_scores(self, w_ids: np.ndarray, c_ids: np.ndarray) -> np.ndarray:
+        """s(w, c) (as :meth:`scores`) for the pairs (w_ids[i], c_ids[i]) only."""
+        self.require_output("the model's scores")
+        u = np.asarray(self.input[w_ids], dtype=np.float64)
+        if self.tree is None:
+            v = np.asarray(self.output[c_ids], dtype=np.float64)
+            return np.einsum("ij,ij->i", u, v) + self.output_bias()[c_ids]
+        points, codes, lengths = self.tree
+        out = np.zeros(len(w_ids))
+        for d in range(points.shape[1]):
+            on = lengths[c_ids] > d
+            if not on.any():
+                break
+            v = np.asarray(self.output[points[c_ids[on], d]], dtype=np.float64)
+            x = np.einsum("ij,ij->i", u[on], v) * (1.0 - 2.0 * codes[c_ids[on], d])
+            out[on] += log_sigmoid(x)
+        return out
+
+    def log_partition(self, rows) -> np.ndarray:
+        """log Σ_c exp(s(w, c)) for each input row (0 for hs, by construction)."""
+        out = np.empty(len(rows))
+        step = max(1, _SCORE_CELLS // max(len(self.vocab), 1))
+        for lo in range(0, len(rows), step):
+            scores = self.scores(rows[lo : lo + step])
+            peak = scores.max(axis=1, keepdims=True)
+            out[lo : lo + step] = peak[:, 0] + np.log(np.exp(scores - peak).sum(axis=1))
+        return out
+
+    def log_probs(self, rows) -> np.ndarray:
+        """log p(c|w) for every c, as the model's loss reads it (float64, len × V).
+
+        NCE claims to be self-normalised, so exp(s) is its p(c|w) as it is, not
+        renormalised; hs is normalised by construction; softmax and InfoNCE are the
+        softmax of the score, and so is the reading of negative sampling's scores
+        (which are not a normalised model: :attr:`Loss.normalised` says which).
+        """
+        scores = self.scores(rows)
+        distribution = self.loss.distribution if self.loss else losses.READING
+        if distribution in (losses.SELF, losses.TREE_PATH):
+            return scores
+        peak = scores.max(axis=1, keepdims=True)
+        return scores - peak - np.log(np.exp(scores - peak).sum(axis=1, keepdims=True))
+
+    # ------------------------------------------------------------------ .npz
 
     def to_npz_arrays(self) -> dict[str, np.ndarray]:
-        return {
+        self.require_output("saving a model")
+        arrays = {
             "vocab": np.array(self.vocab, dtype=str),
             "counts": np.asarray(self.counts, dtype=np.int64),
             "input": np.asarray(self.input, dtype=np.float32),
             "output": np.asarray(self.output, dtype=np.float32),
             "config": np.array(json.dumps(self.config, sort_keys=True)),
         }
+        if self.tree is not None:
+            arrays.update(zip(TREE_KEYS, self.tree, strict=True))
+        return arrays
 
     @classmethod
     def from_npz_arrays(cls, arrays) -> Model:
+        config = json.loads(str(arrays["config"]))
+        tree = None
+        if all(key in arrays for key in TREE_KEYS):
+            points, codes, lengths = (np.asarray(arrays[key]) for key in TREE_KEYS)
+            tree = (points.astype(np.int32), codes.astype(np.float32), lengths.astype(np.int32))
         return cls(
             vocab=[str(w) for w in arrays["vocab"]],
             counts=np.asarray(arrays["counts"], dtype=np.int64),
             input=np.asarray(arrays["input"], dtype=np.float32),
             output=np.asarray(arrays["output"], dtype=np.float32),
-            config=json.loads(str(arrays["config"])),
+            config=config,
+            tree=tree,
         )
+
+    # ------------------------------------------------------------------ the API
+
+    @cached_property
+    def wv(self):
+        """gensim's own ``KeyedVectors`` of the input vectors (sharing their memory).
+
+        With each word's count as the ``count`` attribute, as gensim's Word2Vec sets it.
+        """
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(self.input.shape[1], count=len(self.vocab), dtype=np.float32)
+        kv.index_to_key = list(self.vocab)
+        kv.key_to_index = self.index()
+        kv.vectors = self.input
+        if self.counts is not None:
+            kv.expandos["count"] = np.asarray(self.counts, dtype=np.int64)
+        return kv
+
+    def most_similar(self, positive, negative=(), topn: int = 10) -> list[tuple[str, float]]:
+        """The ``topn`` words closest by cosine to ``positive`` − ``negative`` (3CosAdd),
+        as ``[(word, cosine)]``, best first; the same as ``w2v-nce most-similar``."""
+        return self._neighbours.most_similar(positive, negative, topn=topn)
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:
+        """a is to b as c is to ...? (``w2v-nce analogy``)."""
+        return self._neighbours.analogy(a, b, c, topn=topn)
+
+    def context(self, word: str, topn: int = 10) -> list[tuple[str, float, float]]:
+        """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
+        (``most-similar --by context``); needs the output vectors."""
+        from .evaluation.context import context_neighbours
+
+        return context_neighbours(self, word, topn)[0]
+
+    def evaluate(self, corpus=None, **options) -> dict:
+        """The scores of ``w2v-nce evaluate --json``: the same dict.
+
+        ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
+        pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
+        """
+        from .evaluation import evaluate_model
+
+        return evaluate_model(self, corpus, **options).as_json()
+
+    def save(self, path) -> None:
+        """Write the whole model as a ``.npz`` (atomically), readable by :func:`w2v_nce.load`."""
+        save_npz(self, path)
+
+    def save_word2vec_format(self, path, binary: bool = False) -> None:
+        """Write the input vectors in word2vec text (or binary) format, which gensim loads."""
+        from .word2vec_format import write_word2vec
+
+        write_word2vec(path, self.vocab, self.input, binary=binary)
+
+    @cached_property
+    def _neighbours(self):
+        from .query import Neighbours
+
+        return Neighbours(self.vocab, self.input)
+
+
+def save_npz(model: Model, path, also=None) -> None:
+    """Write ``model`` to ``path`` atomically; ``also()`` runs before the rename.
+
+    ``also`` lets a caller write a second file whose rename must come after this
+    one is complete (``train -o ... --save-model ...``).
+    """
+    from .atomic import atomic_output
+
+    with atomic_output(path) as handle:
+        np.savez(handle, **model.to_npz_arrays())
+        handle.flush()
+        if also is not None:
+            also()

@@ -22,13 +22,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from . import losses
 from .corpus import iter_sentences
 from .encode import encode_corpus
-from .evaluation.pmi import log_partition
-from .train import TrainConfig, train
+from .kernels.counts import window_pairs
+from .params import TrainConfig
+from .pipeline import train_encoded
 
 HELD_OUT_EVERY = 10
 
@@ -71,40 +72,14 @@ def encode_with_vocabulary(path: str, words: list[str]) -> np.ndarray:
     return np.array(out, dtype=np.int32)
 
 
-@numba.njit(cache=True)
-def window_pairs_weighted(ids, window):
-    """Every (input = context, output = centre) pair within ``window``, weighted by
-    the dynamic window's probability (window − d + 1)/window of using distance d."""
-    n = ids.shape[0]
-    capacity = 2 * window * n
-    inputs = np.empty(capacity, dtype=np.int32)
-    outputs = np.empty(capacity, dtype=np.int32)
-    weights = np.empty(capacity, dtype=np.float64)
-    count = 0
-    start = 0
-    for end in range(n + 1):
-        if end < n and ids[end] >= 0:
-            continue
-        for i in range(start, end):
-            for j in range(max(start, i - window), min(end, i + window + 1)):
-                if j != i:
-                    inputs[count] = ids[j]
-                    outputs[count] = ids[i]
-                    weights[count] = (window - abs(i - j) + 1) / window
-                    count += 1
-        start = end + 1
-    return inputs[:count], outputs[:count], weights[:count]
-
-
 def score(model, inputs, outputs, weights, word_counts) -> dict:
     """Held-out perplexity (exactly normalised and as-is) and log Z statistics.
 
-    The score is the model's s(w, c) = u_w·v_c + b_c (b: its base measure).
+    The score is the model's s(w, c) (:meth:`~w2v_nce.model.Model.pair_scores`):
+    u_w·v_c + b_c, or log p(c|w) along the tree for hs, whose log Z is 0.
     """
-    bias = model.output_bias()
-    logz = log_partition(model.input, model.output, bias)
-    dots = np.einsum("ij,ij->i", model.input[inputs], model.output[outputs], dtype=np.float64)
-    dots += bias[outputs]
+    logz = model.log_partition(np.arange(len(model.vocab)))
+    dots = model.pair_scores(inputs, outputs)
     total = weights.sum()
     frequency = word_counts / word_counts.sum()
     mean_logz = float(frequency @ logz)
@@ -117,6 +92,7 @@ def score(model, inputs, outputs, weights, word_counts) -> dict:
 
 
 def aggregate_pairs(inputs, outputs, weights, vocab_size):
+    """The distinct (input, output) pairs and their summed weights."""
     keys = inputs.astype(np.int64) * vocab_size + outputs
     unique, inverse = np.unique(keys, return_inverse=True)
     summed = np.bincount(inverse, weights=weights)
@@ -137,18 +113,21 @@ def nce_table(
             vocab = encoded.vocab
             held = encode_with_vocabulary(held_path, vocab.words)
             inputs, outputs, weights = aggregate_pairs(
-                *window_pairs_weighted(held, config.window), len(vocab)
+                *window_pairs(held, config.window), len(vocab)
             )
+            weights = weights / config.window  # the dynamic window's probability
             log(
                 f"vocabulary {len(vocab):,} words; training on {encoded.words:,} tokens, "
                 f"held out {int(np.count_nonzero(held >= 0)):,} tokens "
                 f"({weights.sum():,.0f} weighted pairs)"
             )
-            runs = [("softmax", None)] + [("nce", k) for k in ks]
+            runs = [("softmax", None), ("hs", None)] + [("nce", k) for k in ks]
             for loss, k in runs:
                 run_config = dataclasses.replace(config, loss=loss, k=k or config.k)
+                if not losses.get(loss).base_allowed:
+                    run_config.base = "none"
                 started = time.perf_counter()
-                model, _ = train(encoded, run_config, progress=progress)
+                model = train_encoded(encoded, run_config, progress=progress)
                 seconds = time.perf_counter() - started
                 result = score(model, inputs, outputs, weights, vocab.counts)
                 rows.append(TableRow(loss=loss, k=k, seconds=seconds, **result))

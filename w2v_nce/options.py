@@ -1,142 +1,81 @@
-"""Click options shared by the commands that train (train, compare, nce-table).
+"""Click options built from the one table of options in :mod:`w2v_nce.params`.
 
-One definition of each hyperparameter, so that its range, default and help cannot
-drift apart between commands: ``compare`` must accept exactly what ``train`` does,
-and a value ``train`` refuses must not slip through another command. Importing this
-module costs only click (no numpy, no numba): it runs at every ``--help``.
+Each option's range, default and help are defined once, so they cannot drift
+apart between commands (``compare`` must accept exactly what ``train`` does) or
+between the command line and the Python API. Values are checked by the same
+:meth:`Param.check <w2v_nce.params.Param.check>` the API uses, which raises the
+package's :class:`~w2v_nce.errors.UsageError`: the message is the same from both.
+Importing this module costs only click (no numpy, no numba): it runs at every
+``--help``.
 """
 
 from __future__ import annotations
 
-import math
-import os
-
 import click
 
-MAX_WINDOW = 10_000  # a sentence has at most 10,000 tokens (corpus.MAX_SENTENCE_TOKENS)
-MAX_NOISE_POWER = 10.0  # count^power must stay a finite float64
-LOSSES = ("neg", "nce", "softmax", "infonce")
+from .params import HYPERPARAMETERS, RUN_OPTIONS, Param
+
+ALL_HYPERPARAMETERS = tuple(HYPERPARAMETERS)
 
 
-class FiniteFloatRange(click.FloatRange):
-    """A FloatRange that also refuses nan and inf."""
+class Checked(click.ParamType):
+    """A click type that validates with :meth:`Param.check` (the API's check)."""
+
+    def __init__(self, param: Param):
+        self.param = param
+        self.name = {int: "integer", float: "number", bool: "flag"}.get(param.kind, "text")
+        if param.choices:
+            self.name = "[" + "|".join(param.choices) + "]"
 
     def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
+        # The command line hands over text, which the check converts like an API value.
+        return self.param.check(value)
+
+    def shell_complete(self, ctx, param, incomplete):
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in self.param.choices if c.startswith(incomplete)]
+
+    def get_metavar(self, param, ctx=None):
+        if self.param.choices:
+            return "[" + "|".join(self.param.choices) + "]"
+        return {int: "INTEGER", float: "FLOAT", "duration": "DURATION", "path": "PATH"}.get(
+            self.param.kind
+        )
 
 
-_HYPERPARAMETERS: dict[str, tuple[tuple[str, ...], dict]] = {
-    "loss": (
-        ("--loss",),
-        dict(
-            default="neg",
-            type=click.Choice(LOSSES),
-            help="neg: word2vec negative sampling; nce: noise-contrastive estimation (Z = 1); "
-            "softmax: exact full softmax; infonce: sampled softmax over the positive and k "
-            "noise words.",
-        ),
-    ),
-    "k": (
-        ("-k", "--k", "k"),
-        dict(default=5, type=click.IntRange(min=1), help="Noise words per positive pair."),
-    ),
-    "dim": (("--dim",), dict(default=100, type=click.IntRange(min=1), help="Vector dimension.")),
-    "window": (
-        ("--window",),
-        dict(
-            default=5,
-            type=click.IntRange(1, MAX_WINDOW),
-            help="Maximum context distance (the effective window is uniform in 1..window).",
-        ),
-    ),
-    "epochs": (
-        ("--epochs",),
-        dict(default=5, type=click.IntRange(min=1), help="Passes over the corpus."),
-    ),
-    "min_count": (
-        ("--min-count",),
-        dict(default=5, type=click.IntRange(min=1), help="Drop words occurring fewer times."),
-    ),
-    "max_vocab": (
-        ("--max-vocab",),
-        dict(
-            default=None,
-            type=click.IntRange(min=1),
-            help="Keep only the most frequent words.  [default: no limit]",
-        ),
-    ),
-    "sample": (
-        ("--sample",),
-        dict(
-            default=1e-3,
-            type=FiniteFloatRange(min=0),
-            help="Subsampling threshold for frequent words; 0 turns it off.",
-        ),
-    ),
-    "alpha": (
-        ("--alpha",),
-        dict(
-            default=0.025,
-            type=FiniteFloatRange(min=0, min_open=True),
-            help="Initial learning rate.",
-        ),
-    ),
-    "min_alpha": (
-        ("--min-alpha",),
-        dict(
-            default=0.0001,
-            type=FiniteFloatRange(min=0),
-            help="Final learning rate (linear decay by global progress).",
-        ),
-    ),
-    "noise_power": (
-        ("--noise-power",),
-        dict(
-            default=0.75,
-            type=FiniteFloatRange(0, MAX_NOISE_POWER),
-            help="Noise distribution q(w) ∝ count(w)^power.",
-        ),
-    ),
-    "share_negatives": (
-        ("--share-negatives/--no-share-negatives",),
-        dict(
-            default=True,
-            help="neg/nce: the contexts of one centre word share their k noise draws "
-            "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
-        ),
-    ),
-    "base": (
-        ("--base",),
-        dict(
-            type=click.Choice(["auto", "unigram", "none"]),
-            default="auto",
-            help="Base measure b_c in the score u_w·v_c + b_c: unigram (b_c = log P(c), so "
-            "the vectors learn PMI) or none. auto: none for neg, unigram for nce, softmax, "
-            "infonce.",
-        ),
-    ),
-    "threads": (
-        ("--threads",),
-        dict(
-            default=os.cpu_count() or 1,
-            type=click.IntRange(min=1),
-            help="Worker threads (Hogwild).",
-        ),
-    ),
-    "seed": (
-        ("--seed",),
-        dict(
-            default=1,
-            type=click.IntRange(min=0),
-            help="Random seed; with --threads 1 the result is bit-for-bit reproducible.",
-        ),
-    ),
-}
+def click_option(param: Param, help: str | None = None, default=None, has_default=False):
+    """The click option for ``param``; ``help``/``default`` override the table's for one command.
 
-ALL_HYPERPARAMETERS = tuple(_HYPERPARAMETERS)
+    The help ends with click's usual ``[default: ...; range]``, written here because
+    the values are checked by the table, not by click's range types.
+    """
+    value = default if has_default else param.default
+    shown = value if has_default or not param.default_text else None
+    if param.kind is bool:
+        flags = param.flags[-1]
+        shown = flags.split("/")[0 if value else 1].lstrip("-") if "/" in flags else None
+    elif shown is None:
+        shown = param.default_text or "none"
+    extra = [f"default: {shown}"] if shown is not None else []
+    if describe_range(param):
+        extra.append(describe_range(param))
+    text = (help or param.help) + (f"  [{'; '.join(extra)}]" if extra else "")
+    if param.kind is bool:
+        flag = {} if "/" in flags else {"is_flag": True}
+        return click.option(*param.flags, param.name, default=value, help=text, **flag)
+    return click.option(*param.flags, param.name, type=Checked(param), default=value, help=text)
+
+
+def describe_range(param: Param) -> str:
+    """click's notation for a numeric range: x>=1, 1<=x<=10000, x>0."""
+    if param.low is None and param.high is None:
+        return ""
+    low = "" if param.low is None else f"{param.low:g}{'<' if param.low_open else '<='}"
+    high = "" if param.high is None else f"<={param.high:g}"
+    if not high:
+        return f"x{'>' if param.low_open else '>='}{param.low:g}"
+    return f"{low}x{high}"
 
 
 def hyperparameters(*names: str, defaults: dict | None = None, **help_overrides: str):
@@ -147,34 +86,30 @@ def hyperparameters(*names: str, defaults: dict | None = None, **help_overrides:
     subsampling off). Each option shows its default in ``--help``.
     """
     defaults = defaults or {}
-    unknown = set(names) - set(_HYPERPARAMETERS)
+    unknown = (set(names) | set(help_overrides) | set(defaults)) - set(HYPERPARAMETERS)
     if unknown or (set(help_overrides) | set(defaults)) - set(names):
         raise ValueError(f"unknown hyperparameters {sorted(unknown or help_overrides)}")
 
     def decorate(command):
         for name in reversed(names):
-            decls, kwargs = _HYPERPARAMETERS[name]
-            kwargs = dict(kwargs, show_default=True)
-            if name in help_overrides:
-                kwargs["help"] = help_overrides[name]
-            if name in defaults:
-                kwargs["default"] = defaults[name]
-            command = click.option(*decls, **kwargs)(command)
+            command = click_option(
+                HYPERPARAMETERS[name],
+                help=help_overrides.get(name),
+                default=defaults.get(name),
+                has_default=name in defaults,
+            )(command)
         return command
 
     return decorate
 
 
-def encoding_errors_option(
-    help: str = "What to do with invalid UTF-8: stop, or replace/drop the bad bytes.",
-):
-    return click.option(
-        "--encoding-errors",
-        default="strict",
-        show_default=True,
-        type=click.Choice(["strict", "replace", "ignore"]),
-        help=help,
-    )
+def run_option(name: str, help: str | None = None):
+    """A non-hyperparameter option of the table (``--encoding-errors``, ``--tmp-dir``, ...)."""
+    return click_option(RUN_OPTIONS[name], help=help)
+
+
+def encoding_errors_option(help: str | None = None):
+    return run_option("encoding_errors", help)
 
 
 def vectors_option():

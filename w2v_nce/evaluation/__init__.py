@@ -98,3 +98,34 @@ def evaluate_embeddings(
         counts_match = bool(np.array_equal(cooc.unigrams, model.counts))
     scores, extra = cosine_scores(words, vectors, pairs_files, analogies_file)
     return Evaluation(scores, pmi, counts_match, extra)
+
+
+def evaluate_model(
+    model,
+    corpus=None,
+    pairs: Sequence[str] = (),
+    analogies: str | None = None,
+    pmi_top: int = 3000,
+    pmi_min_count: float = 20,
+    encoding_errors: str = "strict",
+) -> Evaluation:
+    """What ``w2v-nce evaluate`` computes for a :class:`~w2v_nce.model.Model`.
+
+    ``corpus`` (a path) adds the PMI check, which needs the output vectors.
+    """
+    chunks = None
+    if corpus is not None:
+        from .pmi import encode_with_vocab
+
+        model.require_output("the PMI check (corpus)")
+        chunks = encode_with_vocab(corpus, model.vocab, encoding_errors)
+    return evaluate_embeddings(
+        model.vocab,
+        model.input,
+        model if model.output is not None else None,
+        chunks,
+        pmi_top,
+        pmi_min_count,
+        pairs,
+        analogies,
+    )

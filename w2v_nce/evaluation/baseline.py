@@ -7,10 +7,11 @@ whatever the input was (gzip, bzip2, stdin, long lines already cut at 10,000
 tokens, which is also gensim's limit). gensim reads it in its fastest mode,
 ``corpus_file``.
 
-Settings map one to one (sg=1, hs=0, negative=k, window, vector_size=dim,
-sample, epochs, alpha, min_alpha, min_count, workers=threads, seed,
-ns_exponent=noise_power) except two: gensim has only negative sampling, so it
-trains with it whatever ``--loss`` says, and ``--max-vocab`` becomes
+Settings map one to one (sg = 1 for skipgram and 0 for cbow, cbow_mean=1;
+hs=1, negative=0 for ``--loss hs``, else hs=0, negative=k; window,
+vector_size=dim, sample, epochs, alpha, min_alpha, min_count, workers=threads,
+seed, ns_exponent=noise_power) except two: gensim has no nce, softmax or infonce,
+so for those it trains with negative sampling, and ``--max-vocab`` becomes
 ``max_final_vocab``, which gensim meets by raising min_count (so it may keep
 fewer words than our cut, which breaks ties by the word).
 
@@ -34,7 +35,7 @@ from ..errors import UserError
 from ..model import Model
 
 if TYPE_CHECKING:
-    from ..train import TrainConfig
+    from ..params import TrainConfig
 
 _WRITE_LINES = 4096  # sentences joined per write
 
@@ -76,27 +77,39 @@ def _quiet_gensim():
         logger.setLevel(level)
 
 
+def gensim_loss(config: TrainConfig) -> str:
+    """The loss gensim trains for ``config``: hs as it is, negative sampling for the rest."""
+    return "hs" if config.loss == "hs" else "neg"
+
+
+def gensim_settings(config: TrainConfig) -> dict:
+    """``Word2Vec``'s arguments for the same run (sg/cbow, hs or negative sampling)."""
+    hs = gensim_loss(config) == "hs"
+    return dict(
+        sg=1 if config.model == "skipgram" else 0,
+        cbow_mean=1,
+        hs=1 if hs else 0,
+        negative=0 if hs else config.k,
+        window=config.window,
+        vector_size=config.dim,
+        sample=config.sample,
+        epochs=config.epochs,
+        alpha=config.resolved_alpha,
+        min_alpha=config.min_alpha,
+        min_count=config.min_count,
+        max_final_vocab=config.max_vocab,
+        ns_exponent=config.noise_power,
+        workers=config.threads,
+        seed=config.seed,
+    )
+
+
 def train_gensim(plain_path: str, config: TrainConfig) -> GensimRun:
-    """Train gensim's skip-gram with negative sampling on ``plain_path`` with ``config``."""
+    """Train gensim's Word2Vec on ``plain_path`` with the settings of ``config``."""
     from gensim.models import Word2Vec
 
     with _quiet_gensim():
-        w2v = Word2Vec(
-            sg=1,
-            hs=0,
-            negative=config.k,
-            window=config.window,
-            vector_size=config.dim,
-            sample=config.sample,
-            epochs=config.epochs,
-            alpha=config.alpha,
-            min_alpha=config.min_alpha,
-            min_count=config.min_count,
-            max_final_vocab=config.max_vocab,
-            ns_exponent=config.noise_power,
-            workers=config.threads,
-            seed=config.seed,
-        )
+        w2v = Word2Vec(**gensim_settings(config))
         w2v.build_vocab(corpus_file=plain_path)
         if len(w2v.wv) == 0:
             raise UserError(
@@ -116,24 +129,41 @@ def train_gensim(plain_path: str, config: TrainConfig) -> GensimRun:
 
 
 def gensim_as_model(w2v) -> Model:
-    """A gensim Word2Vec (negative sampling) seen as a w2v-nce Model, for the same evaluation."""
+    """A gensim Word2Vec seen as a w2v-nce Model, for the same evaluation.
+
+    Negative sampling: output = ``syn1neg``. Hierarchical softmax: output = the
+    inner nodes of ``syn1`` and gensim's own tree (its ``code`` and ``point``).
+    """
     wv = w2v.wv
-    counts = np.array([wv.get_vecattr(word, "count") for word in wv.index_to_key], np.int64)
-    return Model(
-        vocab=list(wv.index_to_key),
-        counts=counts,
-        input=np.asarray(wv.vectors, dtype=np.float32),
-        output=np.asarray(w2v.syn1neg, dtype=np.float32),
-        config={
-            "loss": "neg",
-            "k": int(w2v.negative),
-            "window": int(w2v.window),
-            "noise_power": float(w2v.ns_exponent),
-            "sample": float(w2v.sample),
-            "epochs": int(w2v.epochs),
-            "dim": int(w2v.vector_size),
-        },
-    )
+    vocab = list(wv.index_to_key)
+    counts = np.array([wv.get_vecattr(word, "count") for word in vocab], np.int64)
+    config = {
+        "loss": "hs" if w2v.hs else "neg",
+        "model": "skipgram" if w2v.sg else "cbow",
+        "base": "none",
+        "k": int(w2v.negative),
+        "window": int(w2v.window),
+        "noise_power": float(w2v.ns_exponent),
+        "sample": float(w2v.sample),
+        "epochs": int(w2v.epochs),
+        "dim": int(w2v.vector_size),
+    }
+    tree = None
+    if w2v.hs:
+        codes = [np.asarray(wv.get_vecattr(word, "code")) for word in vocab]
+        points = [np.asarray(wv.get_vecattr(word, "point")) for word in vocab]
+        lengths = np.array([len(c) for c in codes], dtype=np.int32)
+        width = int(lengths.max(initial=0))
+        padded_points = np.zeros((len(vocab), width), dtype=np.int32)
+        padded_codes = np.zeros((len(vocab), width), dtype=np.float32)
+        for i, (code, point) in enumerate(zip(codes, points, strict=True)):
+            padded_points[i, : len(point)] = point
+            padded_codes[i, : len(code)] = code
+        tree = (padded_points, padded_codes, lengths)
+        output = np.asarray(w2v.syn1[: max(len(vocab) - 1, 0)], dtype=np.float32)
+    else:
+        output = np.asarray(w2v.syn1neg, dtype=np.float32)
+    return Model(vocab, counts, np.asarray(wv.vectors, dtype=np.float32), output, config, tree)
 
 
 def neighbour_overlap(

@@ -6,10 +6,13 @@ neighbours pair an input row with output rows, which is what the loss trained
 s(w, c) = u_w·v_c + b_c (b_c = log P(c) for a model trained with the unigram
 base, else 0) is the model's own score for "c appears next to w".
 
-Beside each word we print p(c|w):
+Beside each word we print p(c|w), read from the score as the loss's record says
+(:meth:`Model.log_probs <w2v_nce.model.Model.log_probs>`):
 
 * ``nce``: exp(s(w, c)) itself. NCE with Z = 1 is self-normalised at its
   optimum, so no normalisation is applied: the raw value is the claim under test.
+* ``hs``: the product of the binary decisions along c's Huffman path, exactly
+  normalised by construction (the score is then log p(c|w) itself).
 * every other loss: the exact softmax over the whole vocabulary. For softmax and
   InfoNCE that is the model's distribution (their scores are defined up to a
   per-row constant); negative sampling is not a normalised model, so for it the
@@ -20,18 +23,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import losses
 from ..errors import UsageError
 from ..model import Model
 from ..query import Neighbours
 
-LABEL_NCE = "p(c|w) = exp(score), NCE's self-normalised model (not renormalised)"
-LABEL_SOFTMAX = "p(c|w) = softmax of the score over the vocabulary (exactly normalised)"
+LABELS = {
+    losses.SELF: "p(c|w) = exp(score), NCE's self-normalised model (not renormalised)",
+    losses.SOFTMAX: "p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
+    losses.READING: "p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
+    losses.TREE_PATH: "p(c|w) = exp(score), the product along c's Huffman path (exact)",
+}
 
 
 def context_neighbours(
     model: Model, word: str, topn: int = 10
 ) -> tuple[list[tuple[str, float, float]], str]:
-    """The ``topn`` words c with the highest u_w·v_c, as ``(c, score, p(c|w))``, and a label.
+    """The ``topn`` words c with the highest score s(w, c), as ``(c, score, p(c|w))``,
+    and a label saying what p(c|w) is.
 
     Raises :class:`~w2v_nce.errors.UsageError` (with close matches) for an unknown
     word. The word itself is not excluded: "w next to w" is a real prediction.
@@ -42,12 +51,10 @@ def context_neighbours(
     if word not in index:
         # Neighbours._lookup raises the same one-line error as most-similar.
         Neighbours(model.vocab, model.input)._lookup(word)
-    scores = model.scores(index[word])
-    if model.config.get("loss") == "nce":
-        probs, label = np.exp(scores), LABEL_NCE
-    else:
-        shifted = np.exp(scores - scores.max())
-        probs, label = shifted / shifted.sum(), LABEL_SOFTMAX
+    model.require_output("--by context")
+    scores = model.scores(index[word])[0]
+    probs = np.exp(model.log_probs(index[word])[0])
+    label = LABELS[model.loss.distribution if model.loss else losses.READING]
     n = min(topn, scores.size)
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index

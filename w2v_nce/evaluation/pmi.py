@@ -1,4 +1,4 @@
-"""Does u_w·v_c reach the optimum the loss says it should? (design.md §3)
+"""Does the model's score reach the optimum its loss says it should?
 
 **Counting.** Co-occurrences are counted exactly as training samples its pairs:
 out-of-vocabulary tokens are dropped before windowing (the model's vocabulary,
@@ -14,7 +14,8 @@ pair at distance d adds window − d + 1.
 and c (row of ``output``) the centre. The window is symmetric, so #(w, c) =
 #(c, w) and the same counts serve either convention.
 
-**Memory.** One jitted pass over chunks of about a million ids keeps a dense
+**Memory.** One jitted pass over chunks of the corpus (the shared counter of
+:mod:`w2v_nce.kernels.counts`) keeps a dense
 ``top × top`` int64 matrix of pair counts between the ``top`` most frequent
 words (72 MB for the default 3,000) and a V-vector of row totals #(w) over all
 contexts; nothing grows with the corpus.
@@ -26,9 +27,12 @@ contexts; nothing grows with the corpus.
 * ``softmax``, ``infonce``: log P(c|w) up to a constant per row. Both sides are
   centred per row (the mean over that row's evaluated pairs is subtracted from
   the targets *and* from the dot products), so the arbitrary constant cancels;
-  rows with a single evaluated pair carry no information and are left out.
+  rows with a single evaluated pair carry no information and are left out;
+* ``hs``: log P(c|w), compared with the model's exact log p(c|w) along the
+  Huffman tree (its log Z_w is 0 by construction, and reported as a check).
 
-log Z_w = log Σ_c exp(u_w·v_c) over the whole vocabulary, for the ``top`` words.
+The loss records (:mod:`w2v_nce.losses`) say which target and whether to centre.
+log Z_w = log Σ_c exp(s(w, c)) over the whole vocabulary, for the ``top`` words.
 """
 
 from __future__ import annotations
@@ -38,60 +42,27 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 
-import numba
 import numpy as np
 
+from .. import losses
 from ..corpus import iter_sentences
 from ..errors import UserError
+from ..kernels.counts import add_pair_counts, window_pairs
 from ..noise import noise_distribution
 from . import pearson, spearman
 
 SENTENCE_END = -1
 _OOV = -2
 _CHUNK_IDS = 1 << 20  # ids handed to the kernel at a time
-_LOGZ_ROWS = 256  # rows of u·V^T held at a time for log Z
-
-TARGETS = {  # the "target" of the report
-    "neg": "shifted PMI",
-    "nce": "log P(c|w)",
-    "softmax": "row-centred log P(c|w)",
-    "infonce": "row-centred log P(c|w)",
-}
-FORMULAS = {
-    "neg": "log(P(c|w) / q(c)) - log k",
-    "nce": "log(#(w,c) / #(w))",
-    "softmax": "log P(c|w) - mean over the row",
-    "infonce": "log P(c|w) - mean over the row",
-}
-CENTRED = ("softmax", "infonce")
-LOGZ_LOSSES = ("nce", "softmax", "infonce")  # log Z reported: the normalised models
 
 
-@numba.njit(nogil=True, cache=True)
 def count_chunk(ids, window, top, pairs, rows):
     """Add the weighted window pairs of ``ids`` (sentences ended by -1) to the counts.
 
     ``pairs[w, c]`` (w, c < top) and ``rows[w]`` grow by window − d + 1 for every
     context w at distance d ≤ window of a centre c in the same sentence.
     """
-    n = ids.shape[0]
-    start = 0
-    for end in range(n + 1):
-        if end < n and ids[end] >= 0:
-            continue
-        for i in range(start, end):
-            centre = ids[i]
-            lo = max(start, i - window)
-            hi = min(end, i + window + 1)
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                weight = window + 1 - abs(j - i)
-                context = ids[j]
-                rows[context] += weight
-                if context < top and centre < top:
-                    pairs[context, centre] += weight
-        start = end + 1
+    add_pair_counts(*window_pairs(ids, window), pairs, rows)
 
 
 @dataclass
@@ -164,15 +135,17 @@ def chunks_of(ids: np.ndarray, starts: Sequence[int]) -> Iterator[np.ndarray]:
 def target_values(
     loss: str, pairs: np.ndarray, row_totals: np.ndarray, q: np.ndarray, k: int
 ) -> np.ndarray:
-    """The theoretical optimum of u_w·v_c for the given pair counts (before any centring).
+    """The theoretical optimum of the score for the given pair counts (before any centring).
 
     ``pairs`` = #(w, c) and ``row_totals`` = #(w) (broadcastable, same units),
-    ``q`` = q(c). For softmax and infonce this is log P(c|w); the caller centres it.
+    ``q`` = q(c). log P(c|w), and for neg the shifted PMI log(P(c|w)/q(c)) − log k;
+    the caller centres the rows of the losses whose record says so.
     """
-    if loss not in TARGETS:
-        raise UserError(f"no PMI target for loss {loss!r}; known: {', '.join(TARGETS)}")
+    record = losses.LOSSES.get(loss)
+    if record is None:
+        raise UserError(f"no PMI target for loss {loss!r}; known: {', '.join(losses.LOSSES)}")
     log_p = np.log(pairs) - np.log(row_totals)
-    if loss == "neg":
+    if not record.normalised:  # negative sampling: PMI against q, shifted by log k
         return log_p - np.log(q) - math.log(k)
     return log_p
 
@@ -182,24 +155,6 @@ def centre_rows(values: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
     unique, inverse, sizes = np.unique(row_ids, return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=values, minlength=unique.size)
     return values - (sums / sizes)[inverse]
-
-
-def log_partition(
-    inputs: np.ndarray, outputs: np.ndarray, bias: np.ndarray | None = None
-) -> np.ndarray:
-    """log Σ_c exp(u_w·v_c + b_c) over every output row c, for each row of ``inputs``.
-
-    ``bias`` is the model's fixed base b_c (:meth:`w2v_nce.model.Model.output_bias`).
-    """
-    out = np.empty(inputs.shape[0], dtype=np.float64)
-    outputs = np.asarray(outputs, dtype=np.float64)
-    for lo in range(0, inputs.shape[0], _LOGZ_ROWS):
-        scores = np.asarray(inputs[lo : lo + _LOGZ_ROWS], dtype=np.float64) @ outputs.T
-        if bias is not None:
-            scores += bias
-        peak = scores.max(axis=1, keepdims=True)
-        out[lo : lo + _LOGZ_ROWS] = peak[:, 0] + np.log(np.exp(scores - peak).sum(axis=1))
-    return out
 
 
 @dataclass
@@ -228,50 +183,42 @@ class PmiResult:
         }
 
 
-def pmi_fidelity(
-    cooc: Cooccurrence,
-    inputs: np.ndarray,
-    outputs: np.ndarray,
-    counts: np.ndarray,
-    loss: str,
-    k: int,
-    noise_power: float,
-    min_count: float,
-    bias: np.ndarray | None = None,
-) -> PmiResult:
-    """Compare the score u_w·v_c + b_c with the loss's optimum over pairs of the
-    ``cooc.top`` words (``bias`` b_c: the model's fixed base measure, or none).
+def pmi_fidelity(cooc: Cooccurrence, model, min_count: float) -> PmiResult:
+    """Compare the model's score with its loss's optimum over pairs of the ``cooc.top`` words.
 
-    A pair is evaluated when #(w, c) ≥ ``min_count`` (weighted count). q comes
-    from the model's ``counts`` and ``noise_power`` as in training; log Z is
-    averaged over the top words weighted by their counts.
+    The score is :meth:`Model.pair_scores <w2v_nce.model.Model.pair_scores>`:
+    u_w·v_c + b_c, or log p(c|w) along the tree for hs. A pair is evaluated when
+    #(w, c) ≥ ``min_count`` (weighted count). q comes from the model's counts and
+    noise power as in training; log Z is averaged over the top words weighted by
+    their counts, for the losses that model p(c|w).
     """
+    config = model.config
+    loss = str(config["loss"])
+    record = losses.get(loss)
     top = cooc.top
     threshold = max(min_count, 0) * cooc.window
     w_ids, c_ids = np.nonzero((cooc.pairs >= threshold) & (cooc.pairs > 0))
-    q = noise_distribution(counts, noise_power)
-    targets = target_values(loss, cooc.pairs[w_ids, c_ids], cooc.rows[w_ids], q[c_ids], k)
-    u = np.asarray(inputs[:top], dtype=np.float64)
-    v = np.asarray(outputs[:top], dtype=np.float64)
-    dots = np.einsum("ij,ij->i", u[w_ids], v[c_ids])
-    if bias is not None:
-        dots = dots + bias[c_ids]
-    if loss in CENTRED:
+    q = noise_distribution(model.counts, float(config["noise_power"]))
+    targets = target_values(
+        loss, cooc.pairs[w_ids, c_ids], cooc.rows[w_ids], q[c_ids], int(config["k"])
+    )
+    dots = model.pair_scores(w_ids, c_ids)
+    if record.centred:
         per_row = np.bincount(w_ids, minlength=top)
         keep = per_row[w_ids] >= 2
         w_ids, targets, dots = w_ids[keep], targets[keep], dots[keep]
         targets = centre_rows(targets, w_ids)
         dots = centre_rows(dots, w_ids)
     mean_logz = std_logz = None
-    if loss in LOGZ_LOSSES and top > 0:
-        logz = log_partition(inputs[:top], outputs, bias)
-        weights = np.asarray(counts[:top], dtype=np.float64)
+    if record.normalised and top > 0:
+        logz = model.log_partition(np.arange(top))
+        weights = np.asarray(model.counts[:top], dtype=np.float64)
         mean_logz = float(np.average(logz, weights=weights))
         std_logz = float(np.sqrt(np.average((logz - mean_logz) ** 2, weights=weights)))
     rmse = float(np.sqrt(np.mean((dots - targets) ** 2))) if dots.size else None
     return PmiResult(
         loss=loss,
-        target=TARGETS[loss],
+        target=record.target,
         pearson=pearson(dots, targets),
         spearman=spearman(dots, targets),
         rmse=rmse,
@@ -298,9 +245,11 @@ def save_scatter(result: PmiResult, target) -> None:
         hi = float(max(result.targets.max(), result.dots.max()))
         ax.plot([lo, hi], [lo, hi], color="black", linewidth=1, label="y = x")
         ax.legend(loc="upper left")
-    centred = " (row-centred)" if result.loss in CENTRED else ""
-    ax.set_xlabel(f"target: {result.target} = {FORMULAS[result.loss]}")
-    ax.set_ylabel(f"score s(w,c) = u_w · v_c + b_c{centred}")
+    record = losses.get(result.loss)
+    centred = " (row-centred)" if record.centred else ""
+    ax.set_xlabel(f"target: {result.target} = {record.formula}")
+    score = "log p(c|w) along the tree" if record.output == losses.TREE else "u_w · v_c + b_c"
+    ax.set_ylabel(f"score s(w,c) = {score}{centred}")
     pearson = "n/a" if result.pearson is None else f"{result.pearson:.3f}"
     ax.set_title(f"{result.loss}: {result.pairs:,} pairs, Pearson {pearson}")
     figure.tight_layout()
@@ -334,19 +283,11 @@ def model_pmi(model, chunks: Iterable[np.ndarray], top: int, min_count: float):
     missing = [key for key in REQUIRED_CONFIG if key not in model.config]
     if missing:
         raise UserError(f"the model's config lacks {', '.join(missing)}; retrain with this version")
-    loss = str(model.config["loss"])
-    if loss not in TARGETS:
-        raise UserError(f"no PMI target for loss {loss!r}; known: {', '.join(TARGETS)}")
+    if str(model.config["loss"]) not in losses.LOSSES:
+        raise UserError(
+            f"no PMI target for loss {model.config['loss']!r}; known: {', '.join(losses.LOSSES)}"
+        )
+    model.require_output("the PMI check")
     cooc = count_ids(chunks, len(model.vocab), int(model.config["window"]), top)
-    result = pmi_fidelity(
-        cooc,
-        model.input,
-        model.output,
-        model.counts,
-        loss,
-        int(model.config["k"]),
-        float(model.config["noise_power"]),
-        min_count,
-        model.output_bias(),
-    )
+    result = pmi_fidelity(cooc, model, min_count)
     return result, cooc

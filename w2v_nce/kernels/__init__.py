@@ -1,10 +1,14 @@
 """Numba-jitted training kernels.
 
 ``rng``         SplitMix64 random numbers (one state per block, passed by value)
+``alias``       Walker's alias method: O(1) noise draws
 ``vecops``      the float32 dot/axpy loops every loss uses
-``pairs``       subsampling and the dynamic window: sentences to (context, centre) pairs
-``binary``      the logistic step shared by negative sampling and NCE
+``bundles``     the named tuples the kernels take: Weights, Tables, Spec, Schedule
+``pairs``       subsampling and the dynamic window; a block's examples for the softmax
+``binary``      the logistic step shared by negative sampling, NCE and hierarchical softmax
 ``rowsoftmax``  the row-softmax step shared by the full softmax and InfoNCE
-``block``       the per-block loop for the pair-by-pair losses (neg, nce, infonce)
+``tree``        word2vec.c's Huffman tree for hierarchical softmax
+``block``       the per-block loop: the model's hidden vectors, the loss's candidate block
 ``softmax``     the full softmax, batched into sgemms
+``counts``      weighted window co-occurrence counts (evaluation, nce-table)
 """

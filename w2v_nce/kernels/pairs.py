@@ -1,16 +1,18 @@
-"""From encoded ids to training pairs: subsampling and word2vec's dynamic window.
+"""From encoded ids to training examples: subsampling and word2vec's dynamic window.
 
-Every loss trains on the same pairs, produced here one sentence at a time into
-preallocated buffers: an occurrence of word w is kept with probability given by
-its 32-bit threshold (word2vec's subsampling, decided per occurrence and per
-epoch), then each kept centre word i draws b uniform in 1..window and pairs with
-the kept words at distance ≤ b. A pair is (input = context word, output = centre
-word), word2vec.c's direction; consecutive pairs share their centre word.
+Every model and loss trains on the same windows, read here one sentence at a
+time: an occurrence of word w is kept with probability given by its 32-bit
+threshold (word2vec's subsampling, decided per occurrence and per epoch), then
+each kept centre word i draws b uniform in 1..window and its contexts are the
+kept words at distance ≤ b. Skip-gram makes one (input = context word, output =
+centre word) pair of each context, word2vec.c's direction; CBOW one example of all
+of them.
 """
 
 import numba
 import numpy as np
 
+from ..losses import CBOW
 from .rng import LOW32, S32, below, next_u64
 
 
@@ -35,36 +37,11 @@ def read_sentence(ids, pos, keep_threshold, sentence, state):
 
 
 @numba.njit(inline="always", cache=True)
-def window_pairs(sentence, length, window, state, inputs, outputs):
-    """Write the sentence's (context, centre) pairs; returns (count, state)."""
-    n, _, state = window_groups(sentence, length, window, state, inputs, outputs, inputs[:0])
-    return n, state
-
-
-@numba.njit(inline="always", cache=True)
-def window_groups(sentence, length, window, state, inputs, outputs, group_ends):
-    """Like :func:`window_pairs`, also recording where each centre word's pairs end.
-
-    ``group_ends`` may be empty (then nothing is recorded). Returns (pairs, groups,
-    state).
-    """
-    n = 0
-    groups = 0
-    record = group_ends.shape[0] > 0
-    for i in range(length):
-        state, bits = next_u64(state)
-        reduced = window - below(bits >> S32, window)
-        lo = max(0, i - reduced)
-        hi = min(length, i + reduced + 1)
-        for j in range(lo, hi):
-            if j != i:
-                inputs[n] = sentence[j]
-                outputs[n] = sentence[i]
-                n += 1
-        if record and n > 0 and (groups == 0 or group_ends[groups - 1] < n):
-            group_ends[groups] = n
-            groups += 1
-    return n, groups, state
+def window_bounds(i, length, window, state):
+    """The dynamic window of centre i: (lo, hi, state), contexts lo..hi-1 except i."""
+    state, bits = next_u64(state)
+    reduced = window - below(bits >> S32, window)
+    return max(0, i - reduced), min(length, i + reduced + 1), state
 
 
 @numba.njit(inline="always", cache=True)
@@ -81,33 +58,68 @@ def longest_sentence(ids):
 
 
 @numba.njit(inline="always", cache=True)
-def learning_rate(alpha, min_alpha, words_done, total_words):
-    """Linear decay from alpha to min_alpha by global progress (float32)."""
-    progress = min(np.float64(words_done) / np.float64(max(total_words, 1)), 1.0)
-    return np.float32(alpha - (alpha - min_alpha) * progress)
+def learning_rate(schedule, words_done):
+    """Linear decay from alpha to min_alpha by global progress (float32).
+
+    ``words_done`` counts the words of this block read so far; the schedule says
+    where the block starts. The rate depends only on the position in the corpus,
+    never on thread timing.
+    """
+    done = np.float64(schedule.words_before + words_done)
+    progress = min(done / np.float64(max(schedule.total_words, 1)), 1.0)
+    alpha = schedule.alpha
+    return np.float32(alpha - (alpha - schedule.min_alpha) * progress)
 
 
 @numba.njit(nogil=True, cache=True)
-def block_pairs(ids, keep_threshold, window, alpha, min_alpha, words_before, total_words, seed):
-    """All pairs of a block with each pair's learning rate (for the batched softmax).
+def block_examples(ids, keep_threshold, model, window, schedule, seed):
+    """All examples of a block with each one's learning rate (for the batched softmax).
 
-    Returns (inputs, outputs, learning rates, words read, final state).
+    An example is a target (the centre word) and its contexts: one context for
+    skip-gram (one example per pair), all of the window for CBOW. Returns
+    (contexts, starts, targets, rates, words read): example e has the contexts
+    ``contexts[starts[e]:starts[e + 1]]``.
     """
     longest = longest_sentence(ids)
     sentence = np.empty(longest, dtype=np.int32)
     capacity = 2 * window * ids.shape[0]
-    inputs = np.empty(capacity, dtype=np.int32)
-    outputs = np.empty(capacity, dtype=np.int32)
+    contexts = np.empty(capacity, dtype=np.int32)
+    starts = np.empty(capacity + 1, dtype=np.int64)
+    targets = np.empty(capacity, dtype=np.int32)
     rates = np.empty(capacity, dtype=np.float32)
     state = np.uint64(seed)
     pos = 0
     words = 0
-    total = 0
+    n_contexts = 0
+    n_examples = 0
+    starts[0] = 0
     while pos < ids.shape[0]:
         pos, length, read, state = read_sentence(ids, pos, keep_threshold, sentence, state)
         words += read
-        lr = learning_rate(alpha, min_alpha, words_before + words, total_words)
-        n, state = window_pairs(sentence, length, window, state, inputs[total:], outputs[total:])
-        rates[total : total + n] = lr
-        total += n
-    return inputs[:total].copy(), outputs[:total].copy(), rates[:total].copy(), words, state
+        lr = learning_rate(schedule, words)
+        for i in range(length):
+            lo, hi, state = window_bounds(i, length, window, state)
+            if hi - lo < 2:
+                continue
+            for j in range(lo, hi):
+                if j == i:
+                    continue
+                contexts[n_contexts] = sentence[j]
+                n_contexts += 1
+                if model != CBOW:
+                    targets[n_examples] = sentence[i]
+                    rates[n_examples] = lr
+                    n_examples += 1
+                    starts[n_examples] = n_contexts
+            if model == CBOW:
+                targets[n_examples] = sentence[i]
+                rates[n_examples] = lr
+                n_examples += 1
+                starts[n_examples] = n_contexts
+    return (
+        contexts[:n_contexts].copy(),
+        starts[: n_examples + 1].copy(),
+        targets[:n_examples].copy(),
+        rates[:n_examples].copy(),
+        words,
+    )

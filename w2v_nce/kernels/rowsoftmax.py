@@ -1,13 +1,13 @@
-"""The row-softmax update shared by the full softmax and InfoNCE.
+"""The row-softmax step shared by the full softmax and InfoNCE.
 
 Both losses are a softmax over candidate output rows with the positive as the
 target: all V words for the full softmax, the positive plus k noise words with
 logits corrected by −log q for InfoNCE (sampled softmax). For logits z and
 target t, L = −z_t + log Σ_j exp(z_j) and ∂L/∂z_j = p_j − 1[j = t]; the update
-moves every candidate row by lr·(1[j = t] − p_j)·u and the input row by
+moves every candidate row by lr·(1[j = t] − p_j)·h and the hidden vector by
 lr·Σ_j (1[j = t] − p_j)·v_j. :func:`softmax_residual` turns a matrix of logits
 into that residual Y − P in place and returns the loss; the full softmax calls
-it on a B×V batch between two sgemms, InfoNCE on a 1×(k+1) row per pair.
+it on a B×V batch between two sgemms, InfoNCE on the rows of a candidate block.
 """
 
 import math
@@ -15,11 +15,7 @@ import math
 import numba
 import numpy as np
 
-from ..noise import draw
-from .vecops import axpy, dot
-
 ONE = np.float32(1.0)
-ZERO = np.float32(0.0)
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
@@ -32,64 +28,42 @@ def softmax_residual(logits, targets):
     """
     loss = 0.0
     for b in range(logits.shape[0]):
-        row = logits[b]
-        top = row[0]
-        for j in range(1, row.shape[0]):
-            top = max(top, row[j])
-        total = np.float32(0.0)
-        for j in range(row.shape[0]):
-            e = np.float32(math.exp(row[j] - top))
-            row[j] = e
-            total += e
-        target = targets[b]
-        loss += math.log(np.float64(total)) - math.log(np.float64(row[target]))
-        scale = ONE / total
-        for j in range(row.shape[0]):
-            row[j] = -row[j] * scale
-        row[target] += ONE
+        loss += _residual_row(logits[b], targets[b])
     return loss
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
-def infonce_pairs(
-    inputs,
-    outputs,
-    n,
-    syn0,
-    syn1,
-    noise_threshold,
-    noise_alias,
-    offsets,
-    k,
-    lr,
-    grad,
-    candidates,
-    logits,
-    targets,
-    state,
-):
-    """InfoNCE for n pairs: candidates = positive + k draws from q, logits u·v − log q.
+@numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
+def _residual_row(row, target):
+    top = row[0]
+    for j in range(1, row.shape[0]):
+        top = max(top, row[j])
+    total = np.float32(0.0)
+    for j in range(row.shape[0]):
+        e = np.float32(math.exp(row[j] - top))
+        row[j] = e
+        total += e
+    loss = math.log(np.float64(total)) - math.log(np.float64(row[target]))
+    scale = ONE / total
+    for j in range(row.shape[0]):
+        row[j] = -row[j] * scale
+    row[target] += ONE
+    return loss
 
-    A noise draw equal to the positive stays (the estimator assumes k independent
-    draws from q). Returns (loss sum, state).
+
+@numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
+def softmax_coefficients(scores, lo, hi, width, offsets, lr, coefficients):
+    """Rows lo..hi-1 of an m × width block: a softmax over the row, target column 0.
+
+    The logits are scores[a, b] − offsets[b]; coefficients[a, b] = lr·(1[b = 0] − p_ab).
+    A noise draw equal to the positive stays a separate candidate (the estimator
+    assumes k independent draws from q). Returns the block's loss (float64).
     """
     loss = 0.0
-    targets[0] = 0
-    for p in range(n):
-        u = syn0[inputs[p]]
-        candidates[0] = outputs[p]
-        for i in range(1, k + 1):
-            state, candidates[i] = draw(state, noise_threshold, noise_alias)
-        for i in range(k + 1):
-            c = candidates[i]
-            logits[0, i] = dot(u, syn1[c]) - offsets[c]
-        loss += softmax_residual(logits, targets)
-        # The gradient is taken at the snapshot: every row's share of the input
-        # gradient is read before any row moves (a noise word may repeat).
-        grad[:] = ZERO
-        for i in range(k + 1):
-            axpy(lr * logits[0, i], syn1[candidates[i]], grad)
-        for i in range(k + 1):
-            axpy(lr * logits[0, i], u, syn1[candidates[i]])
-        axpy(ONE, grad, u)
-    return loss, state
+    for a in range(lo, hi):
+        row = coefficients[a, :width]
+        for b in range(width):
+            row[b] = scores[a, b] - offsets[b]
+        loss += _residual_row(row, 0)
+        for b in range(width):
+            row[b] *= lr
+    return loss

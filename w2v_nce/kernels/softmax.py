@@ -1,83 +1,97 @@
 """Exact full softmax, batched so the arithmetic is three sgemms per batch.
 
-For B pairs with input rows U (B×d) and all output rows W (V×d):
-S = U Wᵀ (B×V); S ← Y − P row by row (:func:`.rowsoftmax.softmax_residual`, which
-also sums the loss); each row of S is scaled by its pair's learning rate; then
-U += S W and W += Sᵀ U, both from the batch's starting U and W (mini-batch SGD:
-the B pairs see the same snapshot). Cost 6·B·V·d flops per batch, almost all in
-BLAS.
+For B examples with hidden vectors H (B×d: the context's input row for
+skip-gram, the mean of the context rows for CBOW) and all output rows W (V×d):
+S = H Wᵀ − offsets (B×V); S ← Y − P row by row (:func:`.rowsoftmax.softmax_residual`,
+which also sums the loss); each row of S is scaled by its example's learning rate;
+then the hidden gradients S W go to the input rows they came from (for CBOW,
+unscaled, to every context row) and W += Sᵀ H, both from the batch's starting
+point (mini-batch SGD). Cost 6·B·V·d flops per batch, almost all in BLAS.
 
-**Why the pairs are shuffled and the batch is small.** The pairs of a block come
-centre by centre, so consecutive pairs share their centre word (the output row
-that gets the positive update) and, within the window, their context words.
+**Why the examples are shuffled and the batch is small.** The pairs of a block
+come centre by centre, so consecutive pairs share their centre word (the output
+row that gets the positive update) and, within the window, their context words.
 Summed in one stale step, the m updates of a row act like one step of m·lr:
 measured on the demo corpus (5,000 words, no subsampling), batches of 512
 consecutive pairs diverged at lr 0.025, where word2vec's per-pair SGD does not.
-Shuffling the block's pairs (with the block's seed, so runs stay reproducible)
+Shuffling the block's examples (with the block's seed, so runs stay reproducible)
 and batches of 64 leave a row a handful of times in a batch at most -- only the
 most frequent words, about as often as their frequency says -- and sgemm on
 64 × V is still most of the machine's rate.
 
-This function is plain Python around numpy; the trainer runs softmax blocks one at
-a time and lets the threaded BLAS use the cores (``train.pool_size``).
+This is plain Python around numpy; the trainer runs softmax blocks one at a time
+and lets the threaded BLAS use the cores (``losses.Loss.pool_size``).
 """
 
 import numpy as np
 
-from .pairs import block_pairs
+from .pairs import block_examples
 from .rowsoftmax import softmax_residual
 
 BATCH = 64
 
 
-def softmax_step(syn0, syn1, bias, inputs, outputs, rates):
-    """One batched update of the pairs (inputs[b] → outputs[b]); returns the loss sum.
+class Examples:
+    """A batch of examples: targets, rates and contexts (CSR: ``starts`` into ``contexts``)."""
 
-    ``bias`` is the fixed per-word base b_c added to every logit (zeros for none);
-    ``rates`` the learning rate of each pair (float32 array, or one float32 for all).
+    def __init__(self, contexts, starts, targets, rates):
+        self.contexts, self.starts, self.targets, self.rates = contexts, starts, targets, rates
+        sizes = np.diff(starts)
+        self.single = bool(np.all(sizes == 1))  # skip-gram: H is the context rows themselves
+        self.owner = np.repeat(np.arange(targets.size), sizes)  # example of each context
+        self.sizes = sizes.astype(np.float32)
+
+    def hidden(self, syn0) -> np.ndarray:
+        if self.single:
+            return syn0[self.contexts]
+        h = np.zeros((self.targets.size, syn0.shape[1]), dtype=np.float32)
+        np.add.at(h, self.owner, syn0[self.contexts])
+        h /= self.sizes[:, None]
+        return h
+
+
+def softmax_step(weights, offsets, examples: Examples) -> float:
+    """One batched update of the examples; returns the loss sum.
+
+    ``offsets`` are subtracted from every logit (minus the base measure b_c).
     """
-    u = syn0[inputs]
-    scores = u @ syn1.T
-    scores += bias
-    loss = softmax_residual(scores, outputs)
-    scores *= np.asarray(rates, dtype=np.float32).reshape(-1, 1)
-    delta_u = scores @ syn1
-    syn1 += scores.T @ u
-    np.add.at(syn0, inputs, delta_u)
+    syn0, syn1 = weights
+    h = examples.hidden(syn0)
+    scores = h @ syn1.T
+    scores -= offsets
+    loss = softmax_residual(scores, examples.targets)
+    scores *= np.asarray(examples.rates, dtype=np.float32).reshape(-1, 1)
+    delta = scores @ syn1
+    syn1 += scores.T @ h
+    np.add.at(syn0, examples.contexts, delta if examples.single else delta[examples.owner])
     return loss
 
 
-def train_block_softmax(
-    ids,
-    syn0,
-    syn1,
-    bias,
-    keep_threshold,
-    window,
-    alpha,
-    min_alpha,
-    words_before,
-    total_words,
-    seed,
-    batch=BATCH,
-):
-    """Train one block with the full softmax; returns (loss sum, pairs, words read).
+def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH):
+    """Train one block with the full softmax; returns (loss sum, examples, words read).
 
-    The block's pairs are shuffled (see the module docstring) by a permutation
+    The block's examples are shuffled (see the module docstring) by a permutation
     seeded from the block's seed, then trained in batches of ``batch``.
     """
-    inputs, outputs, rates, words, _ = block_pairs(
-        ids, keep_threshold, window, alpha, min_alpha, words_before, total_words, seed
+    contexts, starts, targets, rates, words = block_examples(
+        ids, tables.keep, spec.model, spec.window, schedule, seed
     )
-    order = shuffled_order(inputs.size, seed)
-    inputs, outputs, rates = inputs[order], outputs[order], rates[order]
+    order = shuffled_order(targets.size, seed)
     loss = 0.0
-    for start in range(0, inputs.size, batch):
-        stop = min(start + batch, inputs.size)
+    for lo in range(0, order.size, batch):
+        chosen = order[lo : lo + batch]
+        first, last = starts[chosen], starts[chosen + 1]
+        sizes = last - first
+        index = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
         loss += softmax_step(
-            syn0, syn1, bias, inputs[start:stop], outputs[start:stop], rates[start:stop]
-        )
-    return loss, int(inputs.size), int(words)
+            weights,
+            tables.offsets,
+            Examples(
+                contexts[index], np.concatenate(([0], np.cumsum(sizes))), targets[chosen],
+                rates[chosen],
+            ),
+        )  # fmt: skip
+    return loss, int(targets.size), int(words)
 
 
 def shuffled_order(n, seed):

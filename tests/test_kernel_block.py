@@ -1,0 +1,178 @@
+"""The training kernel (every model × every example-by-example loss) against numpy.
+
+Three layers of evidence: the reference formulas' gradients agree with finite
+differences; one kernel step is −lr × that gradient; a whole block of the kernel
+equals the plain-numpy reference consuming the same random stream.
+"""
+
+import numpy as np
+import pytest
+
+from tests.reference import (
+    SplitMix64,
+    block_step,
+    candidate_set,
+    logistic_terms,
+    softmax_terms,
+    train_block_reference,
+)
+from w2v_nce import losses
+from w2v_nce.kernels.binary import logistic
+from w2v_nce.kernels.block import output_step, train_block
+from w2v_nce.kernels.bundles import Schedule, Weights
+from w2v_nce.model import Model
+from w2v_nce.params import TrainConfig
+from w2v_nce.trainer import huffman_tree, keep_thresholds, spec_for, tables_for
+
+
+def numeric_gradient(f, x, eps=1e-6):
+    out = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[idx] = eps
+        out[idx] = (f(x + step) - f(x - step)) / (2 * eps)
+    return out
+
+
+@pytest.mark.parametrize("label", [1.0, 0.0])
+@pytest.mark.parametrize("x", [-30.0, -2.5, 0.0, 0.7, 3.0, 40.0])
+def test_the_logistic_step_is_the_formula(label, x):
+    loss, g = logistic(np.float32(x), np.float32(label))
+    p = 1 / (1 + np.exp(-x))
+    assert g == pytest.approx(label - p, abs=1e-7)
+    assert loss == pytest.approx(np.logaddexp(0, -x if label else x), rel=1e-6, abs=1e-12)
+
+
+def test_logistic_block_gradient_agrees_with_finite_differences():
+    """Σ_ab −log p(label_b | h_a·v_b − o_b): the block of neg, nce and hs."""
+    rng = np.random.default_rng(1)
+    h, v = rng.normal(size=(3, 6)), rng.normal(size=(4, 6))
+    labels, offsets = np.array([1.0, 0.0, 0.0, 1.0]), rng.normal(size=4)
+
+    def loss(h_, v_):
+        return logistic_terms(h_ @ v_.T - offsets, labels[None, :])[0]
+
+    _, dz = logistic_terms(h @ v.T - offsets, labels[None, :])
+    np.testing.assert_allclose(numeric_gradient(lambda x: loss(x, v), h), dz @ v, atol=1e-6)
+    np.testing.assert_allclose(numeric_gradient(lambda x: loss(h, x), v), dz.T @ h, atol=1e-6)
+
+
+def test_softmax_block_gradient_agrees_with_finite_differences():
+    """The row softmax with the target in column 0: the block of InfoNCE."""
+    rng = np.random.default_rng(2)
+    h, v, offsets = rng.normal(size=(2, 5)), rng.normal(size=(6, 5)), rng.normal(size=6)
+
+    def loss(h_, v_):
+        return softmax_terms(h_ @ v_.T - offsets)[0]
+
+    _, dz = softmax_terms(h @ v.T - offsets)
+    np.testing.assert_allclose(numeric_gradient(lambda x: loss(x, v), h), dz @ v, atol=1e-6)
+    np.testing.assert_allclose(numeric_gradient(lambda x: loss(h, x), v), dz.T @ h, atol=1e-6)
+
+
+def test_cbow_gradient_goes_unscaled_to_every_context_row():
+    """h = mean(u_1..u_m): dL/du_j = dL/dh / m, and word2vec.c adds −lr·dL/dh to each u_j."""
+    rng = np.random.default_rng(3)
+    u, v = rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    labels, offsets = np.array([1.0, 0.0, 0.0]), np.zeros(3)
+
+    def loss(u_):
+        return logistic_terms(u_.mean(axis=0, keepdims=True) @ v.T, labels[None, :])[0]
+
+    syn1 = v.astype(np.float32)
+    _, delta = block_step(u.mean(axis=0, keepdims=True), syn1, np.arange(3), labels, offsets,
+                          1e-3, "noise")  # fmt: skip
+    gradient = numeric_gradient(loss, u)
+    np.testing.assert_allclose(np.repeat(delta, 4, axis=0), -1e-3 * 4 * gradient, atol=1e-8)
+
+
+def _problem(model, loss, sample=0.05, share=True, V=12, seed=3):
+    rng = np.random.default_rng(seed)
+    sentences = [rng.integers(0, V, size=n) for n in (7, 1, 12, 5, 9)]
+    ids = np.concatenate([np.append(s, -1) for s in sentences]).astype(np.int32)
+    counts = np.sort(np.bincount(ids[ids >= 0], minlength=V) + 1)[::-1].astype(np.int64)
+    config = TrainConfig(
+        model=model, loss=loss, k=4, dim=16, window=3, sample=sample, share_negatives=share,
+        alpha=0.05, threads=1,
+    ).validate()  # fmt: skip
+    tree = huffman_tree(counts) if loss == "hs" else None
+    outputs = V - 1 if tree is not None else V
+    syn0 = rng.normal(scale=0.1, size=(V, 16)).astype(np.float32)
+    syn1 = rng.normal(scale=0.1, size=(outputs, 16)).astype(np.float32)
+    holder = Model([f"w{i}" for i in range(V)], counts, syn0, syn1, {}, tree)
+    return ids, syn0, syn1, tables_for(holder, config), spec_for(config), config
+
+
+OUTPUT = {"neg": "noise", "nce": "noise", "infonce": "sampled", "hs": "tree"}
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize("loss", ["neg", "nce", "infonce", "hs"])
+@pytest.mark.parametrize("share", [True, False])
+@pytest.mark.parametrize("sample", [0.0, 0.05])
+def test_train_block_equals_numpy_reference(model, loss, share, sample):
+    ids, syn0, syn1, tables, spec, config = _problem(model, loss, sample, share)
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(12345))
+    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 12345)
+    assert got[1] == want[1] and got[2] == want[2]  # examples, words
+    assert got[1] > (10 if model == "cbow" else 20)
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, atol=1e-6)
+    assert syn0.dtype == np.float32 and syn1.dtype == np.float32
+    assert not np.array_equal(syn1, _problem(model, loss, sample, share)[2])  # it trained
+
+
+@pytest.mark.parametrize("loss", ["neg", "nce", "infonce", "hs"])
+def test_one_output_step_is_minus_lr_times_the_gradient(loss):
+    """The kernel's step on 3 hidden vectors against one target, to first order in lr."""
+    ids, syn0, syn1, tables, spec, _ = _problem("skipgram", loss, V=40)
+    spec = spec._replace(share=True)
+    hidden = np.random.default_rng(5).normal(scale=0.3, size=(3, 16)).astype(np.float32)
+    width = max(spec.k + 1, tables.points.shape[1])
+    scratch = (
+        np.zeros(width, np.int64), np.zeros(width, np.float32), np.zeros(width, np.float32),
+        np.zeros((3, width), np.float32), np.zeros((3, width), np.float32),
+        np.zeros((3, 16), np.float32),
+    )  # fmt: skip
+    before = syn1.copy()
+    lr = np.float32(1e-4)
+    loss_value, _ = output_step(hidden, 3, 7, syn1, tables, spec, lr, scratch, np.uint64(99))
+    rows, labels, offsets = candidate_set(
+        SplitMix64(99), tables, 7, OUTPUT[loss], spec.k, spec.skip_positive
+    )
+    z = hidden.astype(np.float64) @ before[rows].T.astype(np.float64) - offsets
+    if loss == "infonce":
+        want_loss, dz = softmax_terms(z)
+    else:
+        want_loss, dz = logistic_terms(z, labels[None, :])
+    assert loss_value == pytest.approx(want_loss, rel=1e-5)
+    np.testing.assert_allclose(scratch[5], -lr * dz @ before[rows], rtol=1e-3, atol=1e-9)
+    change = np.zeros_like(before, dtype=np.float64)
+    np.add.at(change, rows, -lr * dz.T @ hidden)
+    # (atol: the float32 rounding of rows of size 0.1 is ~1e-8; the changes are ~1e-5)
+    np.testing.assert_allclose(syn1 - before, change, rtol=1e-3, atol=5e-8)
+
+
+def test_subsampling_drops_frequent_words_at_word2vecs_rate():
+    counts = np.array([10_000, 100, 10])
+    thresholds = keep_thresholds(counts, 1e-3)
+    keep = thresholds.astype(np.float64) / 2**32
+    ratio = 1e-3 * counts.sum() / counts
+    np.testing.assert_allclose(keep, np.minimum(np.sqrt(ratio) + ratio, 1), atol=1e-9)
+    assert keep[0] < 0.2 and keep[2] == 1.0
+    assert np.all(keep_thresholds(counts, 0) == 2**32)
+
+
+def test_the_loss_records_offsets():
+    q = np.array([0.5, 0.25, 0.25])
+    prior = np.log([0.6, 0.3, 0.1])
+    record = losses.LOSSES
+    np.testing.assert_allclose(record["neg"].offsets(5, q, None), 0)
+    np.testing.assert_allclose(record["neg"].offsets(5, q, prior), -prior, rtol=1e-6)
+    np.testing.assert_allclose(record["nce"].offsets(5, q, prior), np.log(5 * q) - prior, 1e-6)
+    np.testing.assert_allclose(record["infonce"].offsets(5, q, None), np.log(q), rtol=1e-6)
+    np.testing.assert_allclose(record["softmax"].offsets(5, q, prior), -prior, rtol=1e-6)
+    assert record["hs"].offsets(5, q, None).dtype == np.float32

@@ -1,0 +1,84 @@
+"""Hierarchical softmax's Huffman tree: optimal, prefix-free, word2vec.c's, normalised."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.reference import brute_force_huffman_lengths
+from w2v_nce.model import Model
+from w2v_nce.trainer import huffman_tree
+
+
+def paths(counts):
+    points, codes, lengths = huffman_tree(np.sort(np.asarray(counts))[::-1])
+    return points, codes, lengths
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 10_000), min_size=2, max_size=60))
+def test_code_lengths_give_the_optimal_expected_length(counts):
+    counts = np.sort(np.array(counts, dtype=np.int64))[::-1]
+    _, _, lengths = huffman_tree(counts)
+    optimal = brute_force_huffman_lengths(counts)
+    assert int(counts @ lengths) == int(counts @ optimal)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 1000), min_size=2, max_size=40))
+def test_codes_are_a_prefix_free_tree_rooted_at_the_last_inner_node(counts):
+    points, codes, lengths = paths(counts)
+    n = len(counts)
+    words = ["".join(str(int(c)) for c in codes[w, : lengths[w]]) for w in range(n)]
+    assert len(set(words)) == n
+    for a in words:
+        for b in words:
+            assert a == b or not b.startswith(a)
+    assert np.all(points[:, 0] == n - 2)  # every path starts at the root
+    for w in range(n):
+        assert np.all((points[w, : lengths[w]] >= 0) & (points[w, : lengths[w]] <= n - 2))
+    # The same prefix of codes always reaches the same inner node.
+    node_of = {}
+    for w in range(n):
+        for d in range(lengths[w]):
+            prefix = words[w][:d]
+            assert node_of.setdefault(prefix, points[w, d]) == points[w, d]
+
+
+def test_ties_follow_word2vec_c():
+    """Four equal counts: word2vec.c merges leaves 3+2, then 1+0, then the two inner nodes;
+    on a tie it takes the inner node, and the second of a pair gets code 1."""
+    points, codes, lengths = huffman_tree(np.array([1, 1, 1, 1]))
+    assert lengths.tolist() == [2, 2, 2, 2]
+    assert points.tolist() == [[2, 1], [2, 1], [2, 0], [2, 0]]
+    assert codes.tolist() == [[1, 1], [1, 0], [0, 1], [0, 0]]
+    # A dominant word sits next to the root.
+    _, _, lengths = huffman_tree(np.array([100, 3, 2, 1]))
+    assert lengths.tolist() == [1, 2, 3, 3]
+
+
+def test_a_vocabulary_of_one_word_has_no_inner_node():
+    points, codes, lengths = huffman_tree(np.array([7]))
+    assert points.shape == (1, 0) and lengths.tolist() == [0]
+
+
+@pytest.mark.parametrize("vocab_size", [2, 3, 17, 300])
+def test_hs_probabilities_sum_to_one_for_every_word(vocab_size):
+    rng = np.random.default_rng(vocab_size)
+    counts = np.sort(rng.integers(1, 1000, size=vocab_size))[::-1]
+    tree = huffman_tree(counts)
+    model = Model(
+        [f"w{i}" for i in range(vocab_size)],
+        counts,
+        rng.normal(scale=2, size=(vocab_size, 8)).astype(np.float32),
+        rng.normal(scale=2, size=(vocab_size - 1, 8)).astype(np.float32),
+        {"loss": "hs", "base": "none"},
+        tree,
+    )
+    rows = np.arange(vocab_size)
+    total = np.exp(model.scores(rows)).sum(axis=1)
+    np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+    np.testing.assert_allclose(model.log_partition(rows), 0.0, atol=1e-12)
+    # pair_scores is the same log p(c|w) as the full rows.
+    w, c = rng.integers(0, vocab_size, size=(2, 50))
+    np.testing.assert_allclose(model.pair_scores(w, c), model.scores(rows)[w, c], rtol=1e-12)

@@ -1,0 +1,83 @@
+"""The Python API: train a model, load one, and what a model answers.
+
+    import w2v_nce
+    model = w2v_nce.train("corpus.txt.gz", loss="nce", k=64, threads=2, seed=1)
+    model = w2v_nce.train(sentences)                  # any iterable of lists of str tokens
+    model.wv                                          # gensim's KeyedVectors of the vectors
+    model.most_similar("king", topn=10)               # [(word, cosine)]
+    model.context("dog", topn=10)                     # [(word, score, p(c|w))]
+    model.keywords("a dog barked at the cat")         # [(word, log p(text | word))]
+    model.evaluate()                                  # the dict of `w2v-nce evaluate --json`
+    model.save("model.npz"); model = w2v_nce.load("model.npz")
+    model.save_word2vec_format("vectors.txt", binary=False)
+    model = w2v_nce.train("more.txt", init=model, update_vocab=True, epochs=2)
+
+Every keyword of :func:`train` is the ``w2v-nce train`` option of the same name
+(underscores for dashes) with the same default and the same check: a mistake
+raises :class:`w2v_nce.UserError` (a ``ValueError``) with the message the command
+line prints. The library prints nothing but the progress bar (``progress=False``
+silences it); what the command line prints as information goes to the
+``w2v_nce`` logger, its warnings are :class:`W2VNceWarning`\\ s. Ctrl-C stops
+training within a second and raises :class:`w2v_nce.TrainingInterrupted`, a
+``KeyboardInterrupt`` whose ``.model`` is the model trained so far.
+
+Where the work is done:
+
+* :mod:`w2v_nce.pipeline` -- a training run, for this API and the CLI alike
+  (:mod:`~w2v_nce.train` the schedule and threads, :mod:`~w2v_nce.kernels` the
+  arithmetic, :mod:`~w2v_nce.encode` and :mod:`~w2v_nce.corpus` the corpus,
+  :mod:`~w2v_nce.checkpoint` crash-safe checkpoints);
+* :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
+* :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation` -- neighbours and evaluation;
+* :mod:`w2v_nce.word2vec_format` -- the word2vec files.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .model import Model
+from .params import HYPERPARAMETERS, RUN_OPTIONS
+from .pipeline import W2VNceWarning
+from .pipeline import train as _train
+
+__all__ = ["Model", "W2VNceWarning", "load", "train"]
+
+
+def train(corpus, *, progress: bool = True, **options) -> Model:
+    """Train word vectors on ``corpus``: a path (plain, .gz, .bz2; "-" for stdin) or any
+    iterable of sentences, each a list of str tokens. Returns the :class:`Model`.
+
+    ``init=model`` (a Model or the path of a .npz) continues training it on the new
+    corpus; ``update_vocab=True`` also adds the new corpus's words. With
+    ``checkpoint="ck.npz"`` the run's state is saved every ``checkpoint_every``
+    seconds and on Ctrl-C, and the same call resumes from it (the checkpoint is
+    removed when training finishes). The options, their defaults and their help:
+    ``w2v-nce train --help``; ``model.config`` records the values used.
+    """
+    run = _train(corpus, options, progress=progress)
+    run.finish()
+    return run.model
+
+
+def _signature() -> inspect.Signature:
+    """train's signature from the one table of options, for help() and editors."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("corpus", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("progress", keyword, default=True),
+    ]
+    for name, param in {**HYPERPARAMETERS, **RUN_OPTIONS}.items():
+        parameters.append(inspect.Parameter(name, keyword, default=param.default))
+    return inspect.Signature(parameters, return_annotation=Model)
+
+
+train.__signature__ = _signature()
+
+
+def load(path) -> Model:
+    """A model from a ``.npz`` (everything) or a word2vec text/binary file (vectors only)."""
+    from .word2vec_format import load_vectors
+
+    words, vectors, model = load_vectors(path)
+    return model if model is not None else Model(list(words), None, vectors, None, {})

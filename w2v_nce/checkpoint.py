@@ -1,0 +1,159 @@
+"""Checkpoints: the state of a run at a task boundary, and resuming from it.
+
+A checkpoint is a ``.npz`` holding the model as :meth:`Model.to_npz_arrays`
+writes it (so ``w2v-nce most-similar --vectors ck.npz`` works on it too) and two
+more arrays: ``checkpoint_done``, one bool per (epoch, block) task, and
+``checkpoint_state``, a JSON object with the run's options, its statistics so far
+and the identity of its corpus and of its ``--init`` model.
+
+Every task has its own seed and learning rate from its position in the schedule
+(design.md §8), so the state at a task boundary is all a resumed run needs: it
+skips the done tasks and runs the others with their own seeds. With one thread
+the tasks run in order and the checkpoint is written with none running, so a
+resumed run replays exactly the tasks an uninterrupted run would have run next:
+the result is bit-for-bit the same. With more threads the tasks done when the
+checkpoint was written are the ones skipped; none is skipped that did not finish,
+none is run twice.
+
+Writing is atomic (temporary file in the same directory, fsync, rename, fsync of
+the directory), so a crash while writing leaves the previous checkpoint whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import faults
+from .errors import UsageError, UserError
+from .model import NPZ_KEYS, Model
+from .trainer import RunState, TrainStats
+
+FORMAT = 1
+STATE_KEY = "checkpoint_state"
+DONE_KEY = "checkpoint_done"
+#: Config entries that may differ on resume: they do not change what is computed.
+MAY_DIFFER = ("threads",)
+
+
+@dataclass
+class Checkpoint:
+    path: str
+    model: Model
+    state: RunState
+    info: dict  # options, corpus, init identity (see save)
+
+
+def save(path: str, model: Model, state: RunState, info: dict) -> str:
+    """Write the checkpoint atomically; returns ``path``."""
+    from .atomic import atomic_output
+
+    record = {
+        "format": FORMAT,
+        **info,
+        "stats": {
+            "words": state.stats.words,
+            "examples": state.stats.examples,
+            "loss_sum": state.stats.loss_sum,
+        },
+    }
+    arrays = model.to_npz_arrays()
+    arrays[STATE_KEY] = np.array(json.dumps(record, sort_keys=True))
+    arrays[DONE_KEY] = np.asarray(state.done, dtype=bool)
+    with atomic_output(path) as handle:
+        np.savez(handle, **arrays)
+        handle.flush()
+        faults.point("checkpoint")
+    return path
+
+
+def load(path: str) -> Checkpoint:
+    """Read a checkpoint; a corrupt or truncated one is a UserError, never a fresh start."""
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            missing = [key for key in (*NPZ_KEYS, STATE_KEY, DONE_KEY) if key not in arrays]
+            if missing:
+                raise UserError(
+                    f"{path} is not a w2v-nce checkpoint (missing {', '.join(missing)}); "
+                    "remove it or give --checkpoint another path"
+                )
+            model = Model.from_npz_arrays(arrays)
+            info = json.loads(str(arrays[STATE_KEY]))
+            done = np.asarray(arrays[DONE_KEY], dtype=bool)
+    except UserError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise UserError(
+            f"{path}: the checkpoint is damaged ({' '.join(str(exc).split())[:120]}); it was "
+            "left as it is: remove it to start over"
+        ) from None
+    if info.get("format") != FORMAT:
+        raise UserError(
+            f"{path}: checkpoint format {info.get('format')!r}, this version reads {FORMAT}; "
+            "remove it to start over"
+        )
+    stats = info["stats"]
+    state = RunState(
+        done,
+        TrainStats(words=stats["words"], examples=stats["examples"], loss_sum=stats["loss_sum"]),
+    )
+    return Checkpoint(path, model, state, info)
+
+
+def check_same(checkpoint: Checkpoint, options: dict, corpus: dict, init: dict | None) -> list[str]:
+    """A UsageError naming the first difference between this run and the checkpoint's.
+
+    ``options`` are the run's resolved options, ``corpus`` the corpus identity
+    known before reading it (path, size, mtime), ``init`` the --init model's.
+    Returns notes for the differences that are allowed (``MAY_DIFFER``).
+    """
+    saved = checkpoint.info
+    notes = []
+    for name, value in options.items():
+        old = saved["options"].get(name)
+        if old == value:
+            continue
+        if name in MAY_DIFFER:
+            notes.append(f"--{name.replace('_', '-')} {value} now, {old} in the checkpoint")
+            continue
+        raise _differs(checkpoint.path, f"--{name.replace('_', '-')} {value} now, {old}")
+    old_corpus = saved["corpus"]
+    if corpus["size"] != old_corpus["size"]:
+        raise _differs(
+            checkpoint.path,
+            f"the corpus {corpus['path']} has {corpus['size']:,} bytes now, {old_corpus['size']:,}",
+        )
+    if saved.get("init") != init:
+        raise _differs(checkpoint.path, "the --init model is not the same")
+    return notes
+
+
+def check_same_encoding(checkpoint: Checkpoint, fingerprint: str, path: str) -> None:
+    """After encoding: the corpus's ids and vocabulary are the checkpoint's."""
+    if checkpoint.info["corpus"]["fingerprint"] != fingerprint:
+        raise _differs(checkpoint.path, f"the corpus {path} has other content now than")
+
+
+def _differs(path: str, what: str) -> UsageError:
+    return UsageError(
+        f"{what} in the checkpoint {path}; rerun with the same corpus and options to resume, "
+        "or remove the checkpoint (or give --checkpoint another path) to start over; the "
+        "checkpoint was left as it is"
+    )
+
+
+def file_identity(path: str) -> dict:
+    """What is known of a corpus file before reading it: its path, size and mtime."""
+    st = os.stat(path)
+    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,69 @@
+"""Walker's alias method: O(1) draws from the noise distribution.
+
+word2vec.c fills a 10^8-entry table (400 MB) and gensim bisects a cumulative
+table (O(log V)). The alias table (Vose's construction) is two V-sized arrays,
+one random 64-bit number per draw, exactly proportional to q up to 2^-32: the
+upper 32 bits pick a column, the lower 32 bits decide between the column and its
+alias. :class:`w2v_nce.noise.AliasTable` builds it; the kernels call :func:`draw`.
+"""
+
+import numba
+import numpy as np
+
+from .rng import LOW32, S32, next_u64
+
+
+@numba.njit(cache=True)
+def vose(q):
+    """(threshold, alias) of the alias table of the probabilities ``q`` (sum 1)."""
+    n = q.shape[0]
+    scaled = q * n
+    threshold = np.ones(n, dtype=np.float64)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        threshold[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    # Leftovers are 1 up to rounding: they keep their own column.
+    return threshold, alias
+
+
+@numba.njit(inline="always", cache=True)
+def draw(state, threshold, alias):
+    """One draw from an alias table; returns (new_state, index)."""
+    state, bits = next_u64(state)
+    column = np.int64(((bits >> S32) * np.uint64(threshold.shape[0])) >> S32)
+    if (bits & LOW32) < threshold[column]:
+        return state, column
+    return state, np.int64(alias[column])
+
+
+@numba.njit(cache=True)
+def draw_many(seed, threshold, alias, n):
+    """n draws (for tests and statistics)."""
+    out = np.empty(n, dtype=np.int64)
+    state = np.uint64(seed)
+    for i in range(n):
+        state, out[i] = draw(state, threshold, alias)
+    return out

@@ -1,0 +1,61 @@
+"""The named bundles the kernels take instead of long argument lists.
+
+Built once per run in Python (``w2v_nce.train``) and handed to every block:
+``typing.NamedTuple``s compile under ``numba.njit`` as plain structs, so reading
+a field costs nothing, and adding a kernel input means adding one field here and
+one line where the bundle is built (gensim's ``Word2VecConfig``, pynndescent's
+tuples of arrays). Arrays a loss does not use are empty, never absent, so every
+run compiles the same specialisation.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Weights(NamedTuple):
+    """The two matrices every block updates in place (Hogwild)."""
+
+    input: np.ndarray  # float32 V × dim: u_w, the exported word vectors
+    output: np.ndarray  # float32 rows × dim: v_c (V rows; V − 1 inner nodes for hs)
+
+
+class Tables(NamedTuple):
+    """Per-word tables, read-only while training."""
+
+    keep: np.ndarray  # uint64 V: subsampling thresholds on 32 random bits (2^32 = keep)
+    noise_threshold: np.ndarray  # uint64 V: the noise distribution's alias table ...
+    noise_alias: np.ndarray  # int32 V: ... (kernels.alias)
+    offsets: np.ndarray  # float32 V: the logit of (w, x) is u_w·v_x − offsets[x]
+    points: np.ndarray  # int32 V × L: hs, the inner nodes on each word's path, root first
+    codes: np.ndarray  # float32 V × L: hs, each word's binary code (0/1) at each depth
+    lengths: np.ndarray  # int32 V: hs, each word's path length
+
+
+class Spec(NamedTuple):
+    """What to train: the model that builds the hidden vector and the loss that scores it."""
+
+    model: int  # losses.SKIPGRAM or losses.CBOW
+    output: int  # losses.NOISE, SAMPLED_SOFTMAX or TREE
+    k: int
+    window: int
+    share: bool  # the hidden vectors of one centre word share one candidate set
+    skip_positive: bool  # drop a noise draw equal to the positive
+
+
+class Schedule(NamedTuple):
+    """Where a block sits in the linear learning-rate decay."""
+
+    alpha: np.float32
+    min_alpha: np.float32
+    words_before: np.int64  # words of the schedule before this block
+    total_words: np.int64  # words of the whole schedule (epochs × corpus words)
+
+
+def empty_tree() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(points, codes, lengths) of a loss without a tree."""
+    return (
+        np.zeros((0, 0), dtype=np.int32),
+        np.zeros((0, 0), dtype=np.float32),
+        np.zeros(0, dtype=np.int32),
+    )

@@ -1,0 +1,384 @@
+"""Every training option once: its name, default, range and help.
+
+The command line (``options.py`` turns each :class:`Param` into a click option)
+and the Python API (``w2v_nce.train(**options)``) take the same options with the
+same defaults, and both validate a value with :meth:`Param.check`, so a mistake
+gives the same one-line message from either: ``--k must be an integer ≥ 1, not 0``
+(a :class:`~w2v_nce.errors.UsageError`). :class:`TrainConfig` holds the
+hyperparameters of one run, with its defaults taken from the table, and checks
+the rules that involve several options (``--min-alpha`` at most ``--alpha``, a base
+measure the loss can use).
+
+No numpy, no click here: importing it costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import losses
+from .errors import UsageError
+
+MAX_WINDOW = 10_000  # a sentence has at most 10,000 tokens (corpus.MAX_SENTENCE_TOKENS)
+MAX_NOISE_POWER = 10.0  # count^power must stay a finite float64
+
+
+@dataclass(frozen=True)
+class Param:
+    """One option: ``kind`` is int, float, str (with ``choices``), bool or "duration"."""
+
+    name: str
+    flags: tuple[str, ...]
+    kind: Any
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False  # None is a valid value ("no limit", "none")
+    default_text: str | None = None  # what --help shows when the default is computed
+
+    @property
+    def flag(self) -> str:
+        return next(f for f in self.flags if f.startswith("--"))
+
+    def rule(self) -> str:
+        """The accepted values, as the error messages say them."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "duration":
+            return "a duration in seconds, or with a unit: 90s, 10m, 1h"
+        if self.kind == "path":
+            return "a path"
+        what = {int: "an integer", float: "a finite number"}[self.kind]
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"> {self.low:g}" if self.low_open else f"≥ {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"≤ {self.high:g}")
+        return what + (" " + " and ".join(bounds) if bounds else "")
+
+    def check(self, value):
+        """``value`` (a Python value, or the string typed on the command line) validated
+        and converted; a :class:`UsageError` naming the option otherwise."""
+        if value is None and (self.optional or self.default is None):
+            return None
+        converted = _convert(self, value)
+        if converted is _INVALID:
+            raise UsageError(f"{self.flag} must be {self.rule()}, not {value}")
+        return converted
+
+
+_INVALID = object()
+
+
+def _convert(param: Param, value):
+    kind = param.kind
+    if kind is bool:
+        return value if isinstance(value, bool) else _INVALID
+    if kind is str:
+        return value if isinstance(value, str) and value in param.choices else _INVALID
+    if kind == "duration":
+        return parse_duration(value)
+    if kind == "path":
+        return os.fspath(value) if isinstance(value, str | os.PathLike) else _INVALID
+    if isinstance(value, bool):  # True is an int to Python, never to us
+        return _INVALID
+    try:
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                return _INVALID
+            number = int(value) if not isinstance(value, str) else int(value.strip())
+        else:
+            number = float(value)
+    except (TypeError, ValueError):
+        return _INVALID
+    if kind is float and not math.isfinite(number):
+        return _INVALID
+    if param.low is not None and (number < param.low or (param.low_open and number == param.low)):
+        return _INVALID
+    if param.high is not None and number > param.high:
+        return _INVALID
+    return number
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|m|h)?\s*$")
+_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_duration(value):
+    """Seconds from 600, 600.0, "600", "90s", "10m" or "1h"; _INVALID otherwise."""
+    if isinstance(value, bool):
+        return _INVALID
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) and value >= 0 else _INVALID
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        return _INVALID
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _params(*items: Param) -> dict[str, Param]:
+    return {p.name: p for p in items}
+
+
+#: The hyperparameters: what a model's config records, what ``compare`` and
+#: ``nce-table`` share with ``train``.
+HYPERPARAMETERS = _params(
+    Param(
+        "model",
+        ("--model",),
+        str,
+        "skipgram",
+        "skipgram: each context word predicts the centre word; cbow: the mean of the "
+        "context words predicts it (word2vec's -cbow 1).",
+        choices=losses.MODELS,
+    ),
+    Param(
+        "loss",
+        ("--loss",),
+        str,
+        "neg",
+        "; ".join(f"{loss.name}: {loss.help}" for loss in losses.LOSSES.values()) + ".",
+        choices=losses.LOSS_NAMES,
+    ),
+    Param("k", ("-k", "--k"), int, 5, "Noise words per positive pair.", low=1),
+    Param("dim", ("--dim",), int, 100, "Vector dimension.", low=1),
+    Param(
+        "window",
+        ("--window",),
+        int,
+        5,
+        "Maximum context distance (the effective window is uniform in 1..window).",
+        low=1,
+        high=MAX_WINDOW,
+    ),
+    Param("epochs", ("--epochs",), int, 5, "Passes over the corpus.", low=1),
+    Param("min_count", ("--min-count",), int, 5, "Drop words occurring fewer times.", low=1),
+    Param(
+        "max_vocab",
+        ("--max-vocab",),
+        int,
+        None,
+        "Keep only the most frequent words.",
+        low=1,
+        optional=True,
+        default_text="no limit",
+    ),
+    Param(
+        "sample",
+        ("--sample",),
+        float,
+        1e-3,
+        "Subsampling threshold for frequent words; 0 turns it off.",
+        low=0,
+    ),
+    Param(
+        "alpha",
+        ("--alpha",),
+        float,
+        None,
+        "Initial learning rate.",
+        low=0,
+        low_open=True,
+        optional=True,
+        default_text="0.025 for skipgram, 0.05 for cbow, as word2vec.c",
+    ),
+    Param(
+        "min_alpha",
+        ("--min-alpha",),
+        float,
+        0.0001,
+        "Final learning rate (linear decay by global progress).",
+        low=0,
+    ),
+    Param(
+        "noise_power",
+        ("--noise-power",),
+        float,
+        0.75,
+        "Noise distribution q(w) ∝ count(w)^power.",
+        low=0,
+        high=MAX_NOISE_POWER,
+    ),
+    Param(
+        "share_negatives",
+        ("--share-negatives/--no-share-negatives",),
+        bool,
+        True,
+        "neg/nce: the contexts of one centre word share their k noise draws "
+        "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
+    ),
+    Param(
+        "base",
+        ("--base",),
+        str,
+        "auto",
+        "Base measure b_c in the score u_w·v_c + b_c: unigram (b_c = log P(c), so the "
+        "vectors learn PMI) or none. auto: unigram for nce, softmax, infonce; none for "
+        "neg, hs.",
+        choices=("auto", "unigram", "none"),
+    ),
+    Param(
+        "threads",
+        ("--threads",),
+        int,
+        os.cpu_count() or 1,
+        "Worker threads (Hogwild).",
+        low=1,
+        default_text="the number of cores",
+    ),
+    Param(
+        "seed",
+        ("--seed",),
+        int,
+        1,
+        "Random seed; with --threads 1 the result is bit-for-bit reproducible.",
+        low=0,
+    ),
+)
+
+#: Options of a training run that are not hyperparameters of the model.
+RUN_OPTIONS = _params(
+    Param(
+        "encoding_errors",
+        ("--encoding-errors",),
+        str,
+        "strict",
+        "What to do with invalid UTF-8: stop, or replace/drop the bad bytes.",
+        choices=("strict", "replace", "ignore"),
+    ),
+    Param(
+        "tmp_dir",
+        ("--tmp-dir",),
+        "path",
+        None,
+        "Where the encoded corpus (4 bytes per token) is kept while training.",
+        optional=True,
+        default_text="$TMPDIR",
+    ),
+    Param(
+        "init",
+        ("--init",),
+        "path",
+        None,
+        "Continue training this model (a .npz from --save-model).",
+        optional=True,
+        default_text="a new model",
+    ),
+    Param(
+        "update_vocab",
+        ("--update-vocab",),
+        bool,
+        False,
+        "With --init: add the new corpus's words that reach --min-count in it.",
+    ),
+    Param(
+        "checkpoint",
+        ("--checkpoint",),
+        "path",
+        None,
+        "Write the run's state here every --checkpoint-every and on Ctrl-C/SIGTERM; if it "
+        "exists, resume from it. Removed when the run finishes.",
+        optional=True,
+        default_text="none",
+    ),
+    Param(
+        "checkpoint_every",
+        ("--checkpoint-every",),
+        "duration",
+        600.0,
+        "With --checkpoint: at most this often, write the checkpoint (90s, 10m, 1h).",
+        default_text="10m",
+    ),
+    Param(
+        "loss_log",
+        ("--loss-log",),
+        "path",
+        None,
+        "Write a row per progress interval (seconds, words, learning rate, mean loss) to this "
+        "TSV file (see plot-loss).",
+        optional=True,
+        default_text="none",
+    ),
+)
+
+#: Options whose value a model fixes: continued training defaults to the model's
+#: value and refuses another.
+FIXED_BY_MODEL = ("model", "loss", "dim", "base")
+#: Options that shape what a model learns: continued training defaults to the model's.
+INHERITED = ("k", "window", "noise_power", "sample", "share_negatives", "min_count")
+
+
+def default(name: str):
+    return HYPERPARAMETERS[name].default
+
+
+@dataclass
+class TrainConfig:
+    """The hyperparameters of one run; defaults are :data:`HYPERPARAMETERS`'s."""
+
+    model: str = default("model")
+    loss: str = default("loss")
+    k: int = default("k")
+    dim: int = default("dim")
+    window: int = default("window")
+    epochs: int = default("epochs")
+    alpha: float | None = default("alpha")  # None: the model's default (resolved_alpha)
+    min_alpha: float = default("min_alpha")
+    sample: float = default("sample")
+    noise_power: float = default("noise_power")
+    min_count: int = default("min_count")
+    max_vocab: int | None = default("max_vocab")
+    threads: int = field(default_factory=lambda: default("threads"))
+    seed: int = default("seed")
+    share_negatives: bool = default("share_negatives")
+    base: str = default("base")  # "auto", "unigram" or "none"
+
+    @property
+    def loss_record(self) -> losses.Loss:
+        return losses.get(self.loss)
+
+    @property
+    def resolved_alpha(self) -> float:
+        return losses.DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+
+    def resolved_base(self) -> str:
+        """The base measure actually used ("unigram" or "none")."""
+        return self.loss_record.resolved_base(self.base)
+
+    def validate(self) -> TrainConfig:
+        """Check (and convert) every field; a UsageError with the CLI's message otherwise."""
+        for name, param in HYPERPARAMETERS.items():
+            setattr(self, name, param.check(getattr(self, name)))
+        if not self.min_alpha <= self.resolved_alpha:
+            raise UsageError(
+                f"--min-alpha ({self.min_alpha:g}) must be at most --alpha "
+                f"({self.resolved_alpha:g})"
+            )
+        if self.base == "unigram" and not self.loss_record.base_allowed:
+            raise UsageError(
+                f"--loss {self.loss} scores inner nodes of a tree, not words: it takes no "
+                "base measure; drop --base unigram"
+            )
+        return self
+
+    def as_dict(self) -> dict:
+        """The config a model records: alpha and base resolved."""
+        return {**asdict(self), "alpha": self.resolved_alpha, "base": self.resolved_base()}
+
+
+def check_options(given: dict, allowed: dict[str, Param]) -> dict:
+    """Validate the ``given`` options against ``allowed``; unknown names are an error."""
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise UsageError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"known: {', '.join(allowed)}"
+        )
+    return {name: allowed[name].check(value) for name, value in given.items()}
