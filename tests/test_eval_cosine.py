@@ -5,6 +5,7 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
+from tests.conftest import run_cli
 from w2v_nce.errors import UserError
 from w2v_nce.evaluation import pearson, ranks, spearman
 from w2v_nce.evaluation.cosine import (
@@ -13,6 +14,8 @@ from w2v_nce.evaluation.cosine import (
     evaluate_pairs,
     folded_index,
     gensim_data,
+    read_analogies,
+    read_pairs,
 )
 
 PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
@@ -92,7 +95,7 @@ def test_custom_files_follow_gensims_rules(tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text(
         "# a comment\nking\tqueen\t8\nKING\tMAN\t5.5\nman\twoman\t6\n"
-        "apple\tKing\t0.5\nwrong line\nking\tqueen\tnot-a-number\nking\tunicorn\t3\n"
+        "apple\tKing\t0.5\n\nking\tunicorn\t3\n"
     )
     ours = evaluate_pairs(words, vectors, str(pairs))
     _, (spearman, _), oov = kv.evaluate_word_pairs(str(pairs))
@@ -100,7 +103,7 @@ def test_custom_files_follow_gensims_rules(tmp_path):
     assert ours.spearman == pytest.approx(spearman) and ours.oov == pytest.approx(oov / 100)
 
     questions = tmp_path / "questions.txt"
-    questions.write_text(": royal\nman king woman queen\nMAN KING WOMAN QUEEN\nman king\n")
+    questions.write_text(": royal\nman king woman queen\n\nMAN KING WOMAN QUEEN\n")
     result = evaluate_analogies(words, vectors, str(questions))
     assert (result.correct, result.questions, result.skipped) == (2, 2, 0)
     assert result.accuracy == kv.evaluate_word_analogies(str(questions))[0] == 1.0
@@ -141,3 +144,99 @@ def test_correlations_equal_scipys():
     assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
     assert pearson([1, 1, 1], [1, 2, 3]) is None and spearman([1], [2]) is None
     assert spearman([1, np.nan, 3], [1, 2, 3]) is None
+
+
+# -- malformed pair and analogy files --------------------------------------------------------
+
+
+def test_gensims_files_have_no_line_we_call_malformed():
+    # Only '#' comments are skipped: every other line of the shipped files is read.
+    for name in PAIR_FILES:
+        lines = open(datapath(name), encoding="utf-8").read().splitlines()
+        comments = [line for line in lines if line.startswith("#")]
+        assert comments and len(read_pairs(datapath(name))) == len(lines) - len(comments)
+    lines = open(datapath("questions-words.txt"), encoding="utf-8").read().splitlines()
+    headers = [line for line in lines if line.startswith(": ")]
+    assert len(read_analogies(datapath("questions-words.txt"))) == len(lines) - len(headers)
+
+
+def test_pairs_skip_comments_and_blank_lines(tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_bytes(b"# comment\n\nking\tqueen\t8\r\n  \t \n#a\tb\tc\nman\twoman\t-6.5e-1\n")
+    assert read_pairs(str(pairs)) == [("KING", "QUEEN", 8.0), ("MAN", "WOMAN", -0.65)]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("a\tb", "expected WORD1<TAB>WORD2<TAB>score, found 2 fields"),
+        ("a b 5", "expected WORD1<TAB>WORD2<TAB>score, found 1 field"),
+        ("a\tb\t5\t", "expected WORD1<TAB>WORD2<TAB>score, found 4 fields"),
+        ("a\tb\t5\tfour", "expected WORD1<TAB>WORD2<TAB>score, found 4 fields"),
+        ("a\tb\tx", "the score 'x' is not a finite number"),
+        ("a\tb\t", "the score '' is not a finite number"),
+        ("a\tb\tnan", "the score 'nan' is not a finite number"),
+        ("a\tb\t-inf", "the score '-inf' is not a finite number"),
+        ("a\t\t5", "empty word; expected WORD1<TAB>WORD2<TAB>score"),
+    ],
+)
+def test_malformed_pair_lines_are_errors(tmp_path, line, expected):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(f"# header\nking\tqueen\t8\n\n{line}\nman\twoman\t6\n")
+    with pytest.raises(UserError) as info:
+        read_pairs(str(pairs))
+    assert str(info.value) == f"{pairs}: line 4: {expected}"
+
+
+def test_analogies_skip_blank_lines(tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_bytes(b"\n: a\r\n\nman king woman queen\r\n \n: b\nx y z w\n")
+    assert read_analogies(str(questions)) == [
+        ("MAN", "KING", "WOMAN", "QUEEN"),
+        ("X", "Y", "Z", "W"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("a b c", "3 words"),
+        ("a b c d e", "5 words"),
+        (":capitals", "1 word"),
+        ("# a comment", "3 words"),
+    ],
+)
+def test_malformed_analogy_lines_are_errors(tmp_path, line, found):
+    questions = tmp_path / "questions.txt"
+    questions.write_text(f": royal\nman king woman queen\n{line}\n")
+    with pytest.raises(UserError) as info:
+        read_analogies(str(questions))
+    assert str(info.value) == (
+        f"{questions}: line 3: expected a section header ': name' or four words A B C D "
+        f"(A is to B as C is to D), found {found}"
+    )
+
+
+@pytest.fixture
+def small_vectors(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("3 2\nking 1 0\nqueen 0.9 0.1\nman 0 1\n")
+    return path
+
+
+def test_evaluate_refuses_a_malformed_pairs_file(tmp_path, small_vectors):
+    (tmp_path / "p.tsv").write_text("a\tb\n")
+    result = run_cli("evaluate", small_vectors, "--pairs", "p.tsv", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        result.stderr
+        == "error: p.tsv: line 1: expected WORD1<TAB>WORD2<TAB>score, found 2 fields\n"
+    )
+
+
+def test_evaluate_refuses_a_malformed_analogies_file(tmp_path, small_vectors):
+    (tmp_path / "q.txt").write_text(": royal\nman king woman queen\nman king woman\n")
+    result = run_cli("evaluate", small_vectors, "--analogies", "q.txt", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: q.txt: line 3: expected a section header ': name' or ")
+    assert result.stderr.endswith(", found 3 words\n") and result.stderr.count("\n") == 1
