@@ -8,9 +8,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
+from w2v_nce import word2vec_format
 from w2v_nce.errors import UserError
 from w2v_nce.model import Model
-from w2v_nce.word2vec_format import load_vectors, read_word2vec, write_word2vec
+from w2v_nce.word2vec_format import check_finite, load_vectors, read_word2vec, write_word2vec
 
 UNICODE_WORDS = [
     "the",
@@ -715,6 +716,16 @@ def test_the_first_problem_in_the_file_is_reported(tmp_path):
     path.write_bytes(b"3 2\na 1 2\nb 1 x\nc 1 inf\n")
     with pytest.raises(UserError, match=r"line 3: value 2 of 'b' is not a number"):
         read_word2vec(path)
+
+
+def test_check_finite_finds_the_first_bad_row_in_a_later_block(monkeypatch):
+    monkeypatch.setattr(word2vec_format, "_FINITE_BLOCK_VALUES", 6)  # 2 rows of 3 per block
+    matrix = np.ones((9, 3), np.float32)
+    matrix[7, 1] = np.inf
+    matrix[5, 2] = np.nan
+    with pytest.raises(UserError, match=r"^row 5: value 3 of 'w5' is nan; "):
+        check_finite(matrix, [f"w{i}" for i in range(9)], lambda row: f"row {row}")
+    check_finite(matrix[:5], [f"w{i}" for i in range(5)], lambda row: f"row {row}")
 
 
 @pytest.mark.parametrize("matrix", ["input", "output"])

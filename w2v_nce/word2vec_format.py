@@ -26,7 +26,6 @@ import os
 import stat
 import zipfile
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import BinaryIO
 
 import numpy as np
@@ -222,31 +221,19 @@ class _Collector:
 
     def store(self, values) -> None:
         """Write the row of the word just accepted: D floats or D numeric byte strings."""
-        # numpy parses byte strings like Python's float() and rounds to float32 --
-        # exactly what gensim's np.float32(token) does. Overflow gives infinity,
-        # which check_finite then refuses.
-        with np.errstate(over="ignore"):
-            self.vectors[self.filled] = values
+        self.vectors[self.filled] = values
         self.filled += 1
 
-    def _check_finite(self) -> None:
+    def check_finite(self) -> None:
+        """:func:`check_finite` on the rows stored so far."""
         check_finite(
             self.vectors[: self.filled],
             self.words,
             lambda row: f"{self.shown}: {self.unit} {self.origin[row]}",
         )
 
-    @contextmanager
-    def errors_in_file_order(self):
-        """Checks for NaN/infinity at the end, but reports one before a later format error."""
-        try:
-            yield
-        except UserError:
-            self._check_finite()
-            raise
-
     def finish(self) -> tuple[list[str], np.ndarray]:
-        self._check_finite()
+        self.check_finite()
         if self.duplicates:
             log.warning(
                 "%s: %d duplicate words ignored (the first occurrence of each is kept)",
@@ -267,7 +254,7 @@ def check_finite(matrix: np.ndarray, words: list[str], location: Callable[[int],
     """
     if not len(matrix):
         return
-    block = max(1, _FINITE_BLOCK_VALUES // matrix.shape[1])
+    block = max(1, _FINITE_BLOCK_VALUES // max(1, matrix.shape[1]))
     for start in range(0, len(matrix), block):
         finite = np.isfinite(matrix[start : start + block]).all(axis=1)
         if finite.all():
@@ -344,48 +331,47 @@ def _first_record_is_binary(fh: BinaryIO, dim: int) -> bool:
         fh.seek(start)
 
 
-def _read_text_rows(fh: BinaryIO, shown: str, n_words: int, dim: int) -> tuple[list, np.ndarray]:
-    out = _Collector(shown, "line", n_words, dim, _max_rows(fh, dim))
-    with out.errors_in_file_order():
-        line_no = 1
-        for line_no, raw in enumerate(fh, start=2):
-            if line_no - 1 > n_words:
-                if raw.strip():
-                    raise UserError(
-                        f"{shown}: line {line_no}: more rows than the {n_words} announced in "
-                        f"the header; fix the header or remove the extra rows"
-                    )
-                continue
-            where = f"{shown}: line {line_no}"
-            line = raw.rstrip()
-            if not line:
-                raise UserError(f"{where}: empty line; expected a word and {dim} values")
-            space = line.find(b" ")
-            word_raw, values = (
-                (line, []) if space < 0 else (line[:space], line[space + 1 :].split())
-            )
-            word = _decode_word(word_raw, where)
-            if len(values) != dim:
+def _read_text_rows(fh: BinaryIO, shown: str, n_words: int, dim: int, out: _Collector) -> None:
+    line_no = 1
+    for line_no, raw in enumerate(fh, start=2):
+        if line_no - 1 > n_words:
+            if raw.strip():
                 raise UserError(
-                    f"{where}: expected {dim} values after the word {word!r}, found {len(values)}"
+                    f"{shown}: line {line_no}: more rows than the {n_words} announced in the "
+                    f"header; fix the header or remove the extra rows"
                 )
-            if not out.accept(word, line_no):
-                continue
-            try:
-                out.store(values)
-            except ValueError:
-                bad = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
-                token = values[bad][:30].decode("utf-8", "replace")
-                raise UserError(
-                    f"{where}: value {bad + 1} of {word!r} is not a number: {token!r}"
-                ) from None
-        if line_no - 1 < n_words:
+            continue
+        where = f"{shown}: line {line_no}"
+        line = raw.rstrip()
+        if not line:
+            raise UserError(f"{where}: empty line; expected a word and {dim} values")
+        space = line.find(b" ")
+        word_raw, values = (line, []) if space < 0 else (line[:space], line[space + 1 :].split())
+        word = _decode_word(word_raw, where)
+        if len(values) != dim:
             raise UserError(
-                f"{shown}: line {line_no + 1}: file ends after {max(line_no - 1, 0)} of the "
-                f"{n_words} rows announced in the header; the file is truncated or the header "
-                f"is wrong"
+                f"{where}: expected {dim} values after the word {word!r}, found {len(values)}"
             )
-    return out.finish()
+        if not out.accept(word, line_no):
+            continue
+        try:
+            # numpy parses each token like Python's float() and then rounds to
+            # float32 -- exactly what gensim's np.float32(token) does. Overflow gives
+            # infinity, which check_finite refuses.
+            with np.errstate(over="ignore"):
+                out.store(values)
+        except ValueError:
+            bad = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
+            token = values[bad][:30].decode("utf-8", "replace")
+            raise UserError(
+                f"{where}: value {bad + 1} of {word!r} is not a number: {token!r}"
+            ) from None
+    if line_no - 1 < n_words:
+        found = max(line_no - 1, 0)
+        raise UserError(
+            f"{shown}: line {line_no + 1}: file ends after {found} of the {n_words} rows "
+            f"announced in the header; the file is truncated or the header is wrong"
+        )
 
 
 def _is_number(token: bytes) -> bool:
@@ -396,10 +382,7 @@ def _is_number(token: bytes) -> bool:
     return True
 
 
-def _read_binary_records(
-    fh: BinaryIO, shown: str, n_words: int, dim: int
-) -> tuple[list, np.ndarray]:
-    out = _Collector(shown, "record", n_words, dim, _max_rows(fh, dim))
+def _read_binary_records(fh: BinaryIO, shown: str, n_words: int, dim: int, out: _Collector) -> None:
     n_bytes = 4 * dim
     buf = b""
     pos = 0
@@ -416,56 +399,57 @@ def _read_binary_records(
             pos = 0
         return len(buf) - pos >= need
 
-    with out.errors_in_file_order():
-        for record in range(1, n_words + 1):
-            where = f"{shown}: record {record}"
-            # Newlines between records are optional (word2vec.c writes them, gensim
-            # does not), so skip any before the word, like gensim's lstrip("\n").
-            while True:
-                fill(1)
-                if pos < len(buf) and buf[pos] == 0x0A:
-                    pos += 1
+    for record in range(1, n_words + 1):
+        where = f"{shown}: record {record}"
+        # Newlines between records are optional (word2vec.c writes them, gensim
+        # does not), so skip any before the word, like gensim's lstrip("\n").
+        while True:
+            fill(1)
+            if pos < len(buf) and buf[pos] == 0x0A:
+                pos += 1
+            else:
+                break
+        searched = 0
+        while True:
+            space = buf.find(b" ", pos + searched)
+            if space >= 0:
+                break
+            searched = len(buf) - pos
+            if searched > _MAX_WORD_BYTES or not fill(searched + 1):
+                if searched == 0:
+                    message = (
+                        f"{where}: file ends after {record - 1} of the {n_words} records "
+                        f"announced in the header; the file is truncated or the header is wrong"
+                    )
                 else:
-                    break
-            searched = 0
-            while True:
-                space = buf.find(b" ", pos + searched)
-                if space >= 0:
-                    break
-                searched = len(buf) - pos
-                if searched > _MAX_WORD_BYTES or not fill(searched + 1):
-                    if searched == 0:
-                        raise UserError(
-                            f"{where}: file ends after {record - 1} of the {n_words} records "
-                            f"announced in the header; the file is truncated or the header is wrong"
-                        )
-                    raise UserError(
+                    message = (
                         f"{where}: no space after the word within {searched} bytes; truncated "
                         f"or not a word2vec binary file"
                     )
-            if space - pos > _MAX_WORD_BYTES:
-                raise UserError(
-                    f"{where}: word longer than {_MAX_WORD_BYTES} bytes; not a word2vec binary file"
-                )
-            word = _decode_word(buf[pos:space], where)
-            pos = space + 1
-            if not fill(n_bytes):
-                raise UserError(
-                    f"{where}: truncated vector for {word!r}: expected {n_bytes} bytes, "
-                    f"found {len(buf) - pos}"
-                )
-            if out.accept(word, record):
-                out.store(np.frombuffer(buf, dtype="<f4", count=dim, offset=pos))
-            pos += n_bytes
-        # Only newlines/whitespace may follow the last record.
-        while fill(1):
-            if buf[pos:].strip():
-                raise UserError(
-                    f"{shown}: record {n_words + 1}: data after the {n_words} records announced in "
-                    f"the header; fix the header or remove the extra data"
-                )
-            pos = len(buf)
-    return out.finish()
+                raise UserError(message)
+        if space - pos > _MAX_WORD_BYTES:
+            raise UserError(
+                f"{where}: word longer than {_MAX_WORD_BYTES} bytes; not a word2vec binary file"
+            )
+        word = _decode_word(buf[pos:space], where)
+        pos = space + 1
+        if not fill(n_bytes):
+            raise UserError(
+                f"{where}: truncated vector for {word!r}: expected {n_bytes} bytes, "
+                f"found {len(buf) - pos}"
+            )
+        if out.accept(word, record):
+            out.store(np.frombuffer(buf, dtype="<f4", count=dim, offset=pos))
+        pos += n_bytes
+    # Only newlines/whitespace may follow the last record.
+    while fill(1):
+        rest = buf[pos:]
+        if rest.strip():
+            raise UserError(
+                f"{shown}: record {n_words + 1}: data after the {n_words} records announced in "
+                f"the header; fix the header or remove the extra data"
+            )
+        pos = len(buf)
 
 
 def read_word2vec(
@@ -493,13 +477,17 @@ def read_word2vec(
             if not binary and shown.lower().endswith(".bin"):
                 log.warning(
                     "%s: reading it as word2vec text although the name ends in .bin: its "
-                    "first row reads as text (a word and %d values)",
+                    "first row is a word and %d numbers, as in a text file",
                     shown,
                     dim,
                 )
-        if binary:
-            return _read_binary_records(fh, shown, n_words, dim)
-        return _read_text_rows(fh, shown, n_words, dim)
+        out = _Collector(shown, "record" if binary else "line", n_words, dim, _max_rows(fh, dim))
+        try:
+            (_read_binary_records if binary else _read_text_rows)(fh, shown, n_words, dim, out)
+        except UserError:
+            out.check_finite()  # a NaN on an earlier line is the first problem in the file
+            raise
+    return out.finish()
 
 
 def load_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray, Model | None]:
