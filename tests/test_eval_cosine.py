@@ -166,26 +166,39 @@ def test_pairs_skip_comments_and_blank_lines(tmp_path):
     assert read_pairs(str(pairs)) == [("KING", "QUEEN", 8.0), ("MAN", "WOMAN", -0.65)]
 
 
+_PAIRS = "# header\nking\tqueen\t8\n\n{}\nman\twoman\t6\n"  # {} is line 4
+_FIELDS = "line 4: expected WORD1<TAB>WORD2<TAB>score, found"
+_QUESTIONS = ": royal\nman king woman queen\n{}\n"  # {} is line 3
+_WORDS = (
+    "line 3: expected a section header ': name' or four words A B C D "
+    "(A is to B as C is to D), found"
+)
+
+
 @pytest.mark.parametrize(
-    ("line", "expected"),
+    ("template", "line", "expected"),
     [
-        ("a\tb", "expected WORD1<TAB>WORD2<TAB>score, found 2 fields"),
-        ("a b 5", "expected WORD1<TAB>WORD2<TAB>score, found 1 field"),
-        ("a\tb\t5\t", "expected WORD1<TAB>WORD2<TAB>score, found 4 fields"),
-        ("a\tb\t5\tfour", "expected WORD1<TAB>WORD2<TAB>score, found 4 fields"),
-        ("a\tb\tx", "the score 'x' is not a finite number"),
-        ("a\tb\t", "the score '' is not a finite number"),
-        ("a\tb\tnan", "the score 'nan' is not a finite number"),
-        ("a\tb\t-inf", "the score '-inf' is not a finite number"),
-        ("a\t\t5", "empty word; expected WORD1<TAB>WORD2<TAB>score"),
+        (_PAIRS, "a\tb", f"{_FIELDS} 2 fields"),
+        (_PAIRS, "a b 5", f"{_FIELDS} 1 field"),
+        (_PAIRS, "a\tb\t5\t", f"{_FIELDS} 4 fields"),
+        (_PAIRS, "a\tb\t5\tfour", f"{_FIELDS} 4 fields"),
+        (_PAIRS, "a\tb\tx", "line 4: the score 'x' is not a finite number"),
+        (_PAIRS, "a\tb\t", "line 4: the score '' is not a finite number"),
+        (_PAIRS, "a\tb\tnan", "line 4: the score 'nan' is not a finite number"),
+        (_PAIRS, "a\tb\t-inf", "line 4: the score '-inf' is not a finite number"),
+        (_PAIRS, "a\t\t5", "line 4: empty word; expected WORD1<TAB>WORD2<TAB>score"),
+        (_QUESTIONS, "a b c", f"{_WORDS} 3 words"),
+        (_QUESTIONS, "a b c d e", f"{_WORDS} 5 words"),
+        (_QUESTIONS, ":capitals", f"{_WORDS} 1 word"),
+        (_QUESTIONS, "# a comment", f"{_WORDS} 3 words"),
     ],
 )
-def test_malformed_pair_lines_are_errors(tmp_path, line, expected):
-    pairs = tmp_path / "pairs.tsv"
-    pairs.write_text(f"# header\nking\tqueen\t8\n\n{line}\nman\twoman\t6\n")
+def test_malformed_lines_are_errors(tmp_path, template, line, expected):
+    path = tmp_path / "data.txt"
+    path.write_text(template.format(line))
     with pytest.raises(UserError) as info:
-        read_pairs(str(pairs))
-    assert str(info.value) == f"{pairs}: line 4: {expected}"
+        (read_pairs if template is _PAIRS else read_analogies)(str(path))
+    assert str(info.value) == f"{path}: {expected}"
 
 
 def test_analogies_skip_blank_lines(tmp_path):
@@ -195,26 +208,6 @@ def test_analogies_skip_blank_lines(tmp_path):
         ("MAN", "KING", "WOMAN", "QUEEN"),
         ("X", "Y", "Z", "W"),
     ]
-
-
-@pytest.mark.parametrize(
-    ("line", "found"),
-    [
-        ("a b c", "3 words"),
-        ("a b c d e", "5 words"),
-        (":capitals", "1 word"),
-        ("# a comment", "3 words"),
-    ],
-)
-def test_malformed_analogy_lines_are_errors(tmp_path, line, found):
-    questions = tmp_path / "questions.txt"
-    questions.write_text(f": royal\nman king woman queen\n{line}\n")
-    with pytest.raises(UserError) as info:
-        read_analogies(str(questions))
-    assert str(info.value) == (
-        f"{questions}: line 3: expected a section header ': name' or four words A B C D "
-        f"(A is to B as C is to D), found {found}"
-    )
 
 
 @pytest.fixture
