@@ -5,6 +5,7 @@ import pytest
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
+from tests.conftest import run_cli
 from w2v_nce.errors import UserError
 from w2v_nce.evaluation import pearson, ranks, spearman
 from w2v_nce.evaluation.cosine import (
@@ -13,6 +14,8 @@ from w2v_nce.evaluation.cosine import (
     evaluate_pairs,
     folded_index,
     gensim_data,
+    read_analogies,
+    read_pairs,
 )
 
 PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
@@ -92,7 +95,7 @@ def test_custom_files_follow_gensims_rules(tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text(
         "# a comment\nking\tqueen\t8\nKING\tMAN\t5.5\nman\twoman\t6\n"
-        "apple\tKing\t0.5\nwrong line\nking\tqueen\tnot-a-number\nking\tunicorn\t3\n"
+        "apple\tKing\t0.5\n\nking\tunicorn\t3\n"
     )
     ours = evaluate_pairs(words, vectors, str(pairs))
     _, (spearman, _), oov = kv.evaluate_word_pairs(str(pairs))
@@ -100,7 +103,7 @@ def test_custom_files_follow_gensims_rules(tmp_path):
     assert ours.spearman == pytest.approx(spearman) and ours.oov == pytest.approx(oov / 100)
 
     questions = tmp_path / "questions.txt"
-    questions.write_text(": royal\nman king woman queen\nMAN KING WOMAN QUEEN\nman king\n")
+    questions.write_text(": royal\nman king woman queen\n\nMAN KING WOMAN QUEEN\n")
     result = evaluate_analogies(words, vectors, str(questions))
     assert (result.correct, result.questions, result.skipped) == (2, 2, 0)
     assert result.accuracy == kv.evaluate_word_analogies(str(questions))[0] == 1.0
@@ -141,3 +144,92 @@ def test_correlations_equal_scipys():
     assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
     assert pearson([1, 1, 1], [1, 2, 3]) is None and spearman([1], [2]) is None
     assert spearman([1, np.nan, 3], [1, 2, 3]) is None
+
+
+# -- malformed pair and analogy files --------------------------------------------------------
+
+
+def test_gensims_files_have_no_line_we_call_malformed():
+    # Only '#' comments are skipped: every other line of the shipped files is read.
+    for name in PAIR_FILES:
+        lines = open(datapath(name), encoding="utf-8").read().splitlines()
+        comments = [line for line in lines if line.startswith("#")]
+        assert comments and len(read_pairs(datapath(name))) == len(lines) - len(comments)
+    lines = open(datapath("questions-words.txt"), encoding="utf-8").read().splitlines()
+    headers = [line for line in lines if line.startswith(": ")]
+    assert len(read_analogies(datapath("questions-words.txt"))) == len(lines) - len(headers)
+
+
+def test_pairs_skip_comments_and_blank_lines(tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_bytes(b"# comment\n\nking\tqueen\t8\r\n  \t \n#a\tb\tc\nman\twoman\t-6.5e-1\n")
+    assert read_pairs(str(pairs)) == [("KING", "QUEEN", 8.0), ("MAN", "WOMAN", -0.65)]
+
+
+_PAIRS = "# header\nking\tqueen\t8\n\n{}\nman\twoman\t6\n"  # {} is line 4
+_FIELDS = "line 4: expected WORD1<TAB>WORD2<TAB>score, found"
+_QUESTIONS = ": royal\nman king woman queen\n{}\n"  # {} is line 3
+_WORDS = (
+    "line 3: expected a section header ': name' or four words A B C D "
+    "(A is to B as C is to D), found"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "line", "expected"),
+    [
+        (_PAIRS, "a\tb", f"{_FIELDS} 2 fields"),
+        (_PAIRS, "a b 5", f"{_FIELDS} 1 field"),
+        (_PAIRS, "a\tb\t5\t", f"{_FIELDS} 4 fields"),
+        (_PAIRS, "a\tb\t5\tfour", f"{_FIELDS} 4 fields"),
+        (_PAIRS, "a\tb\tx", "line 4: the score 'x' is not a finite number"),
+        (_PAIRS, "a\tb\t", "line 4: the score '' is not a finite number"),
+        (_PAIRS, "a\tb\tnan", "line 4: the score 'nan' is not a finite number"),
+        (_PAIRS, "a\tb\t-inf", "line 4: the score '-inf' is not a finite number"),
+        (_PAIRS, "a\t\t5", "line 4: empty word; expected WORD1<TAB>WORD2<TAB>score"),
+        (_QUESTIONS, "a b c", f"{_WORDS} 3 words"),
+        (_QUESTIONS, "a b c d e", f"{_WORDS} 5 words"),
+        (_QUESTIONS, ":capitals", f"{_WORDS} 1 word"),
+        (_QUESTIONS, "# a comment", f"{_WORDS} 3 words"),
+    ],
+)
+def test_malformed_lines_are_errors(tmp_path, template, line, expected):
+    path = tmp_path / "data.txt"
+    path.write_text(template.format(line))
+    with pytest.raises(UserError) as info:
+        (read_pairs if template is _PAIRS else read_analogies)(str(path))
+    assert str(info.value) == f"{path}: {expected}"
+
+
+def test_analogies_skip_blank_lines(tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_bytes(b"\n: a\r\n\nman king woman queen\r\n \n: b\nx y z w\n")
+    assert read_analogies(str(questions)) == [
+        ("MAN", "KING", "WOMAN", "QUEEN"),
+        ("X", "Y", "Z", "W"),
+    ]
+
+
+@pytest.fixture
+def small_vectors(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("3 2\nking 1 0\nqueen 0.9 0.1\nman 0 1\n")
+    return path
+
+
+def test_evaluate_refuses_a_malformed_pairs_file(tmp_path, small_vectors):
+    (tmp_path / "p.tsv").write_text("a\tb\n")
+    result = run_cli("evaluate", small_vectors, "--pairs", "p.tsv", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        result.stderr
+        == "error: p.tsv: line 1: expected WORD1<TAB>WORD2<TAB>score, found 2 fields\n"
+    )
+
+
+def test_evaluate_refuses_a_malformed_analogies_file(tmp_path, small_vectors):
+    (tmp_path / "q.txt").write_text(": royal\nman king woman queen\nman king woman\n")
+    result = run_cli("evaluate", small_vectors, "--analogies", "q.txt", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: q.txt: line 3: expected a section header ': name' or ")
+    assert result.stderr.endswith(", found 3 words\n") and result.stderr.count("\n") == 1

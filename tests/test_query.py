@@ -1,9 +1,12 @@
+import difflib
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from tests.conftest import run_cli
 from w2v_nce.errors import UsageError
-from w2v_nce.query import Neighbours
+from w2v_nce.query import Neighbours, loose_key
 
 VOCAB_SIZE = 3000
 DIM = 24
@@ -83,16 +86,31 @@ def test_topn_larger_than_vocabulary():
     assert result[1][1] == pytest.approx(-1.0)
 
 
-def test_zero_vectors_give_zero_not_nan():
-    words = ["a", "zero", "b"]
-    vectors = np.array([[1, 0], [0, 0], [1, 1]], dtype=np.float32)
+def test_zero_vectors_are_left_out():
+    words = ["a", "zero", "b", "nil", "c"]
+    vectors = np.array([[1, 0], [0, 0], [1, 1], [0, 0], [-1, 0.1]], dtype=np.float32)
     nb = Neighbours(words, vectors)
+    assert nb.zero_vectors == 2
     assert not np.isnan(nb.unit).any()
-    result = dict(nb.most_similar(["a"], topn=5))
-    assert result["zero"] == 0.0
-    assert result["b"] == pytest.approx(np.sqrt(0.5))
-    # A zero query vector (a word minus itself) is not an error either.
-    assert all(s == 0.0 for _, s in nb.most_similar(["a"], ["a"], topn=5))
+    # gensim ranks a zero vector's 0.0 above every negative cosine; here it is not a neighbour.
+    result = nb.most_similar(["a"], topn=5)
+    assert [w for w, _ in result] == ["b", "c"]
+    assert result[0][1] == pytest.approx(np.sqrt(0.5))
+    assert [w for w, _ in nb.analogy("a", "b", "c", topn=5)] == []
+    assert [w for w, _ in nb.most_similar(["b"], topn=1)] == ["a"]
+    # A zero query vector (a word minus itself) is not an error: every cosine is 0.
+    assert nb.most_similar(["a"], ["a"], topn=5) == [("b", 0.0), ("c", 0.0)]
+
+
+@pytest.mark.parametrize(("positive", "negative"), [(["zero"], []), (["a"], ["zero"])])
+def test_a_query_word_with_a_zero_vector_is_an_error(positive, negative):
+    nb = Neighbours(["a", "zero", "b"], np.array([[1, 0], [0, 0], [1, 1]], dtype=np.float32))
+    with pytest.raises(UsageError) as info:
+        nb.most_similar(positive, negative)
+    assert str(info.value) == (
+        "the vector of 'zero' is all zeros, so its cosine with any word is undefined; "
+        "ask about another word"
+    )
 
 
 def test_unit_rows(space):
@@ -152,3 +170,78 @@ def test_non_ascii_words():
     assert nb.most_similar(["日本"], topn=1)[0][0] == "日本語"
     with pytest.raises(UsageError, match="日本"):
         nb.most_similar(["日本人"])
+
+
+# -- close matches ignoring case and accents ---------------------------------------------------
+
+
+def test_loose_key_ignores_case_accents_and_compatibility_forms():
+    assert loose_key("Café") == loose_key("CAFE") == loose_key("cafe\u0301") == "cafe"
+    assert loose_key("Straße") == loose_key("STRASSE") == "strasse"
+    assert loose_key("ﬁancé") == "fiance"
+    assert loose_key("日本") == "日本" and loose_key("naïve") != loose_key("naive!")
+
+
+def test_close_matches_put_case_and_accent_variants_first():
+    words = ["the", "then", "The", "théâtre", "theatre", "tHe", "cat"]
+    nb = Neighbours(words, np.eye(len(words), dtype=np.float32))
+    # Three variants of THE, in vocabulary order, fill the list before "then".
+    assert nb.close_matches("THE") == ["the", "The", "tHe"]
+    # The variants first, then difflib's spelling matches without repeating one.
+    spelling = difflib.get_close_matches("Theatre", words)
+    assert "theatre" in spelling and "The" in spelling
+    assert nb.close_matches("Theatre") == ["théâtre", "theatre", "The"]
+    # Without a variant, the spelling matches alone, as before.
+    assert nb.close_matches("thena") == difflib.get_close_matches("thena", words) != []
+
+
+def test_close_matches_are_at_most_three_and_distinct(space):
+    _, _, nb, _ = space
+    for word in ("KING", "Kings", "kinng", "w1"):
+        matches = nb.close_matches(word)
+        assert 1 <= len(matches) <= 3 and len(set(matches)) == len(matches)
+    assert nb.close_matches("KING")[0] == "king"
+
+
+def test_most_similar_suggests_the_lower_case_word(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("4 2\nthe 1 0\ncat 0.5 0.5\nnaïve 0.9 0.1\ncafé 0 1\n")
+    for query, match in (("THE", "the"), ("NAIVE", "naïve"), ("Cafe", "café")):
+        result = run_cli("most-similar", query, "--vectors", path)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr == (
+            f"error: {query!r} is not in the vocabulary (4 words); close matches: {match}\n"
+        )
+
+
+# -- zero vectors through the CLI ------------------------------------------------------------
+
+
+def test_most_similar_notes_and_skips_zero_vectors(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("5 2\nthe 1 0\ncat 0 0\ndog -1 0.2\nnil 0 -0\nsun 0.8 0.3\n")
+    result = run_cli("most-similar", "the", "--vectors", path)
+    assert result.returncode == 0
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["sun", "dog"]
+    assert result.stderr == (
+        f"note: {path} has 2 zero vectors (all components 0); they are left out of the neighbours\n"
+    )
+    answers = run_cli("analogy", "the", "sun", "dog", "--vectors", path, check=True).stdout
+    assert answers == ""  # cat and nil are no answers; the three query words are excluded
+    result = run_cli("most-similar", "nil", "--vectors", path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.endswith(
+        "error: the vector of 'nil' is all zeros, so its cosine with any word is undefined; "
+        "ask about another word\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "note"), [("", ""), ("nil 0 0\n", "has 1 zero vector (all components 0);")]
+)
+def test_most_similar_note_counts_zero_vectors(tmp_path, rows, note):
+    path = tmp_path / "v.txt"
+    path.write_text(f"{2 + bool(rows)} 2\nthe 1 0\n{rows}sun 0.8 0.3\n")
+    result = run_cli("most-similar", "the", "--vectors", path, check=True)
+    assert result.stdout.splitlines() == [f"sun\t{0.8 / np.hypot(0.8, 0.3):.4f}"]
+    assert (note in result.stderr) and result.stderr.count("\n") == bool(rows)

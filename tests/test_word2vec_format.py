@@ -4,12 +4,14 @@ import tempfile
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import run_cli
+from w2v_nce import word2vec_format
 from w2v_nce.errors import UserError
 from w2v_nce.model import Model
-from w2v_nce.word2vec_format import load_vectors, read_word2vec, write_word2vec
+from w2v_nce.word2vec_format import check_finite, load_vectors, read_word2vec, write_word2vec
 
 UNICODE_WORDS = [
     "the",
@@ -166,13 +168,18 @@ def test_binary_whose_first_vector_is_printable_bytes(tmp_path):
     np.testing.assert_array_equal(_bits(vectors), _bits(np.stack([first, second])))
 
 
-def test_binary_whose_first_vector_parses_as_a_text_number(tmp_path):
-    # b"nan\t" is a float32 whose bytes make the first row a valid text row.
+def test_binary_whose_first_vector_spells_a_text_number_is_read_as_text(tmp_path):
+    # b"nan\t" is a float32 whose bytes make the first row "x nan": a word and one
+    # number, so the file is text, and its NaN is refused with the text error. (It
+    # used to be reread as binary after the text error; that fallback also read
+    # malformed text files as binary garbage.) Forcing binary reads it.
     first = np.frombuffer(b"nan\t", dtype="<f4")
     vectors = np.stack([first, np.array([-3.0], np.float32)])
-    path = tmp_path / "tricky.bin"
+    path = tmp_path / "tricky"
     write_word2vec(path, ["x", "y"], vectors, binary=True)
-    words, got = read_word2vec(path)
+    with pytest.raises(UserError, match=r"line 2: value 1 of 'x' is nan"):
+        read_word2vec(path)
+    words, got = read_word2vec(path, binary=True)
     assert words == ["x", "y"]
     np.testing.assert_array_equal(_bits(got), _bits(vectors))
 
@@ -436,3 +443,298 @@ def test_load_vectors_npz_inconsistent_shapes(tmp_path):
 def test_load_vectors_npz_missing_file(tmp_path):
     with pytest.raises(UserError, match="no such file"):
         load_vectors(tmp_path / "nope.npz")
+
+
+# ----------------------------------------------------------------- format detection
+
+
+def _stderr_error(result):
+    """The one ``error:`` line of a failed run (and no traceback)."""
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_malformed_text_that_also_parses_as_binary_gives_the_text_error(tmp_path):
+    # Each row's values are 12 bytes with the newline, so the file is also a valid
+    # word2vec binary file of dimension 3 (gensim's layout); it used to be read so.
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 3\nthe 0.1 0.2 0.3\ncat 0.1 abc 0.3\n")
+    assert read_word2vec(path, binary=True)[0] == ["the", "cat"]  # really valid as binary
+    result = run_cli("most-similar", "the", "--vectors", path, cwd=tmp_path)
+    assert _stderr_error(result) == (
+        f"error: {path}: line 3: value 2 of 'cat' is not a number: 'abc'"
+    )
+
+
+def test_malformed_first_text_row_is_not_read_as_binary(tmp_path):
+    # Valid as binary too (4*3 bytes per row); the first row decides: malformed text.
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 3\nthe 0.1 abc 0.3\ncat 0.1 0.2 0.3\n")
+    assert read_word2vec(path, binary=True)[0] == ["the", "cat"]
+    with pytest.raises(UserError, match=r"line 2: value 2 of 'the' is not a number: 'abc'$"):
+        read_word2vec(path)
+
+
+def test_text_preferred_for_a_bin_name_says_so(tmp_path, caplog):
+    # "w 1234\n": text (1234.0) and binary (b"1234" + newline) alike.
+    for name, warned in (("ambiguous.bin", True), ("ambiguous.txt", False)):
+        caplog.clear()
+        path = tmp_path / name
+        path.write_bytes(b"1 1\nw 1234\n")
+        assert read_word2vec(path)[1][0, 0] == 1234.0
+        assert ("name ends in .bin" in caplog.text) == warned
+    caplog.clear()
+    write_word2vec(tmp_path / "real.bin", ["a"], np.array([[0.5, -2]], np.float32), binary=True)
+    read_word2vec(tmp_path / "real.bin")
+    assert caplog.text == ""
+
+
+def test_gensim_layout_binary_with_a_printable_first_vector(tmp_path):
+    # No newline after the records: the first line runs into the second record,
+    # whose vector has bytes no text file has, so the file is binary.
+    vectors = np.stack([np.frombuffer(b"abcd", "<f4"), np.array([0.5], np.float32)])
+    path = tmp_path / "g.bin"
+    path.write_bytes(b"2 1\nx " + vectors[0].tobytes() + b"y " + vectors[1].tobytes())
+    words, got = read_word2vec(path)
+    assert words == ["x", "y"]
+    np.testing.assert_array_equal(_bits(got), _bits(vectors))
+
+
+# Numbers as people write them; the 3-character ones make rows exactly 4*D bytes long
+# with the newline, so that such a text file also parses as gensim-layout binary.
+_number_tokens = st.one_of(
+    st.sampled_from(["0.1", "-.5", "1e3", "123", "0", "-0", "+1.", "1E-5", "-0.25", "3.4e38"]),
+    _float32.map(lambda x: f"{x:.9g}"),
+    _float32.map(repr),
+    st.integers(-999, 999).map(str),
+)
+
+
+@st.composite
+def _text_file(draw):
+    """A valid text file's bytes and its words and vectors (as float32 reads each token)."""
+    words = draw(_words)
+    dim = draw(st.integers(1, 6))
+    tokens = [draw(st.lists(_number_tokens, min_size=dim, max_size=dim)) for _ in words]
+    newline = draw(st.sampled_from(["\n", "\r\n", " \n"]))  # " \n": word2vec.c
+    lines = [f"{w} {' '.join(row)}{newline}" for w, row in zip(words, tokens, strict=True)]
+    if draw(st.booleans()):
+        lines[-1] = lines[-1].rstrip()  # no newline at the end of the file
+    content = f"{len(words)} {dim}\n{''.join(lines)}".encode()
+    return content, words, np.array([[np.float32(t) for t in row] for row in tokens], np.float32)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_text_file())
+def test_property_text_files_are_never_read_as_binary(data):
+    content, words, vectors = data
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "v")
+        with open(path, "wb") as fh:
+            fh.write(content)
+        got_words, got = read_word2vec(path)
+    assert got_words == words
+    np.testing.assert_array_equal(_bits(got), _bits(vectors))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=_text_file(),
+    where=st.integers(min_value=1),
+    bad=st.sampled_from(["abc", "x", "nan", "-inf", "1e39", "1,5", "0.1.2", "--1"]),
+    column=st.integers(min_value=0),
+)
+def test_property_a_bad_value_after_the_first_row_is_a_text_error(data, where, bad, column):
+    content, words, vectors = data
+    assume(len(words) > 1)
+    header, *rows = content.split(b"\n")
+    row = 1 + where % (len(words) - 1)  # any row but the first, which decides the format
+    column = 1 + column % vectors.shape[1]
+    fields = rows[row].split(b" ")
+    fields[column] = bad.encode()
+    rows[row] = b" ".join(fields)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "v")
+        with open(path, "wb") as fh:
+            fh.write(b"\n".join([header, *rows]))
+        with pytest.raises(UserError) as info:
+            read_word2vec(path)
+    assert f": line {row + 2}: value {column} of {words[row]!r} is " in str(info.value)
+
+
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"  # what a text file is made of
+_printable_bytes = st.lists(st.sampled_from(list(_TEXT_BYTES)), min_size=4, max_size=4).map(bytes)
+_digit_bytes = st.lists(st.sampled_from(list(b"0123456789.-+e \t")), min_size=4, max_size=4).map(
+    bytes
+)
+
+
+@st.composite
+def _binary_file(draw):
+    """A valid binary file's bytes, its layout, words and vectors.
+
+    Many vectors are made of printable bytes (a binary file that starts out looking
+    like text), some of bytes that spell numbers.
+    """
+    words = draw(
+        st.one_of(
+            _words,
+            st.lists(
+                st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1),
+                min_size=1,
+                max_size=6,
+                unique=True,
+            ),
+        )
+    )
+    dim = draw(st.integers(1, 4))
+    value = st.one_of(
+        _float32.map(lambda x: np.float32(x).tobytes()), _printable_bytes, _digit_bytes
+    )
+    raw = b"".join(draw(st.lists(value, min_size=len(words) * dim, max_size=len(words) * dim)))
+    vectors = np.frombuffer(raw, "<f4").reshape(len(words), dim)
+    assume(np.isfinite(vectors).all())
+    layout = draw(st.sampled_from(["word2vec.c", "gensim"]))
+    end = b"\n" if layout == "word2vec.c" else b""
+    content = f"{len(words)} {dim}\n".encode() + b"".join(
+        w.encode() + b" " + v.tobytes() + end for w, v in zip(words, vectors, strict=True)
+    )
+    return content, layout, words, vectors
+
+
+def _as_text(content):
+    """The file read as text by a plain reader, or None if it is not valid text."""
+    try:
+        lines = content.decode("utf-8").split("\n")
+        n_words, dim = map(int, lines[0].split())
+        rows = [line.rstrip().split(" ", 1) for line in lines[1:] if line.strip()]
+        values = [[np.float32(t) for t in rest.split()] for _, rest in rows]
+        if len(rows) != n_words or any(len(v) != dim for v in values):
+            return None
+        return [w for w, _ in rows], np.array(values, np.float32)
+    except ValueError:
+        return None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_binary_file())
+def test_property_binary_files_are_never_read_as_text(data):
+    content, layout, words, vectors = data
+    first_line = content.split(b"\n", 1)[1].split(b" ", 1)[1].split(b"\n", 1)[0]
+    printable = not first_line.translate(None, _TEXT_BYTES)
+    tokens = first_line.split()
+    spells_numbers = len(tokens) == vectors.shape[1] and all(_is_float(t) for t in tokens)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "v")
+        with open(path, "wb") as fh:
+            fh.write(content)
+        try:
+            got = read_word2vec(path)
+        except UserError as exc:
+            got = exc
+    exact = (
+        not isinstance(got, UserError)
+        and got[0] == words
+        and (_bits(got[1]).tolist() == _bits(vectors).tolist())
+    )
+    if not printable:
+        event("first line has a byte no text file has: read as binary")
+        assert exact
+    elif layout == "word2vec.c" and not spells_numbers:
+        event("printable first vector, word2vec.c layout: read as binary")
+        assert exact
+    elif exact:
+        event("first line reads as text, yet the file was read as binary")
+    elif isinstance(got, UserError):
+        # The first line reads as a (possibly malformed) text row: a text error.
+        event("first line reads as text: refused with a text error")
+        assert ": line " in str(got)
+    else:
+        # Read as text: only if the whole file is valid text as well.
+        event("valid text as well: read as text")
+        text = _as_text(content)
+        assert text is not None and got[0] == text[0]
+        np.testing.assert_array_equal(_bits(got[1]), _bits(text[1]))
+
+
+def _is_float(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------- NaN and infinity
+
+_NOT_FINITE = "word vectors must be finite"
+
+
+def test_nan_in_a_text_file_is_refused_through_the_cli(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"3 2\nthe 0.1 nan\ncat 0.1 0.2\ndog 0.3 0.1\n")
+    message = _stderr_error(run_cli("most-similar", "cat", "--vectors", path))
+    assert message.startswith(f"error: {path}: line 2: value 2 of 'the' is nan; {_NOT_FINITE}")
+
+
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [("inf", "inf"), ("-Infinity", "-inf"), ("1e39", "inf"), ("-3.5e38", "-inf"), ("NaN", "nan")],
+)
+def test_non_finite_text_values_name_line_and_word(tmp_path, token, shown):
+    path = tmp_path / "v.txt"
+    path.write_bytes(f"3 2\nnan 1 2\ninf 3 4\ncat 0.5 {token}\n".encode())
+    with pytest.raises(UserError) as info:
+        read_word2vec(path)
+    assert str(info.value).startswith(f"{path}: line 4: value 2 of 'cat' is {shown}; ")
+
+
+def test_words_spelled_nan_and_inf_are_ordinary_words(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\nnan 1 2\ninf 3.4e38 -3.4e38\n")
+    words, vectors = read_word2vec(path)
+    assert words == ["nan", "inf"]
+    assert np.isfinite(vectors).all()
+
+
+def test_non_finite_binary_values_name_record_and_word(tmp_path):
+    path = tmp_path / "v.bin"
+    vectors = np.array([[0.5, 1], [np.nan, 2], [3, np.inf]], np.float32)
+    write_word2vec(path, ["a", "b", "c"], vectors, binary=True)
+    result = run_cli("most-similar", "a", "--vectors", path)
+    assert _stderr_error(result).startswith(f"error: {path}: record 2: value 1 of 'b' is nan; ")
+
+
+def test_the_first_problem_in_the_file_is_reported(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"3 2\na 1 inf\nb 1 2\nc 1 x\n")  # an infinity before a malformed line
+    with pytest.raises(UserError, match=r"line 2: value 2 of 'a' is inf"):
+        read_word2vec(path)
+    path.write_bytes(b"3 2\na 1 2\nb 1 x\nc 1 inf\n")
+    with pytest.raises(UserError, match=r"line 3: value 2 of 'b' is not a number"):
+        read_word2vec(path)
+
+
+def test_check_finite_finds_the_first_bad_row_in_a_later_block(monkeypatch):
+    monkeypatch.setattr(word2vec_format, "_FINITE_BLOCK_VALUES", 6)  # 2 rows of 3 per block
+    matrix = np.ones((9, 3), np.float32)
+    matrix[7, 1] = np.inf
+    matrix[5, 2] = np.nan
+    with pytest.raises(UserError, match=r"^row 5: value 3 of 'w5' is nan; "):
+        check_finite(matrix, [f"w{i}" for i in range(9)], lambda row: f"row {row}")
+    check_finite(matrix[:5], [f"w{i}" for i in range(5)], lambda row: f"row {row}")
+
+
+@pytest.mark.parametrize("matrix", ["input", "output"])
+def test_non_finite_npz_values_name_matrix_and_word(tmp_path, matrix):
+    model = _model(["a", "b", "c"])
+    getattr(model, matrix)[2, 3] = -np.inf
+    path = tmp_path / "model.npz"
+    np.savez(path, **model.to_npz_arrays())
+    result = run_cli("most-similar", "a", "--vectors", path)
+    assert _stderr_error(result).startswith(
+        f"error: {path}: {matrix} matrix: value 4 of 'c' is -inf; {_NOT_FINITE}"
+    )

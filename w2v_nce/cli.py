@@ -301,7 +301,14 @@ def most_similar(words, vectors, topn, negative, by):
     from .query import Neighbours
 
     neighbours = Neighbours(vocab, matrix)
-    for word, similarity in neighbours.most_similar(list(words), list(negative), topn=topn):
+    result = neighbours.most_similar(list(words), list(negative), topn=topn)
+    if zeros := neighbours.zero_vectors:
+        click.echo(
+            f"note: {vectors} has {zeros:,} zero vector{'' if zeros == 1 else 's'} "
+            "(all components 0); they are left out of the neighbours",
+            err=True,
+        )
+    for word, similarity in result:
         click.echo(f"{word}\t{similarity:.4f}")
 
 

@@ -4,12 +4,18 @@
 (3CosAdd): the query is the mean of the unit vectors of the positive words and
 the negated unit vectors of the negative words, normalised; every word is scored
 by its cosine with it, and the query words themselves are never returned.
+
+Unlike gensim, words whose vector is all zeros are never returned either: their
+cosine with anything is undefined (gensim reports 0.0, which ranks them above
+every word with a negative cosine), and as a query word they are an error.
 """
 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -19,40 +25,61 @@ from .errors import UsageError
 _CLOSE_MATCH_CUTOFF = 0.6
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1; all-zero rows stay zero instead of becoming NaN."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    safe = np.where(norms > 0, norms, 1).astype(np.float32)
-    return np.ascontiguousarray(vectors / safe, dtype=np.float32)
+def loose_key(word: str) -> str:
+    """``word`` compared without case or accents: "Café" and "CAFE" both give "cafe".
+
+    NFKD splits accented letters into letter + combining mark (and compatibility
+    forms such as "ﬁ" into "fi"); the marks are dropped and the rest casefolded,
+    then decomposed again because casefolding can produce new decomposable letters.
+    """
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", word).casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 class Neighbours:
     """Cosine nearest-neighbour queries over a fixed vocabulary.
 
     ``words`` are the row labels of ``vectors`` (V x D); if a word is repeated the
-    first row wins, as in gensim.
+    first row wins, as in gensim. ``zero_vectors`` counts the all-zero rows, which
+    are left out of every result.
     """
 
     def __init__(self, words: Sequence[str], vectors: np.ndarray):
-        vectors = np.asarray(vectors)
+        vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but vectors of shape {vectors.shape}")
         self.words = list(words)
-        self.unit = _unit_rows(vectors)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        self.zero = norms[:, 0] == 0
+        self.zero_vectors = int(self.zero.sum())
+        # Zero rows stay zero instead of becoming NaN.
+        self.unit = np.ascontiguousarray(vectors / np.where(self.zero[:, None], 1, norms))
         self.index: dict[str, int] = {}
         for i, word in enumerate(self.words):
             self.index.setdefault(word, i)
 
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.index
+    @cached_property
+    def _by_loose_key(self) -> dict[str, list[str]]:
+        """:func:`loose_key` -> its words in vocabulary order; built on the first miss."""
+        groups: dict[str, list[str]] = {}
+        for word in self.index:
+            groups.setdefault(loose_key(word), []).append(word)
+        return groups
 
     def close_matches(self, word: str, n: int = 3) -> list[str]:
-        """Up to ``n`` vocabulary words similar in spelling (difflib ratio >= 0.6)."""
-        return difflib.get_close_matches(word, self.index, n=n, cutoff=_CLOSE_MATCH_CUTOFF)
+        """Up to ``n`` vocabulary words ``word`` may have meant, best first.
+
+        First the words equal to it but for case and accents ("THE" -> "the",
+        "naive" -> "naïve"), in vocabulary order; then words similar in spelling
+        (difflib ratio >= 0.6); no word twice.
+        """
+        matches = [w for w in self._by_loose_key.get(loose_key(word), []) if w != word][:n]
+        for close in difflib.get_close_matches(word, self.index, n=n, cutoff=_CLOSE_MATCH_CUTOFF):
+            if len(matches) == n:
+                break
+            if close not in matches:
+                matches.append(close)
+        return matches
 
     def _lookup(self, word: str) -> int:
         try:
@@ -64,6 +91,15 @@ class Neighbours:
         # repr() keeps the message on one line whatever the word contains.
         raise UsageError(f"{word!r} is not in the vocabulary ({len(self.words):,} words); {hint}")
 
+    def _query_row(self, word: str) -> int:
+        row = self._lookup(word)
+        if self.zero[row]:
+            raise UsageError(
+                f"the vector of {word!r} is all zeros, so its cosine with any word is "
+                "undefined; ask about another word"
+            )
+        return row
+
     def most_similar(
         self,
         positive: Iterable[str] | str,
@@ -72,9 +108,9 @@ class Neighbours:
     ) -> list[tuple[str, float]]:
         """The ``topn`` words most similar to ``positive - negative``, best first.
 
-        Returns ``(word, cosine similarity)`` pairs, excluding the query words.
-        Raises :class:`UsageError` for unknown words, no words at all, or
-        ``topn < 1``.
+        Returns ``(word, cosine similarity)`` pairs, excluding the query words and
+        the words with a zero vector. Raises :class:`UsageError` for unknown
+        words, query words with a zero vector, no words at all, or ``topn < 1``.
         """
         positive = [positive] if isinstance(positive, str) else list(positive)
         negative = [negative] if isinstance(negative, str) else list(negative)
@@ -82,8 +118,8 @@ class Neighbours:
             raise UsageError("give at least one word to compare against")
         if topn < 1:
             raise UsageError(f"topn must be at least 1, got {topn}")
-        pos_ids = [self._lookup(w) for w in positive]
-        neg_ids = [self._lookup(w) for w in negative]
+        pos_ids = [self._query_row(w) for w in positive]
+        neg_ids = [self._query_row(w) for w in negative]
 
         # float32 throughout, like gensim, so the scores agree to ~1e-7.
         mean = self.unit[pos_ids].sum(axis=0) - self.unit[neg_ids].sum(axis=0)
@@ -92,6 +128,7 @@ class Neighbours:
         if norm > 0:
             mean /= norm
         scores = self.unit @ mean.astype(np.float32)
+        scores[self.zero] = -np.inf  # ranked last, then dropped below
 
         exclude = set(pos_ids) | set(neg_ids)
         # Enough candidates that topn survive removing the query words.
@@ -102,7 +139,11 @@ class Neighbours:
             candidates = np.arange(len(scores))
         # Sort by descending score, ties by index, so results are deterministic.
         order = candidates[np.lexsort((candidates, -scores[candidates]))]
-        result = [(self.words[i], float(scores[i])) for i in order if i not in exclude]
+        result = [
+            (self.words[i], float(scores[i]))
+            for i in order
+            if i not in exclude and not self.zero[i]
+        ]
         return result[:topn]
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:

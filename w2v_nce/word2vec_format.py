@@ -13,7 +13,8 @@ corpus reader never produces such words). Other whitespace, such as a no-break
 space, is an ordinary character of the word.
 
 The reader is stricter than gensim where gensim would silently produce a wrong
-model (more rows than the header announces, an empty word) and reports every
+model (more rows than the header announces, an empty word, a NaN or infinite
+value, a malformed text file that also happens to parse as binary) and reports every
 problem as a one-line :class:`UserError` naming the line (text) or record
 (binary). Like gensim it keeps the first of duplicated words and drops the rest.
 """
@@ -24,6 +25,7 @@ import logging
 import os
 import stat
 import zipfile
+from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
@@ -47,6 +49,8 @@ _BINARY_CHUNK = 1 << 20
 _MAX_WORD_BYTES = 1 << 16
 # Longest header line accepted.
 _MAX_HEADER_BYTES = 256
+# Values checked for NaN/infinity at a time (a 4 MB boolean temporary).
+_FINITE_BLOCK_VALUES = 1 << 22
 # Bytes that can appear in a text record after the word: printable ASCII and
 # ASCII whitespace. A binary float32 vector almost always contains others.
 _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"
@@ -184,43 +188,84 @@ def _read_header(fh: BinaryIO, shown: str) -> tuple[int, int]:
     return n_words, dim
 
 
-class _ParseError(UserError):
-    """A format error at data row/record ``index`` (1-based); lets us try the other format."""
-
-    def __init__(self, message: str, index: int):
-        super().__init__(message)
-        self.index = index
-
-
 class _Collector:
-    """Accumulates rows, dropping repeated words the way gensim does (first one wins)."""
+    """Accumulates rows, dropping repeated words the way gensim does (first one wins).
 
-    def __init__(self, n_words: int, dim: int, max_rows: int):
+    ``unit`` ("line" or "record") is how errors name a row's place in the file.
+    """
+
+    def __init__(self, shown: str, unit: str, n_words: int, dim: int, max_rows: int):
+        self.shown = shown
+        self.unit = unit
         # Never trust the header for the allocation size: a corrupt header must
         # give a format error, not a MemoryError. No record can be shorter than
         # 2*D + 1 bytes, which bounds how many rows the file can really hold.
-        self.vectors = np.empty((min(n_words, max_rows), dim), dtype=np.float32)
+        rows = min(n_words, max_rows)
+        self.vectors = np.empty((rows, dim), dtype=np.float32)
+        # The line or record number of each kept row, for check_finite's message.
+        self.origin = np.empty(rows, dtype=np.int64)
         self.words: list[str] = []
         self.seen: set[str] = set()
+        self.filled = 0
         self.duplicates = 0
 
-    def accept(self, word: str) -> bool:
-        """Register ``word``; False if it is a duplicate whose row must be skipped."""
+    def accept(self, word: str, origin: int) -> bool:
+        """Register ``word`` from line/record ``origin``; False if it is a duplicate to skip."""
         if word in self.seen:
             self.duplicates += 1
             return False
         self.seen.add(word)
+        self.origin[len(self.words)] = origin
         self.words.append(word)
         return True
 
-    def finish(self, shown: str) -> tuple[list[str], np.ndarray]:
+    def store(self, values) -> None:
+        """Write the row of the word just accepted: D floats or D numeric byte strings."""
+        self.vectors[self.filled] = values
+        self.filled += 1
+
+    def check_finite(self) -> None:
+        """:func:`check_finite` on the rows stored so far."""
+        check_finite(
+            self.vectors[: self.filled],
+            self.words,
+            lambda row: f"{self.shown}: {self.unit} {self.origin[row]}",
+        )
+
+    def finish(self) -> tuple[list[str], np.ndarray]:
+        self.check_finite()
         if self.duplicates:
             log.warning(
                 "%s: %d duplicate words ignored (the first occurrence of each is kept)",
-                shown,
+                self.shown,
                 self.duplicates,
             )
-        return self.words, self.vectors[: len(self.words)]
+        return self.words, self.vectors[: self.filled]
+
+
+def check_finite(matrix: np.ndarray, words: list[str], location: Callable[[int], str]) -> None:
+    """Raise :class:`UserError` at the first row of ``matrix`` holding a NaN or infinity.
+
+    Training never writes such a model (it stops with a divergence error instead),
+    so one in a vectors file or model means damage or another tool's diverged run,
+    and every cosine with that row would silently be NaN. ``location(row)`` is the
+    start of the message: file and line, record or matrix. Checked in blocks so
+    that a large matrix needs no V x D temporary.
+    """
+    if not len(matrix):
+        return
+    block = max(1, _FINITE_BLOCK_VALUES // max(1, matrix.shape[1]))
+    for start in range(0, len(matrix), block):
+        finite = np.isfinite(matrix[start : start + block]).all(axis=1)
+        if finite.all():
+            continue
+        row = start + int(np.argmin(finite))
+        column = int(np.argmin(np.isfinite(matrix[row])))
+        raise UserError(
+            f"{location(row)}: value {column + 1} of {words[row]!r} is "
+            f"{float(matrix[row, column])}; word vectors must be finite (no NaN or infinity; "
+            f"a value beyond ±3.4e38 overflows float32 to infinity)"
+        )
 
 
 def _max_rows(fh: BinaryIO, dim: int) -> int:
@@ -244,67 +289,89 @@ def _decode_word(raw: bytes, where: str) -> str:
         ) from None
 
 
-def _looks_like_text(first_line: bytes) -> bool:
-    """Whether the first record, read as a line, is plausibly a text record.
+def _first_record_is_binary(fh: BinaryIO, dim: int) -> bool:
+    """Decide the format from the first record alone; leaves ``fh`` where it was.
 
-    Everything after the first space must be printable ASCII or ASCII whitespace.
+    Looking at what follows the first word's space, up to the end of the line:
+
+    1. a byte that is neither printable ASCII nor ASCII whitespace: binary (a text
+       row has only numbers after the word; a float32 vector practically always
+       has such a byte: a zero byte, the sign bit, a control code);
+    2. exactly D whitespace-separated numbers: text, even when the file would
+       also parse as binary (D 3-character numbers take exactly 4*D bytes with
+       the newline, like a binary vector) and even when a number is NaN or
+       infinite (the text reader then says which);
+    3. otherwise -- printable, but not D numbers -- binary only if it is a
+       word2vec.c record whose vector bytes happen to be printable: exactly 4*D
+       bytes after the space, then a newline. Anything else is a malformed text
+       row, and the text reader reports it.
+
+    A binary vector is all printable only for D of 1 or 2 in practice, so only
+    such files reach rules 2 and 3. The price of never reading a malformed text
+    file as binary garbage: a binary file in gensim's layout (no newline between
+    records) whose bytes are printable up to the first newline byte is refused
+    with a text error; ``read_word2vec(path, binary=True)`` still reads it.
     """
-    space = first_line.find(b" ")
-    rest = first_line[space + 1 :] if space >= 0 else b""
-    return not rest.translate(None, _TEXT_BYTES)
+    start = fh.tell()
+    try:
+        first = fh.readline(_MAX_WORD_BYTES + 64 * dim + 1024)
+        space = first.find(b" ")
+        rest = first[space + 1 :] if space >= 0 else b""
+        if rest.translate(None, _TEXT_BYTES):
+            return True
+        tokens = rest.split()
+        if space < 0 or (len(tokens) == dim and all(_is_number(t) for t in tokens)):
+            return False
+        vector_end = start + space + 1 + 4 * dim
+        if vector_end >= os.fstat(fh.fileno()).st_size:  # the header's D may be absurd
+            return False
+        fh.seek(vector_end)
+        return fh.read(1) == b"\n"
+    finally:
+        fh.seek(start)
 
 
-def _read_text_rows(fh: BinaryIO, shown: str, n_words: int, dim: int) -> tuple[list, np.ndarray]:
-    out = _Collector(n_words, dim, _max_rows(fh, dim))
-    row = 0
+def _read_text_rows(fh: BinaryIO, shown: str, n_words: int, dim: int, out: _Collector) -> None:
     line_no = 1
     for line_no, raw in enumerate(fh, start=2):
-        index = line_no - 1
-        if index > n_words:
+        if line_no - 1 > n_words:
             if raw.strip():
-                raise _ParseError(
+                raise UserError(
                     f"{shown}: line {line_no}: more rows than the {n_words} announced in the "
-                    f"header; fix the header or remove the extra rows",
-                    index,
+                    f"header; fix the header or remove the extra rows"
                 )
             continue
         where = f"{shown}: line {line_no}"
         line = raw.rstrip()
         if not line:
-            raise _ParseError(f"{where}: empty line; expected a word and {dim} values", index)
+            raise UserError(f"{where}: empty line; expected a word and {dim} values")
         space = line.find(b" ")
         word_raw, values = (line, []) if space < 0 else (line[:space], line[space + 1 :].split())
-        try:
-            word = _decode_word(word_raw, where)
-        except UserError as exc:
-            raise _ParseError(str(exc), index) from None
+        word = _decode_word(word_raw, where)
         if len(values) != dim:
-            raise _ParseError(
-                f"{where}: expected {dim} values after the word {word!r}, found {len(values)}",
-                index,
+            raise UserError(
+                f"{where}: expected {dim} values after the word {word!r}, found {len(values)}"
             )
-        if not out.accept(word):
+        if not out.accept(word, line_no):
             continue
         try:
             # numpy parses each token like Python's float() and then rounds to
-            # float32 -- exactly what gensim's np.float32(token) does.
+            # float32 -- exactly what gensim's np.float32(token) does. Overflow gives
+            # infinity, which check_finite refuses.
             with np.errstate(over="ignore"):
-                out.vectors[row] = values
+                out.store(values)
         except ValueError:
             bad = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
             token = values[bad][:30].decode("utf-8", "replace")
-            raise _ParseError(
-                f"{where}: value {bad + 1} of {word!r} is not a number: {token!r}", index
+            raise UserError(
+                f"{where}: value {bad + 1} of {word!r} is not a number: {token!r}"
             ) from None
-        row += 1
     if line_no - 1 < n_words:
         found = max(line_no - 1, 0)
-        raise _ParseError(
+        raise UserError(
             f"{shown}: line {line_no + 1}: file ends after {found} of the {n_words} rows "
-            f"announced in the header; the file is truncated or the header is wrong",
-            found + 1,
+            f"announced in the header; the file is truncated or the header is wrong"
         )
-    return out.finish(shown)
 
 
 def _is_number(token: bytes) -> bool:
@@ -315,10 +382,7 @@ def _is_number(token: bytes) -> bool:
     return True
 
 
-def _read_binary_records(
-    fh: BinaryIO, shown: str, n_words: int, dim: int
-) -> tuple[list, np.ndarray]:
-    out = _Collector(n_words, dim, _max_rows(fh, dim))
+def _read_binary_records(fh: BinaryIO, shown: str, n_words: int, dim: int, out: _Collector) -> None:
     n_bytes = 4 * dim
     buf = b""
     pos = 0
@@ -335,7 +399,6 @@ def _read_binary_records(
             pos = 0
         return len(buf) - pos >= need
 
-    row = 0
     for record in range(1, n_words + 1):
         where = f"{shown}: record {record}"
         # Newlines between records are optional (word2vec.c writes them, gensim
@@ -363,38 +426,30 @@ def _read_binary_records(
                         f"{where}: no space after the word within {searched} bytes; truncated "
                         f"or not a word2vec binary file"
                     )
-                raise _ParseError(message, record)
+                raise UserError(message)
         if space - pos > _MAX_WORD_BYTES:
-            raise _ParseError(
-                f"{where}: word longer than {_MAX_WORD_BYTES} bytes; not a word2vec binary file",
-                record,
+            raise UserError(
+                f"{where}: word longer than {_MAX_WORD_BYTES} bytes; not a word2vec binary file"
             )
-        try:
-            word = _decode_word(buf[pos:space], where)
-        except UserError as exc:
-            raise _ParseError(str(exc), record) from None
+        word = _decode_word(buf[pos:space], where)
         pos = space + 1
         if not fill(n_bytes):
-            raise _ParseError(
+            raise UserError(
                 f"{where}: truncated vector for {word!r}: expected {n_bytes} bytes, "
-                f"found {len(buf) - pos}",
-                record,
+                f"found {len(buf) - pos}"
             )
-        if out.accept(word):
-            out.vectors[row] = np.frombuffer(buf, dtype="<f4", count=dim, offset=pos)
-            row += 1
+        if out.accept(word, record):
+            out.store(np.frombuffer(buf, dtype="<f4", count=dim, offset=pos))
         pos += n_bytes
     # Only newlines/whitespace may follow the last record.
     while fill(1):
         rest = buf[pos:]
         if rest.strip():
-            raise _ParseError(
+            raise UserError(
                 f"{shown}: record {n_words + 1}: data after the {n_words} records announced in "
-                f"the header; fix the header or remove the extra data",
-                n_words + 1,
+                f"the header; fix the header or remove the extra data"
             )
         pos = len(buf)
-    return out.finish(shown)
 
 
 def read_word2vec(
@@ -402,46 +457,37 @@ def read_word2vec(
 ) -> tuple[list[str], np.ndarray]:
     """Read a word2vec text or binary file; return ``(words, float32 V x D vectors)``.
 
-    ``binary=None`` detects the format from the first record:
-
-    1. Read the first record as a line (up to ``\\n``). If everything after the
-       word's space is printable ASCII, parse the file as text; otherwise as binary.
-       A binary float32 vector practically always contains other bytes (any value
-       with a zero byte, the sign bit, control codes...).
-    2. If text parsing fails within the first two rows, the file may be a binary
-       one whose first vector happened to be all printable bytes (likely only when
-       D is 1 or 2), so try binary; if that fails as well, report the text error.
-
-    A file valid under both readings (only conceivable for tiny D) is read as text;
-    pass ``binary=True``/``False`` to force a format.
+    ``binary=None`` decides the format once, from the first record (see
+    :func:`_first_record_is_binary`), and then reports the errors of that format
+    only: a malformed text file is never reread as binary. A file valid both ways
+    (only possible when the first vector's 4*D bytes spell D numbers) is read as
+    text, with a warning if its name ends in ``.bin``; pass ``binary=True`` or
+    ``False`` to force a format.
 
     The file is streamed line by line (text) or record by record (binary).
     Raises :class:`UserError` with the file name and line (text; the header is line
-    1) or record (binary; the first word is record 1) number for any problem.
+    1) or record (binary; the first word is record 1) number for any problem,
+    including a NaN or infinite value (:func:`check_finite`).
     """
     shown = os.fspath(path)
     with _open_for_reading(path) as fh:
         n_words, dim = _read_header(fh, shown)
-        start = fh.tell()
         if binary is None:
-            first = fh.readline(_MAX_WORD_BYTES + 64 * dim + 1024)
-            complete = first.endswith(b"\n") or not fh.read(1)
-            binary = not (complete and _looks_like_text(first))
-            fh.seek(start)
-            if not binary:
-                try:
-                    return _read_text_rows(fh, shown, n_words, dim)
-                except _ParseError as text_error:
-                    if text_error.index > 2:
-                        raise
-                    fh.seek(start)
-                    try:
-                        return _read_binary_records(fh, shown, n_words, dim)
-                    except UserError:
-                        raise text_error from None
-        if binary:
-            return _read_binary_records(fh, shown, n_words, dim)
-        return _read_text_rows(fh, shown, n_words, dim)
+            binary = _first_record_is_binary(fh, dim)
+            if not binary and shown.lower().endswith(".bin"):
+                log.warning(
+                    "%s: reading it as word2vec text although the name ends in .bin: its "
+                    "first row is a word and %d numbers, as in a text file",
+                    shown,
+                    dim,
+                )
+        out = _Collector(shown, "record" if binary else "line", n_words, dim, _max_rows(fh, dim))
+        try:
+            (_read_binary_records if binary else _read_text_rows)(fh, shown, n_words, dim, out)
+        except UserError:
+            out.check_finite()  # a NaN on an earlier line is the first problem in the file
+            raise
+    return out.finish()
 
 
 def load_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray, Model | None]:
@@ -487,6 +533,10 @@ def _load_npz_model(shown: str) -> Model:
         raise UserError(
             f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
             f"input {model.input.shape}, output {model.output.shape}"
+        )
+    for name in ("input", "output"):
+        check_finite(
+            getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
         )
     return model
 

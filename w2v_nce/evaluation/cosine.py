@@ -72,16 +72,35 @@ class PairsScore:
 
 
 def read_pairs(path: str) -> list[tuple[str, str, float]]:
-    """The (WORD1, WORD2, similarity) lines of a tab-separated file, gensim's way."""
+    """The (WORD1, WORD2, similarity) lines of a tab-separated file, upper-cased.
+
+    Blank lines and lines starting with ``#`` are skipped, as gensim skips them
+    (its wordsim353.tsv and simlex999.txt start with such comments). Every other
+    line must be WORD1<TAB>WORD2<TAB>score with a finite score: gensim silently
+    skips a line that is not, so a broken file would be scored as if it were a
+    different, smaller one; here it is an error naming the line.
+    """
     out = []
-    for line in _read_lines(path):
-        if not line or line.startswith("#"):
+    for line_no, line in enumerate(_read_lines(path), start=1):
+        if not line.strip() or line.startswith("#"):
             continue
+        fields = line.rstrip("\n").split("\t")
+        where = f"{path}: line {line_no}"
+        if len(fields) != 3:
+            plural = "" if len(fields) == 1 else "s"
+            raise UserError(
+                f"{where}: expected WORD1<TAB>WORD2<TAB>score, found {len(fields)} field{plural}"
+            )
+        a, b, score = fields
+        if not a or not b:
+            raise UserError(f"{where}: empty word; expected WORD1<TAB>WORD2<TAB>score")
         try:
-            a, b, sim = (field.upper() for field in line.split("\t"))
-            out.append((a, b, float(sim)))
-        except (ValueError, TypeError):
-            continue
+            similarity = float(score)
+        except ValueError:
+            similarity = None
+        if similarity is None or not np.isfinite(similarity):
+            raise UserError(f"{where}: the score {score.strip()!r} is not a finite number")
+        out.append((a.upper(), b.upper(), similarity))
     return out
 
 
@@ -122,7 +141,13 @@ class AnalogyScore:
 
 
 def read_analogies(path: str) -> list[tuple[str, str, str, str]]:
-    """The upper-cased questions of a ``questions-words.txt``-style file, gensim's way."""
+    """The upper-cased questions of a ``questions-words.txt``-style file.
+
+    Every line is a section header ``: name`` or four words ``A B C D`` (A is to B
+    as C is to D), and a header comes first; blank lines are skipped. gensim
+    silently skips a line of another number of words, which would score a broken
+    file as if it were a smaller one; here it is an error naming the line.
+    """
     out = []
     seen_section = False
     # gensim reads this file in binary and splits lines at "\n" only.
@@ -130,14 +155,21 @@ def read_analogies(path: str) -> list[tuple[str, str, str, str]]:
         if line.startswith(": "):
             seen_section = True
             continue
+        fields = line.split()
+        if not fields:
+            continue
         if not seen_section:
             raise UserError(
                 f"{path}: line {line_no}: expected a section header ': name' before the "
                 "first question (the questions-words.txt format)"
             )
-        fields = [word.upper() for word in line.split()]
-        if len(fields) == 4:
-            out.append(tuple(fields))
+        if len(fields) != 4:
+            plural = "" if len(fields) == 1 else "s"
+            raise UserError(
+                f"{path}: line {line_no}: expected a section header ': name' or four words "
+                f"A B C D (A is to B as C is to D), found {len(fields)} word{plural}"
+            )
+        out.append(tuple(word.upper() for word in fields))
     return out
 
 
