@@ -246,7 +246,7 @@ RESOLVED = "†"  # marks a difference whose paired interval excludes 0
 
 def _difference(entry) -> str:
     """``+0.0312 [+0.012, +0.051] †``: w2v-nce − gensim, its paired 95% interval, the mark."""
-    if entry is None or entry["diff"] is None:
+    if entry["diff"] is None:
         return "n/a"
     ci = entry["ci"]
     resolved = ci is not None and (ci[0] > 0 or ci[1] < 0)
@@ -276,8 +276,8 @@ def compare_table(result: dict) -> list[str]:
         for row in rows
     ]
     lines.append(
-        f"{RESOLVED} the difference's 95% interval excludes 0: both models scored on the same "
-        f"{RESAMPLES:,} bootstrap resamples of the pairs or questions (paired)"
+        f"{RESOLVED} the interval excludes 0 (paired bootstrap: both models scored on the same "
+        f"{RESAMPLES:,} resamples of the pairs or questions)"
     )
     overlap = result["neighbour_overlap_at_10"]
     lines.append(
