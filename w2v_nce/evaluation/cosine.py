@@ -74,6 +74,7 @@ class _ItemScores(ABC):
     """
 
     index: np.ndarray
+    skipped: int
 
     @property
     @abstractmethod
@@ -81,9 +82,9 @@ class _ItemScores(ABC):
         """The point estimate."""
 
     @property
-    @abstractmethod
     def items(self) -> int:
         """Valid lines in the file, scored or skipped."""
+        return self.index.size + self.skipped
 
     @abstractmethod
     def resampled(self, index: np.ndarray) -> np.ndarray:
@@ -114,7 +115,9 @@ class _ItemScores(ABC):
         return out
 
     def _known(self) -> np.ndarray:
-        return self._scatter(np.ones(self.index.size, dtype=bool), False)
+        out = np.zeros(self.items, dtype=bool)
+        out[self.index] = True
+        return out
 
 
 @dataclass
@@ -131,10 +134,6 @@ class PairsScore(_ItemScores):
     @property
     def value(self) -> float | None:
         return self.spearman
-
-    @property
-    def items(self) -> int:
-        return self.pairs + self.skipped
 
     def resampled(self, index: np.ndarray) -> np.ndarray:
         gold, cosine = self._scatter(self.gold, np.nan), self._scatter(self.cosine, np.nan)
@@ -198,10 +197,6 @@ class AnalogyScore(_ItemScores):
     @property
     def value(self) -> float | None:
         return self.accuracy
-
-    @property
-    def items(self) -> int:
-        return self.questions + self.skipped
 
     def resampled(self, index: np.ndarray) -> np.ndarray:
         return bootstrap.mean_resampled(self._scatter(self.hits, False), self._known(), index)
