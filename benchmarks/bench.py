@@ -34,9 +34,12 @@ slow phases of a shared machine hit all systems alike; the tables give the media
 wall time over the rounds and the largest peak RSS.
 
 Quality: every output is loaded with gensim's KeyedVectors.load_word2vec_format
-and scored with evaluate_word_pairs on WordSim-353 (Spearman rho) and
-evaluate_word_analogies on the Google analogies (restrict_vocab=30000); medians
-over the rounds. Every metric is also given as a ratio to w2v-nce.
+and scored on WordSim-353 (Spearman rho) and the Google analogies (3CosAdd,
+restrict_vocab=30000) by w2v_nce.evaluation.cosine, which gives the numbers of
+gensim's evaluate_word_pairs and evaluate_word_analogies (tests/test_eval_cosine.py)
+in a tenth of the time, each with its 95% bootstrap interval (percentile, 1000
+seeded resamples of the pairs or questions); medians over the rounds, of the
+scores and of the interval bounds. Every metric is also given as a ratio to w2v-nce.
 
 Other sections: w2v-nce thread scaling (word2vec.c beside it as a reference for
 what the machine allows), NCE with k = 5, 25, 64 against word2vec.c's negative
@@ -339,14 +342,33 @@ def head_corpus(path, target, tokens):
 
 
 def evaluate(vectors_path):
-    """Vocabulary, WordSim-353 Spearman and analogy accuracy, via gensim."""
+    """Vocabulary, WordSim-353 Spearman and analogy accuracy, with their 95% intervals.
+
+    gensim reads the file (every system's output the same way); the scores are
+    gensim's, computed by w2v-nce's vectorised copy of its evaluation.
+    """
     from gensim.models import KeyedVectors
-    from gensim.test.utils import datapath
+
+    from w2v_nce.evaluation.cosine import evaluate_analogies, evaluate_pairs, gensim_data
 
     kv = KeyedVectors.load_word2vec_format(str(vectors_path), binary=True, unicode_errors="replace")
-    pairs = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))
-    analogy, _ = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)
-    return {"vocab": len(kv), "ws353": float(pairs[1][0]), "analogy": float(analogy)}
+    words, vectors = kv.index_to_key, kv.vectors
+    pairs = evaluate_pairs(words, vectors, gensim_data("wordsim353.tsv"))
+    analogy = evaluate_analogies(words, vectors, gensim_data("questions-words.txt"))
+    return {
+        "vocab": len(kv),
+        "ws353": pairs.spearman,
+        "ws353_ci": pairs.interval(),
+        "analogy": analogy.accuracy,
+        "analogy_ci": analogy.interval(),
+    }
+
+
+def median_interval(intervals):
+    """[median low, median high] over the rounds; None if a round has none."""
+    if any(ci is None for ci in intervals):
+        return None
+    return [median([ci[0] for ci in intervals]), median([ci[1] for ci in intervals])]
 
 
 # ---------------------------------------------------------------------------
@@ -425,7 +447,8 @@ def quality_of(bench, run, out, name):
         run.quality = evaluate(out)
         q = run.quality
         log(
-            f"  {'':<40} WS-353 {q['ws353']:.3f}, analogy {q['analogy']:.3f} "
+            f"  {'':<40} WS-353 {with_interval(q['ws353'], q['ws353_ci'])}, analogy "
+            f"{with_interval(q['analogy'], q['analogy_ci'])} "
             f"(evaluated in {time.perf_counter() - started:.0f} s)"
         )
     except Exception as error:  # a file gensim cannot read is this system's failure
@@ -450,7 +473,9 @@ def summarise_main(bench, runs):
                 rss_mib=max(r.rss_mib for r in ok),
                 vocab=median([r.quality["vocab"] for r in ok]),
                 ws353=median([r.quality["ws353"] for r in ok]),
+                ws353_ci=median_interval([r.quality["ws353_ci"] for r in ok]),
                 analogy=median([r.quality["analogy"] for r in ok]),
+                analogy_ci=median_interval([r.quality["analogy_ci"] for r in ok]),
             )
         rows[system.name] = row
     return rows
@@ -681,6 +706,13 @@ def fmt(value, digits=2, suffix=""):
     return f"{value:.{digits}f}{suffix}"
 
 
+def with_interval(value, ci, digits=3):
+    """``0.612 [0.548, 0.671]``: a score and its 95% interval."""
+    if ci is None:
+        return fmt(value, digits)
+    return f"{fmt(value, digits)} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
 def ratio(value, reference):
     return value / reference if value is not None and reference else None
 
@@ -701,9 +733,9 @@ def main_table(main):
         "peak RSS MiB",
         "RSS ×",
         "vocab",
-        "WS-353 ρ",
+        "WS-353 ρ [95% CI]",
         "WS ×",
-        "analogy",
+        "analogy [95% CI]",
         "analogy ×",
     ]
     rows = []
@@ -721,9 +753,9 @@ def main_table(main):
                 fmt(row["rss_mib"], 0),
                 fmt(ratio(row["rss_mib"], ref.get("rss_mib"))),
                 fmt(int(row["vocab"])),
-                fmt(row["ws353"], 3),
+                with_interval(row["ws353"], row["ws353_ci"]),
                 fmt(ratio(row["ws353"], ref.get("ws353"))),
-                fmt(row["analogy"], 3),
+                with_interval(row["analogy"], row["analogy_ci"]),
                 fmt(ratio(row["analogy"], ref.get("analogy"))),
             ]
         )
@@ -812,9 +844,11 @@ NOTE = (
     "and writing the vectors included. Peak RSS is the child process's ru_maxrss (the "
     "largest over the rounds), read by a small launcher whose floor is {floor:.0f} MiB (what "
     "`/bin/true` reads); gensim and fastText include their Python interpreter. Quality: "
-    "gensim's `evaluate_word_pairs` (WordSim-353, Spearman ρ) and `evaluate_word_analogies` "
-    "(Google analogies, restrict_vocab=30000) on each system's binary output; medians. "
-    "× columns are ratios to w2v-nce."
+    "the numbers of gensim's `evaluate_word_pairs` (WordSim-353, Spearman ρ) and "
+    "`evaluate_word_analogies` (Google analogies, restrict_vocab=30000) on each system's "
+    "binary output, with a 95% bootstrap interval (percentile, 1,000 seeded resamples of the "
+    "pairs or questions; it measures how precisely the data set pins the score down, not "
+    "training noise); medians of the scores and of the bounds. × columns are ratios to w2v-nce."
 )
 THREADS_NOTE = (
     "Same settings, `--threads` varied; word2vec.c beside it shows what the machine "

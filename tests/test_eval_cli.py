@@ -10,14 +10,19 @@ is a real number to compare with gensim's.
 import importlib.util
 import json
 
+import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
+from scipy import stats
 
 from tests.conftest import run_cli
 from w2v_nce.commands_eval import compare_table, report_lines
+from w2v_nce.evaluation.bootstrap import resample_indices
 
-COSINE_KEYS = ("ws353", "ws353_oov", "simlex999", "simlex999_oov", "analogy", "analogy_oov")
+BENCHMARKS = ("ws353", "simlex999", "analogy")
+COSINE_KEYS = tuple(f"{key}{part}" for key in BENCHMARKS for part in ("", "_ci", "_oov"))
+SCORE_KEYS = tuple(key for key in COSINE_KEYS if not key.endswith("_ci"))
 PMI_KEYS = {"target", "pearson", "spearman", "rmse", "pairs", "mean_logz", "std_logz"}
 
 
@@ -62,10 +67,12 @@ def evaluated(trained, corpus):
 
 def test_evaluate_json_has_exactly_the_documented_keys(evaluated):
     assert list(evaluated) == [*COSINE_KEYS, "pmi"]
-    for key in COSINE_KEYS:
+    for key in SCORE_KEYS:
         assert isinstance(evaluated[key], float)
-    for key in COSINE_KEYS[1::2]:
-        assert 0 <= evaluated[key] <= 1
+    for key in BENCHMARKS:
+        assert 0 <= evaluated[f"{key}_oov"] <= 1
+        low, high = evaluated[f"{key}_ci"]
+        assert low < evaluated[key] < high
     pmi = evaluated["pmi"]
     assert set(pmi) == PMI_KEYS
     assert pmi["target"] == "shifted PMI" and isinstance(pmi["pairs"], int) and pmi["pairs"] > 100
@@ -91,13 +98,43 @@ def test_word2vec_files_get_the_cosine_part_only(trained, evaluated):
     result = run_cli("evaluate", trained / "vectors.txt", "--json", check=True)
     scores = json.loads(result.stdout)
     assert scores["pmi"] is None
-    assert {key: scores[key] for key in COSINE_KEYS} == pytest.approx(
-        {key: evaluated[key] for key in COSINE_KEYS}, abs=1e-12
-    )
+    for key in COSINE_KEYS:  # the intervals too: the same resamples every time
+        assert scores[key] == pytest.approx(evaluated[key], abs=1e-12)
 
     text = run_cli("evaluate", trained / "vectors.txt", check=True).stdout
     assert "WordSim-353" in text and "SimLex-999" in text and "analogies" in text
     assert "PMI" not in text
+
+
+def test_evaluate_intervals_equal_a_resampling_loop_over_gensims_similarities(evaluated, trained):
+    """ws353_ci from the CLI against scipy's Spearman of gensim's cosines on each resample."""
+    kv = KeyedVectors.load_word2vec_format(str(trained / "vectors.txt"))
+    folded = {}
+    for word in kv.index_to_key:
+        folded.setdefault(word.upper(), word)  # gensim's case folding: the most frequent
+    lines = [line.split("\t") for line in open(datapath("wordsim353.tsv")) if line[0] != "#"]
+    lines = [(a.upper(), b.upper(), float(s)) for a, b, s in lines]
+    index = resample_indices(len(lines))  # the default seed and 1000 resamples
+    resampled = []
+    for row in index:
+        drawn = [lines[i] for i in row if lines[i][0] in folded and lines[i][1] in folded]
+        cosines = [kv.similarity(folded[a], folded[b]) for a, b, _ in drawn]
+        resampled.append(stats.spearmanr([s for *_, s in drawn], cosines).statistic)
+    np.testing.assert_allclose(
+        evaluated["ws353_ci"], np.percentile(resampled, [2.5, 97.5]), atol=1e-6
+    )
+
+
+def test_evaluate_text_report_has_the_interval_column(evaluated, trained):
+    text = run_cli("evaluate", trained / "model.npz", check=True).stdout
+    for label, key in (
+        ("WordSim-353", "ws353"),
+        ("SimLex-999", "simlex999"),
+        ("analogies", "analogy"),
+    ):
+        line = next(line for line in text.splitlines() if line.startswith(label))
+        low, high = evaluated[f"{key}_ci"]
+        assert f"{evaluated[key]:.4f}   95% CI [{low:.3f}, {high:.3f}]   OOV" in line
 
 
 def test_evaluate_text_report(trained, corpus):
@@ -111,7 +148,10 @@ def test_evaluate_text_report(trained, corpus):
 
 def test_extra_pair_files_and_other_analogies(trained, tmp_path):
     pairs = tmp_path / "mine.tsv"
-    pairs.write_text("king\tqueen\t9\nking\tcar\t1\nman\twoman\t8\nunknownword\tking\t2\n")
+    pairs.write_text(
+        "king\tqueen\t9\nking\tcar\t1\nman\twoman\t8\nunknownword\tking\t2\n"
+        "boy\tgirl\t8.5\nman\tcar\t0.5\nqueen\twoman\t7\nboy\tking\t4\n"
+    )
     questions = tmp_path / "questions.txt"
     questions.write_text(": mine\nman king woman queen\nboy girl unknownword x\n")
     result = run_cli(
@@ -119,9 +159,18 @@ def test_extra_pair_files_and_other_analogies(trained, tmp_path):
         check=True,
     )  # fmt: skip
     scores = json.loads(result.stdout)
-    assert scores["pairs"][str(pairs)]["oov"] == pytest.approx(0.25)
-    assert isinstance(scores["pairs"][str(pairs)]["spearman"], float)
+    mine = scores["pairs"][str(pairs)]
+    assert list(mine) == ["spearman", "ci", "oov"]
+    assert mine["oov"] == pytest.approx(0.125)
+    assert isinstance(mine["spearman"], float)
+    low, high = mine["ci"]
+    assert -1 <= low < high <= 1
     assert scores["analogy_oov"] == pytest.approx(0.5) and scores["analogy"] in (0.0, 1.0)
+    # one answered question: every resample that has it scores the same
+    assert scores["analogy_ci"] == [scores["analogy"]] * 2
+
+    text = run_cli("evaluate", trained / "model.npz", "--pairs", pairs, check=True).stdout
+    assert f"{pairs}: Spearman {mine['spearman']:.4f}   95% CI [{low:.3f}, {high:.3f}]" in text
 
 
 def test_usage_errors_are_one_line(trained, corpus, tmp_path):
@@ -172,7 +221,13 @@ def compared(corpus):
 
 
 def test_compare_json(compared):
-    assert set(compared) == {"w2v_nce", "gensim", "neighbour_overlap_at_10", "settings"}
+    assert set(compared) == {
+        "w2v_nce",
+        "gensim",
+        "differences",
+        "neighbour_overlap_at_10",
+        "settings",
+    }
     for side in ("w2v_nce", "gensim"):
         scores = compared[side]
         assert list(scores) == [*COSINE_KEYS, "pmi", "seconds", "words_per_sec"]
@@ -200,6 +255,41 @@ def test_compare_table_says_gensim_used_negative_sampling(compared):
     assert "w2v-nce (nce)" in table and "gensim (neg)*" in table
     assert "gensim has no 'nce' loss: it trained with negative sampling" in table
     assert "neighbour overlap@10" in table
+
+
+def test_compare_differences_are_paired_intervals(compared):
+    differences = compared["differences"]
+    assert list(differences) == list(BENCHMARKS)
+    for key in BENCHMARKS:
+        ours, theirs = compared["w2v_nce"][key], compared["gensim"][key]
+        entry = differences[key]
+        assert set(entry) == {"diff", "ci"}
+        assert entry["diff"] == pytest.approx(ours - theirs, abs=1e-12)
+        low, high = entry["ci"]
+        assert low < entry["diff"] < high
+        # pairing: narrower than the two models' own intervals combined
+        widths = [np.subtract(*compared[side][f"{key}_ci"][::-1]) for side in ("w2v_nce", "gensim")]
+        assert high - low < sum(widths)
+
+
+def test_compare_table_marks_the_differences_the_data_resolve(compared):
+    header, *rows = compare_table(compared)
+    assert "w2v-nce − gensim, 95% CI" in header
+    footnote = next(row for row in rows if row.startswith("†"))
+    assert "interval excludes 0" in footnote and "same 1,000 resamples" in footnote
+    resolved = dict(compared)
+    resolved["differences"] = {
+        "ws353": {"diff": 0.05, "ci": [0.01, 0.09]},  # excludes 0
+        "simlex999": {"diff": 0.01, "ci": [-0.02, 0.04]},  # includes 0
+        "analogy": {"diff": None, "ci": None},
+    }
+    lines = compare_table(resolved)
+    ws353 = next(line for line in lines if line.startswith("WordSim-353"))
+    simlex = next(line for line in lines if line.startswith("SimLex-999"))
+    analogy = next(line for line in lines if line.startswith("analogy accuracy"))
+    assert ws353.endswith("+0.0500 [+0.010, +0.090] †")
+    assert simlex.rstrip().endswith("+0.0100 [-0.020, +0.040]") and "†" not in simlex
+    assert analogy.endswith("n/a")
 
 
 def test_report_lines_show_undefined_scores_as_na():

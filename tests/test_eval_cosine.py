@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
+from scipy import stats
 
 from tests.conftest import run_cli
 from w2v_nce.errors import UserError
 from w2v_nce.evaluation import pearson, ranks, spearman
+from w2v_nce.evaluation.bootstrap import resample_indices
 from w2v_nce.evaluation.cosine import (
     cosine_scores,
     evaluate_analogies,
@@ -79,6 +81,79 @@ def test_analogies_equal_gensim(space, restrict):
     assert ours.oov == pytest.approx((asked - ours.questions) / asked, abs=1e-12)
 
 
+@pytest.fixture(scope="module")
+def other_space(space):
+    """A second model: other vectors, a fifth of the first one's words missing."""
+    words, vectors, _ = space
+    rng = np.random.default_rng(8)
+    keep = rng.random(len(words)) > 0.2
+    other = rng.normal(size=vectors.shape).astype(np.float32)[keep]
+    return [w for w, k in zip(words, keep, strict=True) if k], other
+
+
+def loop_scores(per_line, index, score):
+    """``score`` of each resample's answered lines, one resample at a time."""
+    out = []
+    for row in index:
+        answered = [per_line[line] for line in row if line in per_line]
+        out.append(score(answered))
+    return np.array(out)
+
+
+def loop_spearman(answered):
+    return stats.spearmanr(*zip(*answered, strict=True)).statistic
+
+
+def test_pairs_keep_their_lines_and_resample_them_for_both_models(space, other_space):
+    """On the same resampled lines each model scores the pairs it knows (a direct loop)."""
+    words, vectors, kv = space
+    path = datapath("wordsim353.tsv")
+    lines = read_pairs(path)
+    ours, theirs = evaluate_pairs(words, vectors, path), evaluate_pairs(*other_space, path)
+    assert ours.items == theirs.items == len(lines)
+    assert ours.skipped != theirs.skipped  # different OOV sets
+    folded = folded_index(words, len(words))
+    for line, gold, cosine in zip(ours.index, ours.gold, ours.cosine, strict=True):
+        a, b, sim = lines[line]
+        assert gold == sim
+        assert cosine == pytest.approx(kv.similarity(words[folded[a]], words[folded[b]]), abs=1e-6)
+    index = resample_indices(len(lines), resamples=200, seed=0)
+    by_line = [
+        dict(zip(s.index, zip(s.gold, s.cosine, strict=True), strict=True)) for s in (ours, theirs)
+    ]
+    a, b = (loop_scores(per_line, index, loop_spearman) for per_line in by_line)
+    np.testing.assert_allclose(ours.resampled(index), a, atol=1e-12)
+    np.testing.assert_allclose(theirs.resampled(index), b, atol=1e-12)
+    np.testing.assert_allclose(ours.interval(200), np.percentile(a, [2.5, 97.5]), atol=1e-12)
+    assert ours.interval() == ours.interval()  # seeded
+    low, high = ours.interval()
+    assert low < ours.spearman < high
+    difference = ours.difference(theirs, resamples=200)
+    assert difference["diff"] == ours.spearman - theirs.spearman
+    np.testing.assert_allclose(difference["ci"], np.percentile(a - b, [2.5, 97.5]), atol=1e-12)
+    assert ours.difference(ours) == {"diff": 0.0, "ci": [0.0, 0.0]}
+    with pytest.raises(ValueError, match="same items"):
+        ours.difference(evaluate_pairs(words, vectors, datapath("simlex999.txt")))
+
+
+def test_analogies_keep_their_questions_and_resample_them_for_both_models(space, other_space):
+    words, vectors, kv = space
+    path = datapath("questions-words.txt")
+    ours, theirs = evaluate_analogies(words, vectors, path), evaluate_analogies(*other_space, path)
+    assert ours.items == theirs.items == len(read_analogies(path))
+    assert ours.hits.sum() == ours.correct > 0 and theirs.correct > 0
+    assert ours.index.size == ours.questions != theirs.questions
+    index = resample_indices(ours.items, resamples=50, seed=0)
+    a, b = (
+        loop_scores(dict(zip(s.index, s.hits, strict=True)), index, np.mean) for s in (ours, theirs)
+    )
+    np.testing.assert_allclose(ours.resampled(index), a, atol=1e-12)
+    difference = ours.difference(theirs, resamples=50)
+    np.testing.assert_allclose(difference["ci"], np.percentile(a - b, [2.5, 97.5]), atol=1e-12)
+    low, high = ours.interval()
+    assert low < ours.accuracy < high
+
+
 def test_case_folding_keeps_the_first_variant():
     assert folded_index(["Paris", "paris", "x", "PARIS"], 10) == {"PARIS": 0, "X": 2}
     assert folded_index(["Paris", "paris", "x"], 1) == {"PARIS": 0}
@@ -115,16 +190,20 @@ def test_custom_files_follow_gensims_rules(tmp_path):
 
 def test_everything_out_of_vocabulary_is_undefined_not_zero():
     words, vectors = ["zzz", "yyy"], np.eye(2, dtype=np.float32)
-    scores, extra = cosine_scores(words, vectors)
+    scores, extra, items = cosine_scores(words, vectors)
     assert scores == {
         "ws353": None,
+        "ws353_ci": None,
         "ws353_oov": 1.0,
         "simlex999": None,
+        "simlex999_ci": None,
         "simlex999_oov": 1.0,
         "analogy": None,
+        "analogy_ci": None,
         "analogy_oov": 1.0,
     }
     assert extra == {}
+    assert items["ws353"].difference(items["ws353"]) == {"diff": None, "ci": None}
 
 
 def test_gensim_data_is_gensims_datapath():

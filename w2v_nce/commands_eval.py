@@ -170,17 +170,30 @@ def _pct(value) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def _interval(ci, fmt=".3f") -> str:
+    return "n/a" if ci is None else f"[{ci[0]:{fmt}}, {ci[1]:{fmt}}]"
+
+
 def report_lines(scores: dict) -> list[str]:
     """The evaluate report as text lines, from the JSON dict."""
+
+    def benchmark(label, measure, key):
+        return (
+            f"{label:<12} {measure} {_num(scores[key]):>7}   95% CI "
+            f"{_interval(scores[f'{key}_ci']):<14}   OOV {_pct(scores[f'{key}_oov']):>6}"
+        )
+
     lines = [
-        f"WordSim-353  Spearman {_num(scores['ws353']):>7}   OOV {_pct(scores['ws353_oov']):>6}",
-        f"SimLex-999   Spearman {_num(scores['simlex999']):>7}   OOV "
-        f"{_pct(scores['simlex999_oov']):>6}",
-        f"analogies    accuracy {_num(scores['analogy']):>7}   OOV "
-        f"{_pct(scores['analogy_oov']):>6}   (3CosAdd over the 30,000 most frequent words)",
+        benchmark("WordSim-353", "Spearman", "ws353"),
+        benchmark("SimLex-999", "Spearman", "simlex999"),
+        benchmark("analogies", "accuracy", "analogy")
+        + "   (3CosAdd over the 30,000 most frequent words)",
     ]
     for path, extra in scores.get("pairs", {}).items():
-        lines.append(f"{path}: Spearman {_num(extra['spearman'])}   OOV {_pct(extra['oov'])}")
+        lines.append(
+            f"{path}: Spearman {_num(extra['spearman'])}   95% CI {_interval(extra['ci'])}"
+            f"   OOV {_pct(extra['oov'])}"
+        )
     pmi = scores["pmi"]
     if pmi is not None:
         lines.append(f"PMI          target {pmi['target']}, over {pmi['pairs']:,} pairs")
@@ -227,24 +240,44 @@ def _cell(value, fmt) -> str:
     return format(value, fmt)
 
 
+RESOLVED = "†"  # marks a difference whose paired interval excludes 0
+
+
+def _difference(entry) -> str:
+    """``+0.0312 [+0.012, +0.051] †``: w2v-nce − gensim, its paired 95% interval, the mark."""
+    if entry["diff"] is None:
+        return "n/a"
+    ci = entry["ci"]
+    resolved = ci is not None and (ci[0] > 0 or ci[1] < 0)
+    return f"{entry['diff']:+.4f} {_interval(ci, '+.3f')}" + (f" {RESOLVED}" if resolved else "  ")
+
+
 def compare_table(result: dict) -> list[str]:
     """The side-by-side table of ``compare`` as text lines, from its JSON dict."""
+    from .evaluation.bootstrap import RESAMPLES
+
     ours, theirs = result["w2v_nce"], result["gensim"]
-    settings = result["settings"]
+    settings, differences = result["settings"], result["differences"]
     gensim_head = "gensim (neg)" + ("*" if settings["loss"] != "neg" else "")
-    rows = [("", f"w2v-nce ({settings['loss']})", gensim_head)]
+    rows = [("", f"w2v-nce ({settings['loss']})", gensim_head, "w2v-nce − gensim, 95% CI")]
     for label, key, fmt in COMPARE_ROWS:
-        rows.append((label, _cell(ours[key], fmt), _cell(theirs[key], fmt)))
+        diff = _difference(differences[key]) if key in differences else ""
+        rows.append((label, _cell(ours[key], fmt), _cell(theirs[key], fmt), diff))
     if ours["pmi"] is not None or theirs["pmi"] is not None:
         for label, key, fmt in PMI_ROWS:
             values = [None if side["pmi"] is None else side["pmi"][key] for side in (ours, theirs)]
             if values != [None, None]:  # log Z rows only when a side has a normalised model
-                rows.append((label, *(_cell(value, fmt) for value in values)))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+                rows.append((label, *(_cell(value, fmt) for value in values), ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
-        f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}".rstrip()
+        f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}"
+        f"  {row[3]:>{widths[3]}}".rstrip()
         for row in rows
     ]
+    lines.append(
+        f"{RESOLVED} the interval excludes 0 (paired bootstrap: both models scored on the same "
+        f"{RESAMPLES:,} resamples of the pairs or questions)"
+    )
     overlap = result["neighbour_overlap_at_10"]
     lines.append(
         f"neighbour overlap@10: {_num(overlap, '.3f')} (mean over the 1,000 most frequent words)"
@@ -358,6 +391,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
             "seconds": theirs.seconds,
             "words_per_sec": theirs.words_per_sec,
         },
+        "differences": ours_eval.differences(theirs_eval),
         "neighbour_overlap_at_10": overlap,
         "settings": {**asdict(config), "gensim_loss": "neg", "corpus_tokens": tokens},
     }

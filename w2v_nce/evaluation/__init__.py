@@ -4,6 +4,7 @@
 ``pmi``       co-occurrence counts and u_w·v_c against the loss's optimum (design.md §3)
 ``context``   context neighbours: words ranked by u_w·v_c, with p(c|w)
 ``baseline``  gensim's Word2Vec on the same corpus and settings, neighbour overlap
+``bootstrap`` 95% percentile intervals of those scores, and of two models' difference
 
 :func:`evaluate_embeddings` combines the first two into the report both commands
 print; :func:`pearson` and :func:`spearman` are the correlations they share.
@@ -54,15 +55,20 @@ def spearman(x, y) -> float | None:
     return pearson(ranks(x), ranks(y))
 
 
-JSON_KEYS = ("ws353", "ws353_oov", "simlex999", "simlex999_oov", "analogy", "analogy_oov", "pmi")
+BENCHMARK_KEYS = ("ws353", "simlex999", "analogy")  # each with _ci and _oov
+JSON_KEYS = (
+    *(f"{key}{part}" for key in BENCHMARK_KEYS for part in ("", "_ci", "_oov")),
+    "pmi",
+)
 
 
 @dataclass
 class Evaluation:
-    scores: dict  # ws353 ... analogy_oov
+    scores: dict  # ws353, ws353_ci, ws353_oov ... analogy_oov
     pmi: object | None = None  # pmi.PmiResult
     counts_match: bool | None = None  # the corpus's counts equal the model's
-    extra_pairs: dict = field(default_factory=dict)  # --pairs FILE -> {spearman, oov}
+    extra_pairs: dict = field(default_factory=dict)  # --pairs FILE -> {spearman, ci, oov}
+    items: dict = field(default_factory=dict)  # BENCHMARK_KEYS -> cosine.PairsScore/AnalogyScore
 
     def as_json(self) -> dict:
         """Exactly the keys of JSON_KEYS, plus ``pairs`` when extra pair files were given."""
@@ -71,6 +77,15 @@ class Evaluation:
         if self.extra_pairs:
             out["pairs"] = self.extra_pairs
         return out
+
+    def differences(self, other: Evaluation) -> dict:
+        """Per benchmark, ``{"diff", "ci"}``: this score minus ``other``'s, paired bootstrap.
+
+        Both models are scored on the same resampled pairs or questions (see
+        :mod:`bootstrap`), so ``ci`` excluding 0 means the data set resolves the
+        difference.
+        """
+        return {key: self.items[key].difference(other.items[key]) for key in BENCHMARK_KEYS}
 
 
 def evaluate_embeddings(
@@ -96,8 +111,8 @@ def evaluate_embeddings(
 
         pmi, cooc = model_pmi(model, chunks, pmi_top, pmi_min_count)
         counts_match = bool(np.array_equal(cooc.unigrams, model.counts))
-    scores, extra = cosine_scores(words, vectors, pairs_files, analogies_file)
-    return Evaluation(scores, pmi, counts_match, extra)
+    scores, extra, items = cosine_scores(words, vectors, pairs_files, analogies_file)
+    return Evaluation(scores, pmi, counts_match, extra, items)
 
 
 def evaluate_model(

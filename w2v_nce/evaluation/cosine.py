@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import UserError
-from . import spearman
+from . import bootstrap, spearman
+from .bootstrap import RESAMPLES, SEED
 
 PAIRS_RESTRICT = 300_000  # gensim's default for evaluate_word_pairs
 ANALOGY_RESTRICT = 30_000
@@ -63,12 +65,79 @@ def folded_index(words: Sequence[str], restrict: int) -> dict[str, int]:
     return index
 
 
+class _ItemScores(ABC):
+    """Bootstrap intervals over a data set's items, shared by PairsScore and AnalogyScore.
+
+    ``index`` says which item (position in the file's valid lines) each scored item
+    is, so that :func:`bootstrap.resample_indices` over all ``items`` -- answered or
+    not -- gives two models the same resampled lines.
+    """
+
+    index: np.ndarray
+    skipped: int
+
+    @property
+    @abstractmethod
+    def value(self) -> float | None:
+        """The point estimate."""
+
+    @property
+    def items(self) -> int:
+        """Valid lines in the file, scored or skipped."""
+        return self.index.size + self.skipped
+
+    @abstractmethod
+    def resampled(self, index: np.ndarray) -> np.ndarray:
+        """The score on each row of a (resamples × items) index matrix; NaN where undefined."""
+
+    def interval(self, resamples: int = RESAMPLES, seed: int = SEED) -> list[float] | None:
+        """The 95% percentile bootstrap interval of the score; None when the score is."""
+        if self.value is None:
+            return None
+        return bootstrap.interval(self.resampled, self.items, resamples, seed)
+
+    def difference(self, other: _ItemScores, resamples: int = RESAMPLES, seed: int = SEED) -> dict:
+        """``{"diff", "ci"}``: this score minus ``other``'s, with the paired interval.
+
+        ``other`` must come from the same file; a score that is None makes both None.
+        """
+        if self.items != other.items:
+            raise ValueError(f"paired scores need the same items ({self.items} vs {other.items})")
+        if self.value is None or other.value is None:
+            return {"diff": None, "ci": None}
+        ci = bootstrap.paired_interval(self.resampled, other.resampled, self.items, resamples, seed)
+        return {"diff": self.value - other.value, "ci": ci}
+
+    def _scatter(self, values: np.ndarray, fill) -> np.ndarray:
+        """Per-item values for all ``items``, ``fill`` at the unanswered ones."""
+        out = np.full(self.items, fill, dtype=values.dtype)
+        out[self.index] = values
+        return out
+
+    def _known(self) -> np.ndarray:
+        out = np.zeros(self.items, dtype=bool)
+        out[self.index] = True
+        return out
+
+
 @dataclass
-class PairsScore:
+class PairsScore(_ItemScores):
     spearman: float | None
     oov: float  # fraction of valid lines skipped for an unknown word
     pairs: int  # pairs scored
     skipped: int  # pairs with an unknown word
+    # per scored pair: its position in read_pairs(path), human score, cosine
+    index: np.ndarray
+    gold: np.ndarray
+    cosine: np.ndarray
+
+    @property
+    def value(self) -> float | None:
+        return self.spearman
+
+    def resampled(self, index: np.ndarray) -> np.ndarray:
+        gold, cosine = self._scatter(self.gold, np.nan), self._scatter(self.cosine, np.nan)
+        return bootstrap.spearman_resampled(gold, cosine, self._known(), index)
 
 
 def read_pairs(path: str) -> list[tuple[str, str, float]]:
@@ -109,35 +178,47 @@ def evaluate_pairs(
 ) -> PairsScore:
     """Spearman correlation of cosine similarity with the human scores in ``path``."""
     index = folded_index(words, restrict)
-    gold, left, right = [], [], []
+    items, gold, left, right = [], [], [], []
     skipped = 0
-    for a, b, sim in read_pairs(path):
+    for item, (a, b, sim) in enumerate(read_pairs(path)):
         if a not in index or b not in index:
             skipped += 1
             continue
+        items.append(item)
         gold.append(sim)
         left.append(index[a])
         right.append(index[b])
     total = len(gold) + skipped
     oov = skipped / total if total else 1.0
-    if not gold:
-        return PairsScore(None, oov, 0, skipped)
+    items, gold = np.asarray(items, dtype=np.int64), np.asarray(gold, dtype=np.float64)
+    if not gold.size:
+        return PairsScore(None, oov, 0, skipped, items, gold, gold)
     vectors = np.asarray(vectors, dtype=np.float64)
     x, y = vectors[left], vectors[right]
     with np.errstate(invalid="ignore", divide="ignore"):
         cosine = np.einsum("ij,ij->i", x, y) / (
             np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
         )
-    return PairsScore(spearman(gold, cosine), oov, len(gold), skipped)
+    return PairsScore(spearman(gold, cosine), oov, len(gold), skipped, items, gold, cosine)
 
 
 @dataclass
-class AnalogyScore:
+class AnalogyScore(_ItemScores):
     accuracy: float | None
     oov: float  # fraction of questions skipped for an unknown word
     correct: int
     questions: int  # questions answered
     skipped: int
+    # per answered question: its position in read_analogies(path), answered right
+    index: np.ndarray
+    hits: np.ndarray
+
+    @property
+    def value(self) -> float | None:
+        return self.accuracy
+
+    def resampled(self, index: np.ndarray) -> np.ndarray:
+        return bootstrap.mean_resampled(self._scatter(self.hits, False), self._known(), index)
 
 
 def read_analogies(path: str) -> list[tuple[str, str, str, str]]:
@@ -178,17 +259,19 @@ def evaluate_analogies(
 ) -> AnalogyScore:
     """3CosAdd accuracy over the first ``restrict`` words (see the module docstring)."""
     index = folded_index(words, restrict)
-    questions = []
+    questions, items = [], []
     skipped = 0
-    for quad in read_analogies(path):
+    for item, quad in enumerate(read_analogies(path)):
         if all(word in index for word in quad):
             questions.append(quad)
+            items.append(item)
         else:
             skipped += 1
     total = len(questions) + skipped
     oov = skipped / total if total else 1.0
+    items = np.asarray(items, dtype=np.int64)
     if not questions:
-        return AnalogyScore(None, oov, 0, 0, skipped)
+        return AnalogyScore(None, oov, 0, 0, skipped, items, np.zeros(0, dtype=bool))
     rows = min(restrict, len(words))
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1)
@@ -197,13 +280,17 @@ def evaluate_analogies(
     searched = vectors[:rows]
     folded = [word.upper() for word in words[:rows]]
     ids = np.array([[index[w] for w in quad] for quad in questions], dtype=np.int64)
-    correct = 0
+    hits = []
     for lo in range(0, len(questions), _ANALOGY_BATCH):
         batch = ids[lo : lo + _ANALOGY_BATCH]
         best = _best_candidates(batch, unit, searched, norms[:rows])
         for quad, candidates in zip(questions[lo : lo + _ANALOGY_BATCH], best, strict=True):
-            correct += _answer(candidates, folded, quad) == quad[3]
-    return AnalogyScore(correct / len(questions), oov, correct, len(questions), skipped)
+            hits.append(_answer(candidates, folded, quad) == quad[3])
+    hits = np.array(hits, dtype=bool)
+    correct = int(hits.sum())
+    return AnalogyScore(
+        correct / len(questions), oov, correct, len(questions), skipped, items, hits
+    )
 
 
 def _best_candidates(batch, unit, searched, norms) -> np.ndarray:
@@ -254,22 +341,29 @@ def cosine_scores(
     vectors: np.ndarray,
     pairs_files: Sequence[str] = (),
     analogies_file: str | None = None,
-) -> tuple[dict, dict]:
-    """The cosine part of ``evaluate``: ``(scores, extra)``.
+) -> tuple[dict, dict, dict]:
+    """The cosine part of ``evaluate``: ``(scores, extra, items)``.
 
-    ``scores`` has the keys ws353, ws353_oov, simlex999, simlex999_oov, analogy and
-    analogy_oov; ``analogies_file`` replaces the Google questions. ``extra`` maps
-    each of ``pairs_files`` to ``{"spearman", "oov"}``.
+    ``scores`` has the keys ws353, ws353_ci, ws353_oov, simlex999, simlex999_ci,
+    simlex999_oov, analogy, analogy_ci and analogy_oov (the ``_ci`` a 95% bootstrap
+    interval ``[low, high]``, see :mod:`bootstrap`); ``analogies_file`` replaces the
+    Google questions. ``extra`` maps each of ``pairs_files`` to ``{"spearman", "ci",
+    "oov"}``. ``items`` maps ws353, simlex999 and analogy to their PairsScore or
+    AnalogyScore, whose per-item data pair two models in ``compare``.
     """
-    scores = {}
-    for key, name in (("ws353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
-        result = evaluate_pairs(words, vectors, gensim_data(name))
-        scores[key], scores[f"{key}_oov"] = result.spearman, result.oov
+    items = {
+        key: evaluate_pairs(words, vectors, gensim_data(name))
+        for key, name in (("ws353", "wordsim353.tsv"), ("simlex999", "simlex999.txt"))
+    }
     analogies = analogies_file or gensim_data("questions-words.txt")
-    result = evaluate_analogies(words, vectors, analogies)
-    scores["analogy"], scores["analogy_oov"] = result.accuracy, result.oov
+    items["analogy"] = evaluate_analogies(words, vectors, analogies)
+    scores = {}
+    for key, result in items.items():
+        scores[key] = result.value
+        scores[f"{key}_ci"] = result.interval()
+        scores[f"{key}_oov"] = result.oov
     extra = {}
     for path in pairs_files:
         result = evaluate_pairs(words, vectors, path)
-        extra[path] = {"spearman": result.spearman, "oov": result.oov}
-    return scores, extra
+        extra[path] = {"spearman": result.spearman, "ci": result.interval(), "oov": result.oov}
+    return scores, extra, items
