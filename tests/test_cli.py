@@ -159,7 +159,11 @@ def test_most_similar_with_several_words_and_negative(demo_model):
     assert result.returncode == 0, result.stderr
     words = [line.split("\t")[0] for line in result.stdout.splitlines()]
     assert "king" not in words and "woman" not in words and "man" not in words
-    assert "queen" in words
+    # The same answer as gensim's most_similar on the same file (where "queen" ranks
+    # depends on the run: between 3rd and 40th over seeds, for us and for word2vec).
+    kv = KeyedVectors.load_word2vec_format(str(demo_model / "vectors.txt"))
+    want = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=20)
+    assert words == [w for w, _ in want]
 
 
 def test_unknown_word_is_one_line_with_close_matches_and_exit_2(demo_model):

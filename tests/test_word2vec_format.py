@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from tests.conftest import run_cli
 from w2v_nce import word2vec_format
 from w2v_nce.errors import UserError
-from w2v_nce.model import Model
-from w2v_nce.word2vec_format import check_finite, load_vectors, read_word2vec, write_word2vec
+from w2v_nce.model import Model, load
+from w2v_nce.word2vec_format import check_finite, read_word2vec, write_word2vec
 
 UNICODE_WORDS = [
     "the",
@@ -367,7 +367,7 @@ def test_huge_header_does_not_allocate(tmp_path, header):
         read_word2vec(path)
 
 
-# ----------------------------------------------------------------- load_vectors
+# ----------------------------------------------------------------- load
 
 
 def _model(words, dim=4):
@@ -385,10 +385,10 @@ def test_load_vectors_npz(tmp_path):
     model = _model(["a", "ü", "😀"])
     path = tmp_path / "model.npz"
     np.savez(path, **model.to_npz_arrays())
-    words, vectors, loaded = load_vectors(path)
-    assert words == ["a", "ü", "😀"]
-    np.testing.assert_array_equal(vectors, model.input)
-    assert loaded is not None
+    loaded = load(path)
+    assert loaded.vocab == ["a", "ü", "😀"]
+    np.testing.assert_array_equal(loaded.input, model.input)
+    np.testing.assert_array_equal(loaded.counts, model.counts)
     assert loaded.config == {"dim": 4, "loss": "nce"}
     np.testing.assert_array_equal(loaded.output, model.output)
 
@@ -396,10 +396,10 @@ def test_load_vectors_npz(tmp_path):
 def test_load_vectors_word2vec(tmp_path):
     path = tmp_path / "v.bin"
     write_word2vec(path, ["a", "b"], np.eye(2, dtype=np.float32), binary=True)
-    words, vectors, model = load_vectors(path)
-    assert words == ["a", "b"]
-    assert model is None
-    np.testing.assert_array_equal(vectors, np.eye(2))
+    model = load(path)
+    assert model.vocab == ["a", "b"]
+    assert model.output is None and model.counts is None and model.config == {}
+    np.testing.assert_array_equal(model.input, np.eye(2))
 
 
 def test_load_vectors_npz_missing_key(tmp_path):
@@ -408,7 +408,7 @@ def test_load_vectors_npz_missing_key(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, **arrays)
     with pytest.raises(UserError, match="missing arrays: output"):
-        load_vectors(path)
+        load(path)
 
 
 @pytest.mark.parametrize(
@@ -418,7 +418,7 @@ def test_load_vectors_npz_garbage(tmp_path, content):
     path = tmp_path / "model.npz"
     path.write_bytes(content)
     with pytest.raises(UserError) as info:
-        load_vectors(path)
+        load(path)
     assert "\n" not in str(info.value)
 
 
@@ -428,7 +428,7 @@ def test_load_vectors_npz_refuses_pickles(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, **arrays)
     with pytest.raises(UserError, match="not a valid"):
-        load_vectors(path)
+        load(path)
 
 
 def test_load_vectors_npz_inconsistent_shapes(tmp_path):
@@ -437,12 +437,12 @@ def test_load_vectors_npz_inconsistent_shapes(tmp_path):
     path = tmp_path / "model.npz"
     np.savez(path, **arrays)
     with pytest.raises(UserError, match="inconsistent"):
-        load_vectors(path)
+        load(path)
 
 
 def test_load_vectors_npz_missing_file(tmp_path):
     with pytest.raises(UserError, match="no such file"):
-        load_vectors(tmp_path / "nope.npz")
+        load(tmp_path / "nope.npz")
 
 
 # ----------------------------------------------------------------- format detection

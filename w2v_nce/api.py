@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import inspect
 
-from .model import Model
+from .model import Model, load
 from .params import HYPERPARAMETERS, RUN_OPTIONS
 from .pipeline import W2VNceWarning
 from .pipeline import train as _train
@@ -73,11 +73,3 @@ def _signature() -> inspect.Signature:
 
 
 train.__signature__ = _signature()
-
-
-def load(path) -> Model:
-    """A model from a ``.npz`` (everything) or a word2vec text/binary file (vectors only)."""
-    from .word2vec_format import load_vectors
-
-    words, vectors, model = load_vectors(path)
-    return model if model is not None else Model(list(words), None, vectors, None, {})

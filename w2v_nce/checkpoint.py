@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import faults
 from .errors import UsageError, UserError
-from .model import NPZ_KEYS, Model
+from .model import Model, load_npz
 from .trainer import RunState, TrainStats
 
 FORMAT = 1
@@ -73,30 +72,20 @@ def save(path: str, model: Model, state: RunState, info: dict) -> str:
 
 def load(path: str) -> Checkpoint:
     """Read a checkpoint; a corrupt or truncated one is a UserError, never a fresh start."""
+    keep = "the checkpoint was left as it is: remove it to start over"
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            missing = [key for key in (*NPZ_KEYS, STATE_KEY, DONE_KEY) if key not in arrays]
-            if missing:
-                raise UserError(
-                    f"{path} is not a w2v-nce checkpoint (missing {', '.join(missing)}); "
-                    "remove it or give --checkpoint another path"
-                )
-            model = Model.from_npz_arrays(arrays)
-            info = json.loads(str(arrays[STATE_KEY]))
-            done = np.asarray(arrays[DONE_KEY], dtype=bool)
-    except UserError:
-        raise
-    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise UserError(
-            f"{path}: the checkpoint is damaged ({' '.join(str(exc).split())[:120]}); it was "
-            "left as it is: remove it to start over"
-        ) from None
-    if info.get("format") != FORMAT:
-        raise UserError(
-            f"{path}: checkpoint format {info.get('format')!r}, this version reads {FORMAT}; "
-            "remove it to start over"
-        )
-    stats = info["stats"]
+        model, arrays = load_npz(path, extra=(STATE_KEY, DONE_KEY))
+        info = json.loads(str(arrays[STATE_KEY]))
+    except UserError as exc:
+        raise UserError(f"{exc}; {keep}") from None
+    except ValueError as exc:  # the state is not JSON
+        raise UserError(f"{path}: the checkpoint is damaged ({exc}); {keep}") from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise UserError(f"{path}: not a checkpoint of this version (format {FORMAT}); {keep}")
+    stats = info.get("stats")
+    if not isinstance(stats, dict) or not {"words", "examples", "loss_sum"} <= set(stats):
+        raise UserError(f"{path}: the checkpoint's state is incomplete; {keep}")
+    done = np.asarray(arrays[DONE_KEY], dtype=bool)
     state = RunState(
         done,
         TrainStats(words=stats["words"], examples=stats["examples"], loss_sum=stats["loss_sum"]),

@@ -281,35 +281,34 @@ def most_similar(words, vectors, topn, negative, by):
     With --by context, the words most likely to occur near WORD, with p(c|w):
       w2v-nce most-similar dog --by context --vectors model.npz
     """
-    from .word2vec_format import load_vectors
+    from .model import load
 
-    vocab, matrix, model = load_vectors(vectors)
+    model = load(vectors)
     if by == "context":
-        if model is None:
-            raise UsageError(
-                "--by context needs the output vectors: give the .npz from train --save-model"
-            )
         if len(words) != 1 or negative:
             raise UsageError("--by context takes exactly one word and no --negative")
         from .evaluation.context import context_neighbours
 
+        model.require_output("--by context")
         rows, label = context_neighbours(model, words[0], topn)
         click.echo(f"# word\tscore\t{label}")
         for word, score, probability in rows:
             click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
         return
-    from .query import Neighbours
+    result = model.most_similar(list(words), list(negative), topn=topn)
+    note_zero_vectors(model, vectors)
+    for word, similarity in result:
+        click.echo(f"{word}\t{similarity:.4f}")
 
-    neighbours = Neighbours(vocab, matrix)
-    result = neighbours.most_similar(list(words), list(negative), topn=topn)
-    if zeros := neighbours.zero_vectors:
+
+def note_zero_vectors(model, path) -> None:
+    """The note that a file's all-zero vectors are left out of the neighbours."""
+    if zeros := model.zero_vectors:
         click.echo(
-            f"note: {vectors} has {zeros:,} zero vector{'' if zeros == 1 else 's'} "
+            f"note: {path} has {zeros:,} zero vector{'' if zeros == 1 else 's'} "
             "(all components 0); they are left out of the neighbours",
             err=True,
         )
-    for word, similarity in result:
-        click.echo(f"{word}\t{similarity:.4f}")
 
 
 @cli.command()
@@ -326,11 +325,12 @@ def analogy(a, b, c, vectors, topn):
     cosine per line, best first, the three query words excluded:
       w2v-nce analogy man boy woman      # girl
     """
-    from .query import Neighbours
-    from .word2vec_format import load_vectors
+    from .model import load
 
-    vocab, matrix, _ = load_vectors(vectors)
-    for word, similarity in Neighbours(vocab, matrix).analogy(a, b, c, topn=topn):
+    model = load(vectors)
+    result = model.analogy(a, b, c, topn=topn)
+    note_zero_vectors(model, vectors)
+    for word, similarity in result:
         click.echo(f"{word}\t{similarity:.4f}")
 
 

@@ -89,8 +89,8 @@ def evaluate(
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
     """
-    from .evaluation import evaluate_embeddings
-    from .word2vec_format import load_vectors
+    from .evaluation import evaluate_model
+    from .model import load
 
     if plot and not corpus:
         raise UsageError("--plot draws the PMI comparison: give --corpus too")
@@ -100,41 +100,28 @@ def evaluate(
 
         require_matplotlib()
         check_writable_output(plot)
-    words, vectors, loaded = load_vectors(model)
-    if corpus and loaded is None:
-        raise UsageError(
-            f"the PMI check needs the output vectors, which {model} does not hold: give the "
-            ".npz written by 'train --save-model', or drop --corpus"
-        )
-    chunks = None
-    if corpus:
-        from .evaluation.pmi import encode_with_vocab
-
-        _warn_subsampling(loaded.config)
-        chunks = encode_with_vocab(corpus, loaded.vocab, encoding_errors)
-    result = evaluate_embeddings(
-        words, vectors, loaded, chunks, pmi_top, pmi_min_count, pairs_files, analogies
+    loaded = load(model)
+    result = evaluate_model(
+        loaded, corpus, pairs_files, analogies, pmi_top, pmi_min_count, encoding_errors
     )
-    if result.counts_match is False:
-        _note(
-            f"the word counts in {corpus} differ from the model's: is it the corpus the "
-            "model was trained on?"
-        )
+    for note in result.notes:
+        _note(note)
     if plot and result.pmi is not None:
         _save_plot(result.pmi, plot)
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
         return
-    loss = loaded.config.get("loss") if loaded is not None else None
-    click.echo(f"{model}: {len(words):,} words, dim {vectors.shape[1]}" + _loss_note(loss))
+    described = ", ".join(
+        f"{key} {loaded.config[key]}" for key in ("model", "loss") if key in loaded.config
+    )
+    click.echo(
+        f"{model}: {len(loaded.vocab):,} words, dim {loaded.input.shape[1]}"
+        + (f", {described}" if described else "")
+    )
     for line in report_lines(result.as_json()):
         click.echo(line)
     if plot:
         click.echo(f"wrote {plot}")
-
-
-def _loss_note(loss):
-    return f", loss {loss}" if loss else ""
 
 
 def _save_plot(pmi_result, path):
@@ -147,16 +134,6 @@ def _save_plot(pmi_result, path):
 
 def _note(message: str) -> None:
     click.echo(f"note: {message}", err=True)
-
-
-def _warn_subsampling(config: dict) -> None:
-    sample = float(config.get("sample", 0) or 0)
-    if sample > 0:
-        _note(
-            f"the model was trained with --sample {sample:g}: subsampling changes the "
-            "co-occurrences training saw, so the PMI targets (counted without it) are only "
-            "approximate; train with --sample 0 for the theory check"
-        )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -258,8 +235,10 @@ def compare_table(result: dict) -> list[str]:
 
     ours, theirs = result["w2v_nce"], result["gensim"]
     settings, differences = result["settings"], result["differences"]
-    gensim_head = "gensim (neg)" + ("*" if settings["loss"] != "neg" else "")
-    rows = [("", f"w2v-nce ({settings['loss']})", gensim_head, "w2v-nce − gensim, 95% CI")]
+    model = "" if settings.get("model", "skipgram") == "skipgram" else f"{settings['model']}, "
+    substitute = settings["gensim_loss"] != settings["loss"]
+    gensim_head = f"gensim ({model}{settings['gensim_loss']})" + ("*" if substitute else "")
+    rows = [("", f"w2v-nce ({model}{settings['loss']})", gensim_head, "w2v-nce − gensim, 95% CI")]
     for label, key, fmt in COMPARE_ROWS:
         diff = _difference(differences[key]) if key in differences else ""
         rows.append((label, _cell(ours[key], fmt), _cell(theirs[key], fmt), diff))
@@ -282,7 +261,7 @@ def compare_table(result: dict) -> list[str]:
     lines.append(
         f"neighbour overlap@10: {_num(overlap, '.3f')} (mean over the 1,000 most frequent words)"
     )
-    if settings["loss"] != "neg":
+    if substitute:
         lines.append(
             f"* gensim has no '{settings['loss']}' loss: it trained with negative sampling "
             f"(k={settings['k']}); its PMI target is therefore shifted PMI"
@@ -312,9 +291,11 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
 
     \b
     Prints training time, words/s, every evaluate score for both (gensim's output
-    vectors are its syn1neg) and the mean overlap of the 10 nearest neighbours of
-    the 1,000 most frequent words. gensim has only negative sampling: for other
-    losses it trains with that, and the table says so.
+    vectors are its syn1neg, or syn1 and its tree for hs), the differences with
+    paired 95% intervals and the mean overlap of the 10 nearest neighbours of the
+    1,000 most frequent words. --model and --loss hs map to gensim's sg and hs;
+    gensim has no nce, softmax or infonce: for those it trains with negative
+    sampling, and the table says so.
     """
     from .params import TrainConfig
 
@@ -340,7 +321,12 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
     from .encode import encode_corpus
     from .errors import Interrupted, TrainingInterrupted
     from .evaluation import evaluate_embeddings
-    from .evaluation.baseline import neighbour_overlap, train_gensim, write_plain_copy
+    from .evaluation.baseline import (
+        gensim_loss,
+        neighbour_overlap,
+        train_gensim,
+        write_plain_copy,
+    )
     from .evaluation.pmi import chunks_of, encode_with_vocab
     from .pipeline import train_encoded
 
@@ -366,7 +352,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
             pmi_top,
             pmi_min_count,
         )
-    say("training gensim (neg)")
+    say(f"training gensim ({gensim_loss(config)})")
     theirs = train_gensim(plain, config)
     say("evaluating gensim")
     theirs_eval = evaluate_embeddings(
@@ -378,7 +364,9 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         pmi_min_count,
     )
     if config.sample > 0 and not quiet:
-        _warn_subsampling({"sample": config.sample})
+        from .evaluation import subsampling_note
+
+        _note(subsampling_note(config.sample))
     overlap = neighbour_overlap((ours.vocab, ours.input), (theirs.model.vocab, theirs.model.input))
     return {
         "w2v_nce": {
@@ -393,7 +381,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         },
         "differences": ours_eval.differences(theirs_eval),
         "neighbour_overlap_at_10": overlap,
-        "settings": {**asdict(config), "gensim_loss": "neg", "corpus_tokens": tokens},
+        "settings": {**asdict(config), "gensim_loss": gensim_loss(config), "corpus_tokens": tokens},
     }
 
 

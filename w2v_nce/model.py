@@ -19,6 +19,8 @@ answers.
 from __future__ import annotations
 
 import json
+import os
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import losses
-from .errors import UsageError
+from .errors import UsageError, UserError
 
 if TYPE_CHECKING:
     from .trainer import TrainStats
@@ -224,9 +226,15 @@ class Model:
         ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
         pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
         """
-        from .evaluation import evaluate_model
+        import warnings
 
-        return evaluate_model(self, corpus, **options).as_json()
+        from .evaluation import evaluate_model
+        from .pipeline import W2VNceWarning
+
+        result = evaluate_model(self, corpus, **options)
+        for note in result.notes:
+            warnings.warn(note, W2VNceWarning, stacklevel=2)
+        return result.as_json()
 
     def save(self, path) -> None:
         """Write the whole model as a ``.npz`` (atomically), readable by :func:`w2v_nce.load`."""
@@ -238,11 +246,77 @@ class Model:
 
         write_word2vec(path, self.vocab, self.input, binary=binary)
 
+    @property
+    def zero_vectors(self) -> int:
+        """How many words have an all-zero vector (left out of neighbours and analogies)."""
+        return self._neighbours.zero_vectors
+
     @cached_property
     def _neighbours(self):
         from .query import Neighbours
 
         return Neighbours(self.vocab, self.input)
+
+
+def load(path) -> Model:
+    """A model from a ``.npz`` (everything) or a word2vec text/binary file (vectors only).
+
+    Every problem is a one-line :class:`UserError` naming the file: malformed or
+    inconsistent data, NaN or infinite values, a pickled (code-running) array.
+    """
+    shown = os.fspath(path)
+    if not shown.lower().endswith(".npz"):
+        from .word2vec_format import read_word2vec
+
+        words, vectors = read_word2vec(path)
+        return Model(list(words), None, vectors, None, {})
+    return load_npz(shown)[0]
+
+
+def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
+    """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
+    from .word2vec_format import _check_regular_file, _one_line, check_finite
+
+    _check_regular_file(shown, "model file")
+    try:
+        with np.load(shown, allow_pickle=False) as arrays:
+            missing = [key for key in (*NPZ_KEYS, *extra) if key not in arrays.files]
+            if missing:
+                raise UserError(
+                    f"{shown}: not a w2v-nce {'checkpoint' if extra else 'model'}, missing "
+                    f"arrays: {', '.join(missing)}"
+                )
+            model = Model.from_npz_arrays(arrays)
+            others = {key: np.asarray(arrays[key]) for key in extra}
+    except UserError:
+        raise
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file") from None
+    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        # np.load raises these for non-npz or damaged data and for pickled object
+        # arrays (refused: loading pickles can run code); JSONDecodeError from a
+        # bad config is a ValueError.
+        raise UserError(f"{shown}: not a valid w2v-nce model file ({_one_line(exc)})") from None
+    n_words = len(model.vocab)
+    outputs = n_words if model.tree is None else max(n_words - 1, 0)
+    if (
+        model.input.ndim != 2
+        or model.input.shape[0] != n_words
+        or model.output.shape != (outputs, model.input.shape[1])
+        or model.counts.shape != (n_words,)
+        or (model.tree is not None and any(len(part) != n_words for part in model.tree))
+    ):
+        raise UserError(
+            f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
+            f"input {model.input.shape}, output {model.output.shape}"
+        )
+    if model.config.get("loss") == "hs" and model.tree is None:
+        raise UserError(f"{shown}: an hs model without its tree (tree_points, ...)")
+    for name in ("input", "output"):
+        check_finite(
+            getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
+        )
+    return model, others
 
 
 def save_npz(model: Model, path, also=None) -> None:

@@ -126,10 +126,10 @@ def load_init(init) -> Model:
     if isinstance(init, Model):
         model = init
     else:
-        from .word2vec_format import load_vectors
+        from .model import load
 
-        *_, model = load_vectors(init)
-        if model is None:
+        model = load(init)
+        if model.output is None:
             raise UsageError(
                 f"--init {init}: continued training needs the whole model (both matrices and "
                 "the counts): give the .npz written by 'train --save-model'"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import zipfile
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -32,7 +31,6 @@ import numpy as np
 
 from .atomic import atomic_output
 from .errors import UserError
-from .model import NPZ_KEYS, Model
 
 log = logging.getLogger(__name__)
 
@@ -488,57 +486,6 @@ def read_word2vec(
             out.check_finite()  # a NaN on an earlier line is the first problem in the file
             raise
     return out.finish()
-
-
-def load_vectors(path: str | os.PathLike) -> tuple[list[str], np.ndarray, Model | None]:
-    """Load word vectors from a ``.npz`` model or a word2vec text/binary file.
-
-    Returns ``(words, vectors, model)``; ``model`` is the full :class:`Model` for
-    ``.npz`` files (its ``input`` matrix is the vectors) and ``None`` otherwise.
-    """
-    shown = os.fspath(path)
-    if not shown.lower().endswith(".npz"):
-        words, vectors = read_word2vec(path)
-        return words, vectors, None
-    model = _load_npz_model(shown)
-    return model.vocab, model.input, model
-
-
-def _load_npz_model(shown: str) -> Model:
-    _check_regular_file(shown, "model file")
-    try:
-        with np.load(shown, allow_pickle=False) as arrays:
-            missing = [key for key in NPZ_KEYS if key not in arrays.files]
-            if missing:
-                raise UserError(
-                    f"{shown}: not a w2v-nce model, missing arrays: {', '.join(missing)}"
-                )
-            model = Model.from_npz_arrays(arrays)
-    except UserError:
-        raise
-    except FileNotFoundError:
-        raise UserError(f"{shown}: no such file") from None
-    except (OSError, ValueError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        # np.load raises these for non-npz or damaged data and for pickled object
-        # arrays (refused: loading pickles can run code); JSONDecodeError from a
-        # bad config is a ValueError.
-        raise UserError(f"{shown}: not a valid w2v-nce model file ({_one_line(exc)})") from None
-    n_words = len(model.vocab)
-    if (
-        model.input.ndim != 2
-        or model.input.shape[0] != n_words
-        or model.output.shape != model.input.shape
-        or model.counts.shape != (n_words,)
-    ):
-        raise UserError(
-            f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
-            f"input {model.input.shape}, output {model.output.shape}"
-        )
-    for name in ("input", "output"):
-        check_finite(
-            getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
-        )
-    return model
 
 
 def _one_line(exc: BaseException) -> str:

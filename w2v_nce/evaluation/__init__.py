@@ -69,6 +69,7 @@ class Evaluation:
     counts_match: bool | None = None  # the corpus's counts equal the model's
     extra_pairs: dict = field(default_factory=dict)  # --pairs FILE -> {spearman, ci, oov}
     items: dict = field(default_factory=dict)  # BENCHMARK_KEYS -> cosine.PairsScore/AnalogyScore
+    notes: list = field(default_factory=list)  # what the reader should know (evaluate_model)
 
     def as_json(self) -> dict:
         """Exactly the keys of JSON_KEYS, plus ``pairs`` when extra pair files were given."""
@@ -126,15 +127,27 @@ def evaluate_model(
 ) -> Evaluation:
     """What ``w2v-nce evaluate`` computes for a :class:`~w2v_nce.model.Model`.
 
-    ``corpus`` (a path) adds the PMI check, which needs the output vectors.
+    ``corpus`` (a path) adds the PMI check, which needs the output vectors. What
+    the reader should know about the result (subsampling, a CBOW model, a corpus
+    that is not the model's) is in ``notes``.
     """
     chunks = None
+    notes = []
     if corpus is not None:
         from .pmi import encode_with_vocab
 
-        model.require_output("the PMI check (corpus)")
+        model.require_output("the PMI check (--corpus)")
+        sample = float(model.config.get("sample", 0) or 0)
+        if sample > 0:
+            notes.append(subsampling_note(sample))
+        if model.config.get("model") == "cbow":
+            notes.append(
+                "a CBOW model predicts the centre word from the mean of its window, so its "
+                "optimum is not a function of the pair counts: the PMI targets, skip-gram's, "
+                "are only a reference"
+            )
         chunks = encode_with_vocab(corpus, model.vocab, encoding_errors)
-    return evaluate_embeddings(
+    result = evaluate_embeddings(
         model.vocab,
         model.input,
         model if model.output is not None else None,
@@ -143,4 +156,19 @@ def evaluate_model(
         pmi_min_count,
         pairs,
         analogies,
+    )
+    if result.counts_match is False:
+        notes.append(
+            f"the word counts in {corpus} differ from the model's: is it the corpus the "
+            "model was trained on?"
+        )
+    result.notes = notes
+    return result
+
+
+def subsampling_note(sample: float) -> str:
+    return (
+        f"the model was trained with --sample {sample:g}: subsampling changes the "
+        "co-occurrences training saw, so the PMI targets (counted without it) are only "
+        "approximate; train with --sample 0 for the theory check"
     )
