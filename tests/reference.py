@@ -2,7 +2,7 @@
 
 Written for clarity, not speed: the random stream is re-implemented with Python
 integers so a reference run consumes exactly the same numbers as the jitted
-kernel, and every update is written as the formula in design.md §2.
+kernel, and every update is written as the formula of its loss (docs/losses.md).
 """
 
 import numpy as np

@@ -27,7 +27,7 @@ WORDS = ["a", "b", "c", "d", "e"]
 
 
 def brute_force(lines, vocab, window):
-    """#(w, c) and #(w) as Fractions, straight from the rules (design.md §3)."""
+    """#(w, c) and #(w) as Fractions, straight from the rules of w2v_nce.evaluation.pmi."""
     index = {w: i for i, w in enumerate(vocab)}
     pairs, rows = {}, {}
     for line in lines:

@@ -7,7 +7,7 @@ more arrays: ``checkpoint_done``, one bool per (epoch, block) task, and
 and the identity of its corpus and of its ``--init`` model.
 
 Every task has its own seed and learning rate from its position in the schedule
-(design.md §8), so the state at a task boundary is all a resumed run needs: it
+(trainer.py), so the state at a task boundary is all a resumed run needs: it
 skips the done tasks and runs the others with their own seeds. With one thread
 the tasks run in order and the checkpoint is written with none running, so a
 resumed run replays exactly the tasks an uninterrupted run would have run next:

@@ -28,6 +28,8 @@ from .errors import TrainingInterrupted, UsageError, UserError
 from .model import Model
 from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from .params import check_options as _check_options
+from .trainer import initial_vectors, new_model, softmax_cost, where
+from .trainer import train as run_training
 
 log = logging.getLogger("w2v_nce")
 log.addHandler(logging.NullHandler())
@@ -153,8 +155,6 @@ def init_identity(model: Model | None) -> dict | None:
 
 def continued_model(base: Model, vocab, config: TrainConfig) -> Model:
     """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
-    from .trainer import initial_vectors
-
     syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, base.output.shape[0])
     old = base.index()
     rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
@@ -209,13 +209,6 @@ def model_config(config: TrainConfig, encoded, source: str, base: Model | None, 
     if config.loss_record.output == losses.TREE:
         out["tree"] = "word2vec.c's Huffman tree of the counts, stored as tree_points/codes/lengths"
     return out
-
-
-def where(state, n_blocks: int, epochs: int) -> str:
-    """'epoch 3 of 5, 41%': the first task not done and the share of tasks done."""
-    todo = np.flatnonzero(~state.done)
-    epoch = int(todo[0]) // max(n_blocks, 1) + 1 if todo.size else epochs
-    return f"epoch {epoch} of {epochs}, {state.done.mean():.0%}"
 
 
 def train(
@@ -329,8 +322,6 @@ def train(
         if resume is not None:
             model, state = resume.model, resume.state
         else:
-            from .trainer import new_model
-
             model = continued_model(base, encoded.vocab, config) if base else None
             model = model or new_model(encoded.vocab, config)
             state = None
@@ -362,8 +353,6 @@ def train(
             last[0] = time.monotonic()
             return path
 
-        from .trainer import train as run_training
-
         loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
         try:
             stats = run_training(
@@ -393,9 +382,6 @@ def train(
 
 def train_encoded(encoded, config: TrainConfig, progress: bool = True, source="<corpus>") -> Model:
     """A new model trained on an already encoded corpus (``nce-table``, ``compare``)."""
-    from .trainer import new_model
-    from .trainer import train as run_training
-
     model = new_model(encoded.vocab, config.validate())
     model.config = model_config(config, encoded, source, None, {})
     model.stats = run_training(encoded, config, model, progress=progress)
@@ -447,8 +433,6 @@ SOFTMAX_LARGE_VOCAB = 50_000
 
 def describe_softmax_cost(counts, config: TrainConfig, messages: Messages) -> None:
     """What the exact softmax will cost, before it starts; a warning on a large vocabulary."""
-    from .trainer import softmax_cost
-
     pairs, flops, rate = softmax_cost(counts, config)
     messages.info(
         f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "

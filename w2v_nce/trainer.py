@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses
+from . import faults, losses
 from .errors import TrainingInterrupted, UserError, signal_of
 from .kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
 from .model import Model, unigram_log_prior
@@ -219,7 +219,8 @@ def train(
     stats.seconds = 0.0
     todo = iter(np.flatnonzero(~state.done).tolist())
     workers = record.pool_size(config.threads)
-    bar = _progress_bar(total_words, stats.words, progress)
+    resumed = where(state, n_blocks, config.epochs) if state.done.any() else None
+    bar = _progress_bar(total_words, stats.words, progress, resumed)
     interval = [0.0, 0]  # loss and examples since the last refresh
     started = time.perf_counter()
     last_refresh = started
@@ -246,6 +247,7 @@ def train(
             interval[0] += loss
             interval[1] += examples
             bar.update(words)
+            faults.point("task")
             if not math.isfinite(loss):
                 raise UserError(
                     "training diverged (the loss became NaN or infinite); "
@@ -306,7 +308,14 @@ def train(
     return stats
 
 
-def _progress_bar(total: int, initial: int, enabled: bool):
+def where(state: RunState, n_blocks: int, epochs: int) -> str:
+    """'epoch 3 of 5, 41%': the first task not done and the share of tasks done."""
+    todo = np.flatnonzero(~state.done)
+    epoch = int(todo[0]) // max(n_blocks, 1) + 1 if todo.size else epochs
+    return f"epoch {epoch} of {epochs}, {state.done.mean():.0%}"
+
+
+def _progress_bar(total: int, initial: int, enabled: bool, resumed: str | None):
     from tqdm import tqdm
 
     return tqdm(
@@ -318,5 +327,5 @@ def _progress_bar(total: int, initial: int, enabled: bool):
         file=sys.stderr,
         dynamic_ncols=True,
         smoothing=0.1,
-        desc="training" if not initial else f"resumed at {initial / max(total, 1):.0%}",
+        desc=f"training (resumed at {resumed})" if resumed else "training",
     )

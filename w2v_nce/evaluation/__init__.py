@@ -1,7 +1,7 @@
 """Evaluation of trained embeddings: what ``w2v-nce evaluate`` and ``compare`` report.
 
 ``cosine``    WordSim-353, SimLex-999 and Google analogies, gensim's conventions
-``pmi``       co-occurrence counts and u_w·v_c against the loss's optimum (design.md §3)
+``pmi``       co-occurrence counts and the score against the loss's optimum
 ``context``   context neighbours: words ranked by u_w·v_c, with p(c|w)
 ``baseline``  gensim's Word2Vec on the same corpus and settings, neighbour overlap
 ``bootstrap`` 95% percentile intervals of those scores, and of two models' difference

@@ -1,0 +1,214 @@
+"""Crash-safe checkpoints: real processes killed with SIGKILL at exact points, then the
+same command again, which must carry on and finish with the vectors of a run that was
+never interrupted (one thread: bit for bit).
+
+The kill points are the package's fault-injection hook (``W2V_NCE_TEST_KILL=NAME[:N]``,
+w2v_nce/faults.py): the process sends itself SIGKILL there, as the OOM killer would.
+"""
+
+import os
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import DEMO_CORPUS, entry_point, run_cli
+from w2v_nce.model import load
+
+# 2 epochs × 11 blocks of the demo corpus: 22 tasks of a fraction of a second each.
+SETTINGS = ["--dim", "20", "--epochs", "2", "--threads", "1", "--seed", "7", "--quiet"]
+
+
+def train(workdir, *extra, kill=None, corpus=DEMO_CORPUS):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env.pop("W2V_NCE_TEST_KILL", None)
+    if kill:
+        env["W2V_NCE_TEST_KILL"] = kill
+    return subprocess.run(
+        [entry_point(), "train", str(corpus), *SETTINGS, "-o", "v.txt", "--save-model", "m.npz",
+         "--tmp-dir", "tmp", *extra],
+        cwd=workdir, capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The same run, never interrupted (no checkpoint at all)."""
+    work = tmp_path_factory.mktemp("whole")
+    (work / "tmp").mkdir()
+    done = train(work)
+    assert done.returncode == 0, done.stderr
+    return load(work / "m.npz")
+
+
+@pytest.fixture
+def work(tmp_path):
+    (tmp_path / "tmp").mkdir()
+    return tmp_path
+
+
+def leftovers(work):
+    """Temporary files and encoded corpora left in the work directory and --tmp-dir."""
+    names = [p.name for p in [*work.iterdir(), *(work / "tmp").iterdir()]]
+    return sorted(name for name in names if name.startswith((".", "w2v")))
+
+
+def assert_same_vectors(work, reference):
+    model = load(work / "m.npz")
+    np.testing.assert_array_equal(model.input, reference.input)
+    np.testing.assert_array_equal(model.output, reference.output)
+    assert model.config["words_trained"] == reference.config["words_trained"]
+    assert not model.config["interrupted"]
+
+
+@pytest.mark.parametrize(
+    "kill",
+    ["encoded", "task:1", "task:9", "task:21", "checkpoint:4", "outputs"],
+    ids=["while encoding", "first task", "mid-training", "last task", "writing a checkpoint",
+         "writing the outputs"],
+)  # fmt: skip
+def test_killed_run_resumes_to_the_uninterrupted_vectors(work, uninterrupted, kill):
+    ck = ["--checkpoint", "ck.npz", "--checkpoint-every", "0"]
+    killed = train(work, *ck, kill=kill)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (work / "m.npz").exists()
+    resumed = run_cli_in(work, *ck)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_vectors(work, uninterrupted)
+    assert leftovers(work) == []  # killed run's temp files and encoded corpus removed
+    assert not (work / "ck.npz").exists()  # a finished run removes its checkpoint
+    if kill not in ("encoded", "task:1"):
+        assert "resumed from ck.npz at epoch" in resumed.stderr
+    if kill in ("encoded", "checkpoint:4", "outputs"):
+        assert "removed 1 file(s) left by killed runs" in resumed.stderr
+
+
+def run_cli_in(work, *extra):
+    """The same command, not quiet (to read what it says), without a kill point."""
+    settings = [s for s in SETTINGS if s != "--quiet"]
+    return run_cli(
+        "train", DEMO_CORPUS, *settings, "-o", "v.txt", "--save-model", "m.npz",
+        "--tmp-dir", "tmp", *extra, cwd=work,
+    )  # fmt: skip
+
+
+def killed_with_checkpoint(work, after="task:9"):
+    killed = train(work, "--checkpoint", "ck.npz", "--checkpoint-every", "0", kill=after)
+    assert killed.returncode == -signal.SIGKILL
+    return (work / "ck.npz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (["--dim", "30"], "--dim 30 now, 20 in the checkpoint ck.npz"),
+        (["--loss", "nce"], "--loss nce now, neg in the checkpoint ck.npz"),
+        (["--seed", "8"], "--seed 8 now, 7 in the checkpoint ck.npz"),
+        (["--epochs", "3"], "--epochs 3 now, 2 in the checkpoint ck.npz"),
+    ],
+)
+def test_a_changed_option_is_refused_and_the_checkpoint_kept(work, change, message):
+    saved = killed_with_checkpoint(work)
+    result = train(work, "--checkpoint", "ck.npz", *change)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {message}; rerun with the same corpus and options to resume, or remove the "
+        "checkpoint (or give --checkpoint another path) to start over; the checkpoint was "
+        "left as it is"
+    ]
+    assert (work / "ck.npz").read_bytes() == saved
+
+
+def test_more_threads_may_resume_a_run(work, uninterrupted):
+    killed_with_checkpoint(work)
+    result = run_cli_in(work, "--checkpoint", "ck.npz", "--threads", "2")
+    assert result.returncode == 0, result.stderr
+    assert "--threads 2 now, 1 in the checkpoint" in result.stderr
+    model = load(work / "m.npz")
+    assert model.config["words_trained"] == uninterrupted.config["words_trained"]
+    both = run_cli("evaluate", work / "m.npz", "--json").stdout
+    assert '"ws353"' in both
+
+
+def test_a_changed_corpus_is_refused(work):
+    corpus = work / "corpus.txt"
+    text = "the cat sat on the mat and the dog sat on the log\n" * 3000
+    corpus.write_text(text)
+    killed = train(work, "--checkpoint", "ck.npz", "--checkpoint-every", "0", "--min-count",
+                   "1", kill="task:1", corpus=corpus)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    saved = (work / "ck.npz").read_bytes()
+    corpus.write_text(text + "one more line\n")
+    result = train(work, "--checkpoint", "ck.npz", "--min-count", "1", corpus=corpus)
+    assert result.returncode == 2 and "has 153,014 bytes now, 153,000" in result.stderr
+    corpus.write_text(text.replace("cat", "cow"))  # the same size, other words
+    result = train(work, "--checkpoint", "ck.npz", "--min-count", "1", corpus=corpus)
+    assert (
+        result.returncode == 2 and "has other content now than in the checkpoint" in result.stderr
+    )
+    assert (work / "ck.npz").read_bytes() == saved
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "not a checkpoint"])
+def test_a_damaged_checkpoint_is_a_clear_error_never_a_fresh_start(work, damage):
+    saved = killed_with_checkpoint(work)
+    if damage == "truncated":
+        (work / "ck.npz").write_bytes(saved[: len(saved) // 2])
+    elif damage == "garbage":
+        (work / "ck.npz").write_bytes(b"\x00" * 1000)
+    else:  # a model, not a checkpoint
+        (work / "ck.npz").write_bytes((work / "tmp").parent.joinpath("ck.npz").read_bytes())
+        run_cli("train", DEMO_CORPUS, "--dim", "4", "--epochs", "1", "-q", "-o", work / "x.txt",
+                "--save-model", work / "ck.npz")  # fmt: skip
+    before = (work / "ck.npz").read_bytes()
+    result = train(work, "--checkpoint", "ck.npz")
+    assert result.returncode == 1
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ck.npz") and "Traceback" not in result.stderr
+    assert "left as it is" in err[0]
+    assert (work / "ck.npz").read_bytes() == before
+    assert not (work / "m.npz").exists()
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_write_a_checkpoint_then_the_rerun_finishes(
+    work, uninterrupted, signum, code
+):
+    proc = subprocess.Popen(
+        [entry_point(), "train", str(DEMO_CORPUS), *SETTINGS, "-o", "v.txt", "--save-model",
+         "m.npz", "--tmp-dir", "tmp", "--checkpoint", "ck.npz"],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list((work / "tmp").iterdir()):  # encoding started
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(4)  # well into training (the default interval: no checkpoint yet)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "saved the checkpoint ck.npz (rerun the same command to resume)" in err
+    assert (work / "ck.npz").exists() and not (work / "m.npz").exists()
+    resumed = run_cli_in(work, "--checkpoint", "ck.npz")
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_vectors(work, uninterrupted)
+    assert leftovers(work) == []
+
+
+def test_stdin_with_a_checkpoint_is_refused(work):
+    result = run_cli("train", "-", "--checkpoint", "ck.npz", cwd=work, input="a b c\n")
+    assert result.returncode == 2
+    assert "--checkpoint needs a corpus that can be read again" in result.stderr
+    assert not (work / "ck.npz").exists()
+
+
+def test_a_live_runs_files_are_not_touched(work):
+    """Files named like a killed run's but of a process that is alive stay."""
+    host = __import__("w2v_nce.stale", fromlist=["HOST"]).HOST
+    live = work / f".v.txt.{host}-{os.getpid()}.abcd.tmp"
+    live.write_text("in progress")
+    result = run_cli_in(work, "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert live.exists()
