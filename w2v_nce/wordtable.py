@@ -252,18 +252,8 @@ def _rehash(slots, old):
             i = np.int64(old[j, HASH] & np.uint64(mask))
             while slots[i, LENGTH_ID] != 0:
                 i = (i + 1) & mask
-            slots[i, :] = old[j, :]
-
-
-@numba.njit(cache=True, nogil=True)
-def _counts(slots, n):
-    """Each word's count, by id."""
-    counts = np.zeros(n, dtype=np.int64)
-    for i in range(slots.shape[0]):
-        length_id = slots[i, LENGTH_ID]
-        if length_id != 0:
-            counts[np.int64(length_id & _LOW32) - 1] = np.int64(slots[i, COUNT])
-    return counts
+            for field in range(4):
+                slots[i, field] = old[j, field]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -342,7 +332,11 @@ class WordTable:
 
     def word_counts(self) -> np.ndarray:
         """Each word's count, by id (int64)."""
-        return _counts(self.slots, len(self))
+        length_id = self.slots[:, LENGTH_ID]
+        used = length_id != 0
+        counts = np.zeros(len(self), dtype=np.int64)
+        counts[(length_id[used] & _LOW32).astype(np.int64) - 1] = self.slots[used, COUNT]
+        return counts
 
 
 def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | None]]:
