@@ -63,7 +63,7 @@ def select_vocabulary(
     order = _by_count_then_word(words, counts, candidates)
     if max_vocab is not None:
         order = order[:max_vocab]
-    return Vocabulary([words[i] for i in order], counts[order]), order
+    return Vocabulary([words[i] for i in order.tolist()], counts[order]), order
 
 
 def most_frequent(
@@ -105,7 +105,7 @@ def choose_vocabulary(
             f"({len(words):,} distinct words, most frequent {int(counts.max())} times); "
             "lower --min-count"
         )
-    return Vocabulary([words[i] for i in kept], counts[kept]), kept
+    return Vocabulary([words[i] for i in kept.tolist()], counts[kept]), kept
 
 
 def kept_counts(counts: np.ndarray, min_count: int, max_vocab: int | None) -> np.ndarray:
@@ -168,7 +168,7 @@ class Merged:
             room = None if self.max_vocab is None else max(self.max_vocab - len(base), 0)
             candidates = np.flatnonzero(~known & (counts >= self.min_count))
             new = most_frequent(words, counts, candidates, room)
-        all_words = list(base.words) + [words[i] for i in new]
+        all_words = list(base.words) + [words[i] for i in new.tolist()]
         all_counts = np.concatenate([summed, counts[new]])
         order = _by_count_then_word(all_words, all_counts, np.arange(len(all_words)))
         final_id = np.empty(len(all_words), dtype=np.int32)
@@ -176,7 +176,7 @@ class Merged:
         mapping = np.full(len(words), -1, dtype=np.int32)
         mapping[known] = final_id[position[known]]
         mapping[new] = final_id[len(base) :]
-        return Vocabulary([all_words[i] for i in order], all_counts[order]), mapping
+        return Vocabulary([all_words[i] for i in order.tolist()], all_counts[order]), mapping
 
 
 def _by_count_then_word(words: list[str], counts: np.ndarray, indices: np.ndarray) -> np.ndarray:

@@ -2,10 +2,13 @@
 
 A block of UTF-8 bytes that starts and ends on token boundaries (the reader in
 :mod:`w2v_nce.corpus` cuts the stream so) is scanned once. Each token is hashed
-(FNV-1a) as it is scanned and looked up in an open-addressing hash table (linear
-probing, load at most 1/2) whose words live back to back in one byte arena, so a
-token costs a few nanoseconds and no allocation; its id goes to an int32 buffer
-and its count is incremented. The rules are exactly those of
+8 bytes at a time as it is scanned and looked up in an open-addressing hash table
+(linear probing, load at most 1/2) of 16-byte slots -- the word's first 8 bytes and
+its id, length and 24 more bits of its hash -- so that a token of up to 8 bytes (most
+tokens) is found by comparing two integers in one cache line; longer words are
+compared with their bytes, which live back to back in one arena. A token costs a
+few dozen nanoseconds and no allocation; its id goes to an int32 buffer and its
+count is incremented. The rules are exactly those of
 :func:`w2v_nce.corpus.iter_sentences`: tokens are separated by ASCII whitespace
 only, a line ends at ``\\n``, an empty line yields nothing, a line of more than
 ``max_tokens`` tokens is cut into pieces of ``max_tokens``, and ``-1``
@@ -48,11 +51,12 @@ _S30 = np.uint64(30)
 _S31 = np.uint64(31)
 _S32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
+_S40 = np.uint64(40)
+_LOW32 = np.uint64(0xFFFFFFFF)
 _SEPARATOR = 10  # "\n" after each word in the arena: the arena decodes in one call
-# A slot of the hash table is 4 uint64: the word's hash, its first 8 bytes, its length
-# << 32 | (id + 1) (0: the slot is empty) and its count. Probing, comparing and counting
-# a word of up to 8 bytes -- most tokens -- touches one cache line.
-HASH, KEY, LENGTH_ID, COUNT = range(4)
+# A slot is 2 uint64: KEY, the word's first 8 bytes (little-endian, zero-padded), and
+# TAG, the top 24 bits of its hash << 40 | min(length, 255) << 32 | (id + 1); 0 = empty.
+KEY, TAG = 0, 1
 
 
 @numba.njit(inline="always", cache=True)
@@ -68,7 +72,7 @@ def _finish_hash(h, last, length):
     return z ^ (z >> _S31)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(inline="always", cache=True)
 def _check_utf8(data, start, end):
     """(position of the first byte not in a well-formed sequence or -1, any well-formed char)."""
     first_bad = -1
@@ -112,28 +116,45 @@ def _check_utf8(data, start, end):
 
 
 @numba.njit(inline="always", cache=True)
-def _find_or_add(slots, offsets, arena, state, data, start, length, h, key):
-    """The slot of ``data[start:start+length]`` (hash ``h``, first 8 bytes ``key``),
-    added (count 0) if new; -1 if the table is full."""
+def _tag(h, length):
+    """A slot's TAG without the id: 24 bits of the hash and the (capped) length."""
+    return ((h >> _S40) << _S40) | (np.uint64(min(length, 255)) << _S32)
+
+
+@numba.njit(inline="always", cache=True)
+def _probe(slots, offsets, arena, data, start, length, h, key):
+    """The id of ``data[start:start+length]`` (hash ``h``, first 8 bytes ``key``), or
+    ``-1 - slot`` for the empty slot where it belongs.
+
+    Kept apart from :func:`_insert`: inlined together, the rarely run insertion makes
+    the hot path of the kernel about a third slower.
+    """
     mask = slots.shape[0] - 1
+    want = _tag(h, length)
     i = np.int64(h & np.uint64(mask))
-    tag = np.uint64(length) << _S32
     while True:
-        length_id = slots[i, LENGTH_ID]
-        if length_id == 0:
-            break
-        if slots[i, HASH] == h and slots[i, KEY] == key and (length_id & ~_LOW32) == tag:
+        tag = slots[i, TAG]
+        if tag == 0:
+            return -1 - i
+        if (tag & ~_LOW32) == want and slots[i, KEY] == key:
+            w = np.int64(tag & _LOW32) - 1
             if length <= 8:
-                return i
-            at = offsets[np.int64(length_id & _LOW32) - 1] + 8
-            same = True
+                return w
+            at = offsets[w]
+            same = offsets[w + 1] - at - 1 == length
             for k in range(8, length):
-                if arena[at + k - 8] != data[start + k]:
-                    same = False
+                if not same:
                     break
+                same = arena[at + k] == data[start + k]
             if same:
-                return i
+                return w
         i = (i + 1) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert(slots, hashes, offsets, arena, state, data, start, length, h, key, slot):
+    """Add the word ``data[start:start+length]`` in the empty ``slot``: its id, or -1
+    if the table is full."""
     n = state[N_WORDS]
     used = state[ARENA_USED]
     if n + 2 > offsets.size or used + length + 1 > arena.size or 2 * (n + 1) > slots.shape[0]:
@@ -142,17 +163,17 @@ def _find_or_add(slots, offsets, arena, state, data, start, length, h, key):
         arena[used + k] = data[start + k]
     arena[used + length] = _SEPARATOR
     offsets[n + 1] = used + length + 1
-    slots[i, HASH] = h
-    slots[i, KEY] = key
-    slots[i, LENGTH_ID] = tag | np.uint64(n + 1)
+    hashes[n] = h
+    slots[slot, KEY] = key
+    slots[slot, TAG] = _tag(h, length) | np.uint64(n + 1)
     state[N_WORDS] = n + 1
     state[ARENA_USED] = used + length + 1
-    return i
+    return n
 
 
 @numba.njit(cache=True, nogil=True)
 def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, state, slots,
-                 offsets, arena):  # fmt: skip
+                 hashes, counts, offsets, arena):  # fmt: skip
     """Encode ``data[pos:]`` into ``out[n_out:]``; returns (status, position, n_out).
 
     ``final``: the stream ends with ``data`` (its last line needs no newline). On
@@ -218,13 +239,16 @@ def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out
                 if mode == IGNORE and not valid:
                     continue
         h = _finish_hash(h, word8, length)
-        slot = _find_or_add(slots, offsets, arena, state, data, start, length, h, key)
-        if slot < 0:
+        word = _probe(slots, offsets, arena, data, start, length, h, key)
+        if word < 0:
+            word = _insert(slots, hashes, offsets, arena, state, data, start, length, h, key,
+                           -1 - word)  # fmt: skip
+        if word < 0:
             status = FULL
             pos = start
             break
-        slots[slot, COUNT] += np.uint64(1)
-        out[n_out] = np.int32(slots[slot, LENGTH_ID] & _LOW32) - 1
+        counts[word] += 1
+        out[n_out] = word
         n_out += 1
         tokens += 1
         piece += 1
@@ -245,30 +269,35 @@ def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out
 
 
 @numba.njit(cache=True, nogil=True)
-def _rehash(slots, old):
+def _rehash(slots, old, hashes):
     mask = slots.shape[0] - 1
     for j in range(old.shape[0]):
-        if old[j, LENGTH_ID] != 0:
-            i = np.int64(old[j, HASH] & np.uint64(mask))
-            while slots[i, LENGTH_ID] != 0:
+        tag = old[j, TAG]
+        if tag != 0:
+            i = np.int64(hashes[np.int64(tag & _LOW32) - 1] & np.uint64(mask))
+            while slots[i, TAG] != 0:
                 i = (i + 1) & mask
-            for field in range(4):
-                slots[i, field] = old[j, field]
+            slots[i, KEY] = old[j, KEY]
+            slots[i, TAG] = tag
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge(slots, offsets, arena, state, src_slots, src_offsets, src_arena, to_merged):
-    for j in range(src_slots.shape[0]):
-        length_id = src_slots[j, LENGTH_ID]
-        if length_id == 0:
-            continue
-        w = np.int64(length_id & _LOW32) - 1
+def _merge(slots, hashes, counts, offsets, arena, state, src_hashes, src_counts, src_offsets,
+           src_arena, n_src, to_merged):  # fmt: skip
+    """Add the words of another table to this one, in the order of their ids."""
+    for w in range(n_src):
         at = src_offsets[w]
         length = src_offsets[w + 1] - at - 1
-        i = _find_or_add(slots, offsets, arena, state, src_arena, at, length,
-                         src_slots[j, HASH], src_slots[j, KEY])  # fmt: skip
-        slots[i, COUNT] += src_slots[j, COUNT]
-        to_merged[w] = np.int32(slots[i, LENGTH_ID] & _LOW32) - 1
+        key = np.uint64(0)
+        for k in range(min(length, 8)):
+            key |= np.uint64(src_arena[at + k]) << np.uint64(8 * k)
+        h = src_hashes[w]
+        merged = _probe(slots, offsets, arena, src_arena, at, length, h, key)
+        if merged < 0:  # (never full: the caller reserved room for every word)
+            merged = _insert(slots, hashes, offsets, arena, state, src_arena, at, length, h, key,
+                             -1 - merged)  # fmt: skip
+        counts[merged] += src_counts[w]
+        to_merged[w] = merged
 
 
 class WordTable:
@@ -276,7 +305,9 @@ class WordTable:
 
     def __init__(self, words: int = 1 << 12, arena_bytes: int = 1 << 16):
         slots = 1 << max(4, (2 * words - 1).bit_length())
-        self.slots = np.zeros((slots, 4), dtype=np.uint64)
+        self.slots = np.zeros((slots, 2), dtype=np.uint64)
+        self.hashes = np.zeros(words, dtype=np.uint64)
+        self.counts = np.zeros(words, dtype=np.int64)
         self.offsets = np.zeros(words + 1, dtype=np.int64)
         self.arena = np.zeros(arena_bytes, dtype=np.uint8)
         self.state = np.zeros(6, dtype=np.int64)
@@ -301,7 +332,7 @@ class WordTable:
         while True:
             status, pos, n_out = encode_block(
                 data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, self.state,
-                self.slots, self.offsets, self.arena,
+                self.slots, self.hashes, self.counts, self.offsets, self.arena,
             )  # fmt: skip
             if status != FULL:
                 return status, pos, n_out
@@ -314,7 +345,10 @@ class WordTable:
     def reserve(self, words: int, arena_bytes: int) -> None:
         """Make room for ``words`` words of ``arena_bytes`` bytes in all (sizes double)."""
         if words + 1 > self.offsets.size:
-            self.offsets = _resized(self.offsets, max(2 * self.offsets.size, words + 1))
+            size = max(2 * self.hashes.size, words)
+            self.hashes = _resized(self.hashes, size)
+            self.counts = _resized(self.counts, size)
+            self.offsets = _resized(self.offsets, size + 1)
         if arena_bytes > self.arena.size:
             self.arena = _resized(self.arena, max(2 * self.arena.size, arena_bytes))
         slots = self.slots.shape[0]
@@ -322,8 +356,8 @@ class WordTable:
             while 2 * words > slots:
                 slots *= 2
             old = self.slots
-            self.slots = np.zeros((slots, 4), dtype=np.uint64)
-            _rehash(self.slots, old)
+            self.slots = np.zeros((slots, 2), dtype=np.uint64)
+            _rehash(self.slots, old, self.hashes)
 
     def words(self, errors: str) -> list[str]:
         """The words by id, decoded in one call (whitespace never occurs in a UTF-8 sequence)."""
@@ -332,11 +366,7 @@ class WordTable:
 
     def word_counts(self) -> np.ndarray:
         """Each word's count, by id (int64)."""
-        length_id = self.slots[:, LENGTH_ID]
-        used = length_id != 0
-        counts = np.zeros(len(self), dtype=np.int64)
-        counts[(length_id[used] & _LOW32).astype(np.int64) - 1] = self.slots[used, COUNT]
-        return counts
+        return self.counts[: len(self)].copy()
 
 
 def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | None]]:
@@ -347,8 +377,8 @@ def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | 
     merged.reserve(sum(len(t) for t in tables), sum(int(t.state[ARENA_USED]) for t in tables))
     for t in tables[1:]:
         to_merged = np.empty(len(t), dtype=np.int32)
-        _merge(merged.slots, merged.offsets, merged.arena, merged.state, t.slots, t.offsets,
-               t.arena, to_merged)  # fmt: skip
+        _merge(merged.slots, merged.hashes, merged.counts, merged.offsets, merged.arena,
+               merged.state, t.hashes, t.counts, t.offsets, t.arena, len(t), to_merged)  # fmt: skip
         maps.append(to_merged)
         merged.state[TOKENS] += t.state[TOKENS]
         merged.state[SENTENCES] += t.state[SENTENCES]
