@@ -448,11 +448,13 @@ def test_merged_vocabulary_sums_counts_but_trains_on_this_corpus(tmp_path):
         assert enc.oov_tokens == 4
 
 
-def test_a_vocabulary_sharing_no_word_is_a_user_error(tmp_path):
+def test_a_vocabulary_sharing_no_word_gives_an_empty_encoded_corpus(tmp_path):
     base = Vocabulary(["unrelated"], np.array([5]))
-    with pytest.raises(UserError, match="none of its 11 tokens is in the vocabulary"):
-        encode_corpus(write(tmp_path, HELD_OUT), vocabulary=Fixed(base), tmp_dir=str(tmp_path))
-    assert sorted(os.listdir(tmp_path)) == ["c.txt"]
+    with encode_corpus(write(tmp_path, HELD_OUT), vocabulary=Fixed(base)) as enc:
+        assert enc.words == 0 and enc.oov_tokens == enc.raw_tokens == 11
+        assert len(enc.ids()) == 0 and enc.block_starts.tolist() == [0]
+        assert enc.block_words.size == 0 and enc.longest_block == 0
+        assert enc.vocab.words == ["unrelated"] and enc.corpus_counts.tolist() == [0]
 
 
 def test_fingerprint_is_the_same_for_the_same_encoded_corpus_only(tmp_path):

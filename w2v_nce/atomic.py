@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from .errors import UserError
+from .stale import remove_stale as remove_stale  # callers import it from here
 from .stale import temp_prefix
 
 # Errors raised while the caller writes into the temporary file that the user can

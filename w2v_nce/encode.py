@@ -97,7 +97,9 @@ class EncodedCorpus:
     block_words: np.ndarray  # int64 in-vocabulary tokens in each block
     workdir: str
     longest_sentence: int  # in-vocabulary tokens of the longest sentence
-    corpus_counts: np.ndarray  # int64 per vocabulary word: its occurrences in the id file
+    # int64 per vocabulary word: its occurrences in the id file. With a Fixed or Merged
+    # vocabulary they may all be 0 (no word of the corpus in it): the caller decides.
+    corpus_counts: np.ndarray
     fingerprint: str  # blake2b of the id file, the words and corpus_counts
 
     def __post_init__(self) -> None:
@@ -637,11 +639,6 @@ def _finish(
     kept = mapping >= 0
     corpus_counts = np.zeros(len(vocab), dtype=np.int64)
     np.add.at(corpus_counts, mapping[kept], counted.counts[kept])
-    if not corpus_counts.any():
-        raise UserError(
-            f"{counted.name}: none of its {counted.tokens:,} tokens is in the vocabulary "
-            f"({len(vocab):,} words); give a corpus that shares words with it"
-        )
     del counted.words
     futures = [
         pool.submit(_remap_part, part, mapping if to_word is None else mapping[to_word], pool)
