@@ -1,6 +1,10 @@
 """Streaming corpus reader: a text file (plain, gzip, bzip2 or stdin) to lists of tokens.
 
-Why it looks like this:
+:func:`iter_sentences` yields str tokens (for evaluation and baselines); the encoder
+(:mod:`w2v_nce.encode`) reads the same blocks of bytes (:func:`stream_chunks`,
+:func:`blocks`) with a jitted tokenizer (:mod:`w2v_nce.wordtable`) that follows the
+same rules, and reports errors the same way (:class:`LocatedError`). Why it looks
+like this:
 
 * **Bounded memory.** The stream is read ``chunk_bytes`` at a time and nothing larger is
   ever built: not the file, not a line (text8-style corpora are one 100 MB line). Each
