@@ -18,12 +18,15 @@ def entry_point() -> str:
     return found
 
 
-def run_cli(*args, input=None, cwd=None, check=False):
-    """Run the real entry point in a subprocess; returns CompletedProcess (text)."""
+def run_cli(*args, input=None, stdin=None, cwd=None, check=False):
+    """Run the real entry point in a subprocess; returns CompletedProcess (text).
+
+    ``stdin``: a file (e.g. another process's stdout pipe) instead of ``input``."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     result = subprocess.run(
         [entry_point(), *map(str, args)],
         input=input,
+        stdin=stdin,
         capture_output=True,
         text=True,
         cwd=cwd,

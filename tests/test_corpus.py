@@ -7,7 +7,9 @@ import gzip
 import io
 import math
 import random
+import subprocess
 import sys
+import textwrap
 import tracemalloc
 import types
 
@@ -15,8 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import run_cli
 from w2v_nce import corpus
 from w2v_nce.corpus import MAX_SENTENCE_TOKENS, open_corpus
+from w2v_nce.encode import encode_corpus
 from w2v_nce.errors import UsageError, UserError
 
 
@@ -370,3 +374,89 @@ def test_single_30mb_line_streams_in_bounded_memory(tmp_path):
     # objects). Measured: ~4.3 MiB. Holding the line would take > 30 MB for the bytes alone
     # and ~300 MB for its 3 million tokens.
     assert peak < 4 * chunk_bytes + 4 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+# -- the first 64 KiB of a stream ------------------------------------------------------------
+
+
+class ShortReads:
+    """A stream that returns the given pieces, one per read, like a pipe."""
+
+    def __init__(self, *pieces: bytes):
+        self.pieces = list(pieces)
+        self.reads = 0
+
+    def read(self, size: int) -> bytes:
+        self.reads += 1
+        if not self.pieces:
+            return b""
+        piece = self.pieces.pop(0)
+        if len(piece) > size:
+            self.pieces.insert(0, piece[size:])
+        return piece[:size]
+
+
+BINARY = bytes(range(256)) * 256  # 64 KiB with NULs and control bytes
+
+
+@pytest.mark.parametrize("reader", ["iter_sentences", "encode_corpus"])
+def test_binary_after_a_short_text_read_is_refused(monkeypatch, reader):
+    stdin = ShortReads(b"the cat sat on the mat\n", BINARY)
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=stdin))
+    with pytest.raises(UserError) as info:
+        if reader == "iter_sentences":
+            read_all("-")
+        else:
+            encode_corpus("-", min_count=1)
+    assert str(info.value).startswith("<stdin> looks like a binary file, not a text corpus")
+    assert "in the first 65,536 bytes" in str(info.value)
+
+
+def test_text_in_many_short_reads_is_read_whole(monkeypatch):
+    text = "".join(f"line {i} of text\n" for i in range(10_000)).encode()  # 180 KB
+    pieces = [text[i : i + 100] for i in range(0, len(text), 100)]
+    stdin = ShortReads(b"\xef\xbb\xbf", *pieces)
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=stdin))
+    assert read_all("-", chunk_bytes=7) == reference(text.decode())
+
+
+def test_only_the_first_64_kib_are_judged(tmp_path):
+    """The check is cheap: NUL bytes after the first 64 KiB of text are part of a word."""
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"word " * 13_200 + b"\0" * 1000 + b" end\n")
+    assert [len(s) for s in read_all(path)] == [10_000, 3_202]
+    path.write_bytes(b"word " * 12_800 + b"\0" * 1000 + b" end\n")
+    assert "looks like a binary file" in user_error(path)
+
+
+# The writer waits until the reader has taken its first line out of the pipe before
+# it writes the binary part, so the reader's first read is short.
+WRITER = textwrap.dedent(
+    """
+    import array, fcntl, os, sys, termios, time
+    out = sys.stdout.buffer
+    out.write(b"the cat sat on the mat\\n")
+    out.flush()
+    waiting = array.array("i", [1])
+    deadline = time.monotonic() + 60
+    while waiting[0] and time.monotonic() < deadline:
+        time.sleep(0.01)
+        fcntl.ioctl(out.fileno(), termios.FIONREAD, waiting)
+    time.sleep(0.2)
+    out.write(bytes(range(256)) * 256)
+    """
+)
+
+
+def test_cli_refuses_binary_stdin_whose_first_read_is_short_text(tmp_path):
+    writer = subprocess.Popen([sys.executable, "-c", WRITER], stdout=subprocess.PIPE)
+    try:
+        result = run_cli("train", "-", "-o", tmp_path / "v.txt", stdin=writer.stdout)
+    finally:
+        writer.stdout.close()
+        writer.wait(timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: <stdin> looks like a binary file, not a text corpus"), line
+    assert list(tmp_path.iterdir()) == []

@@ -5,7 +5,8 @@ half-way on a full disk. Writing straight to the destination would then destroy
 the previous good file and leave a truncated one that readers choke on much
 later. Instead we write to a temporary file in the *same directory* (so that
 ``os.replace`` is an atomic rename on the same filesystem), fsync it, and only then
-rename it over the destination.
+rename it over the destination. The temporary file's name says which process on which
+host wrote it (:mod:`w2v_nce.stale`), so that one left by a killed run can be removed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from .errors import UserError
+from .stale import remove_stale as remove_stale  # callers import it from here
+from .stale import temp_prefix
 
 # Errors raised while the caller writes into the temporary file that the user can
 # fix (free space, quota, file-size limit); anything else keeps its traceback.
@@ -84,7 +87,7 @@ def check_writable_output(path: str | os.PathLike) -> None:
     # atomic_output will write, which is the real test.
     name = os.path.basename(target)
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        fd, probe = tempfile.mkstemp(prefix=temp_prefix(name), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise UserError(
             f"cannot create files in output directory {directory} ({exc.strerror}); "
@@ -129,7 +132,7 @@ def _fsync_directory(directory: str) -> None:
 def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Context manager yielding a binary file that replaces ``path`` on success.
 
-    The data goes to ``.<name>.XXXX.tmp`` next to ``path``. On normal exit it is
+    The data goes to ``.<name>.<host>-<pid>.XXXXXXXX.tmp`` next to ``path``. On normal exit it is
     flushed, fsynced and renamed over ``path`` with ``os.replace``. On *any*
     exception -- including ``KeyboardInterrupt`` -- the temporary file is closed and
     removed and the exception propagates, so a pre-existing ``path`` is untouched
@@ -141,7 +144,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     directory, name = os.path.split(target)
     _check_not_special(target, shown)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(name), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise UserError(f"cannot write {shown}: {exc.strerror}") from exc
     fh = os.fdopen(fd, "wb")
@@ -163,8 +166,3 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
             raise UserError(f"cannot write {shown}: {exc.strerror}") from exc
         raise
     _fsync_directory(directory)
-
-
-def remove_stale(outputs, tmp_dir) -> list[str]:
-    """Placeholder until the encoding branch lands (it removes killed runs' files)."""
-    return []

@@ -1,6 +1,10 @@
 """Streaming corpus reader: a text file (plain, gzip, bzip2 or stdin) to lists of tokens.
 
-Why it looks like this:
+:func:`iter_sentences` yields str tokens (for evaluation and baselines); the encoder
+(:mod:`w2v_nce.encode`) reads the same blocks of bytes (:func:`stream_chunks`,
+:func:`blocks`) with a jitted tokenizer (:mod:`w2v_nce.wordtable`) that follows the
+same rules, and reports errors the same way (:class:`LocatedError`). Why it looks
+like this:
 
 * **Bounded memory.** The stream is read ``chunk_bytes`` at a time and nothing larger is
   ever built: not the file, not a line (text8-style corpora are one 100 MB line). Each
@@ -29,7 +33,8 @@ Why it looks like this:
 * **Errors a user can fix are one-line UserErrors** that say what to do: missing file,
   directory, permission, corrupt gzip/bzip2 data (which only shows up while reading),
   xz/zstd/zip/7z data (by magic bytes: decompress first), binary files (more than 1%
-  NUL bytes or 5% other C0 control bytes in the first chunk -- cheap, first chunk only),
+  NUL bytes or 5% other C0 control bytes in the first 64 KiB -- however many reads that
+  takes, since a pipe may deliver a short text-looking piece first),
   and invalid UTF-8 under ``encoding_errors='strict'``, reported with its 1-based line
   number and the 1-based *byte* column within that line (the line may never be held in
   memory, so a character column is not available).
@@ -48,6 +53,7 @@ import select
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from itertools import repeat
 from typing import BinaryIO
 
@@ -56,6 +62,8 @@ from .errors import UsageError, UserError
 MAX_SENTENCE_TOKENS = 10_000
 MAX_TOKEN_BYTES = 100_000  # longer runs without whitespace mean "not a text corpus"
 _WINDOW = 16 * 1024  # line segments longer than this are tokenised in windows this big
+
+SNIFF_BYTES = 64 * 1024  # the start of a stream that must look like text
 
 _ENCODING_ERRORS = ("strict", "replace", "ignore")
 _BOM = b"\xef\xbb\xbf"
@@ -75,7 +83,8 @@ _OTHER_FORMATS = (
 )
 
 
-def _name(path: str) -> str:
+def source_name(path: str) -> str:
+    """How messages name a corpus path."""
     return "<stdin>" if path == "-" else path
 
 
@@ -187,24 +196,34 @@ def iter_sentences(
     The file is opened lazily, at the first ``next()``, and closed when the iterator is
     exhausted or closed. See the module docstring for the rules.
     """
-    if encoding_errors not in _ENCODING_ERRORS:
-        raise UsageError(
-            f"invalid encoding-errors value {encoding_errors!r}; "
-            f"use one of {', '.join(_ENCODING_ERRORS)}"
-        )
+    check_encoding_errors(encoding_errors)
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     if chunk_bytes < 1:
         raise ValueError(f"chunk_bytes must be >= 1, got {chunk_bytes}")
+    name = source_name(path)
     stream = open_corpus(path)
     try:
-        yield from _Tokenizer(_name(path), encoding_errors, max_tokens).run(stream, chunk_bytes)
+        tokenizer = _Tokenizer(name, encoding_errors, max_tokens)
+        chunks, line_offset = stream_chunks(reader(stream, name), chunk_bytes, name)
+        for data, eof, lineno, offset in blocks(chunks, line_offset, name):
+            yield from tokenizer.block(data, eof, lineno, offset)
+    except LocatedError as exc:
+        raise exc.at(1) from None
     finally:
         if path != "-":
             stream.close()
 
 
-def _reader(stream: BinaryIO, name: str) -> Callable[[int], bytes]:
+def check_encoding_errors(encoding_errors: str) -> None:
+    if encoding_errors not in _ENCODING_ERRORS:
+        raise UsageError(
+            f"invalid encoding-errors value {encoding_errors!r}; "
+            f"use one of {', '.join(_ENCODING_ERRORS)}"
+        )
+
+
+def reader(stream: BinaryIO, name: str) -> Callable[[int], bytes]:
     """``stream.read``, with decompression and I/O errors turned into UserErrors."""
     if isinstance(stream, gzip.GzipFile):
         kind = "gzip"
@@ -227,12 +246,162 @@ def _reader(stream: BinaryIO, name: str) -> Callable[[int], bytes]:
     return read
 
 
+class LocatedError(Exception):
+    """A reader error on a line: the message once the number of the first line is known.
+
+    A worker that reads a byte range of a file knows its lines only relative to the
+    range's start; :meth:`at` gives the :class:`UserError` with the file's line number.
+    """
+
+    def __init__(self, lineno: int, before: str, after: str):
+        super().__init__(f"{before}{lineno}{after}")
+        self.lineno, self.before, self.after = lineno, before, after
+
+    def at(self, first_line: int) -> UserError:
+        """The error, for a stream whose first line is line ``first_line`` of the file."""
+        return UserError(f"{self.before}{first_line - 1 + self.lineno}{self.after}")
+
+
+def too_long(name: str, lineno: int) -> LocatedError:
+    return LocatedError(
+        lineno,
+        f"{name}: line ",
+        f" has more than {MAX_TOKEN_BYTES:,} bytes without whitespace; "
+        "this does not look like a text corpus (binary or corrupt file?)",
+    )
+
+
+def utf8_error(name: str, data: bytes, pos: int, lineno: int, line_offset: int) -> LocatedError:
+    """The invalid byte ``data[pos]`` as line and byte column; ``data`` starts at byte
+    ``line_offset`` of line ``lineno``."""
+    newlines = data.count(b"\n", 0, pos)
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    column = pos - line_start + 1 + (line_offset if newlines == 0 else 0)
+    return LocatedError(
+        lineno + newlines,
+        f"{name}: line ",
+        f" is not valid UTF-8 (byte 0x{data[pos]:02x} at column {column}); "
+        "fix the file or pass --encoding-errors replace",
+    )
+
+
+def check_text(head: bytes, name: str) -> None:
+    """Refuse what is plainly not UTF-8 text, judging by the first ``SNIFF_BYTES``."""
+    for magic, kind, how in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise UserError(f"{name} is {kind}, not a text corpus; {how}")
+    nuls = head.count(b"\0")
+    if nuls * 100 > len(head):
+        raise UserError(
+            f"{name} looks like a binary file, not a text corpus "
+            f"({nuls:,} NUL bytes in the first {len(head):,} bytes); "
+            "give a UTF-8 text file (convert UTF-16 with iconv)"
+        )
+    controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
+    if controls * 20 > len(head):
+        raise UserError(
+            f"{name} looks like a binary file, not a text corpus "
+            f"({controls:,} control bytes in the first {len(head):,} bytes); "
+            "give a UTF-8 text file (plain, .gz or .bz2)"
+        )
+
+
+def start_of_text(head: bytes, name: str) -> int:
+    """Where the text starts after a UTF-8 BOM (0 or 3), once the first ``SNIFF_BYTES``
+    after it pass :func:`check_text`."""
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    check_text(head[start : start + SNIFF_BYTES], name)
+    return start
+
+
+def stream_chunks(
+    read: Callable[[int], bytes], chunk_bytes: int, name: str
+) -> tuple[Iterator[bytes], int]:
+    """The chunks of a stream once its start is checked: (chunks, bytes dropped).
+
+    The first ``SNIFF_BYTES`` (and a BOM) are read, however many reads that takes (a
+    pipe may deliver a few bytes first), and checked with :func:`start_of_text`; a
+    UTF-8 BOM is dropped (its 3 bytes still count in the first line's byte columns).
+    The bytes read so far come back in pieces of ``chunk_bytes``, as if read one by one.
+    """
+    head = read(chunk_bytes)
+    if 0 < len(head) < SNIFF_BYTES + len(_BOM):
+        parts = [head]
+        size = len(head)
+        while size < SNIFF_BYTES + len(_BOM):
+            more = read(chunk_bytes)
+            if not more:
+                break
+            parts.append(more)
+            size += len(more)
+        head = b"".join(parts)
+        del parts
+    dropped = start_of_text(head, name)
+    head = head[dropped:]
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal head
+        if len(head) <= chunk_bytes:
+            yield head
+        else:
+            for i in range(0, len(head), chunk_bytes):
+                yield head[i : i + chunk_bytes]
+        head = b""
+        yield from iter(partial(read, chunk_bytes), b"")
+
+    return chunks(), dropped
+
+
+def blocks(
+    chunks: Iterable[bytes], line_offset: int, name: str
+) -> Iterator[tuple[bytes, bool, int, int]]:
+    """Cut ``chunks`` into blocks that start and end on token boundaries.
+
+    Yields ``(data, eof, lineno, line_offset)``: ``data`` starts ``line_offset`` bytes
+    into line ``lineno`` (1-based, counted from the first chunk) and ends after
+    whitespace, except the last one (``eof``), which is the unfinished token at the
+    end (often empty). Each chunk is cut after its last whitespace byte; the token
+    after the cut is carried into the next chunk. A token that grows beyond
+    ``MAX_TOKEN_BYTES`` is a :class:`LocatedError` -- raised after the block before
+    it was yielded, so that the first error in the file is the one reported.
+    """
+    lineno = 1
+    carry = b""  # the unfinished token at the end of the previous chunk
+    for chunk in chunks:
+        buf = carry + chunk if carry else chunk
+        del chunk  # (names are dropped as soon as possible: memory is the point)
+        cut = max(buf.rfind(b"\n"), buf.rfind(b" "))
+        for ws in (b"\t", b"\r", b"\x0b", b"\x0c"):
+            i = buf.rfind(ws, cut + 1)
+            if i > cut:
+                cut = i
+        if cut < 0:
+            carry = buf
+            if len(carry) > MAX_TOKEN_BYTES:
+                raise too_long(name, lineno)
+            continue
+        carry = buf[cut + 1 :]
+        if carry:
+            buf = buf[: cut + 1]
+        yield buf, False, lineno, line_offset
+        newlines = buf.count(b"\n")
+        if newlines:
+            lineno += newlines
+            line_offset = len(buf) - 1 - buf.rfind(b"\n")
+        else:
+            line_offset += len(buf)
+        del buf
+        if len(carry) > MAX_TOKEN_BYTES:
+            raise too_long(name, lineno)
+    yield carry, True, lineno, line_offset
+
+
 class _Tokenizer:
     """Turns blocks of bytes that start and end on token boundaries into sentences.
 
     State carried between blocks: ``pending``, the tokens of the unfinished current line
-    (always fewer than ``max_tokens``); ``lineno``, the 1-based number of the line the
-    next block starts in; ``line_offset``, how many bytes of that line precede it.
+    (always fewer than ``max_tokens``). ``lineno`` and ``line_offset`` locate the
+    block being tokenised (see :func:`blocks`).
     """
 
     def __init__(self, name: str, errors: str, max_tokens: int):
@@ -245,72 +414,11 @@ class _Tokenizer:
         self.lineno = 1
         self.line_offset = 0
 
-    # -- the stream ------------------------------------------------------------------------
-
-    def run(self, stream: BinaryIO, chunk_bytes: int) -> Iterator[list[str]]:
-        read = _reader(stream, self.name)
-        first = read(chunk_bytes)
-        while 0 < len(first) < len(_BOM) and _BOM.startswith(first):  # tiny chunk_bytes
-            more = read(chunk_bytes)
-            if not more:
-                break
-            first += more
-        if first.startswith(_BOM):
-            first = first[len(_BOM) :] or read(chunk_bytes)
-            self.line_offset = len(_BOM)
-        self._check_text(first)
-
-        buf = first  # (names are dropped as soon as possible: memory is the point)
-        del first
-        partial = b""  # the unfinished token at the end of the previous chunk
-        while buf:
-            cut = max(buf.rfind(b"\n"), buf.rfind(b" "))
-            for ws in (b"\t", b"\r", b"\x0b", b"\x0c"):
-                i = buf.rfind(ws, cut + 1)
-                if i > cut:
-                    cut = i
-            if cut < 0:
-                partial = buf
-                if len(partial) > MAX_TOKEN_BYTES:
-                    raise self._too_long(self.lineno)
-            else:
-                partial = buf[cut + 1 :]
-                if partial:
-                    buf = buf[: cut + 1]
-                if len(partial) > MAX_TOKEN_BYTES:
-                    raise self._too_long(self.lineno + buf.count(b"\n"))
-                yield from self.block(buf, eof=False)
-            buf = b""
-            chunk = read(chunk_bytes)
-            if chunk:
-                buf = partial + chunk if partial else chunk
-            del chunk
-        yield from self.block(partial, eof=True)
-
-    def _check_text(self, first: bytes) -> None:
-        """Refuse what is plainly not UTF-8 text, judging by the first chunk only."""
-        for magic, kind, how in _OTHER_FORMATS:
-            if first.startswith(magic):
-                raise UserError(f"{self.name} is {kind}, not a text corpus; {how}")
-        nuls = first.count(b"\0")
-        if nuls * 100 > len(first):
-            raise UserError(
-                f"{self.name} looks like a binary file, not a text corpus "
-                f"({nuls:,} NUL bytes in the first {len(first):,} bytes); "
-                "give a UTF-8 text file (convert UTF-16 with iconv)"
-            )
-        controls = len(first) - len(first.translate(None, _BINARY_CONTROLS))
-        if controls * 20 > len(first):
-            raise UserError(
-                f"{self.name} looks like a binary file, not a text corpus "
-                f"({controls:,} control bytes in the first {len(first):,} bytes); "
-                "give a UTF-8 text file (plain, .gz or .bz2)"
-            )
-
     # -- one block -------------------------------------------------------------------------
 
-    def block(self, data: bytes, eof: bool) -> Iterator[list[str]]:
+    def block(self, data: bytes, eof: bool, lineno: int, line_offset: int) -> Iterator[list[str]]:
         """Yield the sentences completed by ``data``; at ``eof`` also the last line."""
+        self.lineno, self.line_offset = lineno, line_offset
         if data.isascii() and not any(c in data for c in _CTRL_SEPARATORS):
             lines: list = data.decode("ascii").split("\n")
             split_line: Callable[..., list[str]] = str.split
@@ -323,13 +431,8 @@ class _Tokenizer:
             fast = self._fast_bytes_lines
         try:
             yield from self._lines(lines, split_line, ws, fast, eof)
-        except UnicodeDecodeError as exc:
-            raise self._utf8_error(data, exc) from None
-        if len(lines) > 1:
-            self.lineno += len(lines) - 1
-            self.line_offset = len(lines[-1])
-        else:
-            self.line_offset += len(data)
+        except UnicodeDecodeError:
+            raise self._utf8_error(data) from None
 
     def _lines(self, lines, split_line, ws, fast, eof: bool) -> Iterator[list[str]]:
         n = len(lines)
@@ -400,7 +503,7 @@ class _Tokenizer:
                 if found:
                     cut = min(found)
                 elif limit <= n:
-                    raise self._too_long(lineno)
+                    raise too_long(self.name, lineno)
                 else:  # the rest is one token of acceptable length
                     break
             yield segment[pos : cut + 1]
@@ -429,25 +532,10 @@ class _Tokenizer:
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _utf8_error(self, data: bytes, exc: UnicodeDecodeError) -> Exception:
-        """Locate the first invalid byte of ``data`` as line and byte column."""
+    def _utf8_error(self, data: bytes) -> LocatedError:
+        """Locate the first invalid byte of ``data`` (it has one: a token did not decode)."""
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as located:
-            pos = located.start
-        else:  # cannot happen: tokens hold exactly the non-whitespace bytes of data
-            return exc
-        newlines = data.count(b"\n", 0, pos)
-        line_start = data.rfind(b"\n", 0, pos) + 1
-        column = pos - line_start + 1 + (self.line_offset if newlines == 0 else 0)
-        return UserError(
-            f"{self.name}: line {self.lineno + newlines} is not valid UTF-8 "
-            f"(byte 0x{data[pos]:02x} at column {column}); "
-            "fix the file or pass --encoding-errors replace"
-        )
-
-    def _too_long(self, lineno: int) -> UserError:
-        return UserError(
-            f"{self.name}: line {lineno} has more than {MAX_TOKEN_BYTES:,} bytes without "
-            "whitespace; this does not look like a text corpus (binary or corrupt file?)"
-        )
+            return utf8_error(self.name, data, located.start, self.lineno, self.line_offset)
+        raise AssertionError("tokens hold exactly the non-whitespace bytes of data")

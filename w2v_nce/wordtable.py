@@ -1,0 +1,392 @@
+"""The corpus pass in Numba: bytes to provisional word ids, without a Python object per token.
+
+A block of UTF-8 bytes that starts and ends on token boundaries (the reader in
+:mod:`w2v_nce.corpus` cuts the stream so) is scanned once. Each token is hashed
+8 bytes at a time as it is scanned and looked up in an open-addressing hash table
+(linear probing, load at most 1/2) of 16-byte slots -- the word's first 8 bytes and
+its id, length and 24 more bits of its hash -- so that a token of up to 8 bytes (most
+tokens) is found by comparing two integers in one cache line; longer words are
+compared with their bytes, which live back to back in one arena. A token costs a
+few dozen nanoseconds and no allocation; its id goes to an int32 buffer and its
+count is incremented. The rules are exactly those of
+:func:`w2v_nce.corpus.iter_sentences`: tokens are separated by ASCII whitespace
+only, a line ends at ``\\n``, an empty line yields nothing, a line of more than
+``max_tokens`` tokens is cut into pieces of ``max_tokens``, and ``-1``
+(:data:`SENTENCE_END`) follows each piece.
+
+A token with a byte >= 0x80 is checked to be well-formed UTF-8 (Unicode table 3-7,
+the rules of Python's decoder): under ``strict`` the first bad byte stops the scan
+with its position; under ``replace`` the token stays a word of its own bytes; under
+``ignore`` a token with no well-formed character at all (it would decode to
+nothing) is dropped. Words are decoded only once, at the end (:meth:`WordTable.words`);
+the caller merges byte-distinct words that decode to the same string.
+
+The kernels release the GIL, so threads encoding different byte ranges of a file,
+each into its own table, run in parallel; :func:`merge_tables` then unites the
+tables. The tables never grow inside a kernel: when one is full the kernel returns
+``FULL`` at a token boundary, the caller grows it (:meth:`WordTable.grow`) and
+calls again from there.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+SENTENCE_END = -1
+
+STRICT, REPLACE, IGNORE = 0, 1, 2
+MODES = {"strict": STRICT, "replace": REPLACE, "ignore": IGNORE}
+# Kernel results.
+OK, FULL, BAD_UTF8, TOO_LONG = 0, 1, 2, 3
+# Slots of a table's int64 state array.
+N_WORDS, ARENA_USED, PIECE, TOKENS, SENTENCES, INVALID = range(6)
+
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # SplitMix64's finaliser
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_PRIME = np.uint64(0x9E3779B97F4A7C15)
+_S8 = np.uint64(8)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_S40 = np.uint64(40)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_SEPARATOR = 10  # "\n" after each word in the arena: the arena decodes in one call
+# A slot is 2 uint64: KEY, the word's first 8 bytes (little-endian, zero-padded), and
+# TAG, the top 24 bits of its hash << 40 | min(length, 255) << 32 | (id + 1); 0 = empty.
+KEY, TAG = 0, 1
+
+
+@numba.njit(inline="always", cache=True)
+def _is_space(b):
+    return b == 32 or (b >= 9 and b <= 13)
+
+
+@numba.njit(inline="always", cache=True)
+def _finish_hash(h, last, length):
+    z = (h ^ last ^ np.uint64(length)) * _PRIME
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(inline="always", cache=True)
+def _check_utf8(data, start, end):
+    """(position of the first byte not in a well-formed sequence or -1, any well-formed char)."""
+    first_bad = -1
+    valid = False
+    i = start
+    while i < end:
+        b = data[i]
+        if b < 0x80:
+            valid = True
+            i += 1
+            continue
+        follow = 0
+        lo = 0x80
+        hi = 0xBF
+        if 0xC2 <= b <= 0xDF:
+            follow = 1
+        elif b == 0xE0:
+            follow, lo = 2, 0xA0
+        elif 0xE1 <= b <= 0xEC or b == 0xEE or b == 0xEF:
+            follow = 2
+        elif b == 0xED:
+            follow, hi = 2, 0x9F
+        elif b == 0xF0:
+            follow, lo = 3, 0x90
+        elif 0xF1 <= b <= 0xF3:
+            follow = 3
+        elif b == 0xF4:
+            follow, hi = 3, 0x8F
+        ok = follow > 0 and i + follow < end and lo <= data[i + 1] <= hi
+        for k in range(2, follow + 1):
+            if ok and not 0x80 <= data[i + k] <= 0xBF:
+                ok = False
+        if ok:
+            valid = True
+            i += follow + 1
+        else:
+            if first_bad < 0:
+                first_bad = i
+            i += 1  # a well-formed sequence never starts on a continuation byte
+    return first_bad, valid
+
+
+@numba.njit(inline="always", cache=True)
+def _tag(h, length):
+    """A slot's TAG without the id: 24 bits of the hash and the (capped) length."""
+    return ((h >> _S40) << _S40) | (np.uint64(min(length, 255)) << _S32)
+
+
+@numba.njit(inline="always", cache=True)
+def _probe(slots, offsets, arena, data, start, length, h, key):
+    """The id of ``data[start:start+length]`` (hash ``h``, first 8 bytes ``key``), or
+    ``-1 - slot`` for the empty slot where it belongs.
+
+    Kept apart from :func:`_insert`: inlined together, the rarely run insertion makes
+    the hot path of the kernel about a third slower.
+    """
+    mask = slots.shape[0] - 1
+    want = _tag(h, length)
+    i = np.int64(h & np.uint64(mask))
+    while True:
+        tag = slots[i, TAG]
+        if tag == 0:
+            return -1 - i
+        if (tag & ~_LOW32) == want and slots[i, KEY] == key:
+            w = np.int64(tag & _LOW32) - 1
+            if length <= 8:
+                return w
+            at = offsets[w]
+            same = offsets[w + 1] - at - 1 == length
+            for k in range(8, length):
+                if not same:
+                    break
+                same = arena[at + k] == data[start + k]
+            if same:
+                return w
+        i = (i + 1) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def _insert(slots, hashes, offsets, arena, state, data, start, length, h, key, slot):
+    """Add the word ``data[start:start+length]`` in the empty ``slot``: its id, or -1
+    if the table is full."""
+    n = state[N_WORDS]
+    used = state[ARENA_USED]
+    if n + 2 > offsets.size or used + length + 1 > arena.size or 2 * (n + 1) > slots.shape[0]:
+        return -1
+    for k in range(length):
+        arena[used + k] = data[start + k]
+    arena[used + length] = _SEPARATOR
+    offsets[n + 1] = used + length + 1
+    hashes[n] = h
+    slots[slot, KEY] = key
+    slots[slot, TAG] = _tag(h, length) | np.uint64(n + 1)
+    state[N_WORDS] = n + 1
+    state[ARENA_USED] = used + length + 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, state, slots,
+                 hashes, counts, offsets, arena):  # fmt: skip
+    """Encode ``data[pos:]`` into ``out[n_out:]``; returns (status, position, n_out).
+
+    ``final``: the stream ends with ``data`` (its last line needs no newline). On
+    ``FULL`` the position is the start of the token that did not fit; on
+    ``BAD_UTF8`` the first bad byte, on ``TOO_LONG`` the start of the token.
+    ``out`` must have room for ``data.size + 2`` ids.
+    """
+    n = data.size
+    piece = state[PIECE]
+    tokens = state[TOKENS]
+    sentences = state[SENTENCES]
+    status = OK
+    while pos < n:
+        b = data[pos]
+        if b == 10:
+            if piece > 0:
+                out[n_out] = SENTENCE_END
+                n_out += 1
+                sentences += 1
+                piece = 0
+            pos += 1
+            continue
+        if _is_space(b):
+            pos += 1
+            continue
+        # Hash 8 bytes at a time; the first 8 are also the word's key in its slot.
+        start = pos
+        h = np.uint64(0)
+        key = np.uint64(0)
+        word8 = np.uint64(0)
+        shift = np.uint64(0)
+        high = 0
+        while pos < n:
+            b = data[pos]
+            if _is_space(b):
+                break
+            high |= b
+            word8 |= np.uint64(b) << shift
+            shift += _S8
+            pos += 1
+            if shift == 64:
+                if pos - start == 8:
+                    key = word8
+                h = (h ^ word8) * _PRIME
+                h ^= h >> _S32
+                word8 = np.uint64(0)
+                shift = np.uint64(0)
+        length = pos - start
+        if length < 8:
+            key = word8
+        if length > max_token_bytes:
+            status = TOO_LONG
+            pos = start
+            break
+        if high >= 0x80:
+            bad, valid = _check_utf8(data, start, pos)
+            if bad >= 0:
+                if mode == STRICT:
+                    status = BAD_UTF8
+                    pos = bad
+                    break
+                state[INVALID] = 1
+                if mode == IGNORE and not valid:
+                    continue
+        h = _finish_hash(h, word8, length)
+        word = _probe(slots, offsets, arena, data, start, length, h, key)
+        if word < 0:
+            word = _insert(slots, hashes, offsets, arena, state, data, start, length, h, key,
+                           -1 - word)  # fmt: skip
+        if word < 0:
+            status = FULL
+            pos = start
+            break
+        counts[word] += 1
+        out[n_out] = word
+        n_out += 1
+        tokens += 1
+        piece += 1
+        if piece == max_tokens:
+            out[n_out] = SENTENCE_END
+            n_out += 1
+            sentences += 1
+            piece = 0
+    if status == OK and final and piece > 0:
+        out[n_out] = SENTENCE_END
+        n_out += 1
+        sentences += 1
+        piece = 0
+    state[PIECE] = piece
+    state[TOKENS] = tokens
+    state[SENTENCES] = sentences
+    return status, pos, n_out
+
+
+@numba.njit(cache=True, nogil=True)
+def _rehash(slots, old, hashes):
+    mask = slots.shape[0] - 1
+    for j in range(old.shape[0]):
+        tag = old[j, TAG]
+        if tag != 0:
+            i = np.int64(hashes[np.int64(tag & _LOW32) - 1] & np.uint64(mask))
+            while slots[i, TAG] != 0:
+                i = (i + 1) & mask
+            slots[i, KEY] = old[j, KEY]
+            slots[i, TAG] = tag
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge(slots, hashes, counts, offsets, arena, state, src_hashes, src_counts, src_offsets,
+           src_arena, n_src, to_merged):  # fmt: skip
+    """Add the words of another table to this one, in the order of their ids."""
+    for w in range(n_src):
+        at = src_offsets[w]
+        length = src_offsets[w + 1] - at - 1
+        key = np.uint64(0)
+        for k in range(min(length, 8)):
+            key |= np.uint64(src_arena[at + k]) << np.uint64(8 * k)
+        h = src_hashes[w]
+        merged = _probe(slots, offsets, arena, src_arena, at, length, h, key)
+        if merged < 0:  # (never full: the caller reserved room for every word)
+            merged = _insert(slots, hashes, offsets, arena, state, src_arena, at, length, h, key,
+                             -1 - merged)  # fmt: skip
+        counts[merged] += src_counts[w]
+        to_merged[w] = merged
+
+
+class WordTable:
+    """Distinct words (as bytes) with their counts, and the state of one encoding stream."""
+
+    def __init__(self, words: int = 1 << 12, arena_bytes: int = 1 << 16):
+        slots = 1 << max(4, (2 * words - 1).bit_length())
+        self.slots = np.zeros((slots, 2), dtype=np.uint64)
+        self.hashes = np.zeros(words, dtype=np.uint64)
+        self.counts = np.zeros(words, dtype=np.int64)
+        self.offsets = np.zeros(words + 1, dtype=np.int64)
+        self.arena = np.zeros(arena_bytes, dtype=np.uint8)
+        self.state = np.zeros(6, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.state[N_WORDS])
+
+    @property
+    def tokens(self) -> int:
+        return int(self.state[TOKENS])
+
+    @property
+    def sentences(self) -> int:
+        return int(self.state[SENTENCES])
+
+    @property
+    def saw_invalid_utf8(self) -> bool:
+        return bool(self.state[INVALID])
+
+    def encode(self, data, pos, final, mode, max_tokens, max_token_bytes, out, n_out):
+        """:func:`encode_block` on this table, growing it as often as needed."""
+        while True:
+            status, pos, n_out = encode_block(
+                data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, self.state,
+                self.slots, self.hashes, self.counts, self.offsets, self.arena,
+            )  # fmt: skip
+            if status != FULL:
+                return status, pos, n_out
+            self.grow(max_token_bytes + 1)
+
+    def grow(self, room: int) -> None:
+        """Make room for at least one more word of ``room`` bytes (sizes double)."""
+        self.reserve(len(self) + 1, int(self.state[ARENA_USED]) + room)
+
+    def reserve(self, words: int, arena_bytes: int) -> None:
+        """Make room for ``words`` words of ``arena_bytes`` bytes in all (sizes double)."""
+        if words + 1 > self.offsets.size:
+            size = max(2 * self.hashes.size, words)
+            self.hashes = _resized(self.hashes, size)
+            self.counts = _resized(self.counts, size)
+            self.offsets = _resized(self.offsets, size + 1)
+        if arena_bytes > self.arena.size:
+            self.arena = _resized(self.arena, max(2 * self.arena.size, arena_bytes))
+        slots = self.slots.shape[0]
+        if 2 * words > slots:
+            while 2 * words > slots:
+                slots *= 2
+            old = self.slots
+            self.slots = np.zeros((slots, 2), dtype=np.uint64)
+            _rehash(self.slots, old, self.hashes)
+
+    def words(self, errors: str) -> list[str]:
+        """The words by id, decoded in one call (whitespace never occurs in a UTF-8 sequence)."""
+        used = int(self.state[ARENA_USED])
+        return self.arena[:used].tobytes().decode("utf-8", errors).split("\n")[:-1]
+
+    def word_counts(self) -> np.ndarray:
+        """Each word's count, by id (int64)."""
+        return self.counts[: len(self)].copy()
+
+
+def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | None]]:
+    """One table of the words of ``tables`` and, for each table, the map from its ids to
+    the merged ids (None: the same). The first table becomes the merged one."""
+    merged = tables[0]
+    maps: list[np.ndarray | None] = [None]
+    merged.reserve(sum(len(t) for t in tables), sum(int(t.state[ARENA_USED]) for t in tables))
+    for t in tables[1:]:
+        to_merged = np.empty(len(t), dtype=np.int32)
+        _merge(merged.slots, merged.hashes, merged.counts, merged.offsets, merged.arena,
+               merged.state, t.hashes, t.counts, t.offsets, t.arena, len(t), to_merged)  # fmt: skip
+        maps.append(to_merged)
+        merged.state[TOKENS] += t.state[TOKENS]
+        merged.state[SENTENCES] += t.state[SENTENCES]
+        merged.state[INVALID] |= t.state[INVALID]
+    return merged, maps
+
+
+def _resized(array: np.ndarray, size: int) -> np.ndarray:
+    bigger = np.zeros(size, dtype=array.dtype)
+    bigger[: array.size] = array
+    return bigger
