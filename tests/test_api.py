@@ -33,7 +33,7 @@ def corpus(tmp_path):
 @pytest.fixture(scope="module")
 def demo():
     """The demo corpus, NCE, as the README's session trains it."""
-    return w2v_nce.train(str(DEMO_CORPUS), loss="nce", k=5, epochs=1, threads=2, progress=False)
+    return w2v_nce.train(str(DEMO_CORPUS), loss="nce", k=5, threads=2, progress=False)
 
 
 def test_the_package_exports_the_api():

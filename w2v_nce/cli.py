@@ -161,10 +161,14 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
     try:
         write_outputs(run.model, output, binary, save_model)
     except KeyboardInterrupt as stop:
+        saved = ""
+        if run.save_checkpoint is not None:
+            try:
+                saved = f"; saved the checkpoint {run.save_checkpoint()} (rerun to write them)"
+            except KeyboardInterrupt:
+                pass
         raise Interrupted(
-            "interrupted while writing the outputs; nothing was written"
-            + (f"; rerun to resume from {run.checkpoint}" if run.checkpoint else ""),
-            signal_of(stop),
+            f"interrupted while writing the outputs; nothing was written{saved}", signal_of(stop)
         ) from None
     run.finish()
     messages.info(f"wrote {output}" + (f" and {save_model}" if save_model else ""))

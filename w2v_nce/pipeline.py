@@ -28,7 +28,7 @@ from .errors import TrainingInterrupted, UsageError, UserError
 from .model import Model
 from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from .params import check_options as _check_options
-from .trainer import initial_vectors, new_model, softmax_cost, where
+from .trainer import RunState, initial_vectors, new_model, softmax_cost, where
 from .trainer import train as run_training
 
 log = logging.getLogger("w2v_nce")
@@ -64,6 +64,7 @@ class Run:
     stats: object  # train.TrainStats
     checkpoint: str | None
     resumed: str | None = None  # "epoch 3 of 5, 41%" when it resumed from a checkpoint
+    save_checkpoint: Callable[[], str] | None = None  # the finished state, for a crash later
 
     def finish(self) -> None:
         """The outputs are safe: remove the checkpoint."""
@@ -155,7 +156,8 @@ def init_identity(model: Model | None) -> dict | None:
 
 def continued_model(base: Model, vocab, config: TrainConfig) -> Model:
     """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
-    syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, base.output.shape[0])
+    outputs = base.output.shape[0] if base.tree is not None else len(vocab)
+    syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, outputs)
     old = base.index()
     rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
     known = rows >= 0
@@ -319,14 +321,14 @@ def train(
         if record.output == losses.FULL_SOFTMAX:
             describe_softmax_cost(encoded.vocab.counts, config, messages)
 
+        n_blocks = len(encoded.block_starts) - 1
         if resume is not None:
             model, state = resume.model, resume.state
         else:
             model = continued_model(base, encoded.vocab, config) if base else None
             model = model or new_model(encoded.vocab, config)
-            state = None
+            state = RunState(np.zeros(config.epochs * n_blocks, dtype=bool))
         model.config = model_config(config, encoded, source, base, run)
-        n_blocks = len(encoded.block_starts) - 1
         resumed = where(state, n_blocks, config.epochs) if resume is not None else None
         if resumed:
             messages.info(f"resumed from {ck_path} at {resumed}")
@@ -377,7 +379,7 @@ def train(
         if loss_log:
             loss_log.close()
     model.stats = stats
-    return Run(model, stats, ck_path, resumed)
+    return Run(model, stats, ck_path, resumed, (lambda: save(model, state)) if ck_path else None)
 
 
 def train_encoded(encoded, config: TrainConfig, progress: bool = True, source="<corpus>") -> Model:
