@@ -33,6 +33,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .kernels.rng import GOLDEN, LOW32, S32, next_u64
+
 SENTENCE_END = -1
 
 STRICT, REPLACE, IGNORE = 0, 1, 2
@@ -42,17 +44,8 @@ OK, FULL, BAD_UTF8, TOO_LONG = 0, 1, 2, 3
 # Slots of a table's int64 state array.
 N_WORDS, ARENA_USED, PIECE, TOKENS, SENTENCES, INVALID = range(6)
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # SplitMix64's finaliser
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_PRIME = np.uint64(0x9E3779B97F4A7C15)
 _S8 = np.uint64(8)
-_S27 = np.uint64(27)
-_S30 = np.uint64(30)
-_S31 = np.uint64(31)
-_S32 = np.uint64(32)
-_LOW32 = np.uint64(0xFFFFFFFF)
 _S40 = np.uint64(40)
-_LOW32 = np.uint64(0xFFFFFFFF)
 _SEPARATOR = 10  # "\n" after each word in the arena: the arena decodes in one call
 # A slot is 2 uint64: KEY, the word's first 8 bytes (little-endian, zero-padded), and
 # TAG, the top 24 bits of its hash << 40 | min(length, 255) << 32 | (id + 1); 0 = empty.
@@ -66,10 +59,8 @@ def _is_space(b):
 
 @numba.njit(inline="always", cache=True)
 def _finish_hash(h, last, length):
-    z = (h ^ last ^ np.uint64(length)) * _PRIME
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
+    """Mix the last (partial) 8 bytes and the length in; SplitMix64 spreads the bits."""
+    return next_u64(h ^ last ^ np.uint64(length))[1]
 
 
 @numba.njit(inline="always", cache=True)
@@ -118,7 +109,7 @@ def _check_utf8(data, start, end):
 @numba.njit(inline="always", cache=True)
 def _tag(h, length):
     """A slot's TAG without the id: 24 bits of the hash and the (capped) length."""
-    return ((h >> _S40) << _S40) | (np.uint64(min(length, 255)) << _S32)
+    return ((h >> _S40) << _S40) | (np.uint64(min(length, 255)) << S32)
 
 
 @numba.njit(inline="always", cache=True)
@@ -136,8 +127,8 @@ def _probe(slots, offsets, arena, data, start, length, h, key):
         tag = slots[i, TAG]
         if tag == 0:
             return -1 - i
-        if (tag & ~_LOW32) == want and slots[i, KEY] == key:
-            w = np.int64(tag & _LOW32) - 1
+        if (tag & ~LOW32) == want and slots[i, KEY] == key:
+            w = np.int64(tag & LOW32) - 1
             if length <= 8:
                 return w
             at = offsets[w]
@@ -217,8 +208,8 @@ def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out
             if shift == 64:
                 if pos - start == 8:
                     key = word8
-                h = (h ^ word8) * _PRIME
-                h ^= h >> _S32
+                h = (h ^ word8) * GOLDEN
+                h ^= h >> S32
                 word8 = np.uint64(0)
                 shift = np.uint64(0)
         length = pos - start
@@ -274,7 +265,7 @@ def _rehash(slots, old, hashes):
     for j in range(old.shape[0]):
         tag = old[j, TAG]
         if tag != 0:
-            i = np.int64(hashes[np.int64(tag & _LOW32) - 1] & np.uint64(mask))
+            i = np.int64(hashes[np.int64(tag & LOW32) - 1] & np.uint64(mask))
             while slots[i, TAG] != 0:
                 i = (i + 1) & mask
             slots[i, KEY] = old[j, KEY]
