@@ -363,13 +363,12 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
 
     import numpy as np
 
-    from .encode import choose_vocabulary, count_words
+    from .encode import count_words
+    from .vocab import choose_vocabulary
+    from .vocab import kept_counts as vocabulary_counts
 
-    words, counts, tokens, lines = count_words(corpus, encoding_errors)
-    kept_counts = counts[counts >= min_count]
-    if max_vocab is not None and kept_counts.size > max_vocab:
-        cut = kept_counts.size - max_vocab
-        kept_counts = np.partition(kept_counts, cut)[cut:]
+    words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=os.cpu_count() or 1)
+    kept_counts = vocabulary_counts(counts, min_count, max_vocab)
     covered = int(kept_counts.sum())
     top_words = []
     if top:

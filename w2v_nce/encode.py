@@ -72,7 +72,6 @@ from .corpus import (
 from .errors import UserError
 from .stale import workdir_prefix
 from .vocab import Fresh, Vocabulary, VocabularyRule
-from .vocab import choose_vocabulary as choose_vocabulary  # cli.py's import, until it uses vocab
 from .wordtable import BAD_UTF8, MODES, SENTENCE_END, TOO_LONG, WordTable, merge_tables
 
 FLUSH_IDS = 1 << 20  # ids buffered in memory before a write

@@ -27,6 +27,7 @@ import numpy as np
 from . import losses
 from .corpus import iter_sentences
 from .encode import encode_corpus
+from .evaluation.pmi import encode_with_vocab
 from .kernels.counts import window_pairs
 from .params import TrainConfig
 from .pipeline import train_encoded
@@ -58,18 +59,6 @@ def split_corpus(path: str, workdir: str, encoding_errors: str = "strict") -> tu
             out.write(" ".join(tokens))
             out.write("\n")
     return train_path, held_path
-
-
-def encode_with_vocabulary(path: str, words: list[str]) -> np.ndarray:
-    """Ids of the in-vocabulary tokens of ``path`` with -1 after each line (OOV dropped)."""
-    index = {w: i for i, w in enumerate(words)}
-    out: list[int] = []
-    for tokens in iter_sentences(path):
-        ids = [index[t] for t in tokens if t in index]
-        if ids:
-            out.extend(ids)
-            out.append(-1)
-    return np.array(out, dtype=np.int32)
 
 
 def score(model, inputs, outputs, weights, word_counts) -> dict:
@@ -111,7 +100,7 @@ def nce_table(
             train_path, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=workdir
         ) as encoded:
             vocab = encoded.vocab
-            held = encode_with_vocabulary(held_path, vocab.words)
+            held = np.concatenate(list(encode_with_vocab(held_path, vocab.words)))
             inputs, outputs, weights = aggregate_pairs(
                 *window_pairs(held, config.window), len(vocab)
             )

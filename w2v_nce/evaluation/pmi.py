@@ -40,20 +40,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 
 import numpy as np
 
 from .. import losses
-from ..corpus import iter_sentences
 from ..errors import UserError
 from ..kernels.counts import add_pair_counts, window_pairs
 from ..noise import noise_distribution
 from . import pearson, spearman
-
-SENTENCE_END = -1
-_OOV = -2
-_CHUNK_IDS = 1 << 20  # ids handed to the kernel at a time
 
 
 def count_chunk(ids, window, top, pairs, rows):
@@ -103,24 +97,16 @@ def encode_with_vocab(
 ) -> Iterator[np.ndarray]:
     """Yield the corpus as chunks of ids in ``vocab`` order, -1 after every sentence.
 
-    Tokens are mapped by word, so any vocabulary works (the model's, gensim's);
+    The training encoder with the vocabulary fixed (:class:`w2v_nce.vocab.Fixed`):
+    tokens are mapped by word, so any vocabulary works (the model's, gensim's), and
     unknown tokens are dropped before any windowing, as training does.
     """
-    get = {word: i for i, word in enumerate(vocab)}.get
-    buffer: list[int] = []
-    for tokens in iter_sentences(path, encoding_errors=encoding_errors):
-        buffer.extend(map(get, tokens, repeat(_OOV)))
-        buffer.append(SENTENCE_END)
-        if len(buffer) >= _CHUNK_IDS:
-            yield _drop_oov(buffer)
-            buffer.clear()
-    if buffer:
-        yield _drop_oov(buffer)
+    from ..encode import encode_corpus
+    from ..vocab import Fixed, Vocabulary
 
-
-def _drop_oov(buffer: list[int]) -> np.ndarray:
-    ids = np.array(buffer, dtype=np.int32)
-    return ids[ids != _OOV]
+    rule = Fixed(Vocabulary(list(vocab), np.ones(len(vocab), dtype=np.int64)))
+    with encode_corpus(path, vocabulary=rule, encoding_errors=encoding_errors) as encoded:
+        yield from chunks_of(encoded.ids(), encoded.block_starts)
 
 
 def chunks_of(ids: np.ndarray, starts: Sequence[int]) -> Iterator[np.ndarray]:
