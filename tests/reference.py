@@ -30,21 +30,18 @@ def alias_draw(rng: SplitMix64, threshold: np.ndarray, alias: np.ndarray) -> int
     return column if (bits & 0xFFFFFFFF) < int(threshold[column]) else int(alias[column])
 
 
+def numeric_gradient(f, x, eps=1e-6):
+    """Central finite differences of the scalar function f at x (float64)."""
+    out = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[idx] = eps
+        out[idx] = (f(x + step) - f(x - step)) / (2 * eps)
+    return out
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def binary_loss_and_grads(u, v_pos, v_noise, offset_pos, offsets_noise):
-    """L = -log σ(u·v - o) - Σ_i log σ(-(u·n_i - o_i)) and its gradients (float64)."""
-    x_pos = u @ v_pos - offset_pos
-    x_noise = v_noise @ u - offsets_noise
-    loss = np.logaddexp(0, -x_pos) + np.logaddexp(0, x_noise).sum()
-    d_pos = -(1 - sigmoid(x_pos))  # dL/dx_pos
-    d_noise = sigmoid(x_noise)  # dL/dx_noise
-    grad_u = d_pos * v_pos + d_noise @ v_noise
-    grad_v_pos = d_pos * u
-    grad_v_noise = d_noise[:, None] * u[None, :]
-    return loss, grad_u, grad_v_pos, grad_v_noise
 
 
 def learning_rate(alpha, min_alpha, done, total):

@@ -13,6 +13,7 @@ from tests.reference import (
     block_step,
     candidate_set,
     logistic_terms,
+    numeric_gradient,
     softmax_terms,
     train_block_reference,
 )
@@ -23,15 +24,6 @@ from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
 from w2v_nce.trainer import huffman_tree, keep_thresholds, spec_for, tables_for
-
-
-def numeric_gradient(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        out[idx] = (f(x + step) - f(x - step)) / (2 * eps)
-    return out
 
 
 @pytest.mark.parametrize("label", [1.0, 0.0])

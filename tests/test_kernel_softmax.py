@@ -1,4 +1,5 @@
-"""Full softmax and InfoNCE: the shared row-softmax step against numpy and finite differences."""
+"""The full softmax (batched through BLAS) and the row-softmax step against numpy (the
+step's gradient itself is checked by finite differences in test_kernel_block)."""
 
 import numpy as np
 import pytest
@@ -12,20 +13,6 @@ from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
 from w2v_nce.trainer import keep_thresholds, spec_for, tables_for
-
-
-def numeric_gradient(f, x, eps=1e-6):
-    out = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        out[idx] = (f(x + step) - f(x - step)) / (2 * eps)
-    return out
-
-
-def softmax_loss(u, rows, offsets, target=0):
-    z = rows @ u - offsets
-    return -z[target] + np.log(np.exp(z - z.max()).sum()) + z.max()
 
 
 def test_softmax_residual_is_onehot_minus_softmax():
