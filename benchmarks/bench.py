@@ -1,7 +1,7 @@
 """Speed, memory and quality of w2v-nce against gensim, word2vec.c and fastText.
 
     python benchmarks/bench.py CORPUS [--threads 2] [--repeats 2] [--epochs 5]
-        [--only main,threads,nce,startup,softmax | --skip ...] [--json PATH]
+        [--only main,threads,nce,kernel,startup,softmax | --skip ...] [--json PATH]
 
 Method
 ------
@@ -44,7 +44,9 @@ scores and of the interval bounds. Every metric is also given as a ratio to w2v-
 Other sections: w2v-nce thread scaling (word2vec.c beside it as a reference for
 what the machine allows), NCE with k = 5, 25, 64 against word2vec.c's negative
 sampling with the same k (same number of dot products per pair; 1 epoch unless
---nce-epochs says otherwise, since k = 64 costs about ten times k = 5), start-up (a
+--nce-epochs says otherwise, since k = 64 costs about ten times k = 5), the
+kernel's arithmetic rate (`--loss nce --threads 1` for the same k, (k + 1) · 6 ·
+dim flops per pair, against numpy's sgemm in one thread), start-up (a
 first run with an empty NUMBA_CACHE_DIR, which compiles, against a second run with
 the same directory, and `w2v-nce --help`), and the full softmax's GFLOP/s against
 a numpy sgemm of the same shape when `w2v-nce train --help` offers that loss.
@@ -77,7 +79,7 @@ from pathlib import Path
 from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("main", "threads", "nce", "startup", "softmax")
+SECTIONS = ("main", "threads", "nce", "kernel", "startup", "softmax")
 SETTINGS = {
     "dim": 100,
     "window": 5,
@@ -88,6 +90,8 @@ SETTINGS = {
     "min_alpha": 0.0001,
 }
 TINY_TOKENS = 20_000  # the warm-up and start-up corpus
+KERNEL_TOKENS = 1_000_000  # the kernel-rate corpus (one thread, k up to 64)
+SGEMM_SHAPE = (64, 512)  # (rows, columns) of the one-thread sgemm the kernel is compared with
 SOFTMAX_TOKENS = 200_000  # the softmax corpus (every pair costs 6·V·dim flops)
 
 GENSIM_SCRIPT = """
@@ -561,6 +565,73 @@ def section_nce(bench):
     return {"epochs": epochs, "k": {str(k): {n: speed.get((n, k)) for n in names} for k in ks}}
 
 
+SGEMM_SCRIPT = """
+import json, sys, time
+import numpy as np
+rows, columns, dim = (int(x) for x in sys.argv[1:4])
+rng = np.random.default_rng(0)
+a = rng.standard_normal((rows, dim), dtype=np.float32)
+b = rng.standard_normal((dim, columns), dtype=np.float32)
+a @ b
+calls, started = 0, time.perf_counter()
+while (elapsed := time.perf_counter() - started) < 2.0:
+    a @ b
+    calls += 1
+print(json.dumps({"gflops": 2 * rows * columns * dim * calls / elapsed / 1e9}))
+"""
+
+
+def kernel_flops_per_pair(k):
+    """Flops of one pair's share of the candidate block: (k + 1) · 6 · dim.
+
+    S = H Vᵀ, D = C V and V += Cᵀ H are 2 flops per (row, candidate, dimension)
+    each, and an nce pair has k + 1 candidates (the positive and k draws, none
+    dropped); the logistic step and the bookkeeping are not counted.
+    """
+    return (k + 1) * 6 * SETTINGS["dim"]
+
+
+def section_kernel(bench):
+    """The kernel's arithmetic rate: `--loss nce --threads 1`, flops over training seconds.
+
+    Against numpy's float32 sgemm in one thread (OPENBLAS_NUM_THREADS=1 and the
+    like in a child) on a (64 × dim) @ (dim × 512) shape, by wall time over 2 s as
+    the kernel is, once per round between the kernel runs: a shared machine slows
+    both alike.
+    """
+    args = bench.args
+    ks = [int(k) for k in args.nce_k.split(",")]
+    corpus = head_corpus(bench.corpus, bench.work_dir / "kernel.txt", KERNEL_TOKENS)
+    one_thread = {
+        name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    }
+    env = dict(os.environ, **one_thread)
+    rates = {k: [] for k in ks}
+    sgemm = []
+    rows, columns = SGEMM_SHAPE
+    for round_ in range(args.repeats):
+        log(f"kernel: round {round_ + 1}/{args.repeats}")
+        for k in rotated(ks, round_):
+            command = w2v_nce_command(
+                corpus, bench.work_dir / "kernel.bin", 1, 1, k, "nce", bench.work_dir
+            )
+            command.remove("--quiet")  # the summary line gives pairs and training seconds
+            run = bench.run(f"w2v-nce nce k={k} threads=1 (round {round_ + 1})", command, env)
+            summary = parse_summary(run.err_path) if run.ok else None
+            if summary:
+                flops = kernel_flops_per_pair(k) * summary["pairs"]
+                rates[k].append(flops / summary["seconds"] / 1e9)
+        argv = [sys.executable, "-c", SGEMM_SCRIPT, str(rows), str(columns), str(SETTINGS["dim"])]
+        run = bench.run(f"numpy sgemm, one thread (round {round_ + 1})", argv, env)
+        if run.ok:
+            sgemm.append(json.loads(Path(run.err_path).with_suffix(".out").read_text())["gflops"])
+    return {
+        "tokens": count_tokens(corpus),
+        "sgemm_gflops": median(sgemm),
+        "k": {str(k): median(rates[k]) for k in ks},
+    }
+
+
 def section_startup(bench):
     """First run with an empty Numba cache (compiles) vs the second; `w2v-nce --help`."""
     args = bench.args
@@ -790,6 +861,29 @@ def nce_table(nce):
     return table(header, rows)
 
 
+def kernel_text(kernel):
+    dim = SETTINGS["dim"]
+    note = (
+        f"`w2v-nce train --loss nce --k K --threads 1 --epochs 1` on the first "
+        f"{kernel['tokens']:,} tokens; flops per pair = (K + 1) · 6 · dim (the candidate "
+        "block's three products S = H Vᵀ, D = C V, V += Cᵀ H, 2 flops per row, candidate and "
+        f"dimension each; dim = {dim}), over the training seconds of the summary line. "
+        f"sgemm: numpy float32 ({SGEMM_SHAPE[0]} × {dim}) @ ({dim} × {SGEMM_SHAPE[1]}) in one "
+        "thread, by wall time over 2 s in each round (medians over the rounds)."
+    )
+    rows = [
+        [
+            k,
+            f"{kernel_flops_per_pair(int(k)):,}",
+            fmt(rate),
+            fmt(ratio(rate, kernel["sgemm_gflops"])),
+        ]
+        for k, rate in kernel["k"].items()
+    ]
+    rows.append(["numpy sgemm, one thread", "", fmt(kernel["sgemm_gflops"]), "1.00"])
+    return note + "\n\n" + table(["k", "flops per pair", "GFLOP/s", "÷ sgemm"], rows)
+
+
 def startup_table(startup):
     compile_cost = (
         startup["first"] - startup["second"] if startup["first"] and startup["second"] else None
@@ -915,6 +1009,8 @@ def report(bench, info, results):
             "",
             nce_table(results["nce"]),
         ]
+    if "kernel" in results:
+        parts += ["", "## Kernel arithmetic rate", "", kernel_text(results["kernel"])]
     if "startup" in results:
         parts += [
             "",
@@ -994,6 +1090,7 @@ SECTION_FUNCTIONS = {
     "main": section_main,
     "threads": section_threads,
     "nce": section_nce,
+    "kernel": section_kernel,
     "startup": section_startup,
     "softmax": section_softmax,
 }

@@ -24,20 +24,28 @@ class SplitMix64:
         return z ^ (z >> 31)
 
 
-def alias_draw(rng: SplitMix64, threshold: np.ndarray, alias: np.ndarray) -> int:
-    bits = rng.next()
-    column = ((bits >> 32) * len(threshold)) >> 32
-    return column if (bits & 0xFFFFFFFF) < int(threshold[column]) else int(alias[column])
+NOISE_STREAM = 0x6E6F6973655F7374
+
+
+def noise_stream(seed: int) -> SplitMix64:
+    """A block's second stream, the noise draws' (the kernel's ``rng.noise_seed``)."""
+    return SplitMix64(SplitMix64((int(seed) & MASK) ^ NOISE_STREAM).next())
 
 
 def numeric_gradient(f, x, eps=1e-6):
-    """Central finite differences of the scalar function f at x (float64)."""
+    """Central differences of the scalar function f at x, entry by entry."""
     out = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         step = np.zeros_like(x)
         step[idx] = eps
         out[idx] = (f(x + step) - f(x - step)) / (2 * eps)
     return out
+
+
+def alias_draw(rng: SplitMix64, threshold: np.ndarray, alias: np.ndarray) -> int:
+    bits = rng.next()
+    column = ((bits >> 32) * len(threshold)) >> 32
+    return column if (bits & 0xFFFFFFFF) < int(threshold[column]) else int(alias[column])
 
 
 def sigmoid(x):
@@ -131,7 +139,8 @@ def block_step(hidden, syn1, rows, labels, offsets, lr, output):
 
 
 def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
-    """Sequential SGD over a block, consuming the random stream in the kernel's order.
+    """Sequential SGD over a block, consuming the random streams in the kernel's order:
+    subsampling and windows from the block's seed, noise draws from its noise stream.
 
     The kernel's own bundles say what to train: ``spec.model`` skip-gram or CBOW,
     ``spec.output`` noise (neg, nce), sampled softmax (infonce) or tree (hs).
@@ -147,7 +156,7 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
     k, window, share, skip_positive = spec.k, spec.window, spec.share, spec.skip_positive
     alpha, min_alpha = float(schedule.alpha), float(schedule.min_alpha)
     words_before, total_words = int(schedule.words_before), int(schedule.total_words)
-    rng = SplitMix64(seed)
+    rng, noise = SplitMix64(seed), noise_stream(seed)
     loss, examples, words = 0.0, 0, 0
     for read, sentence, windows in sentence_windows(rng, ids, tables.keep, window):
         words += read
@@ -166,7 +175,7 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
             for group in groups:
                 group = list(group)
                 cands, labels, offsets = candidate_set(
-                    rng, tables, target, output, k, skip_positive
+                    noise, tables, target, output, k, skip_positive
                 )
                 part, deltas[group] = block_step(
                     hidden[group], syn1, cands, labels, offsets, lr, output

@@ -5,6 +5,7 @@ differences; one kernel step is −lr × that gradient; a whole block of the ker
 equals the plain-numpy reference consuming the same random stream.
 """
 
+import numba
 import numpy as np
 import pytest
 
@@ -18,21 +19,61 @@ from tests.reference import (
     train_block_reference,
 )
 from w2v_nce import losses
-from w2v_nce.kernels.binary import logistic
-from w2v_nce.kernels.block import output_step, train_block
+from w2v_nce.kernels.binary import logistic_coefficients
+from w2v_nce.kernels.block import new_scratch, output_step, start_noise, train_block
 from w2v_nce.kernels.bundles import Schedule, Weights
+from w2v_nce.kernels.vecops import exp_nonpositive
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
 from w2v_nce.trainer import huffman_tree, keep_thresholds, spec_for, tables_for
 
 
+def _logistic_row(x, label, lr=1.0):
+    """The kernel's logistic step on one row of logits x (offsets 0, one label)."""
+    logits = np.asarray(x, dtype=np.float32)
+    coefficients = np.zeros_like(logits)
+    labels = np.full(logits.size, label, dtype=np.float32)
+    loss = logistic_coefficients(logits, labels, logits.size, np.float32(lr), coefficients)
+    return loss, coefficients
+
+
 @pytest.mark.parametrize("label", [1.0, 0.0])
-@pytest.mark.parametrize("x", [-30.0, -2.5, 0.0, 0.7, 3.0, 40.0])
+@pytest.mark.parametrize("x", [-200.0, -30.0, -2.5, 0.0, 0.7, 3.0, 40.0, 200.0])
 def test_the_logistic_step_is_the_formula(label, x):
-    loss, g = logistic(np.float32(x), np.float32(label))
+    """(abs: log1p(e) is taken as the log of 1 + e in float64, exact to 1e-16 absolute.)"""
+    loss, g = _logistic_row([x], label)
     p = 1 / (1 + np.exp(-x))
-    assert g == pytest.approx(label - p, abs=1e-7)
-    assert loss == pytest.approx(np.logaddexp(0, -x if label else x), rel=1e-6, abs=1e-12)
+    assert g[0] == pytest.approx(label - p, abs=1e-7)
+    assert loss == pytest.approx(np.logaddexp(0, -x if label else x), rel=1e-6, abs=1e-15)
+
+
+def test_a_rows_loss_is_the_sum_of_its_terms_however_wide():
+    """The log1p terms of a row are summed as the log of a product, in runs that
+    cannot overflow: 1,300 terms of x = 0 are 1,300 log 2 (a single product would be 2^1300)."""
+    x = np.random.default_rng(0).normal(scale=8, size=1300).astype(np.float32)
+    for label in (0.0, 1.0):
+        loss, g = _logistic_row(x, label, lr=0.5)
+        z = x.astype(np.float64)
+        want = np.logaddexp(0, -z if label else z).sum()
+        assert loss == pytest.approx(want, rel=1e-9)
+        np.testing.assert_allclose(g, 0.5 * (label - 1 / (1 + np.exp(-z))), atol=1e-7)
+    assert _logistic_row(np.zeros(1300), 1.0)[0] == pytest.approx(1300 * np.log(2), rel=1e-12)
+
+
+@numba.njit
+def exp_all(y):
+    out = np.empty_like(y)
+    for i in range(y.size):
+        out[i] = exp_nonpositive(y[i])
+    return out
+
+
+def test_the_vectorised_exp_is_within_two_ulp():
+    y = -np.linspace(0, 87, 1_000_001).astype(np.float32)
+    got = exp_all(y).astype(np.float64)
+    want = np.exp(y.astype(np.float64))
+    assert np.max(np.abs(got / want - 1)) < 2 * 2.0**-24
+    assert 0 < exp_all(np.array([-88.0, -1000.0], np.float32)).max() < 2e-38
 
 
 def test_logistic_block_gradient_agrees_with_finite_differences():
@@ -78,19 +119,22 @@ def test_cbow_gradient_goes_unscaled_to_every_context_row():
     np.testing.assert_allclose(np.repeat(delta, 4, axis=0), -1e-3 * 4 * gradient, atol=1e-8)
 
 
+DIM = 21  # not a whole number of SIMD lanes: the kernel's padded scratch rows are exercised
+
+
 def _problem(model, loss, sample=0.05, share=True, V=12, seed=3):
     rng = np.random.default_rng(seed)
     sentences = [rng.integers(0, V, size=n) for n in (7, 1, 12, 5, 9)]
     ids = np.concatenate([np.append(s, -1) for s in sentences]).astype(np.int32)
     counts = np.sort(np.bincount(ids[ids >= 0], minlength=V) + 1)[::-1].astype(np.int64)
     config = TrainConfig(
-        model=model, loss=loss, k=4, dim=16, window=3, sample=sample, share_negatives=share,
+        model=model, loss=loss, k=4, dim=DIM, window=3, sample=sample, share_negatives=share,
         alpha=0.05, threads=1,
     ).validate()  # fmt: skip
     tree = huffman_tree(counts) if loss == "hs" else None
     outputs = V - 1 if tree is not None else V
-    syn0 = rng.normal(scale=0.1, size=(V, 16)).astype(np.float32)
-    syn1 = rng.normal(scale=0.1, size=(outputs, 16)).astype(np.float32)
+    syn0 = rng.normal(scale=0.1, size=(V, DIM)).astype(np.float32)
+    syn1 = rng.normal(scale=0.1, size=(outputs, DIM)).astype(np.float32)
     holder = Model([f"w{i}" for i in range(V)], counts, syn0, syn1, {}, tree)
     return ids, syn0, syn1, tables_for(holder, config), spec_for(config), config
 
@@ -122,16 +166,15 @@ def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     """The kernel's step on 3 hidden vectors against one target, to first order in lr."""
     ids, syn0, syn1, tables, spec, _ = _problem("skipgram", loss, V=40)
     spec = spec._replace(share=True)
-    hidden = np.random.default_rng(5).normal(scale=0.3, size=(3, 16)).astype(np.float32)
-    width = max(spec.k + 1, tables.points.shape[1])
-    scratch = (
-        np.zeros(width, np.int64), np.zeros(width, np.float32), np.zeros(width, np.float32),
-        np.zeros((3, width), np.float32), np.zeros((3, width), np.float32),
-        np.zeros((3, 16), np.float32),
-    )  # fmt: skip
+    hidden = np.random.default_rng(5).normal(scale=0.3, size=(3, DIM)).astype(np.float32)
+    scratch = new_scratch(3, max(spec.k + 1, tables.points.shape[1]), DIM, spec.k)
+    scratch.hidden[:, :DIM] = hidden
+    if spec.k:
+        start_noise(tables.noise_threshold, tables.noise_alias, syn1, spec.k, np.uint64(99),
+                    scratch.queue, scratch.cursor)  # fmt: skip
     before = syn1.copy()
     lr = np.float32(1e-4)
-    loss_value, _ = output_step(hidden, 3, 7, syn1, tables, spec, lr, scratch, np.uint64(99))
+    loss_value = output_step(3, 7, syn1, tables, spec, lr, scratch)
     rows, labels, offsets = candidate_set(
         SplitMix64(99), tables, 7, OUTPUT[loss], spec.k, spec.skip_positive
     )
@@ -141,7 +184,9 @@ def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     else:
         want_loss, dz = logistic_terms(z, labels[None, :])
     assert loss_value == pytest.approx(want_loss, rel=1e-5)
-    np.testing.assert_allclose(scratch[5], -lr * dz @ before[rows], rtol=1e-3, atol=1e-9)
+    np.testing.assert_allclose(
+        scratch.deltas[:, :DIM], -lr * dz @ before[rows], rtol=1e-3, atol=1e-9
+    )
     change = np.zeros_like(before, dtype=np.float64)
     np.add.at(change, rows, -lr * dz.T @ hidden)
     # (atol: the float32 rounding of rows of size 0.1 is ~1e-8; the changes are ~1e-5)

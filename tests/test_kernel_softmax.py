@@ -4,7 +4,12 @@ step's gradient itself is checked by finite differences in test_kernel_block).""
 import numpy as np
 import pytest
 
-from tests.reference import SplitMix64, learning_rate, sentence_windows, softmax_terms
+from tests.reference import (
+    SplitMix64,
+    learning_rate,
+    sentence_windows,
+    softmax_terms,
+)
 from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.pairs import block_examples
 from w2v_nce.kernels.rowsoftmax import softmax_residual

@@ -2,13 +2,15 @@
 
 ``rng``         SplitMix64 random numbers (one state per block, passed by value)
 ``alias``       Walker's alias method: O(1) noise draws
-``vecops``      the float32 dot/axpy loops every loss uses
+``vecops``      the blocked float32 loops of the candidate block, a vectorisable exp,
+                prefetch and untracked (reference-count-free) array views
 ``bundles``     the named tuples the kernels take: Weights, Tables, Spec, Schedule
 ``pairs``       subsampling and the dynamic window; a block's examples for the softmax
 ``binary``      the logistic step shared by negative sampling, NCE and hierarchical softmax
 ``rowsoftmax``  the row-softmax step shared by the full softmax and InfoNCE
 ``tree``        word2vec.c's Huffman tree for hierarchical softmax
-``block``       the per-block loop: the model's hidden vectors, the loss's candidate block
+``block``       the per-block loop: the model's hidden vectors, the loss's candidate block,
+                noise drawn ahead from its own stream
 ``softmax``     the full softmax, batched into sgemms
 ``counts``      weighted window co-occurrence counts (evaluation, nce-table)
 """

@@ -51,12 +51,15 @@ def vose(q):
 
 @numba.njit(inline="always", cache=True)
 def draw(state, threshold, alias):
-    """One draw from an alias table; returns (new_state, index)."""
+    """One draw from an alias table; returns (new_state, index).
+
+    Both table entries are loaded and one is selected without a branch: which one
+    is a coin flip that a branch predictor cannot learn.
+    """
     state, bits = next_u64(state)
     column = np.int64(((bits >> S32) * np.uint64(threshold.shape[0])) >> S32)
-    if (bits & LOW32) < threshold[column]:
-        return state, column
-    return state, np.int64(alias[column])
+    other = np.int64(alias[column])
+    return state, column if (bits & LOW32) < threshold[column] else other
 
 
 @numba.njit(cache=True)

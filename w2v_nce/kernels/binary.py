@@ -17,37 +17,48 @@ import math
 import numba
 import numpy as np
 
+from .vecops import exp_nonpositive
+
 ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
+PRODUCT_RUN = 512  # factors 1 + e ≤ 2 per product: it stays below 2^512 (float64: 2^1024)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def logistic(x, label):
-    """(−log p(label | x) in float64, label − σ(x) in float32) for logit x, p = σ(x).
+    """(max(±x, 0) in float64, e = exp(−|x|), label − σ(x)) for logit x, p = σ(x).
 
-    σ and the loss are computed exactly from e = exp(−|x|), which never overflows:
-    no table, no clipping. label − σ(x) is the gradient of log p(label) in x.
+    −log p(label | x) = max(∓x, 0) + log1p(e) exactly, with e ≤ 1: no overflow, no
+    table, no clipping. The caller sums the log1p(e) of a row as the log of the
+    product of the 1 + e, one log per row instead of one per term, which keeps the
+    loop free of libm calls (vectorised). label − σ(x) is the gradient of log p(label)
+    in x.
     """
-    e = np.float32(math.exp(-abs(x)))
-    if x >= ZERO:
-        p = ONE / (ONE + e)
-    else:
-        p = e / (ONE + e)
-    # -log σ(x) = max(−x, 0) + log1p(e);  -log σ(−x) = max(x, 0) + log1p(e)
+    e = exp_nonpositive(-abs(x))
+    p = (ONE if x >= ZERO else e) / (ONE + e)
     signed = x if label == ZERO else -x
-    return max(np.float64(signed), 0.0) + math.log1p(np.float64(e)), label - p
+    return max(np.float64(signed), 0.0), e, label - p
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def logistic_coefficients(scores, lo, hi, width, labels, offsets, lr, coefficients):
-    """Rows lo..hi-1 of an m × width block: scores u_a·v_b → lr·(label_b − σ(x_ab)).
+def logistic_coefficients(logits, labels, n, lr, coefficients):
+    """A block's n terms, flattened: logits x → lr·(label − σ(x)). Returns the loss (float64).
 
-    x_ab = scores[a, b] − offsets[b]. Returns the block's loss (float64).
+    One flat loop over all m × width terms of the block, not one per row: with few
+    candidates (k = 5) a row is shorter than a SIMD register and its loop would run
+    scalar. A logit of −100 with label 0 adds exactly nothing to the loss (so a
+    block can be padded to whole registers with them). The indices are unsigned:
+    Numba then adds no negative-index wraparound and LLVM sees contiguous loads
+    (with signed ones it gathers).
     """
     loss = 0.0
-    for a in range(lo, hi):
-        for b in range(width):
-            term, g = logistic(scores[a, b] - offsets[b], labels[b])
-            coefficients[a, b] = lr * g
-            loss += term
+    for start in range(0, n, PRODUCT_RUN):
+        positive = 0.0
+        product = 1.0
+        for b in range(np.uint64(start), np.uint64(min(start + PRODUCT_RUN, n))):
+            part, e, g = logistic(logits[b], labels[b])
+            coefficients[b] = lr * g
+            positive += part
+            product *= 1.0 + np.float64(e)
+        loss += positive + math.log(product)
     return loss

@@ -22,6 +22,7 @@ S27 = np.uint64(27)
 S31 = np.uint64(31)
 S32 = np.uint64(32)
 LOW32 = np.uint64(0xFFFFFFFF)
+NOISE_STREAM = np.uint64(0x6E6F6973655F7374)  # "noise_st": tells the two streams of a block apart
 
 
 @numba.njit(inline="always", cache=True)
@@ -38,6 +39,17 @@ def next_u64(state):
 def below(bits32, n):
     """Map 32 random bits to an integer in [0, n) without division (Lemire)."""
     return np.int64((bits32 * np.uint64(n)) >> S32)
+
+
+@numba.njit(inline="always", cache=True)
+def noise_seed(seed):
+    """The seed of a block's second stream, the one its noise words are drawn from.
+
+    Subsampling and the windows draw from the block's seed; the noise draws from
+    a stream of their own, so they do not depend on when they are drawn and the
+    kernel can draw them ahead of use (:func:`.block.next_noise`).
+    """
+    return next_u64(np.uint64(seed) ^ NOISE_STREAM)[1]
 
 
 def mix_seed(*parts: int) -> np.uint64:

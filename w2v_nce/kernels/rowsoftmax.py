@@ -15,6 +15,8 @@ import math
 import numba
 import numpy as np
 
+from .vecops import exp_nonpositive
+
 ONE = np.float32(1.0)
 
 
@@ -37,12 +39,14 @@ def _residual_row(row, target):
     top = row[0]
     for j in range(1, row.shape[0]):
         top = max(top, row[j])
+    # −log p_t = log Σ_j exp(z_j − top) − (z_t − top): no log of an underflowed p_t
+    gap = np.float64(top) - np.float64(row[target])
     total = np.float32(0.0)
     for j in range(row.shape[0]):
-        e = np.float32(math.exp(row[j] - top))
+        e = exp_nonpositive(row[j] - top)
         row[j] = e
         total += e
-    loss = math.log(np.float64(total)) - math.log(np.float64(row[target]))
+    loss = math.log(np.float64(total)) + gap
     scale = ONE / total
     for j in range(row.shape[0]):
         row[j] = -row[j] * scale
@@ -51,18 +55,18 @@ def _residual_row(row, target):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
-def softmax_coefficients(scores, lo, hi, width, offsets, lr, coefficients):
-    """Rows lo..hi-1 of an m × width block: a softmax over the row, target column 0.
+def softmax_coefficients(logits, m, width, lr, coefficients):
+    """Each row of an m × width block of logits (flat, row after row): a softmax with
+    the target in column 0, coefficients = lr·(1[b = 0] − p_ab) in the same layout.
 
-    The logits are scores[a, b] − offsets[b]; coefficients[a, b] = lr·(1[b = 0] − p_ab).
     A noise draw equal to the positive stays a separate candidate (the estimator
     assumes k independent draws from q). Returns the block's loss (float64).
     """
     loss = 0.0
-    for a in range(lo, hi):
-        row = coefficients[a, :width]
+    for a in range(m):
+        row = coefficients[a * width : (a + 1) * width]
         for b in range(width):
-            row[b] = scores[a, b] - offsets[b]
+            row[b] = logits[a * width + b]
         loss += _residual_row(row, 0)
         for b in range(width):
             row[b] *= lr
