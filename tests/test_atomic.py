@@ -108,11 +108,17 @@ def test_atomic_output_refuses_directory(tmp_path):
             pass
 
 
-def test_check_writable_accepts_new_and_existing_files(tmp_path):
-    check_writable_output(tmp_path / "new.txt")
+def test_check_writable_accepts_new_and_existing_files_and_leaves_no_trace(tmp_path):
+    """The probe creates and removes a temporary file: nothing new, nothing changed."""
     (tmp_path / "old.txt").write_text("x")
+    before = (tmp_path / "old.txt").stat()
+    check_writable_output(tmp_path / "new.txt")
     check_writable_output(tmp_path / "old.txt")
     check_writable_output(str(tmp_path / "new.txt"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]
+    after = (tmp_path / "old.txt").stat()
+    assert (tmp_path / "old.txt").read_text() == "x"
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
 def test_check_writable_missing_directory(tmp_path):
