@@ -249,8 +249,8 @@ def require_matplotlib():
         from matplotlib.figure import Figure
     except ImportError:
         raise UserError(
-            "--plot needs matplotlib, which is not installed; "
-            "install it with: pip install matplotlib (in a checkout: pip install -e '.[plot]')"
+            "--plot needs matplotlib, a dependency of w2v-nce that is missing here; "
+            "reinstall w2v-nce (pip install -e .) or pip install matplotlib"
         ) from None
     return Figure, FigureCanvasAgg
 
