@@ -273,11 +273,34 @@ def load(path) -> Model:
     return load_npz(shown)[0]
 
 
+def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
+    """A ``.npz`` is a zip archive; anything else np.load would try to read as a pickle.
+
+    Its refusal ("contains pickled (object) data ... allow_pickle") would mislead a
+    user who gave a text file or a damaged download, so say what the file is not.
+    """
+    try:
+        with open(shown, "rb") as handle:
+            magic = handle.read(4)
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{shown}: cannot read it ({exc.strerror})") from None
+    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+        what = "checkpoint" if extra else "model"
+        raise UserError(
+            f"{shown}: not a w2v-nce {what} (.npz files are zip archives, and this one does "
+            "not start like one); give the file written by --save-model or --checkpoint, "
+            "or a word2vec text or binary file under another extension"
+        )
+
+
 def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
     """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
     from .word2vec_format import _check_regular_file, _one_line, check_finite
 
     _check_regular_file(shown, "model file")
+    _check_zip_magic(shown, extra)
     try:
         with np.load(shown, allow_pickle=False) as arrays:
             missing = [key for key in (*NPZ_KEYS, *extra) if key not in arrays.files]
