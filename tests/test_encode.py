@@ -6,6 +6,7 @@ import io
 import os
 import random
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import run_cli
 from w2v_nce import encode
 from w2v_nce.corpus import iter_sentences
 from w2v_nce.encode import count_words, encode_corpus
@@ -473,3 +475,41 @@ def test_fingerprint_is_the_same_for_the_same_encoded_corpus_only(tmp_path):
     three = encoded([["b", "a"], ["b"]], vocabulary=Fixed(base))
     assert three["corpus_counts"] == one["corpus_counts"]
     assert three["fingerprint"] != one["fingerprint"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_while_encoding_raises_an_errno_the_no_space_message_knows():
+    """ndarray.tofile reports a full disk with errno None; the id writer keeps ENOSPC."""
+    from w2v_nce.atomic import NO_SPACE_ERRNOS
+    from w2v_nce.encode import _write_ids
+
+    with open("/dev/full", "wb", buffering=0) as full:
+        with pytest.raises(OSError) as info:
+            _write_ids(np.arange(1 << 16, dtype=np.int32), full)
+    assert info.value.errno in NO_SPACE_ERRNOS
+
+
+def test_a_full_tmp_dir_is_one_error_line(tmp_path):
+    """Through the real command on a 1 MiB tmpfs (needs root and mount; skipped otherwise)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        corpus = tmp_path / "c.txt"
+        corpus.write_text("the cat sat on the mat and the dog sat on the log\n" * 40_000)
+        result = run_cli(
+            "train", corpus, "--epochs", "1", "-q", "--tmp-dir", mount,
+            "-o", tmp_path / "v.txt", "--min-count", "1",
+        )  # fmt: skip
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("error: no space left"), (
+            result.stderr
+        )
+        assert os.listdir(mount) == []
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)

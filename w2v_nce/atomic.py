@@ -25,7 +25,7 @@ from .stale import temp_prefix
 
 # Errors raised while the caller writes into the temporary file that the user can
 # fix (free space, quota, file-size limit); anything else keeps its traceback.
-_USER_FIXABLE_ERRNOS = frozenset(
+NO_SPACE_ERRNOS = frozenset(
     e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
 )
 
@@ -162,7 +162,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
             fh.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.errno in _USER_FIXABLE_ERRNOS:
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
             raise UserError(f"cannot write {shown}: {exc.strerror}") from exc
         raise
     _fsync_directory(directory)

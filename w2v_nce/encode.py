@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .atomic import NO_SPACE_ERRNOS
 from .corpus import (
     MAX_SENTENCE_TOKENS,
     MAX_TOKEN_BYTES,
@@ -79,9 +80,6 @@ PIECE_IDS = 1 << 18  # ids the second pass maps at a time; a leaf of the fingerp
 DEFAULT_BLOCK_WORDS = 1 << 17
 CHUNK_BYTES = 1 << 20  # bytes read (and tokenised) at a time
 SENTENCES_NAME = "<sentences>"  # how messages name a corpus given as token lists
-_NO_SPACE = frozenset(
-    e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None
-)
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _ASCII_SPACE = re.compile("[ \t\n\r\x0b\x0c]")
 
@@ -238,7 +236,7 @@ def encode_corpus(
             return _finish(counted, rule, block_words, workdir, pool)
     except BaseException as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
             raise UserError(
                 f"no space left for the encoded corpus in {os.path.dirname(workdir)} "
                 f"({exc.strerror}); it needs 4 bytes per token: free some space or "
@@ -470,8 +468,17 @@ def _encode_blocks(pieces, table: WordTable, mode: int, name: str, sink: str | N
             if status == TOO_LONG:
                 raise too_long(name, lineno + data.count(b"\n", 0, pos))
             if out_file is not None:
-                out[:n].tofile(out_file)
+                _write_ids(out[:n], out_file)
     return lineno
+
+
+def _write_ids(array: np.ndarray, handle) -> None:
+    """Append ``array``'s bytes to ``handle``.
+
+    Not ``ndarray.tofile``: on a full disk it raises an OSError without an errno
+    ("N requested and M written"), which the no-space message could not recognise.
+    """
+    handle.write(memoryview(np.ascontiguousarray(array)).cast("B"))
 
 
 def _part_path(workdir: str | None, k: int) -> str | None:
@@ -539,7 +546,7 @@ def _count_sentences(sentences: Iterable, workdir: str | None) -> _Counted:
         chunk = np.frombuffer(buffer, dtype=np.int32).copy() if buffer else np.zeros(0, np.int32)
         del buffer[:]
         if out_file is not None:
-            chunk.tofile(out_file)
+            _write_ids(chunk, out_file)
         chunk_counts = np.bincount(chunk[chunk >= 0], minlength=len(lookup))
         chunk_counts[: counts.size] += counts
         counts = chunk_counts
@@ -712,8 +719,8 @@ def _remap_part(part: str, remap: np.ndarray, pool: _Workers) -> tuple[str, str,
             if provisional.size == 0:
                 break
             n, n_ends = _remap_chunk(provisional, remap, out, ends, state)
-            out[:n].tofile(ids)
-            ends[:n_ends].tofile(ends_file)
+            _write_ids(out[:n], ids)
+            _write_ids(ends[:n_ends], ends_file)
     os.unlink(part)
     return ids_path, ends_path, int(state[0]), int(state[2])
 
@@ -746,7 +753,7 @@ def _copy_into(path: str, fd: int, offset: int, pool: _Workers) -> None:
             try:
                 copied = os.copy_file_range(source.fileno(), fd, step, done, offset + done)
             except (AttributeError, OSError) as exc:  # not Linux, or not this filesystem
-                if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+                if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
                     raise
                 copied = os.pwrite(fd, os.pread(source.fileno(), step, done), offset + done)
             if copied <= 0:
