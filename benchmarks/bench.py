@@ -566,18 +566,10 @@ def section_nce(bench):
 
 
 SGEMM_SCRIPT = """
-import json, sys, time
-import numpy as np
+import json, sys
+from w2v_nce.trainer import sgemm_rate
 rows, columns, dim = (int(x) for x in sys.argv[1:4])
-rng = np.random.default_rng(0)
-a = rng.standard_normal((rows, dim), dtype=np.float32)
-b = rng.standard_normal((dim, columns), dtype=np.float32)
-a @ b
-calls, started = 0, time.perf_counter()
-while (elapsed := time.perf_counter() - started) < 2.0:
-    a @ b
-    calls += 1
-print(json.dumps({"gflops": 2 * rows * columns * dim * calls / elapsed / 1e9}))
+print(json.dumps({"gflops": sgemm_rate(rows, columns, dim, seconds=2.0) / 1e9}))
 """
 
 
@@ -727,17 +719,9 @@ def parse_summary(err_path):
 
 def sgemm_gflops(vocab, batch=SOFTMAX_BATCH, seconds=1.0):
     """numpy float32 (batch × dim) @ (dim × vocab): the softmax's score sgemm."""
-    import numpy as np
+    from w2v_nce.trainer import sgemm_rate
 
-    rng = np.random.default_rng(1)
-    a = rng.standard_normal((batch, SETTINGS["dim"]), dtype=np.float32)
-    b = rng.standard_normal((SETTINGS["dim"], vocab), dtype=np.float32)
-    a @ b  # warm up
-    calls, started = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < seconds:
-        a @ b
-        calls += 1
-    return 2 * batch * SETTINGS["dim"] * vocab * calls / elapsed / 1e9
+    return sgemm_rate(batch, vocab, SETTINGS["dim"], seconds=seconds) / 1e9
 
 
 # ---------------------------------------------------------------------------

@@ -90,16 +90,21 @@ def expected_pairs(counts: np.ndarray, sample: float, window: int, epochs: int) 
     return float(kept * (window + 1) * epochs)
 
 
-def sgemm_rate(rows: int, columns: int, dim: int, repeats: int = 3) -> float:
-    """Measured float32 flop/s of numpy's (rows × dim) @ (dim × columns) on this machine."""
+def sgemm_rate(rows: int, columns: int, dim: int, repeats: int = 3, seconds: float = 0.0) -> float:
+    """Measured float32 flop/s of numpy's (rows × dim) @ (dim × columns) on this machine.
+
+    At least ``repeats`` products, and more until ``seconds`` have passed (the
+    benchmark's steadier reading; the memory estimate wants it quick).
+    """
     rng = np.random.default_rng(0)
     u = rng.random((rows, dim), dtype=np.float32)
     w = rng.random((columns, dim), dtype=np.float32)
     u @ w.T  # warm up BLAS threads
-    started = time.perf_counter()
-    for _ in range(repeats):
+    calls, started = 0, time.perf_counter()
+    while calls < repeats or time.perf_counter() - started < seconds:
         u @ w.T
-    return repeats * 2.0 * rows * columns * dim / (time.perf_counter() - started)
+        calls += 1
+    return calls * 2.0 * rows * columns * dim / (time.perf_counter() - started)
 
 
 def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
