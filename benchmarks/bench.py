@@ -1,7 +1,8 @@
 """Speed, memory and quality of w2v-nce against gensim, word2vec.c and fastText.
 
     python benchmarks/bench.py CORPUS [--threads 2] [--repeats 2] [--epochs 5]
-        [--only main,threads,nce,kernel,startup,softmax | --skip ...] [--json PATH]
+        [--only main,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
+         | --skip ...] [--json PATH] [--plot PNG]
 
 Method
 ------
@@ -41,7 +42,14 @@ in a tenth of the time, each with its 95% bootstrap interval (percentile, 1000
 seeded resamples of the pairs or questions); medians over the rounds, of the
 scores and of the interval bounds. Every metric is also given as a ratio to w2v-nce.
 
-Other sections: w2v-nce thread scaling (word2vec.c beside it as a reference for
+Paired differences: in every round, w2v-nce's scores minus each other system's on
+the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), so
+an interval that excludes 0 is a difference the data set resolves.
+
+Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:
+w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), w2v-nce's
+other losses at several k (`losses`), each section warming every job up on the tiny
+corpus first (each model and loss compiles its own kernel), w2v-nce thread scaling (word2vec.c beside it as a reference for
 what the machine allows), NCE with k = 5, 25, 64 against word2vec.c's negative
 sampling with the same k (same number of dot products per pair; 1 epoch unless
 --nce-epochs says otherwise, since k = 64 costs about ten times k = 5), the
@@ -49,7 +57,13 @@ kernel's arithmetic rate (`--loss nce --threads 1` for the same k, (k + 1) · 6 
 dim flops per pair, against numpy's sgemm in one thread), start-up (a
 first run with an empty NUMBA_CACHE_DIR, which compiles, against a second run with
 the same directory, and `w2v-nce --help`), and the full softmax's GFLOP/s against
-a numpy sgemm of the same shape when `w2v-nce train --help` offers that loss.
+a numpy sgemm of the same shape when `w2v-nce train --help` offers that loss, the
+corpus pass alone against 0.1.0's (`encode`, benchmarks/encode_rate.py) and the cost
+of one checkpoint (`checkpoint`, benchmarks/checkpoint_cost.py).
+
+The picture (--plot, docs/img/quality-speed.png by default): WordSim-353 with its
+interval against whole-process seconds, one point per system and setup of the
+main, models and losses sections.
 
 The results replace BENCHMARKS.md (Markdown tables) and are printed; --json dumps
 the raw numbers. The environment is passed on unchanged (OPENBLAS_CORETYPE included).
@@ -79,14 +93,24 @@ from pathlib import Path
 from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("main", "threads", "nce", "kernel", "startup", "softmax")
+SECTIONS = (
+    "main",
+    "models",
+    "losses",
+    "threads",
+    "encode",
+    "nce",
+    "kernel",
+    "startup",
+    "softmax",
+    "checkpoint",
+)
 SETTINGS = {
     "dim": 100,
     "window": 5,
     "negative": 5,
     "sample": 1e-3,
     "min_count": 5,
-    "alpha": 0.025,
     "min_alpha": 0.0001,
 }
 TINY_TOKENS = 20_000  # the warm-up and start-up corpus
@@ -99,7 +123,7 @@ import json, sys
 from gensim.models import Word2Vec
 p = json.loads(sys.argv[1])
 model = Word2Vec(
-    corpus_file=p["corpus"], sg=1, hs=0, negative=p["negative"], window=p["window"],
+    corpus_file=p["corpus"], sg=p["sg"], hs=p["hs"], negative=p["negative"], window=p["window"],
     vector_size=p["dim"], sample=p["sample"], epochs=p["epochs"], min_count=p["min_count"],
     alpha=p["alpha"], min_alpha=p["min_alpha"], workers=p["threads"], seed=1,
 )
@@ -222,44 +246,109 @@ def sibling_or_path(name):
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
-def w2v_nce_command(corpus, output, threads, epochs, k=5, loss="neg", tmp_dir=None):
+@dataclass(frozen=True)
+class Setup:
+    """What is trained: the model, the loss and its noise words.
+
+    The learning rate is word2vec.c's default for the model (0.025 skip-gram, 0.05
+    CBOW; w2v-nce has the same defaults), given explicitly to every system.
+    """
+
+    model: str = "skipgram"  # or "cbow"
+    loss: str = "neg"  # w2v-nce's --loss; word2vec.c and gensim know neg and hs
+    k: int = 5  # ignored for hs and softmax
+
+    @property
+    def alpha(self):
+        return 0.05 if self.model == "cbow" else 0.025
+
+    @property
+    def noise(self):
+        return 0 if self.loss in ("hs", "softmax") else self.k
+
+    @property
+    def label(self):
+        model = "sg" if self.model == "skipgram" else "cbow"
+        return f"{model} {self.loss}" + (f" k={self.k}" if self.noise else "")
+
+    @property
+    def word2vec_flags(self):
+        """word2vec.c's flags for this setup (nce is compared with -negative k)."""
+        cbow = int(self.model == "cbow")
+        hs = int(self.loss == "hs")
+        return f"-cbow {cbow} -hs {hs} -negative {self.noise}"
+
+
+SGNS = Setup()
+# word2vec.c's other models, with its flags: -cbow 1 -negative 5, -cbow 0 -hs 1
+# -negative 0, -cbow 1 -hs 1 -negative 0 (issue 12's targets).
+MODEL_SETUPS = (Setup("cbow", "neg", 5), Setup("skipgram", "hs"), Setup("cbow", "hs"))
+# w2v-nce's other losses for the quality/speed picture (softmax is left out: on this
+# vocabulary one epoch takes tens of minutes, see the softmax section).
+LOSS_SETUPS = (
+    Setup("skipgram", "nce", 5),
+    Setup("skipgram", "nce", 25),
+    Setup("skipgram", "nce", 64),
+    Setup("skipgram", "infonce", 25),
+    Setup("skipgram", "neg", 25),
+)
+
+
+def w2v_nce_command(corpus, output, threads, epochs, setup=SGNS, tmp_dir=None):
     s = SETTINGS
     command = [
-        sibling_or_path("w2v-nce"), "train", str(corpus), "--loss", loss, "--k", str(k),
-        "--dim", str(s["dim"]), "--window", str(s["window"]), "--epochs", str(epochs),
-        "--min-count", str(s["min_count"]), "--sample", str(s["sample"]),
-        "--alpha", str(s["alpha"]), "--min-alpha", str(s["min_alpha"]),
-        "--threads", str(threads), "--binary", "-o", str(output), "--quiet",
+        sibling_or_path("w2v-nce"), "train", str(corpus), "--model", setup.model,
+        "--loss", setup.loss, "--dim", str(s["dim"]), "--window", str(s["window"]),
+        "--epochs", str(epochs), "--min-count", str(s["min_count"]),
+        "--sample", str(s["sample"]), "--alpha", str(setup.alpha),
+        "--min-alpha", str(s["min_alpha"]), "--threads", str(threads), "--binary",
+        "-o", str(output), "--quiet", "--json",
     ]  # fmt: skip
+    if setup.noise:
+        command += ["--k", str(setup.k)]
     if tmp_dir is not None:
         command += ["--tmp-dir", str(tmp_dir)]
     return command
 
 
-def word2vec_c_command(corpus, output, threads, epochs, k=5):
+def word2vec_c_command(corpus, output, threads, epochs, setup=SGNS):
     s = SETTINGS
     return [
         sibling_or_path("word2vec"), "-train", str(corpus), "-output", str(output),
-        "-cbow", "0", "-size", str(s["dim"]), "-window", str(s["window"]),
-        "-negative", str(k), "-hs", "0", "-sample", str(s["sample"]),
-        "-threads", str(threads), "-iter", str(epochs), "-min-count", str(s["min_count"]),
-        "-alpha", str(s["alpha"]), "-binary", "1",
+        *setup.word2vec_flags.split(), "-size", str(s["dim"]), "-window", str(s["window"]),
+        "-sample", str(s["sample"]), "-threads", str(threads), "-iter", str(epochs),
+        "-min-count", str(s["min_count"]), "-alpha", str(setup.alpha), "-binary", "1",
     ]  # fmt: skip
 
 
-def python_child_command(script, corpus, output, threads, epochs, k=5):
-    params = dict(SETTINGS, negative=k, corpus=str(corpus), output=str(output))
-    params.update(threads=threads, epochs=epochs)
+def python_child_command(script, corpus, output, threads, epochs, setup=SGNS):
+    params = dict(SETTINGS, corpus=str(corpus), output=str(output))
+    params.update(
+        threads=threads,
+        epochs=epochs,
+        sg=int(setup.model == "skipgram"),
+        hs=int(setup.loss == "hs"),
+        negative=setup.noise,
+        alpha=setup.alpha,
+    )
     return [sys.executable, "-c", script, json.dumps(params)]
 
 
 @dataclass
 class System:
-    """A trainer: `argv(corpus, output, threads, epochs, tmp_dir)` gives its command line."""
+    """A trainer: `argv(corpus, output, threads, epochs, tmp_dir, setup)` gives its command.
+
+    ``setups`` says what it can train: fastText is only run with skip-gram and
+    negative sampling (the main table).
+    """
 
     name: str
     argv: object
     missing: str | None  # why it cannot run, or None when it can
+    all_setups: bool = True
+
+    def can_train(self, setup):
+        return self.missing is None and (self.all_setups or setup == SGNS)
 
 
 def find_systems():
@@ -268,31 +357,32 @@ def find_systems():
     return [
         System(
             "w2v-nce",
-            lambda corpus, out, threads, epochs, tmp: w2v_nce_command(
-                corpus, out, threads, epochs, tmp_dir=tmp
+            lambda corpus, out, threads, epochs, tmp, setup=SGNS: w2v_nce_command(
+                corpus, out, threads, epochs, setup, tmp_dir=tmp
             ),
             None if sibling_or_path("w2v-nce") else "not installed (pip install -e .)",
         ),
         System(
             "gensim",
-            lambda corpus, out, threads, epochs, tmp: python_child_command(
-                GENSIM_SCRIPT, corpus, out, threads, epochs
+            lambda corpus, out, threads, epochs, tmp, setup=SGNS: python_child_command(
+                GENSIM_SCRIPT, corpus, out, threads, epochs, setup
             ),
             None if has("gensim") else "not installed",
         ),
         System(
             "word2vec.c",
-            lambda corpus, out, threads, epochs, tmp: word2vec_c_command(
-                corpus, out, threads, epochs
+            lambda corpus, out, threads, epochs, tmp, setup=SGNS: word2vec_c_command(
+                corpus, out, threads, epochs, setup
             ),
             None if sibling_or_path("word2vec") else hint,
         ),
         System(
             "fastText",
-            lambda corpus, out, threads, epochs, tmp: python_child_command(
-                FASTTEXT_SCRIPT, corpus, out, threads, epochs
+            lambda corpus, out, threads, epochs, tmp, setup=SGNS: python_child_command(
+                FASTTEXT_SCRIPT, corpus, out, threads, epochs, setup
             ),
             None if has("fasttext") else hint,
+            all_setups=False,
         ),
     ]
 
@@ -346,7 +436,8 @@ def head_corpus(path, target, tokens):
 
 
 def evaluate(vectors_path):
-    """Vocabulary, WordSim-353 Spearman and analogy accuracy, with their 95% intervals.
+    """Vocabulary, WordSim-353 Spearman and analogy accuracy, with their 95% intervals,
+    and the two score objects (for paired differences).
 
     gensim reads the file (every system's output the same way); the scores are
     gensim's, computed by w2v-nce's vectorised copy of its evaluation.
@@ -359,13 +450,14 @@ def evaluate(vectors_path):
     words, vectors = kv.index_to_key, kv.vectors
     pairs = evaluate_pairs(words, vectors, gensim_data("wordsim353.tsv"))
     analogy = evaluate_analogies(words, vectors, gensim_data("questions-words.txt"))
-    return {
+    quality = {
         "vocab": len(kv),
         "ws353": pairs.spearman,
         "ws353_ci": pairs.interval(),
         "analogy": analogy.accuracy,
         "analogy_ci": analogy.interval(),
     }
+    return quality, {"ws353": pairs, "analogy": analogy}
 
 
 def median_interval(intervals):
@@ -427,62 +519,170 @@ def rotated(items, shift):
 
 
 def section_main(bench):
-    """Every system, same settings, alternating within each round; timing and quality."""
+    """Every system, skip-gram with negative sampling, alternating within each round;
+    timing, quality, and w2v-nce's paired differences from each other system."""
     args = bench.args
-    runs = {s.name: [] for s in bench.systems}
     available = [s for s in bench.systems if s.missing is None]
-    for round_ in range(args.repeats):
-        log(f"main: round {round_ + 1}/{args.repeats}")
-        for system in rotated(available, round_):
-            out = bench.work_dir / f"main-{system.name}.bin"
+    jobs = [
+        (s.name, s.name, system_argv(bench, s, SGNS, args.threads, args.epochs)) for s in available
+    ]
+    compare = [("w2v-nce", s.name) for s in available if s.name != "w2v-nce"]
+    runs, diffs = quality_rounds(bench, "main", jobs, compare)
+    rows = {}
+    for system in bench.systems:
+        rows[system.name] = summarise_runs(bench, runs.get(system.name, []), system.missing)
+    differences = summarise_differences(diffs)
+    return {"rows": rows, "differences": {other: d for (_, other), d in differences.items()}}
+
+
+def system_argv(bench, system, setup, threads, epochs):
+    """make_argv(out, corpus) for `system` training `setup` (on the benchmark corpus)."""
+    return lambda out, corpus=bench.corpus: system.argv(
+        corpus, out, threads, epochs, bench.work_dir, setup
+    )
+
+
+def section_models(bench):
+    """CBOW and hierarchical softmax with word2vec.c's flags: w2v-nce, word2vec.c, gensim.
+
+    Each setup as word2vec.c would train it (its learning rate for the model), the
+    other settings as in the main table; paired differences of w2v-nce from
+    word2vec.c (issue 12's targets: within 0.02 or better, at least 1.5× the speed).
+    """
+    args = bench.args
+    jobs, compare = [], []
+    for setup in MODEL_SETUPS:
+        for system in bench.systems:
+            if system.name in ("w2v-nce", "word2vec.c", "gensim") and system.can_train(setup):
+                argv = system_argv(bench, system, setup, args.threads, args.epochs)
+                jobs.append(((setup.label, system.name), f"{system.name} {setup.label}", argv))
+        compare.append(((setup.label, "w2v-nce"), (setup.label, "word2vec.c")))
+    runs, diffs = quality_rounds(bench, "models", jobs, compare)
+    rows = []
+    for setup in MODEL_SETUPS:
+        for system in ("w2v-nce", "word2vec.c", "gensim"):
+            if (setup.label, system) in runs:
+                row = summarise_runs(bench, runs[(setup.label, system)])
+                row.update(setup=setup.label, flags=setup.word2vec_flags, system=system)
+                rows.append(row)
+    differences = summarise_differences(diffs)
+    return {
+        "rows": rows,
+        "differences": {key[0]: d for (key, _), d in differences.items()},
+    }
+
+
+def section_losses(bench):
+    """w2v-nce's other losses with the main table's settings: the picture's points."""
+    args = bench.args
+    system = next(s for s in bench.systems if s.name == "w2v-nce")
+    jobs = [
+        (
+            setup.label,
+            f"w2v-nce {setup.label}",
+            system_argv(bench, system, setup, args.threads, args.epochs),
+        )
+        for setup in LOSS_SETUPS
+    ]
+    runs, _ = quality_rounds(bench, "losses", jobs)
+    rows = []
+    for setup in LOSS_SETUPS:
+        row = summarise_runs(bench, runs[setup.label])
+        row.update(setup=setup.label, system="w2v-nce")
+        rows.append(row)
+    return {"rows": rows}
+
+
+def quality_rounds(bench, section, jobs, compare=()):
+    """Run every (key, label, make_argv(out)) job once per round, the order rotated
+    from round to round; then score every output of the round.
+
+    ``compare`` lists (key, reference key) pairs whose paired differences (the same
+    resampled pairs and questions for both) are computed in each round. Returns
+    ({key: [the Runs that succeeded and were scored]}, {(key, ref): [differences]}).
+    """
+    runs = {key: [] for key, _, _ in jobs}
+    diffs = {pair: [] for pair in compare}
+    log(f"{section}: warm-up on the tiny corpus")  # each model and loss compiles its kernel
+    for _, label, make_argv in jobs:
+        bench.run(f"warm-up {label}", make_argv(bench.work_dir / "warmup.bin", bench.tiny))
+    for round_ in range(bench.args.repeats):
+        log(f"{section}: round {round_ + 1}/{bench.args.repeats}")
+        outputs = {}
+        for number, (key, label, make_argv) in enumerate(rotated(jobs, round_)):
+            out = bench.work_dir / f"{section}-{number}.bin"
             out.unlink(missing_ok=True)
-            command = system.argv(bench.corpus, out, args.threads, args.epochs, bench.work_dir)
-            run = bench.run(f"{system.name} (round {round_ + 1})", command)
+            run = bench.run(f"{label} (round {round_ + 1})", make_argv(out))
             if run.ok:
-                run = quality_of(bench, run, out, system.name)
-            runs[system.name].append(run)
+                outputs[key] = (run, out, label)
+        scores = {}
+        for key, (run, out, label) in outputs.items():
+            found = quality_of(bench, run, out, label)
             out.unlink(missing_ok=True)
-    return summarise_main(bench, runs)
+            if found is not None:
+                scores[key] = found
+                runs[key].append(run)
+        for key, reference in compare:
+            if key in scores and reference in scores:
+                diffs[(key, reference)].append(
+                    {
+                        name: scores[key][name].difference(scores[reference][name])
+                        for name in scores[key]
+                    }
+                )
+    return runs, diffs
 
 
 def quality_of(bench, run, out, name):
+    """Score one output: sets run.quality, returns the score objects (None on failure)."""
     started = time.perf_counter()
     try:
-        run.quality = evaluate(out)
-        q = run.quality
-        log(
-            f"  {'':<40} WS-353 {with_interval(q['ws353'], q['ws353_ci'])}, analogy "
-            f"{with_interval(q['analogy'], q['analogy_ci'])} "
-            f"(evaluated in {time.perf_counter() - started:.0f} s)"
-        )
+        run.quality, scores = evaluate(out)
     except Exception as error:  # a file gensim cannot read is this system's failure
         run.returncode, run.stderr_tail = 1, f"evaluating {out.name}: {error!r}"
         bench.failures.append({"run": f"{name} evaluation", "command": "", "tail": run.stderr_tail})
-    return run
+        return None
+    q = run.quality
+    log(
+        f"  {'':<40} WS-353 {with_interval(q['ws353'], q['ws353_ci'])}, analogy "
+        f"{with_interval(q['analogy'], q['analogy_ci'])} "
+        f"(evaluated in {time.perf_counter() - started:.0f} s)"
+    )
+    return scores
 
 
-def summarise_main(bench, runs):
-    rows = {}
-    for system in bench.systems:
-        ok = [r for r in runs[system.name] if r.ok]
-        row = {
-            "status": system.missing or ("ok" if ok else "failed"),
-            "runs": [asdict(r) for r in runs[system.name]],
+def summarise_runs(bench, ok, missing=None):
+    """Medians over the rounds of one job's runs (wall, speed, quality), largest RSS."""
+    row = {"status": missing or ("ok" if ok else "failed"), "runs": [asdict(r) for r in ok]}
+    if ok:
+        wall = median([r.wall for r in ok])
+        row.update(
+            wall=wall,
+            words_per_sec=bench.words_per_sec(wall),
+            rss_mib=max(r.rss_mib for r in ok),
+            vocab=median([r.quality["vocab"] for r in ok]),
+            ws353=median([r.quality["ws353"] for r in ok]),
+            ws353_ci=median_interval([r.quality["ws353_ci"] for r in ok]),
+            analogy=median([r.quality["analogy"] for r in ok]),
+            analogy_ci=median_interval([r.quality["analogy_ci"] for r in ok]),
+        )
+    return row
+
+
+def summarise_differences(diffs):
+    """{(key, ref): {score: {"diff", "ci"}}}: medians over the rounds of each paired difference."""
+    out = {}
+    for pair, rounds in diffs.items():
+        if not rounds:
+            continue
+        out[pair] = {
+            name: {
+                "diff": median([r[name]["diff"] for r in rounds if r[name]["diff"] is not None]),
+                "ci": median_interval([r[name]["ci"] for r in rounds]),
+            }
+            for name in rounds[0]
         }
-        if ok:
-            wall = median([r.wall for r in ok])
-            row.update(
-                wall=wall,
-                words_per_sec=bench.words_per_sec(wall),
-                rss_mib=max(r.rss_mib for r in ok),
-                vocab=median([r.quality["vocab"] for r in ok]),
-                ws353=median([r.quality["ws353"] for r in ok]),
-                ws353_ci=median_interval([r.quality["ws353_ci"] for r in ok]),
-                analogy=median([r.quality["analogy"] for r in ok]),
-                analogy_ci=median_interval([r.quality["analogy_ci"] for r in ok]),
-            )
-        rows[system.name] = row
-    return rows
+    return out
 
 
 def alternate(bench, section, jobs):
@@ -519,8 +719,6 @@ def section_threads(bench):
     for t in counts:
         for s in systems:
             argv = s.argv(bench.corpus, out, t, args.epochs, bench.work_dir)
-            if s.name == "w2v-nce":  # its summary line gives the training phase alone
-                argv = [a for a in argv if a != "--quiet"]
             jobs.append(((s.name, t), f"{s.name} threads={t}", argv))
     runs = alternate_runs(bench, "threads", jobs)
     speeds = {
@@ -529,21 +727,14 @@ def section_threads(bench):
     }
     training = {}
     for t in counts:
-        rates = [training_words_per_sec(r.err_path) for r in runs.get(("w2v-nce", t), [])]
-        rates = [r for r in rates if r]
+        rates = [train_summary(r) for r in runs.get(("w2v-nce", t), [])]
+        rates = [r["words_per_sec"] for r in rates if r]
         training[str(t)] = median(rates) if rates else None
     return {
         "counts": counts,
         "systems": {s.name: {str(t): speeds[(s.name, t)] for t in counts} for s in systems},
         "w2v_nce_training": training,
     }
-
-
-def training_words_per_sec(err_path):
-    """words/s of w2v-nce's summary line: the training phase only (no reading, no writing)."""
-    text = Path(err_path).read_text(errors="replace")
-    found = re.search(r"trained [\d,]+ words, [\d,]+ pairs in [\d.]+ s \(([\d,]+) words/s\)", text)
-    return int(found.group(1).replace(",", "")) if found else None
 
 
 def section_nce(bench):
@@ -554,10 +745,10 @@ def section_nce(bench):
     w2v_c_missing = {s.name: s.missing for s in bench.systems}["word2vec.c"]
     jobs = []
     for k in ks:
-        argv = w2v_nce_command(bench.corpus, out, args.threads, epochs, k, "nce", tmp)
+        argv = w2v_nce_command(bench.corpus, out, args.threads, epochs, Setup(loss="nce", k=k), tmp)
         jobs.append((("w2v-nce", k), f"w2v-nce nce k={k}", argv))
         if w2v_c_missing is None:
-            argv = word2vec_c_command(bench.corpus, out, args.threads, epochs, k)
+            argv = word2vec_c_command(bench.corpus, out, args.threads, epochs, Setup(k=k))
             jobs.append((("word2vec.c", k), f"word2vec.c negative={k}", argv))
     walls = alternate(bench, "nce", jobs)
     speed = {key: bench.words_per_sec(median(w), epochs) for key, w in walls.items()}
@@ -605,13 +796,12 @@ def section_kernel(bench):
         log(f"kernel: round {round_ + 1}/{args.repeats}")
         for k in rotated(ks, round_):
             command = w2v_nce_command(
-                corpus, bench.work_dir / "kernel.bin", 1, 1, k, "nce", bench.work_dir
+                corpus, bench.work_dir / "kernel.bin", 1, 1, Setup(loss="nce", k=k), bench.work_dir
             )
-            command.remove("--quiet")  # the summary line gives pairs and training seconds
             run = bench.run(f"w2v-nce nce k={k} threads=1 (round {round_ + 1})", command, env)
-            summary = parse_summary(run.err_path) if run.ok else None
+            summary = train_summary(run) if run.ok else None
             if summary:
-                flops = kernel_flops_per_pair(k) * summary["pairs"]
+                flops = kernel_flops_per_pair(k) * summary["examples"]
                 rates[k].append(flops / summary["seconds"] / 1e9)
         argv = [sys.executable, "-c", SGEMM_SCRIPT, str(rows), str(columns), str(SETTINGS["dim"])]
         run = bench.run(f"numpy sgemm, one thread (round {round_ + 1})", argv, env)
@@ -622,6 +812,69 @@ def section_kernel(bench):
         "sgemm_gflops": median(sgemm),
         "k": {str(k): median(rates[k]) for k in ks},
     }
+
+
+BASELINE_REV = "f7dda9a"  # w2v-nce 0.1.0: the corpus pass in one Python thread
+
+
+def section_encode(bench):
+    """The corpus pass alone (read, tokenize, count, encode) on the plain corpus.
+
+    benchmarks/encode_rate.py's measurement: a fresh child times one
+    ``encode_corpus(path, workers=W)`` call, wall and CPU seconds, after loading the
+    compiled code on a tiny corpus. This version with 1 and --threads workers, and
+    0.1.0's package (``git archive`` of BASELINE_REV; one Python thread) beside it
+    in the same rounds.
+    """
+    import encode_rate  # benchmarks/, next to this script
+
+    packages = {"current": ROOT}
+    try:
+        baseline = bench.work_dir / "baseline"
+        baseline.mkdir(exist_ok=True)
+        packages["0.1.0"] = encode_rate.extract(BASELINE_REV, baseline)
+    except (OSError, subprocess.CalledProcessError) as error:
+        log(f"encode: no 0.1.0 baseline ({error}); measuring this version alone")
+    variants = [("current", w) for w in sorted({1, bench.args.threads})]
+    variants += [(name, 1) for name in packages if name != "current"]
+    for package in packages.values():  # warm the Numba and page caches
+        encode_rate.measure(package, "count", bench.corpus, 1)
+    runs = {variant: [] for variant in variants}
+    for round_ in range(bench.args.repeats):
+        log(f"encode: round {round_ + 1}/{bench.args.repeats}")
+        for name, workers in rotated(variants, round_):
+            try:
+                result = encode_rate.measure(packages[name], "encode", bench.corpus, workers)
+            except subprocess.CalledProcessError as error:
+                bench.failures.append(
+                    {"run": f"encode {name} workers={workers}", "command": "", "tail": error.stderr}
+                )
+                continue
+            runs[(name, workers)].append(result)
+            log(f"  encode {name} workers={workers:<3} {result['seconds']:7.2f} s")
+    rows = []
+    for (name, workers), done in runs.items():
+        if done:
+            tokens = done[0]["tokens"]
+            rows.append(
+                {
+                    "code": name,
+                    "workers": workers,
+                    "tokens_per_sec": tokens / median([r["seconds"] for r in done]),
+                    "tokens_per_cpu_sec": tokens / median([r["cpu"] for r in done]),
+                }
+            )
+    return {"baseline_rev": BASELINE_REV, "rows": rows}
+
+
+def section_checkpoint(bench):
+    """The cost of one checkpoint of a bench-dev-sized model (benchmarks/checkpoint_cost.py)."""
+    log("checkpoint: one checkpoint of a 27,445 × 100 model, 7 writes")
+    script = Path(__file__).resolve().parent / "checkpoint_cost.py"
+    run = bench.run("checkpoint cost", [sys.executable, str(script), "--json"])
+    if not run.ok:
+        return {"error": run.stderr_tail}
+    return json.loads(Path(run.err_path).with_suffix(".out").read_text().splitlines()[-1])
 
 
 def section_startup(bench):
@@ -679,19 +932,20 @@ def section_softmax(bench):
         bench.work_dir / "softmax.bin",
         args.threads,
         1,
-        loss="softmax",
+        Setup(loss="softmax"),
         tmp_dir=bench.work_dir,
     )
-    command.remove("--quiet")  # the summary line gives pairs and training seconds
     rates = []
     vocab = None
     for round_ in range(args.repeats):
         log(f"softmax: round {round_ + 1}/{args.repeats}")
         run = bench.run(f"w2v-nce softmax (round {round_ + 1})", command)
-        summary = parse_summary(run.err_path) if run.ok else None
+        summary = train_summary(run) if run.ok else None
         if summary:
-            vocab = summary["vocab"]
-            rates.append(6 * summary["pairs"] * vocab * SETTINGS["dim"] / summary["seconds"] / 1e9)
+            vocab = summary["vocab_size"]
+            rates.append(
+                6 * summary["examples"] * vocab * SETTINGS["dim"] / summary["seconds"] / 1e9
+            )
     if vocab is None:
         return {"available": True, "error": "no run gave a parsable summary line"}
     return {
@@ -703,18 +957,13 @@ def section_softmax(bench):
     }
 
 
-def parse_summary(err_path):
-    text = Path(err_path).read_text(errors="replace")
-    vocab = re.search(r"vocabulary: ([\d,]+) words", text)
-    trained = re.search(r"([\d,]+) pairs in ([\d.]+) s", text)
-    if not (vocab and trained):
+def train_summary(run):
+    """The JSON summary `w2v-nce train --json` printed (examples, seconds of the training
+    phase alone, words/s, vocabulary), or None when it printed none."""
+    try:
+        return json.loads(Path(run.err_path).with_suffix(".out").read_text())
+    except (OSError, ValueError):
         return None
-    number = lambda s: int(s.replace(",", ""))  # noqa: E731
-    return {
-        "vocab": number(vocab.group(1)),
-        "pairs": number(trained.group(1)),
-        "seconds": float(trained.group(2)),
-    }
 
 
 def sgemm_gflops(vocab, batch=SOFTMAX_BATCH, seconds=1.0):
@@ -779,6 +1028,7 @@ def table(header, rows):
 
 
 def main_table(main):
+    main = main["rows"]
     ref = main.get("w2v-nce", {})
     header = [
         "system",
@@ -815,6 +1065,127 @@ def main_table(main):
             ]
         )
     return table(header, rows)
+
+
+def signed_interval(difference):
+    """``+0.012 [−0.020, +0.041]`` and a verdict: † where the interval excludes 0."""
+    diff, ci = difference["diff"], difference["ci"]
+    if diff is None:
+        return "–"
+    if ci is None:
+        return f"{diff:+.3f}"
+    mark = " †" if ci[0] > 0 or ci[1] < 0 else ""
+    return f"{diff:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]{mark}"
+
+
+def differences_table(differences, label):
+    """One row per comparison: the paired differences of WordSim-353 and analogy."""
+    rows = [
+        [name, signed_interval(d["ws353"]), signed_interval(d["analogy"])]
+        for name, d in differences.items()
+    ]
+    return table([label, "WS-353 ρ difference [95% CI]", "analogy difference [95% CI]"], rows)
+
+
+def models_text(models):
+    by_setup = {}
+    for row in models["rows"]:
+        by_setup.setdefault(row["setup"], {})[row["system"]] = row
+    header = [
+        "model",
+        "word2vec.c flags",
+        "system",
+        "wall s",
+        "words/s",
+        "× word2vec.c",
+        "peak RSS MiB",
+        "WS-353 ρ [95% CI]",
+        "analogy [95% CI]",
+    ]
+    rows = []
+    for setup, systems in by_setup.items():
+        reference = systems.get("word2vec.c", {}).get("words_per_sec")
+        for name, row in systems.items():
+            if "wall" not in row:
+                rows.append([setup, row["flags"], name, row["status"], *[""] * 5])
+                continue
+            rows.append(
+                [
+                    setup,
+                    f"`{row['flags']}`",
+                    name,
+                    fmt(row["wall"], 1),
+                    fmt(row["words_per_sec"]),
+                    fmt(ratio(row["words_per_sec"], reference)),
+                    fmt(row["rss_mib"], 0),
+                    with_interval(row["ws353"], row["ws353_ci"]),
+                    with_interval(row["analogy"], row["analogy_ci"]),
+                ]
+            )
+    text = MODELS_NOTE + "\n\n" + table(header, rows)
+    if models["differences"]:
+        text += "\n\nw2v-nce − word2vec.c, paired (the same resampled pairs and questions):\n\n"
+        text += differences_table(models["differences"], "model")
+    return text
+
+
+def losses_table(losses, main):
+    reference = main["rows"].get("w2v-nce", {}).get("words_per_sec") if main else None
+    header = ["loss", "wall s", "words/s", "× sg neg k=5", "WS-353 ρ [95% CI]", "analogy [95% CI]"]
+    rows = [
+        [
+            row["setup"],
+            fmt(row.get("wall"), 1),
+            fmt(row.get("words_per_sec")),
+            fmt(ratio(row.get("words_per_sec"), reference)),
+            with_interval(row.get("ws353"), row.get("ws353_ci")),
+            with_interval(row.get("analogy"), row.get("analogy_ci")),
+        ]
+        for row in losses["rows"]
+    ]
+    return table(header, rows)
+
+
+def encode_text(encode):
+    rows = {(r["code"], r["workers"]): r for r in encode["rows"]}
+    baseline = rows.get(("0.1.0", 1))
+    one = rows.get(("current", 1))
+    body = []
+    for (code, workers), row in rows.items():
+        per_core = ratio(row["tokens_per_cpu_sec"], baseline and baseline["tokens_per_cpu_sec"])
+        scaling = ratio(row["tokens_per_sec"], one["tokens_per_sec"]) if code == "current" else None
+        body.append(
+            [
+                "this version" if code == "current" else f"{code} (`{encode['baseline_rev']}`)",
+                workers,
+                fmt(row["tokens_per_sec"]),
+                fmt(row["tokens_per_cpu_sec"]),
+                fmt(per_core, suffix="×"),
+                fmt(scaling, suffix="×"),
+            ]
+        )
+    header = [
+        "code",
+        "workers",
+        "tokens/s",
+        "tokens per CPU-second",
+        "per core × 0.1.0",
+        "× 1 worker",
+    ]
+    return ENCODE_NOTE + "\n\n" + table(header, body)
+
+
+def checkpoint_text(checkpoint):
+    if "error" in checkpoint:
+        return f"checkpoint: failed ({checkpoint['error']})."
+    return (
+        f"One checkpoint of a {checkpoint['words']:,} × {checkpoint['dim']} model (the size of "
+        f"bench-dev's, both matrices) takes {checkpoint['seconds']:.3f} s "
+        f"({checkpoint['mib']:.1f} MiB, written to a temporary file, fsynced, renamed, the "
+        f"directory fsynced; median of 7): {100 * checkpoint['share']:.3f}% of training time "
+        f"at the default `--checkpoint-every {checkpoint['interval'] / 60:.0f}m` "
+        "(`benchmarks/checkpoint_cost.py`)."
+    )
 
 
 def threads_table(threads):
@@ -904,6 +1275,89 @@ def softmax_text(softmax):
     return note + "\n\n" + table(["what", "GFLOP/s", "÷ sgemm"], rows)
 
 
+SYSTEM_COLOURS = {
+    "w2v-nce": "tab:blue",
+    "gensim": "tab:orange",
+    "word2vec.c": "tab:green",
+    "fastText": "tab:red",
+}
+
+
+def picture_points(results):
+    """(system, setup label, wall s, WS-353, its interval) of every scored run summary."""
+    points = []
+    main = results.get("main", {}).get("rows", {})
+    for name, row in main.items():
+        if "wall" in row:
+            points.append((name, SGNS.label, row["wall"], row["ws353"], row["ws353_ci"]))
+    for section in ("models", "losses"):
+        for row in results.get(section, {}).get("rows", []):
+            if "wall" in row:
+                points.append(
+                    (row["system"], row["setup"], row["wall"], row["ws353"], row["ws353_ci"])
+                )
+    return points
+
+
+def draw_picture(results, path, subtitle):
+    """WordSim-353 (with its 95% interval) against whole-process seconds, one point per
+    system and setup; returns whether there was anything to draw."""
+    points = picture_points(results)
+    if not points:
+        return False
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 6), dpi=110)
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    seen = set()
+    for system, setup, wall, ws353, ci in points:
+        colour = SYSTEM_COLOURS.get(system, "tab:gray")
+        low, high = (ws353 - ci[0], ci[1] - ws353) if ci else (0, 0)
+        ax.errorbar(
+            wall,
+            ws353,
+            yerr=[[low], [high]],
+            fmt="s" if setup.startswith("cbow") else "o",
+            color=colour,
+            ecolor=colour,
+            alpha=0.85,
+            capsize=3,
+            markersize=7,
+            label=system if system not in seen else None,
+        )
+        seen.add(system)
+        ax.annotate(
+            setup,
+            (wall, ws353),
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize=8,
+            color=colour,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("whole-process wall time, seconds (log scale; left is faster)")
+    ax.set_ylabel("WordSim-353 Spearman ρ (95% bootstrap interval)")
+    ax.set_title(f"Quality against speed: every system and w2v-nce loss\n{subtitle}", fontsize=11)
+    ax.grid(True, which="both", alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles += [
+        Line2D([], [], marker="o", linestyle="", color="black", label="skip-gram"),
+        Line2D([], [], marker="s", linestyle="", color="black", label="CBOW"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=9)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    figure.savefig(partial, format="png")
+    partial.replace(path)
+    return True
+
+
 def command_line():
     python = (
         os.path.relpath(sys.executable)
@@ -931,9 +1385,24 @@ NOTE = (
 THREADS_NOTE = (
     "Same settings, `--threads` varied; word2vec.c beside it shows what the machine "
     "allows. Speed-up is against 1 thread of the same system. The first columns are "
-    "whole-process words/s, which include reading and encoding the corpus in one Python "
-    "thread (Amdahl's serial part); the training-phase column is the words/s of "
-    "w2v-nce's own summary line, the threaded kernel alone."
+    "whole-process words/s, which include reading and encoding the corpus (with "
+    "`--threads` workers over newline-aligned byte ranges of a plain file); the "
+    "training-phase column is the words/s of w2v-nce's own summary (`train --json`), "
+    "the threaded kernel alone."
+)
+MODELS_NOTE = (
+    "word2vec.c's other models with its flags and defaults (`-cbow 1 -negative 5`, "
+    "`-cbow 0 -hs 1 -negative 0`, `-cbow 1 -hs 1 -negative 0`; alpha 0.05 for CBOW, "
+    "0.025 for skip-gram), the other settings as above; w2v-nce with `--model` and `--loss` "
+    "to match and gensim with `sg`, `hs` and `negative`, the same alpha. × word2vec.c is "
+    "the speed ratio (whole process)."
+)
+ENCODE_NOTE = (
+    "The corpus pass alone (read, tokenize, count, choose the vocabulary, write the "
+    "encoded ids) on the plain corpus file: `encode_corpus(path, workers=W)` timed in a "
+    "fresh child (benchmarks/encode_rate.py), wall and CPU seconds; medians over the "
+    "rounds. 0.1.0's pass (one Python thread) is measured in the same rounds; per core × "
+    "0.1.0 compares tokens per CPU-second, which a loaded machine disturbs less."
 )
 NCE_NOTE = (
     "`w2v-nce train --loss nce --k K` against `word2vec -negative K` (negative sampling; "
@@ -957,7 +1426,7 @@ def header_lines(bench, info):
         "decompressed once to a plain file that every system reads",
         f"- **Settings**: skip-gram, negative sampling k = {s['negative']}, "
         f"window {s['window']}, dim {s['dim']}, sample {s['sample']:g}, {args.epochs} epochs, "
-        f"min-count {s['min_count']}, alpha {s['alpha']} (→ {s['min_alpha']}), "
+        f"min-count {s['min_count']}, alpha {SGNS.alpha} (→ {s['min_alpha']}), "
         f"{args.threads} threads, {args.repeats} repeat rounds (systems alternate within "
         "each round)",
     ]
@@ -973,8 +1442,32 @@ def report(bench, info, results):
         "",
         NOTE.format(floor=info["rss_floor_mib"]),
     ]
+    if info.get("picture"):
+        parts += ["", f"![WordSim-353 against whole-process seconds]({info['picture']})"]
     if "main" in results:
         parts += ["", "## Same settings, side by side", "", main_table(results["main"])]
+        if results["main"]["differences"]:
+            differences = {
+                f"w2v-nce − {other}": d for other, d in results["main"]["differences"].items()
+            }
+            parts += [
+                "",
+                "Paired differences (the same resampled pairs and questions for both "
+                "systems; † where the 95% interval excludes 0):",
+                "",
+                differences_table(differences, "comparison"),
+            ]
+    if "models" in results:
+        parts += ["", "## CBOW and hierarchical softmax", "", models_text(results["models"])]
+    if "losses" in results:
+        parts += [
+            "",
+            "## w2v-nce's other losses",
+            "",
+            "The main table's settings with another `--loss` and `--k` (skip-gram).",
+            "",
+            losses_table(results["losses"], results.get("main")),
+        ]
     if "threads" in results:
         parts += [
             "",
@@ -984,6 +1477,8 @@ def report(bench, info, results):
             "",
             threads_table(results["threads"]),
         ]
+    if "encode" in results:
+        parts += ["", "## Encoding the corpus", "", encode_text(results["encode"])]
     if "nce" in results:
         parts += [
             "",
@@ -1007,6 +1502,8 @@ def report(bench, info, results):
         ]
     if "softmax" in results:
         parts += ["", "## Full softmax against numpy sgemm", "", softmax_text(results["softmax"])]
+    if "checkpoint" in results:
+        parts += ["", "## Checkpoints", "", checkpoint_text(results["checkpoint"])]
     if bench.failures:
         parts += ["", "## Failures", ""]
         for failure in bench.failures:
@@ -1055,6 +1552,11 @@ def parse_args(argv=None):
     )
     parser.add_argument("--json", help="also dump the raw numbers here")
     parser.add_argument(
+        "--plot",
+        default=str(ROOT / "docs" / "img" / "quality-speed.png"),
+        help="the quality/speed picture (default docs/img/quality-speed.png; '' for none)",
+    )
+    parser.add_argument(
         "--work-dir", help="where to keep the plain corpus, outputs and logs (default: a temp dir)"
     )
     args = parser.parse_args(argv)
@@ -1072,6 +1574,10 @@ def parse_args(argv=None):
 
 SECTION_FUNCTIONS = {
     "main": section_main,
+    "models": section_models,
+    "losses": section_losses,
+    "encode": section_encode,
+    "checkpoint": section_checkpoint,
     "threads": section_threads,
     "nce": section_nce,
     "kernel": section_kernel,
@@ -1104,6 +1610,13 @@ def main(argv=None):
         for section in args.sections:
             results[section] = SECTION_FUNCTIONS[section](bench)
     info["load_end"] = os.getloadavg()
+    subtitle = (
+        f"{Path(args.corpus).name}, {tokens:,} tokens, {args.epochs} epochs, "
+        f"{args.threads} threads, dim {SETTINGS['dim']}; medians of {args.repeats} rounds"
+    )
+    if args.plot and draw_picture(results, args.plot, subtitle):
+        info["picture"] = os.path.relpath(args.plot, Path(args.markdown).resolve().parent)
+        log(f"wrote {args.plot}")
     markdown = report(bench, info, results)
     Path(args.markdown).write_text(markdown)
     print(markdown)
