@@ -47,19 +47,20 @@ the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), 
 an interval that excludes 0 is a difference the data set resolves.
 
 Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:
-w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), w2v-nce's
-other losses at several k (`losses`), each section warming every job up on the tiny
-corpus first (each model and loss compiles its own kernel), w2v-nce thread scaling (word2vec.c beside it as a reference for
-what the machine allows), NCE with k = 5, 25, 64 against word2vec.c's negative
-sampling with the same k (same number of dot products per pair; 1 epoch unless
---nce-epochs says otherwise, since k = 64 costs about ten times k = 5), the
-kernel's arithmetic rate (`--loss nce --threads 1` for the same k, (k + 1) · 6 ·
-dim flops per pair, against numpy's sgemm in one thread), start-up (a
-first run with an empty NUMBA_CACHE_DIR, which compiles, against a second run with
-the same directory, and `w2v-nce --help`), and the full softmax's GFLOP/s against
-a numpy sgemm of the same shape when `w2v-nce train --help` offers that loss, the
-corpus pass alone against 0.1.0's (`encode`, benchmarks/encode_rate.py) and the cost
-of one checkpoint (`checkpoint`, benchmarks/checkpoint_cost.py).
+w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), w2v-nce's other
+losses at several k (`losses`), each section warming every job up on the tiny corpus
+first (each model and loss compiles its own kernel), w2v-nce thread scaling
+(word2vec.c beside it as a reference for what the machine allows), NCE with k = 5,
+25, 64 against word2vec.c's negative sampling with the same k (same number of dot
+products per pair; 1 epoch unless --nce-epochs says otherwise, since k = 64 costs
+about ten times k = 5), the kernel's arithmetic rate (`--loss nce --threads 1` for
+the same k, (k + 1) · 6 · dim flops per pair, against numpy's sgemm in one thread),
+start-up (a first run with an empty NUMBA_CACHE_DIR, which compiles, against a
+second run with the same directory, and `w2v-nce --help`), and the full softmax's
+GFLOP/s against a numpy sgemm of the same shape when `w2v-nce train --help` offers
+that loss, the corpus pass alone against 0.1.0's (`encode`,
+benchmarks/encode_rate.py) and the cost of one checkpoint (`checkpoint`,
+benchmarks/checkpoint_cost.py).
 
 The picture (--plot, docs/img/quality-speed.png by default): WordSim-353 with its
 interval against whole-process seconds, one point per system and setup of the
