@@ -12,40 +12,47 @@ from tests.reference import (
 )
 from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.pairs import block_examples
-from w2v_nce.kernels.rowsoftmax import softmax_residual
-from w2v_nce.kernels.softmax import Examples, shuffled_order, softmax_step, train_block_softmax
+from w2v_nce.kernels.softmax import (
+    Examples,
+    VocabularyTiles,
+    shuffled_order,
+    softmax_step,
+    train_block_softmax,
+)
 from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
 from w2v_nce.trainer import keep_thresholds, spec_for, tables_for
 
 
-def test_softmax_residual_is_onehot_minus_softmax():
-    rng = np.random.default_rng(0)
-    logits = rng.normal(scale=5, size=(7, 50)).astype(np.float32)
-    targets = rng.integers(0, 50, size=7)
-    z = logits.astype(np.float64)
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    expected = -p
-    expected[np.arange(7), targets] += 1
-    loss = softmax_residual(logits, targets)
-    np.testing.assert_allclose(logits, expected, atol=1e-6)
-    assert loss == pytest.approx(-np.log(p[np.arange(7), targets]).sum(), rel=1e-5)
+@pytest.mark.parametrize("tiles", [1, 3])
+def test_huge_logits_give_the_exact_loss_in_any_tile(tiles):
+    """Each tile exponentiates against its own maximum; combined, the loss is exact."""
+    syn0 = np.ones((3, 1), dtype=np.float32)
+    syn1 = np.array([[1000.0], [-1000.0], [999.0]], dtype=np.float32)
+    examples = _singles(np.array([0], np.int32), np.array([2], np.int32), np.zeros(1, np.float32))
+    loss = softmax_step(
+        Weights(syn0, syn1), np.zeros(3, np.float32), examples, VocabularyTiles(3, tiles, 1, 1)
+    )
+    assert loss == pytest.approx(1 + np.log1p(np.exp(-1)), rel=1e-5)
+    assert np.isfinite(syn0).all() and np.isfinite(syn1).all()
 
 
-def test_softmax_residual_survives_huge_logits():
-    logits = np.array([[1000.0, -1000.0, 999.0]], dtype=np.float32)
-    loss = softmax_residual(logits, np.array([2]))
-    assert np.isfinite(logits).all() and loss == pytest.approx(1 + np.log1p(np.exp(-1)), rel=1e-5)
+def test_tiles_cover_the_rows_once():
+    tiles = VocabularyTiles(10, 3, 4, 2)
+    covered = np.concatenate([np.arange(10)[tiles.rows(t)] for t in range(tiles.count)])
+    np.testing.assert_array_equal(covered, np.arange(10))
+    assert VocabularyTiles(2, 8, 4, 2).count == 2  # never an empty tile
+    tiles.close()
 
 
 def _singles(inputs, outputs, rates):
     return Examples(inputs, np.arange(inputs.size + 1), outputs, rates)
 
 
+@pytest.mark.parametrize("tiles", [1, 2, 7])
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
-def test_batched_softmax_step_equals_the_minibatch_formula(model):
+def test_batched_softmax_step_equals_the_minibatch_formula(model, tiles):
     rng = np.random.default_rng(2)
     V, d, B = 40, 12, 16
     syn0 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
@@ -74,7 +81,9 @@ def test_batched_softmax_step_equals_the_minibatch_formula(model):
     want_loss = -np.log(p[np.arange(B), outputs]).sum()
 
     examples = Examples(contexts, starts, outputs, lr)
-    loss = softmax_step(Weights(syn0, syn1), offsets, examples)
+    pool = VocabularyTiles(V, tiles, B, d)  # the vocabulary cut into tiles, a thread each
+    loss = softmax_step(Weights(syn0, syn1), offsets, examples, pool)
+    pool.close()
     assert loss == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
@@ -138,8 +147,9 @@ def test_block_examples_are_the_reference_windows_with_their_learning_rates(mode
     assert words == np.count_nonzero(ids >= 0)
 
 
+@pytest.mark.parametrize("tiles", [1, 3])
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
-def test_softmax_block_trains_shuffled_examples_in_batches(model):
+def test_softmax_block_trains_shuffled_examples_in_batches(model, tiles):
     V, ids, counts = _block()
     rng = np.random.default_rng(5)
     config = TrainConfig(model=model, loss="softmax", dim=6, window=3, sample=0.05).validate()
@@ -150,8 +160,10 @@ def test_softmax_block_trains_shuffled_examples_in_batches(model):
     ref0, ref1 = syn0.copy(), syn1.copy()
     schedule = Schedule(np.float32(0.025), np.float32(0.0001), np.int64(0), np.int64(100))
     loss, examples, words = train_block_softmax(
-        ids, Weights(syn0, syn1), tables, spec, schedule, 7, batch=8
-    )
+        ids, Weights(syn0, syn1), tables, spec, schedule, 7, batch=8,
+        tiles=VocabularyTiles(V, tiles, 8, 6),
+    )  # fmt: skip
+    reference_tiles = VocabularyTiles(V, tiles, 8, 6)
     contexts, starts, targets, rates, _ = block_examples(
         ids, tables.keep, spec.model, 3, schedule, 7
     )
@@ -164,7 +176,7 @@ def test_softmax_block_trains_shuffled_examples_in_batches(model):
             np.concatenate(pieces), np.concatenate(([0], np.cumsum([len(p) for p in pieces]))),
             targets[chosen], rates[chosen],
         )  # fmt: skip
-        want += softmax_step(Weights(ref0, ref1), tables.offsets, batch)
+        want += softmax_step(Weights(ref0, ref1), tables.offsets, batch, reference_tiles)
     assert examples == targets.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
     np.testing.assert_array_equal(syn0, ref0)
@@ -188,6 +200,9 @@ def test_pairs_are_shuffled_reproducibly_per_block():
 
 def test_nan_logits_give_a_nan_loss_not_an_exception():
     """A diverged model must reach the trainer's divergence check, not crash in the kernel."""
-    logits = np.full((2, 5), np.nan, dtype=np.float32)
-    loss = softmax_residual(logits, np.array([1, 3], dtype=np.int32))
+    syn0 = np.ones((5, 2), dtype=np.float32)
+    syn1 = np.full((5, 2), np.nan, dtype=np.float32)
+    examples = _singles(np.array([0, 1], np.int32), np.array([1, 3], np.int32),
+                        np.full(2, 0.1, np.float32))  # fmt: skip
+    loss = softmax_step(Weights(syn0, syn1), np.zeros(5, np.float32), examples)
     assert not np.isfinite(loss)

@@ -47,7 +47,7 @@ class Loss:
     target: str  # what the PMI check compares the score with (its name)
     formula: str  # ... and its formula
     centred: bool  # score and target compared after centring each row
-    batched: bool  # one block at a time, the cores used by BLAS (the full softmax)
+    batched: bool  # one block at a time, its batches threaded over vocabulary tiles
     loss_printed: str  # what the progress bar's loss means
 
     @property
@@ -81,9 +81,10 @@ class Loss:
     def pool_size(self, threads: int) -> int:
         """Worker threads for the blocks.
 
-        The full softmax runs its blocks one at a time and lets BLAS use the cores:
-        measured on 2 cores, Hogwild over batches with two workers (each sgemm then
-        competing for the same cores) was about half as fast as threaded BLAS.
+        The full softmax runs its blocks one at a time, each batch threaded over
+        tiles of the vocabulary (``kernels.softmax``): every batch updates every
+        output row, so Hogwild over batches would have every thread writing every
+        row; measured on 2 cores it was also about half as fast.
         """
         return 1 if self.batched else threads
 

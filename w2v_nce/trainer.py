@@ -20,6 +20,8 @@ of a second), so an interrupt stops promptly.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import sys
 import time
@@ -194,15 +196,43 @@ def train(
     ``on_interval(seconds, words, learning rate, mean loss)`` is called at every
     progress refresh (``train --loss-log``). Returns the statistics.
     """
-    from .kernels.block import train_block
+    with block_kernel(config, model) as kernel:
+        return _run_blocks(
+            kernel, corpus, config, model, progress, state, checkpoint, checkpoint_due, on_interval
+        )
+
+
+@contextlib.contextmanager
+def block_kernel(config: TrainConfig, model: Model):
+    """The run's block kernel: the candidate-block loop, or the full softmax with its
+    vocabulary tiles (a thread each) and BLAS capped at one thread per call."""
+    if config.loss_record.output != losses.FULL_SOFTMAX:
+        from .kernels.block import train_block
+
+        yield train_block
+        return
+    from threadpoolctl import threadpool_limits
+
+    from .kernels.softmax import BATCH, VocabularyTiles, train_block_softmax
+
+    tiles = VocabularyTiles(model.output.shape[0], config.threads, BATCH, config.dim)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield functools.partial(train_block_softmax, tiles=tiles)
+    finally:
+        tiles.close()
+
+
+def _run_blocks(
+    kernel, corpus, config, model, progress, state, checkpoint, checkpoint_due, on_interval
+):
+    """:func:`train` with the block kernel chosen."""
     from .kernels.rng import mix_seed
-    from .kernels.softmax import train_block_softmax
 
     record = config.loss_record
     weights = Weights(model.input, model.output)
     tables = tables_for(model, config)
     spec = spec_for(config)
-    kernel = train_block_softmax if record.output == losses.FULL_SOFTMAX else train_block
     ids = corpus.ids()
     starts = corpus.block_starts
     n_blocks = len(starts) - 1

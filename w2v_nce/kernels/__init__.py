@@ -7,10 +7,10 @@
 ``bundles``     the named tuples the kernels take: Weights, Tables, Spec, Schedule
 ``pairs``       subsampling and the dynamic window; a block's examples for the softmax
 ``binary``      the logistic step shared by negative sampling, NCE and hierarchical softmax
-``rowsoftmax``  the row-softmax step shared by the full softmax and InfoNCE
+``rowsoftmax``  InfoNCE's row-softmax step
 ``tree``        word2vec.c's Huffman tree for hierarchical softmax
 ``block``       the per-block loop: the model's hidden vectors, the loss's candidate block,
                 noise drawn ahead from its own stream
-``softmax``     the full softmax, batched into sgemms
+``softmax``     the full softmax, batched into sgemms, threaded over vocabulary tiles
 ``counts``      weighted window co-occurrence counts (evaluation, nce-table)
 """

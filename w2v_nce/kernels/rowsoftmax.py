@@ -1,13 +1,13 @@
-"""The row-softmax step shared by the full softmax and InfoNCE.
+"""The row-softmax step of InfoNCE (sampled softmax).
 
-Both losses are a softmax over candidate output rows with the positive as the
-target: all V words for the full softmax, the positive plus k noise words with
-logits corrected by −log q for InfoNCE (sampled softmax). For logits z and
-target t, L = −z_t + log Σ_j exp(z_j) and ∂L/∂z_j = p_j − 1[j = t]; the update
-moves every candidate row by lr·(1[j = t] − p_j)·h and the hidden vector by
-lr·Σ_j (1[j = t] − p_j)·v_j. :func:`softmax_residual` turns a matrix of logits
-into that residual Y − P in place and returns the loss; the full softmax calls
-it on a B×V batch between two sgemms, InfoNCE on the rows of a candidate block.
+InfoNCE is a softmax over candidate output rows with the positive as the target:
+the positive plus k noise words with logits corrected by −log q. For logits z
+and target t, L = −z_t + log Σ_j exp(z_j) and ∂L/∂z_j = p_j − 1[j = t]; the
+update moves every candidate row by lr·(1[j = t] − p_j)·h and the hidden vector
+by lr·Σ_j (1[j = t] − p_j)·v_j. :func:`softmax_coefficients` turns the rows of a
+candidate block's logits into those coefficients. (The full softmax, whose rows
+are the whole vocabulary cut into tiles, has its own two passes:
+:mod:`.softmax`.)
 """
 
 import math
@@ -18,20 +18,6 @@ import numpy as np
 from .vecops import exp_nonpositive
 
 ONE = np.float32(1.0)
-
-
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def softmax_residual(logits, targets):
-    """In place: logits[b] ← onehot(targets[b]) − softmax(logits[b]); returns Σ_b loss_b.
-
-    The row max is subtracted before exp; the loss is accumulated in float64.
-    NaN logits (a diverged model) give a NaN loss, never an exception
-    (``error_model="numpy"``): the trainer turns it into its divergence message.
-    """
-    loss = 0.0
-    for b in range(logits.shape[0]):
-        loss += _residual_row(logits[b], targets[b])
-    return loss
 
 
 @numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
