@@ -240,15 +240,24 @@ class Model:
         ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
         pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
         """
-        import warnings
-
         from .evaluation import evaluate_model
-        from .pipeline import W2VNceWarning
 
         result = evaluate_model(self, corpus, **options)
-        for note in result.notes:
-            warnings.warn(note, W2VNceWarning, stacklevel=2)
+        _warn(result.notes)
         return result.as_json()
+
+    def keywords(self, text, topn: int | None = 10) -> list[tuple[str, float]]:
+        """The words of ``text`` that best predict the rest of it, as ``[(word, log p(text |
+        word))]``, best first (``w2v-nce keywords``); needs the output vectors.
+
+        ``text`` is a str, split as the training reader splits a line, or a list of
+        tokens; ``topn`` None or 0 for every word. Tokens not in the vocabulary are
+        skipped with a :class:`W2VNceWarning`, as is the note that a ``neg`` model's
+        p(c|w) is only a reading; fewer than two known tokens raise a UsageError.
+        """
+        ranked, notes = self._keywords.text(text, topn)
+        _warn(notes)
+        return ranked
 
     def save(self, path) -> None:
         """Write the whole model as a ``.npz`` (atomically), readable by :func:`w2v_nce.load`."""
@@ -270,6 +279,22 @@ class Model:
         from .query import Neighbours
 
         return Neighbours(self.vocab, self.input)
+
+    @cached_property
+    def _keywords(self):
+        from .keywords import Scorer
+
+        return Scorer(self)
+
+
+def _warn(notes) -> None:
+    """The library's notes, as warnings from the caller's line."""
+    import warnings
+
+    from .pipeline import W2VNceWarning
+
+    for note in notes:
+        warnings.warn(note, W2VNceWarning, stacklevel=3)
 
 
 def load(path) -> Model:
