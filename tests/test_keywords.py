@@ -6,12 +6,15 @@ the answer is known: a word that determines its context ranks first, a word
 seen next to uniformly random words last.
 """
 
+import gzip
+import json
 import warnings
 
 import numpy as np
 import pytest
 
 import w2v_nce
+from tests.conftest import run_cli
 from w2v_nce import W2VNceWarning
 from w2v_nce import keywords as keywords_module
 from w2v_nce.corpus import iter_sentences
@@ -258,3 +261,128 @@ def test_the_word_that_determines_its_context_ranks_first_and_the_uniform_one_la
     assert scores["dee"] > max(scores[c] for c in CONTEXT) + 0.5
     assert scores["you"] < min(scores[c] for c in CONTEXT) - 2
     assert len(caught) == (loss == "neg")  # the note that neg's p(c|w) is a reading
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """The known-answer corpus's nce and neg models as .npz, and the nce vectors alone."""
+    out = tmp_path_factory.mktemp("keywords")
+    for loss in ("nce", "neg"):
+        model = w2v_nce.train(
+            known_answer_corpus(), loss=loss, min_count=1, sample=0, dim=16, epochs=10,
+            threads=1, seed=1, progress=False,
+        )  # fmt: skip
+        model.save(out / f"{loss}.npz")
+    model.save_word2vec_format(out / "vectors.txt")
+    return out
+
+
+def rows(stdout):
+    return [(word, float(score)) for word, score in (line.split("\t") for line in stdout)]
+
+
+def one_error_line(result, code=None):
+    assert result.returncode != 0 and (code is None or result.returncode == code)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    return result.stderr
+
+
+def test_the_command_prints_word_and_score_best_first(saved):
+    model = w2v_nce.load(saved / "nce.npz")
+    result = run_cli("keywords", *KNOWN_TEXT.split(), "--vectors", saved / "nce.npz", check=True)
+    assert result.stderr == ""
+    got = rows(result.stdout.splitlines())
+    expected = model.keywords(KNOWN_TEXT)
+    assert [w for w, _ in got] == [w for w, _ in expected] and got[0][0] == "dee"
+    np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], atol=5e-5)
+    two = run_cli("keywords", KNOWN_TEXT, "--topn", "2", "--vectors", saved / "nce.npz")
+    assert two.stdout.splitlines() == result.stdout.splitlines()[:2]
+    as_json = run_cli("keywords", KNOWN_TEXT, "--json", "--vectors", saved / "nce.npz")
+    assert json.loads(as_json.stdout) == [{"word": w, "score": s} for w, s in expected]
+
+
+DOCUMENT = "\ufeffc1 you c2 dee c3 c4\r\n\nc1 dee\nDee zzz c1\n  \nyou c2 zzz c3"
+
+
+def test_a_document_gives_the_keywords_of_each_line(saved, tmp_path):
+    model = w2v_nce.load(saved / "nce.npz")
+    path = tmp_path / "doc.txt"
+    path.write_text(DOCUMENT, encoding="utf-8")
+    vectors = ("--vectors", saved / "nce.npz", "--topn", "3")
+    result = run_cli("keywords", "--file", path, *vectors, check=True)
+    blocks = result.stdout.split("\n\n")
+    assert [block.splitlines()[0] for block in blocks] == [
+        "# line 1", "# line 3", "# line 4", "# line 6"
+    ]  # fmt: skip
+    assert blocks[2] == "# line 4"  # one known token: no keywords
+    for block, text in zip(
+        blocks, ("c1 you c2 dee c3 c4", "c1 dee", None, "you c2 c3"), strict=True
+    ):
+        if text is not None:
+            expected = [(w, round(s, 4)) for w, s in model.keywords(text, topn=3)]
+            assert rows(block.splitlines()[1:]) == expected
+    assert result.stderr == (
+        "note: not in the vocabulary, skipped: 3 tokens in 2 lines: 'Dee' (the model has "
+        "'dee'), 'zzz'\n"
+        "note: line 4 has fewer than two tokens in the vocabulary: no keywords for it\n"
+    )
+    # One list per line of the input, blank and short lines empty: line n is item n - 1.
+    listed = json.loads(run_cli("keywords", "--file", path, *vectors, "--json").stdout)
+    assert [len(item) for item in listed] == [3, 0, 2, 0, 0, 3]
+    assert [d["word"] for d in listed[2]] == [w for w, _ in model.keywords("c1 dee")]
+    # Standard input (- alone, or --file -) and a gzip file read the same.
+    for args, source in (
+        (("-",), {"input": DOCUMENT}),
+        (("--file", "-"), {"input": DOCUMENT}),
+        (("--file", gzipped(path)), {}),
+    ):
+        again = run_cli("keywords", *args, *vectors, **source)
+        assert (again.stdout, again.stderr) == (result.stdout, result.stderr)
+
+
+def gzipped(path):
+    packed = path.with_suffix(".txt.gz")
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    return packed
+
+
+def test_negative_sampling_gets_one_note(saved):
+    result = run_cli("keywords", "zzz", *KNOWN_TEXT.split(), "--vectors", saved / "neg.npz")
+    assert result.returncode == 0 and rows(result.stdout.splitlines())[0][0] == "dee"
+    assert result.stderr == (
+        "note: a neg model is not a normalised model: its p(c|w) here is a reading (the "
+        "softmax of its scores over the vocabulary), not the model's own distribution\n"
+        "note: not in the vocabulary, skipped: 'zzz'\n"
+    )
+
+
+def test_mistakes_are_one_error_line(saved, tmp_path):
+    npz = ("--vectors", saved / "nce.npz")
+    message = one_error_line(run_cli("keywords", "c1", "dee", "--vectors", saved / "vectors.txt"))
+    assert "keywords needs the output vectors" in message and "'train --save-model'" in message
+    message = one_error_line(run_cli("keywords", "c1", "Dee", *npz), code=2)
+    assert message == (
+        "error: the text has 1 token in the vocabulary (of 2; not in it: 'Dee' (the model has "
+        "'dee')); keywords need at least two, a word and the rest of the text it predicts\n"
+    )
+    message = one_error_line(run_cli("keywords", "--file", tmp_path / "nope.txt", *npz))
+    assert "nope.txt: no such file" in message
+    (tmp_path / "short.txt").write_text("dee\n\nc1 zzz\n")
+    message = one_error_line(run_cli("keywords", "--file", tmp_path / "short.txt", *npz), code=2)
+    assert "no line of " in message and "(2 lines of text; not in the vocabulary: 'zzz')" in message
+    (tmp_path / "bad.txt").write_bytes(b"c1 dee\nc2 d\xffe\n")
+    message = one_error_line(run_cli("keywords", "--file", tmp_path / "bad.txt", *npz))
+    assert "bad.txt: line 2 is not valid UTF-8 (byte 0xff at column 5)" in message
+    replaced = run_cli(
+        "keywords", "--file", tmp_path / "bad.txt", "--encoding-errors", "replace", *npz
+    )
+    assert replaced.returncode == 0 and "'d\ufffde'" in replaced.stderr
+    assert "give TEXT or --file" in one_error_line(
+        run_cli("keywords", "dee", "--file", tmp_path / "short.txt", *npz), code=2
+    )
+    assert "give a TEXT" in one_error_line(run_cli("keywords", *npz), code=2)
+    assert "model.npz: no such file" in one_error_line(run_cli("keywords", "a", "b", cwd=tmp_path))
