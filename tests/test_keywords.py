@@ -196,6 +196,8 @@ def test_a_document_without_two_known_tokens_on_any_line_is_an_error():
         document_keywords(model, ["w1", "", "x w2"], name="doc.txt")
     with pytest.raises(UsageError, match=r"doc.txt has no text \(3 lines, all blank\)"):
         document_keywords(model, ["", " ", "\t"], name="doc.txt")
+    with pytest.raises(UsageError, match=r"^doc.txt is empty; give one text per line$"):
+        document_keywords(model, [], name="doc.txt")
 
 
 def test_short_lines_are_named_in_one_note():
@@ -385,4 +387,5 @@ def test_mistakes_are_one_error_line(saved, tmp_path):
         run_cli("keywords", "dee", "--file", tmp_path / "short.txt", *npz), code=2
     )
     assert "give a TEXT" in one_error_line(run_cli("keywords", *npz), code=2)
+    assert "<stdin> is empty" in one_error_line(run_cli("keywords", "-", *npz, input=""), code=2)
     assert "model.npz: no such file" in one_error_line(run_cli("keywords", "a", "b", cwd=tmp_path))

@@ -65,7 +65,6 @@ def keywords(text, vectors, path, topn, as_json, encoding_errors):
     elif not text and path is None:
         raise UsageError("give a TEXT (several words are one text), - for stdin, or --file PATH")
     model = load(vectors)
-    model.require_output("keywords")
     if path is None:
         ranked, notes = text_keywords(model, " ".join(text), topn)
     else:

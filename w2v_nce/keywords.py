@@ -173,6 +173,8 @@ class Scorer:
                 continue
             results.append(self.rank(ids, topn))
         texts = sum(result is not None for result in results)
+        if not results:
+            raise UsageError(f"{name} is empty; give one text per line")
         if not texts:
             raise UsageError(f"{name} has no text ({_plural(len(results), 'line')}, all blank)")
         if len(short) == texts:
