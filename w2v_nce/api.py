@@ -28,7 +28,8 @@ Where the work is done:
   arithmetic, :mod:`~w2v_nce.encode` and :mod:`~w2v_nce.corpus` the corpus,
   :mod:`~w2v_nce.checkpoint` crash-safe checkpoints);
 * :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
-* :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation` -- neighbours and evaluation;
+* :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation`, :mod:`w2v_nce.keywords` --
+  neighbours, evaluation, keywords;
 * :mod:`w2v_nce.word2vec_format` -- the word2vec files.
 """
 

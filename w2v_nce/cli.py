@@ -479,9 +479,11 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
 
 
 from .commands_eval import compare, evaluate  # noqa: E402  (they do not import cli)
+from .commands_text import keywords  # noqa: E402
 
 cli.add_command(evaluate)
 cli.add_command(compare)
+cli.add_command(keywords)
 
 
 def _on_sigterm(signum, frame):

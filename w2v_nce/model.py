@@ -90,24 +90,38 @@ class Model:
             return unigram_log_prior(self.counts)
         return np.zeros(len(self.vocab), dtype=np.float64)
 
-    def scores(self, rows) -> np.ndarray:
+    def scores(self, rows, columns=None) -> np.ndarray:
         """The model's score of every c for the input rows ``rows`` (float64, len × V).
 
         s(w, c) = u_w·v_c + b_c; for hierarchical softmax, whose output rows are
         inner nodes, the score is log p(c|w) along c's path (exactly normalised).
+        ``columns`` (word ids) restricts the c's to those, in that order: the
+        same numbers as ``scores(rows)[:, columns]`` without computing the others
+        (for hs, only the inner nodes on their paths).
         """
         self.require_output("the model's scores")
         rows = np.atleast_1d(np.asarray(rows))
         u = np.asarray(self.input[rows], dtype=np.float64)
         if self.tree is None:
-            return u @ self.output.T.astype(np.float64) + self.output_bias()
+            if columns is None:
+                return u @ self.output.T.astype(np.float64) + self.output_bias()
+            columns = np.asarray(columns)
+            return u @ self.output[columns].T.astype(np.float64) + self.output_bias()[columns]
         points, codes, lengths = self.tree
+        nodes = self.output
+        if columns is not None:
+            columns = np.asarray(columns)
+            points, codes, lengths = points[columns], codes[columns], lengths[columns]
+            used, points = np.unique(points, return_inverse=True)
+            points = points.reshape(codes.shape)
+            nodes = self.output[used]
+        nodes = nodes.T.astype(np.float64)
         signs = np.where(np.arange(points.shape[1]) < lengths[:, None], 1.0 - 2.0 * codes, 0.0)
-        out = np.empty((len(rows), len(self.vocab)))
+        out = np.empty((len(rows), len(points)))
         step = max(1, _SCORE_CELLS // max(points.size, 1))
         for lo in range(0, len(rows), step):
-            inner = u[lo : lo + step] @ self.output.T.astype(np.float64)  # rows × (V − 1)
-            on_path = inner[:, points] * signs  # rows × V × L; 0 past each path's end
+            inner = u[lo : lo + step] @ nodes  # rows × inner nodes
+            on_path = inner[:, points] * signs  # rows × columns × L; 0 past each path's end
             terms = np.where(signs != 0, log_sigmoid(on_path), 0.0)
             out[lo : lo + step] = terms.sum(axis=2)
         return out
@@ -226,15 +240,24 @@ class Model:
         ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
         pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
         """
-        import warnings
-
         from .evaluation import evaluate_model
-        from .pipeline import W2VNceWarning
 
         result = evaluate_model(self, corpus, **options)
-        for note in result.notes:
-            warnings.warn(note, W2VNceWarning, stacklevel=2)
+        _warn(result.notes)
         return result.as_json()
+
+    def keywords(self, text, topn: int | None = 10) -> list[tuple[str, float]]:
+        """The words of ``text`` that best predict the rest of it, as ``[(word, log p(text |
+        word))]``, best first (``w2v-nce keywords``); needs the output vectors.
+
+        ``text`` is a str, split as the training reader splits a line, or a list of
+        tokens; ``topn`` None or 0 for every word. Tokens not in the vocabulary are
+        skipped with a :class:`W2VNceWarning`, as is the note that a ``neg`` model's
+        p(c|w) is only a reading; fewer than two known tokens raise a UsageError.
+        """
+        ranked, notes = self._keywords.text(text, topn)
+        _warn(notes)
+        return ranked
 
     def save(self, path) -> None:
         """Write the whole model as a ``.npz`` (atomically), readable by :func:`w2v_nce.load`."""
@@ -256,6 +279,22 @@ class Model:
         from .query import Neighbours
 
         return Neighbours(self.vocab, self.input)
+
+    @cached_property
+    def _keywords(self):
+        from .keywords import Scorer
+
+        return Scorer(self)
+
+
+def _warn(notes) -> None:
+    """The library's notes, as warnings from the caller's line."""
+    import warnings
+
+    from .pipeline import W2VNceWarning
+
+    for note in notes:
+        warnings.warn(note, W2VNceWarning, stacklevel=3)
 
 
 def load(path) -> Model:

@@ -122,7 +122,7 @@ def vectors_option():
     )
 
 
-def topn_option(help: str):
+def topn_option(help: str, low: int = 1):
     return click.option(
-        "--topn", default=10, show_default=True, type=click.IntRange(min=1), help=help
+        "--topn", default=10, show_default=True, type=click.IntRange(min=low), help=help
     )
