@@ -14,10 +14,10 @@ from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.pairs import block_examples
 from w2v_nce.kernels.softmax import (
     Examples,
-    VocabularyTiles,
     shuffled_order,
     softmax_step,
     train_block_softmax,
+    vocabulary_tiles,
 )
 from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
@@ -32,18 +32,18 @@ def test_huge_logits_give_the_exact_loss_in_any_tile(tiles):
     syn1 = np.array([[1000.0], [-1000.0], [999.0]], dtype=np.float32)
     examples = _singles(np.array([0], np.int32), np.array([2], np.int32), np.zeros(1, np.float32))
     loss = softmax_step(
-        Weights(syn0, syn1), np.zeros(3, np.float32), examples, VocabularyTiles(3, tiles, 1, 1)
+        Weights(syn0, syn1), np.zeros(3, np.float32), examples, vocabulary_tiles(3, tiles, 1, 1)
     )
     assert loss == pytest.approx(1 + np.log1p(np.exp(-1)), rel=1e-5)
     assert np.isfinite(syn0).all() and np.isfinite(syn1).all()
 
 
 def test_tiles_cover_the_rows_once():
-    tiles = VocabularyTiles(10, 3, 4, 2)
-    covered = np.concatenate([np.arange(10)[tiles.rows(t)] for t in range(tiles.count)])
+    tiles = vocabulary_tiles(10, 3, 4, 2)
+    bounds = tiles.bounds
+    covered = np.concatenate([np.arange(bounds[t], bounds[t + 1]) for t in range(bounds.size - 1)])
     np.testing.assert_array_equal(covered, np.arange(10))
-    assert VocabularyTiles(2, 8, 4, 2).count == 2  # never an empty tile
-    tiles.close()
+    assert vocabulary_tiles(2, 8, 4, 2).bounds.size == 3  # never an empty tile
 
 
 def _singles(inputs, outputs, rates):
@@ -81,9 +81,8 @@ def test_batched_softmax_step_equals_the_minibatch_formula(model, tiles):
     want_loss = -np.log(p[np.arange(B), outputs]).sum()
 
     examples = Examples(contexts, starts, outputs, lr)
-    pool = VocabularyTiles(V, tiles, B, d)  # the vocabulary cut into tiles, a thread each
+    pool = vocabulary_tiles(V, tiles, B, d)  # the vocabulary cut into tiles, a thread each
     loss = softmax_step(Weights(syn0, syn1), offsets, examples, pool)
-    pool.close()
     assert loss == pytest.approx(want_loss, rel=1e-5)
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
@@ -161,9 +160,9 @@ def test_softmax_block_trains_shuffled_examples_in_batches(model, tiles):
     schedule = Schedule(np.float32(0.025), np.float32(0.0001), np.int64(0), np.int64(100))
     loss, examples, words = train_block_softmax(
         ids, Weights(syn0, syn1), tables, spec, schedule, 7, batch=8,
-        tiles=VocabularyTiles(V, tiles, 8, 6),
+        tiles=vocabulary_tiles(V, tiles, 8, 6),
     )  # fmt: skip
-    reference_tiles = VocabularyTiles(V, tiles, 8, 6)
+    reference_tiles = vocabulary_tiles(V, tiles, 8, 6)
     contexts, starts, targets, rates, _ = block_examples(
         ids, tables.keep, spec.model, 3, schedule, 7
     )

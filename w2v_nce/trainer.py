@@ -213,14 +213,11 @@ def block_kernel(config: TrainConfig, model: Model):
         return
     from threadpoolctl import threadpool_limits
 
-    from .kernels.softmax import BATCH, VocabularyTiles, train_block_softmax
+    from .kernels.softmax import BATCH, train_block_softmax, vocabulary_tiles
 
-    tiles = VocabularyTiles(model.output.shape[0], config.threads, BATCH, config.dim)
-    try:
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield functools.partial(train_block_softmax, tiles=tiles)
-    finally:
-        tiles.close()
+    tiles = vocabulary_tiles(model.output.shape[0], config.threads, BATCH, config.dim)
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield functools.partial(train_block_softmax, tiles=tiles)
 
 
 def _run_blocks(
