@@ -1,6 +1,8 @@
 """Every figure w2v-nce draws, as a PNG, and the little data work behind each.
 
 - :func:`save_scatter`: ``evaluate --plot``, the model's score against its PMI target.
+- :func:`save_nce_table`: ``nce-table --plot``, Mnih & Teh's figure: held-out
+  perplexity of NCE against k beside the softmax, and NCE's log Z_w.
 
 matplotlib's object API on the Agg canvas, never pyplot: no global state, no
 display, nothing shared between two figures. Each ``save_*`` function takes a
@@ -12,6 +14,7 @@ module costs nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from . import losses
 from .errors import UserError
@@ -71,5 +74,72 @@ def save_scatter(result, target) -> None:
     ax.set_ylabel(f"score s(w,c) = {score}{centred}")
     pearson = "n/a" if result.pearson is None else f"{result.pearson:.3f}"
     ax.set_title(f"{result.loss}: {result.pairs:,} pairs, Pearson {pearson}")
+    figure.tight_layout()
+    write_png(figure, target)
+
+
+# --------------------------------------------------------------------------- nce-table --plot
+
+REFERENCE_LINES = {  # the losses drawn as horizontal lines: label, line style
+    "softmax": ("exact softmax", "--"),
+    "hs": ("hierarchical softmax", ":"),
+}
+
+
+def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
+    """Mnih & Teh's figure from ``nce-table``'s rows (:class:`~w2v_nce.nce_table.TableRow`).
+
+    Left: held-out perplexity of NCE against k (log axis), the softmax (and hs)
+    as horizontal lines. Right: NCE's frequency-weighted mean log Z_w with ± one
+    standard deviation as error bars, and the line log Z = 0 (self-normalised).
+    The softmax's log Z is not drawn: the softmax is invariant to a constant per
+    word, so its Z is arbitrary.
+    """
+    nce = sorted((row for row in rows if row.loss == "nce"), key=lambda row: row.k)
+    ks = [row.k for row in nce]
+    figure = new_figure(11, 4.8)
+    left, right = figure.subplots(1, 2)
+    left.plot(ks, [row.perplexity for row in nce], marker="o", color="C0", label="NCE")
+    softmax = next((row.perplexity for row in rows if row.loss == "softmax"), None)
+    for row in nce if softmax else ():  # the difference, on the side away from the line
+        above = row.perplexity >= softmax
+        left.annotate(f"{row.perplexity / softmax - 1:+.1%}", (row.k, row.perplexity),
+                      textcoords="offset points", xytext=(0, 7 if above else -7), ha="center",
+                      va="bottom" if above else "top", fontsize=8, color="C0")  # fmt: skip
+    for row in rows:
+        if row.loss in REFERENCE_LINES:
+            name, style = REFERENCE_LINES[row.loss]
+            left.axhline(
+                row.perplexity,
+                linestyle=style,
+                color="black" if row.loss == "softmax" else "grey",
+                label=f"{name} ({row.perplexity:,.1f})",
+            )
+    left.margins(y=0.15)  # room for the percentages
+    left.set_ylabel(r"held-out perplexity of $p(c\,|\,w)$ (lower is better)")
+    left.set_title("held-out perplexity (NCE's: against the softmax's)")
+    left.legend()
+
+    right.errorbar(
+        ks,
+        [row.mean_logz for row in nce],
+        yerr=[row.std_logz for row in nce],
+        marker="o",
+        capsize=4,
+        color="C0",
+        label=r"NCE: mean $\log Z_w$ ± std over the words",
+    )
+    right.axhline(0, color="black", linewidth=1, label=r"$\log Z_w = 0$: self-normalised")
+    right.set_ylabel(r"$\log Z_w = \log\, \Sigma_c \exp s(w,c)$  (nats)")
+    right.set_title("NCE's normaliser (word-frequency weighted)")
+    right.legend()
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.minorticks_off()
+        ax.set_xlabel("k: noise words per positive pair (log scale)")
+        ax.grid(alpha=0.3)
+    title = "NCE with k noise words against the exact softmax (the experiment of Mnih & Teh 2012)"
+    figure.suptitle(title + (f"\n{subtitle}" if subtitle else ""))
     figure.tight_layout()
     write_png(figure, target)
