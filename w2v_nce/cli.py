@@ -512,6 +512,10 @@ from .commands_eval import compare, evaluate  # noqa: E402  (they do not import 
 cli.add_command(evaluate)
 cli.add_command(compare)
 
+from .commands_plot import plot_loss  # noqa: E402  (cli only inside a command)
+
+cli.add_command(plot_loss)
+
 
 def _on_sigterm(signum, frame):
     """SIGTERM (kill, timeout, a job scheduler) stops like Ctrl-C: cleanly, no temp files."""

@@ -3,6 +3,8 @@
 - :func:`save_scatter`: ``evaluate --plot``, the model's score against its PMI target.
 - :func:`save_nce_table`: ``nce-table --plot``, Mnih & Teh's figure: held-out
   perplexity of NCE against k beside the softmax, and NCE's log Z_w.
+- :func:`save_loss_curves`: ``plot-loss``, one or several ``train --loss-log`` files
+  (read and checked by :func:`read_loss_log`).
 
 matplotlib's object API on the Agg canvas, never pyplot: no global state, no
 display, nothing shared between two figures. Each ``save_*`` function takes a
@@ -13,8 +15,12 @@ module costs nothing.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import losses
 from .errors import UserError
@@ -141,5 +147,98 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
         ax.grid(alpha=0.3)
     title = "NCE with k noise words against the exact softmax (the experiment of Mnih & Teh 2012)"
     figure.suptitle(title + (f"\n{subtitle}" if subtitle else ""))
+    figure.tight_layout()
+    write_png(figure, target)
+
+
+# --------------------------------------------------------------------------- plot-loss
+
+
+@dataclass
+class LossCurve:
+    """One ``train --loss-log`` file: a row per progress interval."""
+
+    path: str
+    seconds: np.ndarray  # since training started (wall clock)
+    words: np.ndarray  # corpus words processed so far, all epochs
+    learning_rate: np.ndarray
+    loss: np.ndarray  # mean loss per pair (CBOW: per centre word) over the interval
+
+
+def read_loss_log(path) -> LossCurve:
+    """Read a ``--loss-log`` TSV: a problem is one :class:`UserError` naming the file (and line)."""
+    from .pipeline import LossLog
+
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise UserError(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{shown} is a directory, not a loss log") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {shown}: {exc.strerror}") from None
+    lines = data.split(b"\n")
+    header = LossLog.HEADER.strip()
+    if lines[0].rstrip(b"\r") != header.encode():
+        raise UserError(
+            f"{shown}: not a loss log (its first line should be "
+            f"{header.replace(chr(9), '<TAB>')}); give a file written by 'train --loss-log'"
+        )
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        line = line.rstrip(b"\r")
+        if not line and number == len(lines):
+            break  # the final newline
+        rows.append(_loss_row(line, shown, number))
+    if not rows:
+        raise UserError(f"{shown}: a loss log with no rows (the run trained nothing)")
+    seconds, words, learning_rate, loss = np.array(rows, dtype=np.float64).T
+    return LossCurve(shown, seconds, words, learning_rate, loss)
+
+
+def _loss_row(line: bytes, shown: str, number: int) -> tuple[float, ...]:
+    fields = line.split(b"\t")
+    try:
+        values = tuple(float(field) for field in fields)
+    except ValueError:
+        values = ()
+    if len(fields) != 4 or len(values) != 4 or not all(map(math.isfinite, values)):
+        text = line.decode("utf-8", "replace")[:80]
+        raise UserError(
+            f"{shown}, line {number}: malformed row {text!r}; expected 4 tab-separated "
+            "numbers: seconds, words, learning rate, loss"
+        )
+    return values
+
+
+X_AXES = {
+    "words": ("corpus words processed, all epochs (millions)", 1e-6),
+    "seconds": ("seconds since training started (wall clock)", 1.0),
+}
+
+
+def save_loss_curves(
+    curves: Sequence[LossCurve],
+    labels: Sequence[str],
+    target,
+    x: str = "words",
+    title: str | None = None,
+) -> None:
+    """The loss of each curve against words processed (or seconds), on one axes."""
+    xlabel, scale = X_AXES[x]
+    figure = new_figure(8, 5)
+    ax = figure.add_subplot()
+    for curve, label in zip(curves, labels, strict=True):
+        xs = (curve.words if x == "words" else curve.seconds) * scale
+        few = len(xs) <= 50  # a short run: show where the rows are
+        ax.plot(xs, curve.loss, marker="o" if few else None, markersize=3, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("mean training loss per pair over the interval (nats)")
+    ax.set_title(title or "training loss (train --loss-log)")
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
     figure.tight_layout()
     write_png(figure, target)
