@@ -1,5 +1,6 @@
-"""The figures: ``plot-loss`` and ``nce-table --plot`` through the installed entry
-point on tiny corpora, their errors, and the loss-log reader by calling
+"""The figures: ``plot-loss``, ``map`` and ``nce-table --plot`` through the installed
+entry point on tiny corpora, their errors, and the data work behind them (the PCA,
+the loss-log reader, the label placement, the shared-neighbour rule) by calling
 :mod:`w2v_nce.plots` directly."""
 
 import json
@@ -11,7 +12,8 @@ from gensim.models import KeyedVectors
 
 from tests.conftest import run_cli
 from w2v_nce.pipeline import LossLog
-from w2v_nce.plots import read_loss_log
+from w2v_nce.plots import pca_2d, place_labels, read_loss_log, word_map
+from w2v_nce.query import Neighbours
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -159,3 +161,125 @@ def test_read_loss_log_reads_what_train_writes(tmp_path):
     assert curve.words.tolist() == [1000, 2000]
     assert curve.learning_rate.tolist() == [0.0245, 0.0125]
     assert curve.loss.tolist() == [4.15, 3.5]
+
+
+# --------------------------------------------------------------------------- map
+
+
+@pytest.mark.parametrize("vectors", ["vectors.txt", "vectors.bin", "model.npz"])
+def test_map_draws_every_vectors_format(trained, tmp_path, vectors):
+    png = tmp_path / "map.png"
+    result = run_cli(
+        "map", "king", "dog", "music", "--vectors", trained / vectors, "-o", png,
+        "--neighbours", "4", check=True,
+    )  # fmt: skip
+    assert result.stdout == f"wrote {png}\n" and result.stderr == ""
+    png_size(png)
+
+
+def test_map_unknown_word_is_most_similars_error(trained, tmp_path):
+    png = tmp_path / "map.png"
+    vectors = trained / "vectors.txt"
+    result = run_cli("map", "king", "doog", "--vectors", vectors, "-o", png)
+    one_error_line(result, 2, "'doog' is not in the vocabulary", "close matches: dog")
+    assert result.stderr == run_cli("most-similar", "doog", "--vectors", vectors).stderr
+    assert not png.exists()
+
+
+def test_map_usage_errors(trained, tmp_path):
+    vectors = trained / "vectors.txt"
+    eleven = [*WORDS[:11]]
+    result = run_cli("map", *eleven, "--vectors", vectors, "-o", tmp_path / "m.png")
+    one_error_line(result, 2, "at most 10 query words")
+    result = run_cli("map", "king", "--vectors", vectors, "-o", vectors)
+    one_error_line(result, 2, "is also an input")
+    result = run_cli("map", "king", "--vectors", vectors, "-o", tmp_path, "--neighbours", "3")
+    one_error_line(result, 1, "is a directory")
+    png = tmp_path / "m.png"
+    result = run_cli("map", "king", "--vectors", vectors, "-o", png, "--neighbours", "0")
+    one_error_line(result, 2, "--neighbours")
+
+
+def test_pca_keeps_collinear_points_on_a_line():
+    rng = np.random.default_rng(1)
+    start, direction = rng.normal(size=30), rng.normal(size=30)
+    steps = rng.normal(size=20)
+    coords, explained = pca_2d(start + steps[:, None] * direction)
+    assert explained[0] == pytest.approx(1.0) and explained[1] == pytest.approx(0.0, abs=1e-12)
+    assert np.abs(coords[:, 1]).max() < 1e-9
+    # distances along the line are kept: the step sizes times |direction|
+    along = np.abs(steps - steps.mean()) * np.linalg.norm(direction)
+    assert np.abs(coords[:, 0]) == pytest.approx(along)
+
+
+def test_pca_finds_the_directions_of_largest_variance():
+    """A plane in 40 dimensions, stretched 3:1 along known axes, with a little noise."""
+    rng = np.random.default_rng(2)
+    basis, _ = np.linalg.qr(rng.normal(size=(40, 40)))
+    plane = rng.normal(size=(500, 2)) * [3.0, 1.0]
+    points = 5 + plane @ basis[:, :2].T + 0.01 * rng.normal(size=(500, 40))
+    coords, explained = pca_2d(points)
+    assert coords[:, 0].var() > coords[:, 1].var()
+    assert explained.sum() == pytest.approx(1.0, abs=1e-3)
+    assert explained[0] / explained[1] == pytest.approx(
+        plane[:, 0].var() / plane[:, 1].var(), rel=0.01
+    )
+    # the same plane: pairwise distances are kept (up to the noise)
+    i, j = rng.integers(0, 500, size=(2, 200))
+    original = np.linalg.norm(points[i] - points[j], axis=1)
+    assert np.linalg.norm(coords[i] - coords[j], axis=1) == pytest.approx(original, abs=0.1)
+
+
+def test_pca_of_two_points_and_of_one_dimension():
+    coords, explained = pca_2d(np.array([[0.0, 0.0], [2.0, 0.0]]))
+    assert sorted(coords[:, 0]) == [-1.0, 1.0] and coords[:, 1].tolist() == [0.0, 0.0]
+    assert explained.tolist() == [1.0, 0.0]
+    coords, explained = pca_2d(np.array([[1.0], [3.0], [5.0]]))
+    assert sorted(coords[:, 0]) == [-2.0, 0.0, 2.0] and coords[:, 1].tolist() == [0, 0, 0]
+    assert pca_2d(-np.array([[1.0], [3.0], [6.0]]))[0][:, 0].max() == pytest.approx(8 / 3)
+
+
+def test_a_shared_neighbour_is_drawn_once_in_the_colour_of_the_closest_query():
+    vectors = {
+        "a": [1.0, 0.0, 0.0],
+        "b": [0.0, 1.0, 0.0],
+        "ab": [0.6, 0.8, 0.0],  # closer to b
+        "a1": [1.0, 0.0, 0.3],
+        "far": [0.0, 0.0, 1.0],
+    }
+    index = Neighbours(list(vectors), np.array(list(vectors.values())))
+    points = word_map(index, ["a", "b", "a"], 2)
+    assert points.queries == ["a", "b"]  # a repeated query word counts once
+    assert points.words == ["a", "b", "a1", "ab"]  # a is b's neighbour but stays a query
+    assert points.colour.tolist() == [0, 1, 0, 1]
+    assert points.shared.tolist() == [False, False, False, True]
+    assert points.coords.shape == (4, 2)
+
+
+def test_labels_are_placed_apart_inside_the_frame():
+    rng = np.random.default_rng(3)
+    anchors = rng.normal(300, 15, size=(40, 2))  # 40 points piled up in the middle
+    boxes = np.hstack([anchors + [6, -6], anchors + [66, 6]])  # 60 × 12, right of each
+    markers = np.hstack([anchors - 4, anchors + 4])
+    bounds = (0, 0, 600, 500)
+    moved = boxes + np.tile(place_labels(boxes, anchors, markers, bounds), 2)
+    assert (moved[:, :2] >= 0).all() and (moved[:, 2] <= 600).all() and (moved[:, 3] <= 500).all()
+    assert np.allclose(moved[:, 2:] - moved[:, :2], [60, 12])  # moved, not resized
+    for others in (moved, markers):
+        ox = np.minimum(moved[:, None, 2], others[:, 2]) - np.maximum(
+            moved[:, None, 0], others[:, 0]
+        )
+        oy = np.minimum(moved[:, None, 3], others[:, 3]) - np.maximum(
+            moved[:, None, 1], others[:, 1]
+        )
+        overlapping = (ox > 0) & (oy > 0)
+        if others is moved:
+            np.fill_diagonal(overlapping, False)
+        assert not overlapping.any()
+    # a label with room stays where it is; one whose spot is taken moves as little as it can
+    alone = place_labels(boxes[:1], anchors[:1], markers[:1], bounds)
+    assert alone.tolist() == [[0.0, 0.0]]
+    twice = place_labels(
+        np.vstack([boxes[:1]] * 2), np.vstack([anchors[:1]] * 2), markers[:1], bounds
+    )
+    assert twice.tolist() == [[0.0, 0.0], [-72.0, 0.0]]  # the mirror spot, left of the point

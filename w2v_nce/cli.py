@@ -512,9 +512,10 @@ from .commands_eval import compare, evaluate  # noqa: E402  (they do not import 
 cli.add_command(evaluate)
 cli.add_command(compare)
 
-from .commands_plot import plot_loss  # noqa: E402  (cli only inside a command)
+from .commands_plot import plot_loss, word_map  # noqa: E402  (cli only inside a command)
 
 cli.add_command(plot_loss)
+cli.add_command(word_map)
 
 
 def _on_sigterm(signum, frame):

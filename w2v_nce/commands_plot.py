@@ -1,4 +1,4 @@
-"""The ``plot-loss`` command (registered in cli.py with ``cli.add_command``).
+"""The ``plot-loss`` and ``map`` commands (registered in cli.py with ``cli.add_command``).
 
 Thin: the figures are drawn, and their data prepared, in :mod:`w2v_nce.plots`.
 Like cli.py, heavy modules are imported inside the commands. Each checks its
@@ -13,6 +13,7 @@ import os
 import click
 
 from .errors import UsageError
+from .options import vectors_option
 
 
 def output_option(command):
@@ -84,4 +85,43 @@ def default_labels(paths) -> list[str]:
     return names if len(set(names)) == len(names) else list(paths)
 
 
-__all__ = ["plot_loss"]
+@click.command("map")
+@click.argument("words", nargs=-1, required=True)
+@vectors_option()
+@output_option
+@click.option(
+    "--neighbours",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="How many nearest neighbours (by cosine, as most-similar) of each word to draw.",
+)
+@title_option
+def word_map(words, vectors, output, neighbours, title):
+    """Draw WORDS and their nearest neighbours in 2-D (PCA), one colour per word.
+
+    \b
+    The neighbours are most-similar's (cosine); the query words and their
+    neighbours are projected on the first two principal components of their
+    unit vectors. A neighbour of several words is drawn once, in the colour
+    of the word it is closest to, circled:
+      w2v-nce map king dog music water --vectors model.npz -o map.png
+    """
+    from .model import load
+    from .plots import save_word_map
+    from .plots import word_map as select
+    from .query import Neighbours
+
+    check_output(output, [vectors], "map")
+    model = load(vectors)
+    index = Neighbours(model.vocab, model.input)
+    points = select(index, words, neighbours)
+    if index.zero_vectors:
+        from .cli import note_zero_vectors
+
+        note_zero_vectors(index, vectors)
+    save_word_map(points, output, title=title, source=os.path.basename(vectors))
+    click.echo(f"wrote {output}")
+
+
+__all__ = ["plot_loss", "word_map"]

@@ -5,6 +5,9 @@
   perplexity of NCE against k beside the softmax, and NCE's log Z_w.
 - :func:`save_loss_curves`: ``plot-loss``, one or several ``train --loss-log`` files
   (read and checked by :func:`read_loss_log`).
+- :func:`save_word_map`: ``map``, query words and their nearest neighbours in the
+  plane of the first two principal components (:func:`word_map`, :func:`pca_2d`),
+  the labels placed apart by :func:`place_labels`.
 
 matplotlib's object API on the Agg canvas, never pyplot: no global state, no
 display, nothing shared between two figures. Each ``save_*`` function takes a
@@ -242,3 +245,229 @@ def save_loss_curves(
     ax.legend()
     figure.tight_layout()
     write_png(figure, target)
+
+
+# --------------------------------------------------------------------------- map
+
+
+def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project the rows of ``vectors`` on their first two principal components.
+
+    Returns ``(coords, explained)``: n × 2 coordinates of the centred rows and the
+    fraction of the total variance each component carries (numpy's SVD of the
+    centred matrix). Each component's sign makes its largest coordinate positive,
+    so the picture does not flip between runs; with fewer than two dimensions of
+    variance the missing coordinates are 0.
+    """
+    centred = np.asarray(vectors, dtype=np.float64)
+    centred = centred - centred.mean(axis=0)
+    _, singular, components = np.linalg.svd(centred, full_matrices=False)
+    coords = np.zeros((centred.shape[0], 2))
+    explained = np.zeros(2)
+    used = min(2, components.shape[0])
+    coords[:, :used] = centred @ components[:used].T
+    total = float(np.sum(singular**2))
+    if total > 0:
+        explained[:used] = singular[:used] ** 2 / total
+    for column in range(2):
+        largest = np.argmax(np.abs(coords[:, column]))
+        if coords[largest, column] < 0:
+            coords[:, column] *= -1
+    return coords, explained
+
+
+@dataclass
+class WordMap:
+    """What ``map`` draws: the query words first, then their neighbours, each once."""
+
+    queries: list[str]
+    words: list[str]
+    colour: np.ndarray  # per word: the index of the query whose colour it takes
+    shared: np.ndarray  # per word: a neighbour of more than one query word
+    coords: np.ndarray  # n × 2, the PCA of the words' unit vectors
+    explained: np.ndarray  # the variance fraction of the two components
+    neighbours: int  # asked for each query word
+
+
+MAX_QUERIES = 10  # one colour each, from matplotlib's ten-colour cycle
+DOT, STAR, RING = 22, 260, 90  # marker sizes (points²): a neighbour, a query word, the ring
+
+
+def word_map(neighbours, queries: Sequence[str], n: int) -> WordMap:
+    """The ``queries`` and the ``n`` nearest neighbours of each by cosine.
+
+    ``neighbours`` is a :class:`~w2v_nce.query.Neighbours` (unknown words raise
+    its :class:`UsageError` with close matches). A word that is a neighbour of
+    several queries appears once, coloured by the query it is closest to (the
+    first in order on a tie) and marked shared; a query word that is another's
+    neighbour stays a query word. The projection is the PCA of the words' unit
+    vectors, the vectors whose dot products the cosine neighbours rank.
+    """
+    queries = list(dict.fromkeys(queries))
+    if len(queries) > MAX_QUERIES:
+        raise UserError(
+            f"at most {MAX_QUERIES} query words (one colour each), not {len(queries)}", 2
+        )
+    best: dict[str, tuple[float, int]] = {}  # neighbour -> (cosine, query index)
+    listed: dict[str, int] = {}  # neighbour -> how many queries list it
+    for index, query in enumerate(queries):
+        for word, cosine in neighbours.most_similar(query, topn=n):
+            listed[word] = listed.get(word, 0) + 1
+            if word not in best or cosine > best[word][0]:
+                best[word] = (cosine, index)
+    others = [word for word in best if word not in queries]
+    words = queries + others
+    colour = np.array(list(range(len(queries))) + [best[w][1] for w in others], dtype=np.int64)
+    shared = np.array([False] * len(queries) + [listed[w] > 1 for w in others])
+    rows = [neighbours.index[word] for word in words]
+    coords, explained = pca_2d(neighbours.unit[rows])
+    return WordMap(queries, words, colour, shared, coords, explained, n)
+
+
+def place_labels(
+    boxes: np.ndarray,
+    anchors: np.ndarray,
+    obstacles: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    gap: float = 1.0,
+) -> np.ndarray:
+    """Move each label box to the nearest spot where it overlaps nothing.
+
+    ``boxes`` (n × 4, x0, y0, x1, y1 in pixels) are the labels where they would
+    like to be, just right of their points ``anchors`` (n × 2); ``obstacles``
+    (m × 4) the markers; ``bounds`` (x0, y0, x1, y1) the frame they must stay in.
+    The labels are placed in order. Each considers a grid of positions around
+    its own (its mirror image left of the point, and steps of half its width
+    sideways and half its height up and down, up to 8 and 15 steps), nearest
+    its point first (on a tie, right of the point before left), and takes the
+    first that overlaps no label placed before it and no marker and stays inside
+    the frame (``gap`` pixels to spare); where none is free, the one that
+    overlaps least. Returns the n × 2 displacements.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    anchors = np.asarray(anchors, dtype=np.float64)
+    obstacles = np.asarray(obstacles, dtype=np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = bounds
+    moves = np.zeros((len(boxes), 2))
+    placed: list[np.ndarray] = []
+    for i, box in enumerate(boxes):
+        width, height = box[2] - box[0], box[3] - box[1]
+        mirror = -(width + 2 * (box[0] - anchors[i, 0]))
+        dx = np.concatenate([[0.0, mirror], np.arange(-8, 9) * width / 2])
+        dy = np.arange(-15, 16) * (height / 2 + gap)
+        steps = np.stack(np.meshgrid(dx, dy), axis=-1).reshape(-1, 2)
+        candidates = box + np.hstack([steps, steps])
+        nearest = np.clip(anchors[i], candidates[:, :2], candidates[:, 2:])
+        order = np.argsort(np.hypot(*(nearest - anchors[i]).T), kind="stable")
+        steps, candidates = steps[order], candidates[order]
+        ox, oy = _overlaps(candidates, np.vstack([obstacles, *placed]), gap)
+        overlap = np.sum(np.clip(ox, 0, None) * np.clip(oy, 0, None), axis=1)
+        inside = (
+            (candidates[:, 0] >= x0)
+            & (candidates[:, 1] >= y0)
+            & (candidates[:, 2] <= x1)
+            & (candidates[:, 3] <= y1)
+        )
+        best = int(np.argmin(np.where(inside, overlap, np.inf)))  # the first of the least
+        moves[i] = steps[best]
+        placed.append(candidates[best][None, :])
+    return moves
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """The x and y overlap of every box of ``a`` with every box of ``b`` (plus ``gap``)."""
+    ox = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    oy = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    return ox + gap, oy + gap
+
+
+def save_word_map(points: WordMap, target, title: str | None = None, source: str = "") -> None:
+    """The words of ``points`` in the PCA plane, each labelled, one colour per query.
+
+    ``source`` (the vectors' file name) goes into the default title.
+    """
+    figure = new_figure(11, 8)
+    ax = figure.add_subplot()
+    colours = [f"C{i}" for i in range(len(points.queries))]
+    is_query = np.arange(len(points.words)) < len(points.queries)
+    x, y = points.coords[:, 0], points.coords[:, 1]
+    _set_limits(ax, x, y)
+    for index, query in enumerate(points.queries):
+        mine = (points.colour == index) & ~is_query
+        ax.scatter(x[mine], y[mine], s=DOT, color=colours[index], zorder=2)
+        ax.scatter(x[index], y[index], s=STAR, marker="*", color=colours[index],
+                   edgecolors="black", linewidths=0.8, zorder=3,
+                   label=f"{query} and its neighbours")  # fmt: skip
+    if points.shared.any():
+        ax.scatter(x[points.shared], y[points.shared], s=RING, facecolors="none",
+                   edgecolors="black", linewidths=0.8, zorder=2,
+                   label="a neighbour of several words,\ncoloured by the closest")  # fmt: skip
+    # The legend right of the axes, which get the width it leaves: the layout is then
+    # final, so the labels can be placed in pixels.
+    legend = figure.legend(*ax.get_legend_handles_labels(), loc="upper right",
+                           bbox_to_anchor=(0.99, 0.92), labelspacing=1.0)  # fmt: skip
+    width = legend.get_window_extent(figure.canvas.get_renderer()).width / figure.bbox.width
+    figure.subplots_adjust(left=0.07, right=0.97 - width, bottom=0.08, top=0.92)
+    _draw_labels(figure, ax, points, is_query, colours)
+    for i, label in enumerate((ax.set_xlabel, ax.set_ylabel)):
+        label(f"principal component {i + 1} of the unit vectors "
+              f"({points.explained[i]:.0%} of their variance)")  # fmt: skip
+    where = f" in {source}" if source else ""
+    ax.set_title(
+        title or f"the {points.neighbours} nearest neighbours by cosine{where}, projected by PCA"
+    )
+    ax.grid(alpha=0.2)
+    write_png(figure, target)
+
+
+def _set_limits(ax, x: np.ndarray, y: np.ndarray) -> None:
+    """Fixed limits with room for the labels, so the pixel layout is final."""
+    for values, setter, right_margin in ((x, ax.set_xlim, 0.15), (y, ax.set_ylim, 0.06)):
+        lo, hi = float(values.min()), float(values.max())
+        span = hi - lo or 1.0
+        setter(lo - 0.06 * span, hi + right_margin * span)
+
+
+def _draw_labels(figure, ax, points: WordMap, is_query: np.ndarray, colours) -> None:
+    """Label every point just right of it, or at the nearest free spot (with a leader line)."""
+    renderer = figure.canvas.get_renderer()
+    to_pixels = ax.transData
+    anchors = to_pixels.transform(points.coords)
+    # half a marker's width in pixels: sqrt(s) points wide, s as given to scatter
+    size = np.where(is_query, STAR, np.where(points.shared, RING, DOT))
+    radius = (np.sqrt(size) / 2 * figure.dpi / 72)[:, None]
+    offset = np.hstack([radius + 2, np.zeros_like(radius)])
+    texts = []
+    for i, word in enumerate(points.words):
+        query = bool(is_query[i])
+        texts.append(
+            ax.text(
+                *points.coords[i],
+                word,
+                ha="left",
+                va="center",
+                zorder=4,
+                fontsize=12 if query else 9,
+                fontweight="bold" if query else "normal",
+                color="black" if query else colours[points.colour[i]],
+            )  # fmt: skip
+        )
+    for i, text in enumerate(texts):
+        text.set_position(to_pixels.inverted().transform(anchors[i] + offset[i]))
+    boxes = np.array([_extent(text.get_window_extent(renderer)) for text in texts])
+    markers = np.hstack([anchors - radius, anchors + radius])
+    frame = _extent(ax.get_window_extent(renderer))
+    bounds = (frame[0] + 2, frame[1] + 2, frame[2] - 2, frame[3] - 2)
+    moves = place_labels(boxes, anchors, markers, bounds)
+    back = to_pixels.inverted()
+    for i, text in enumerate(texts):
+        text.set_position(back.transform(anchors[i] + offset[i] + moves[i]))
+        box = boxes[i] + np.tile(moves[i], 2)
+        nearest = np.clip(anchors[i], box[:2], box[2:])  # of the label, to its point
+        if np.hypot(*(nearest - anchors[i])) > radius[i, 0] + 6:  # far: draw a leader
+            line = back.transform(np.array([anchors[i], nearest]))
+            ax.plot(line[:, 0], line[:, 1], color="grey", linewidth=0.6, zorder=1)
+
+
+def _extent(bbox) -> tuple[float, float, float, float]:
+    return bbox.x0, bbox.y0, bbox.x1, bbox.y1
