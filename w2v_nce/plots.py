@@ -141,6 +141,7 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
     right.axhline(0, color="black", linewidth=1, label=r"$\log Z_w = 0$: self-normalised")
     right.set_ylabel(r"$\log Z_w = \log\, \Sigma_c \exp s(w,c)$  (nats)")
     right.set_title("NCE's normaliser (word-frequency weighted)")
+    right.margins(y=0.3)  # room for the legend beside the error bars
     right.legend()
     for ax in (left, right):
         ax.set_xscale("log")
