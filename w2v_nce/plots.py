@@ -109,12 +109,6 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
     figure = new_figure(11, 4.8)
     left, right = figure.subplots(1, 2)
     left.plot(ks, [row.perplexity for row in nce], marker="o", color="C0", label="NCE")
-    softmax = next((row.perplexity for row in rows if row.loss == "softmax"), None)
-    for row in nce if softmax else ():  # the difference, on the side away from the line
-        above = row.perplexity >= softmax
-        left.annotate(f"{row.perplexity / softmax - 1:+.1%}", (row.k, row.perplexity),
-                      textcoords="offset points", xytext=(0, 7 if above else -7), ha="center",
-                      va="bottom" if above else "top", fontsize=8, color="C0")  # fmt: skip
     for row in rows:
         if row.loss in REFERENCE_LINES:
             name, style = REFERENCE_LINES[row.loss]
@@ -124,9 +118,8 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
                 color="black" if row.loss == "softmax" else "grey",
                 label=f"{name} ({row.perplexity:,.1f})",
             )
-    left.margins(y=0.15)  # room for the percentages
     left.set_ylabel(r"held-out perplexity of $p(c\,|\,w)$ (lower is better)")
-    left.set_title("held-out perplexity (NCE's: against the softmax's)")
+    left.set_title("held-out perplexity, exactly normalised")
     left.legend()
 
     right.errorbar(
@@ -149,6 +142,10 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
         ax.minorticks_off()
         ax.set_xlabel("k: noise words per positive pair (log scale)")
         ax.grid(alpha=0.3)
+    softmax = next((row.perplexity for row in rows if row.loss == "softmax"), None)
+    if softmax:  # under each k, NCE's perplexity against the softmax's
+        left.set_xticks(ks, [f"{row.k}\n{row.perplexity / softmax - 1:+.1%}" for row in nce])
+        left.set_xlabel("k: noise words per positive pair (log scale); NCE against the softmax")
     title = "NCE with k noise words against the exact softmax (the experiment of Mnih & Teh 2012)"
     figure.suptitle(title + (f"\n{subtitle}" if subtitle else ""))
     figure.tight_layout()
