@@ -171,22 +171,24 @@ def read_loss_log(path) -> LossCurve:
     from .pipeline import LossLog
 
     shown = os.fspath(path)
+    header = LossLog.HEADER.strip()
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            # the header first: a large file of another kind is refused unread
+            first = handle.readline(len(header) + 2)
+            if first.rstrip(b"\r\n") != header.encode():
+                raise UserError(
+                    f"{shown}: not a loss log (its first line should be "
+                    f"{header.replace(chr(9), '<TAB>')}); give a file written by "
+                    "'train --loss-log'"
+                )
+            lines = [first, *handle.read().split(b"\n")]
     except FileNotFoundError:
         raise UserError(f"{shown}: no such file") from None
     except IsADirectoryError:
         raise UserError(f"{shown} is a directory, not a loss log") from None
     except OSError as exc:
         raise UserError(f"cannot read {shown}: {exc.strerror}") from None
-    lines = data.split(b"\n")
-    header = LossLog.HEADER.strip()
-    if lines[0].rstrip(b"\r") != header.encode():
-        raise UserError(
-            f"{shown}: not a loss log (its first line should be "
-            f"{header.replace(chr(9), '<TAB>')}); give a file written by 'train --loss-log'"
-        )
     rows = []
     for number, line in enumerate(lines[1:], start=2):
         line = line.rstrip(b"\r")
