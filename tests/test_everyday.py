@@ -99,12 +99,13 @@ def _commands():
 @pytest.mark.parametrize("name", _commands())
 def test_every_option_shows_its_default(name):
     """Every option that takes a value is explained and says its default in --help
-    (flags are off unless given)."""
+    (flags are off unless given; a required option, which has none, says so)."""
     command = cli.commands[name]
     for param in command.params:
         if not isinstance(param, click.Option) or param.is_flag or param.name == "help":
             continue
-        assert param.show_default or "[default:" in (param.help or ""), (name, param.name)
+        said = param.show_default or param.required or "[default:" in (param.help or "")
+        assert said, (name, param.name)
         assert param.help, (name, param.name)
     result = run_cli(name, "--help")
     assert result.returncode == 0 and result.stdout.startswith(f"Usage: w2v-nce {name}")

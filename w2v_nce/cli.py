@@ -438,8 +438,14 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
     "than the held-out text has.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@click.option(
+    "--plot",
+    default=None,
+    metavar="PATH.png",
+    help="Also draw the table: perplexity and NCE's log Z_w against k.  [default: none]",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def nce_table_command(corpus, ks, as_json, quiet, **options):
+def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
     """Held-out perplexity of softmax and NCE for several k (Mnih & Teh 2012).
 
     \b
@@ -447,6 +453,7 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
     k with the same vocabulary and settings, and prints the exactly normalised
     held-out perplexity of p(c|w) and, for NCE, log Z_w (0 means self-normalised):
       w2v-nce nce-table data/wordnet-glosses.txt.gz --max-vocab 5000 --ks 1,5,25,100
+    With --plot, the same as a figure (Mnih & Teh's): --plot nce-table.png
     """
     import dataclasses
     import json
@@ -462,8 +469,19 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
         raise UsageError("--ks needs at least one k, each at least 1")
     config = TrainConfig(loss="nce", **options)
     config.validate()
+    if plot:  # before minutes of training
+        from .atomic import check_writable_output
+        from .plots import require_matplotlib
+
+        require_matplotlib()
+        check_corpus_path(corpus, [plot])
+        check_writable_output(plot)
     log = (lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True))
     rows = nce_table(corpus, config, k_values, progress=not quiet, log=log)
+    if plot:
+        from .plots import save_nce_table
+
+        save_nce_table(rows, plot, subtitle=table_settings(corpus, config))
     if as_json:
         click.echo(
             json.dumps(
@@ -476,6 +494,17 @@ def nce_table_command(corpus, ks, as_json, quiet, **options):
         )
     else:
         click.echo(format_table(rows))
+        if plot:
+            click.echo(f"wrote {plot}")
+
+
+def table_settings(corpus: str, config) -> str:
+    """The settings line under the title of ``nce-table --plot``."""
+    epochs = f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
+    return (
+        f"{os.path.basename(corpus)}, --max-vocab {config.max_vocab:,}, dim {config.dim}, "
+        f"window {config.window}, {epochs}, base {config.resolved_base()}, sample {config.sample:g}"
+    )
 
 
 from .commands_eval import compare, evaluate  # noqa: E402  (they do not import cli)
@@ -484,6 +513,11 @@ from .commands_text import keywords  # noqa: E402
 cli.add_command(evaluate)
 cli.add_command(compare)
 cli.add_command(keywords)
+
+from .commands_plot import plot_loss, word_map  # noqa: E402  (cli only inside a command)
+
+cli.add_command(plot_loss)
+cli.add_command(word_map)
 
 
 def _on_sigterm(signum, frame):

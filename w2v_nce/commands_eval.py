@@ -96,7 +96,7 @@ def evaluate(
         raise UsageError("--plot draws the PMI comparison: give --corpus too")
     if plot:
         from .atomic import check_writable_output
-        from .evaluation.pmi import require_matplotlib
+        from .plots import require_matplotlib
 
         require_matplotlib()
         check_writable_output(plot)
@@ -125,11 +125,9 @@ def evaluate(
 
 
 def _save_plot(pmi_result, path):
-    from .atomic import atomic_output
-    from .evaluation.pmi import save_scatter
+    from .plots import save_scatter
 
-    with atomic_output(path) as handle:
-        save_scatter(pmi_result, handle)
+    save_scatter(pmi_result, path)  # atomically
 
 
 def _note(message: str) -> None:

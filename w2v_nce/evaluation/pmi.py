@@ -47,6 +47,7 @@ from .. import losses
 from ..errors import UserError
 from ..kernels.counts import add_pair_counts, window_pairs
 from ..noise import noise_distribution
+from ..plots import require_matplotlib, save_scatter  # noqa: F401  (drawn in plots.py)
 from . import pearson, spearman
 
 
@@ -214,45 +215,6 @@ def pmi_fidelity(cooc: Cooccurrence, model, min_count: float) -> PmiResult:
         dots=dots,
         targets=targets,
     )
-
-
-# --------------------------------------------------------------------------- plot
-
-
-def save_scatter(result: PmiResult, target) -> None:
-    """A PNG scatter of u_w·v_c against the target with the line y = x (to a path or file)."""
-    figure_cls, canvas_cls = require_matplotlib()
-    figure = figure_cls(figsize=(6, 6), dpi=120)
-    canvas_cls(figure)
-    ax = figure.add_subplot()
-    ax.scatter(result.targets, result.dots, s=2, alpha=0.3, linewidths=0, rasterized=True)
-    if result.dots.size:
-        lo = float(min(result.targets.min(), result.dots.min()))
-        hi = float(max(result.targets.max(), result.dots.max()))
-        ax.plot([lo, hi], [lo, hi], color="black", linewidth=1, label="y = x")
-        ax.legend(loc="upper left")
-    record = losses.get(result.loss)
-    centred = " (row-centred)" if record.centred else ""
-    ax.set_xlabel(f"target: {result.target} = {record.formula}")
-    score = "log p(c|w) along the tree" if record.output == losses.TREE else "u_w · v_c + b_c"
-    ax.set_ylabel(f"score s(w,c) = {score}{centred}")
-    pearson = "n/a" if result.pearson is None else f"{result.pearson:.3f}"
-    ax.set_title(f"{result.loss}: {result.pairs:,} pairs, Pearson {pearson}")
-    figure.tight_layout()
-    figure.savefig(target, format="png")
-
-
-def require_matplotlib():
-    """(Figure, FigureCanvasAgg) -- no pyplot, so no global state or display needed."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise UserError(
-            "--plot needs matplotlib, a dependency of w2v-nce that is missing here; "
-            "reinstall w2v-nce (pip install -e .) or pip install matplotlib"
-        ) from None
-    return Figure, FigureCanvasAgg
 
 
 # --------------------------------------------------------------------------- a whole model

@@ -1,0 +1,127 @@
+"""The ``plot-loss`` and ``map`` commands (registered in cli.py with ``cli.add_command``).
+
+Thin: the figures are drawn, and their data prepared, in :mod:`w2v_nce.plots`.
+Like cli.py, heavy modules are imported inside the commands. Each checks its
+output before reading anything: matplotlib importable, the PNG's directory
+writable, the PNG not one of the inputs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .errors import UsageError
+from .options import vectors_option
+
+
+def output_option(command):
+    return click.option(
+        "-o", "--output", required=True, metavar="PATH.png", help="Where to write the PNG."
+    )(command)
+
+
+def title_option(command):
+    return click.option(
+        "--title", default=None, help="The figure's title.  [default: says what it shows]"
+    )(command)
+
+
+def check_output(output: str, inputs, what: str) -> None:
+    """Fail now, before any reading, if the PNG cannot be written or would destroy an input."""
+    from .atomic import check_writable_output
+    from .plots import require_matplotlib
+
+    require_matplotlib(what)
+    for path in inputs:
+        if os.path.realpath(path) == os.path.realpath(output):
+            raise UsageError(f"-o {output} is also an input; writing it would destroy it")
+    check_writable_output(output)
+
+
+@click.command("plot-loss")
+@click.argument("logs", nargs=-1, required=True, metavar="LOG.tsv...")
+@output_option
+@click.option(
+    "--x",
+    "x_axis",
+    type=click.Choice(["words", "seconds"]),
+    default="words",
+    show_default=True,
+    help="The horizontal axis: corpus words processed, or seconds of training.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="The legend's name for each log, in the order of the logs (one per log).  "
+    "[default: the file names]",
+)
+@title_option
+def plot_loss(logs, output, x_axis, labels, title):
+    """Draw the --loss-log files of training runs on one axes, to compare them.
+
+    \b
+    The mean loss per pair (CBOW: per centre word) of each progress interval,
+    against the corpus words processed (or --x seconds):
+      w2v-nce train corpus.txt --loss nce --k 25 --loss-log nce.tsv
+      w2v-nce train corpus.txt --loss neg --loss-log neg.tsv
+      w2v-nce plot-loss nce.tsv neg.tsv -o loss.png
+    """
+    from .plots import read_loss_log, save_loss_curves
+
+    if labels and len(labels) != len(logs):
+        raise UsageError(f"give one --label per log: {len(logs)} logs, {len(labels)} labels")
+    check_output(output, logs, "plot-loss")
+    curves = [read_loss_log(path) for path in logs]
+    save_loss_curves(curves, labels or default_labels(logs), output, x=x_axis, title=title)
+    click.echo(f"wrote {output}")
+
+
+def default_labels(paths) -> list[str]:
+    """The file names, or the paths as given when two logs share a file name."""
+    names = [os.path.basename(path) for path in paths]
+    return names if len(set(names)) == len(names) else list(paths)
+
+
+@click.command("map")
+@click.argument("words", nargs=-1, required=True)
+@vectors_option()
+@output_option
+@click.option(
+    "--neighbours",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="How many nearest neighbours (by cosine, as most-similar) of each word to draw.",
+)
+@title_option
+def word_map(words, vectors, output, neighbours, title):
+    """Draw WORDS and their nearest neighbours in 2-D (PCA), one colour per word.
+
+    \b
+    The neighbours are most-similar's (cosine); the query words and their
+    neighbours are projected on the first two principal components of their
+    unit vectors. A neighbour of several words is drawn once, in the colour
+    of the word it is closest to, circled:
+      w2v-nce map king dog music water --vectors model.npz -o map.png
+    """
+    from .model import load
+    from .plots import save_word_map
+    from .plots import word_map as select
+    from .query import Neighbours
+
+    check_output(output, [vectors], "map")
+    model = load(vectors)
+    index = Neighbours(model.vocab, model.input)
+    points = select(index, words, neighbours)
+    if index.zero_vectors:
+        from .cli import note_zero_vectors
+
+        note_zero_vectors(index, vectors)
+    save_word_map(points, output, title=title, source=os.path.basename(vectors))
+    click.echo(f"wrote {output}")
+
+
+__all__ = ["plot_loss", "word_map"]
