@@ -91,6 +91,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1302,60 +1304,53 @@ def picture_points(results):
 
 def draw_picture(results, path, subtitle):
     """WordSim-353 (with its 95% interval) against whole-process seconds, one point per
-    system and setup; returns whether there was anything to draw."""
+    system and setup, every point labelled; returns whether there was anything to draw."""
     points = picture_points(results)
     if not points:
         return False
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import LogLocator, NullFormatter
 
-    figure = Figure(figsize=(9, 6), dpi=110)
-    FigureCanvasAgg(figure)
+    from w2v_nce.plots import draw_labels, new_figure, write_png
+
+    figure = new_figure(11, 7)
     ax = figure.add_subplot()
-    seen = set()
+    walls = np.array([p[2] for p in points])
     for system, setup, wall, ws353, ci in points:
         colour = SYSTEM_COLOURS.get(system, "tab:gray")
         low, high = (ws353 - ci[0], ci[1] - ws353) if ci else (0, 0)
         ax.errorbar(
-            wall,
-            ws353,
-            yerr=[[low], [high]],
-            fmt="s" if setup.startswith("cbow") else "o",
-            color=colour,
-            ecolor=colour,
-            alpha=0.85,
-            capsize=3,
-            markersize=7,
-            label=system if system not in seen else None,
-        )
-        seen.add(system)
-        ax.annotate(
-            setup,
-            (wall, ws353),
-            xytext=(6, 4),
-            textcoords="offset points",
-            fontsize=8,
-            color=colour,
-        )
+            wall, ws353, yerr=[[low], [high]], fmt="s" if setup.startswith("cbow") else "o",
+            color=colour, ecolor=colour, alpha=0.8, capsize=3, markersize=7, zorder=3,
+        )  # fmt: skip
     ax.set_xscale("log")
+    ax.set_xlim(walls.min() / 1.25, walls.max() * 1.6)  # room right of the points for labels
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter("{x:g}")
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("whole-process wall time, seconds (log scale; left is faster)")
-    ax.set_ylabel("WordSim-353 Spearman ρ (95% bootstrap interval)")
+    ax.set_ylabel("WordSim-353 Spearman ρ, with its 95% bootstrap interval")
     ax.set_title(f"Quality against speed: every system and w2v-nce loss\n{subtitle}", fontsize=11)
-    ax.grid(True, which="both", alpha=0.3)
-    handles, labels = ax.get_legend_handles_labels()
-    from matplotlib.lines import Line2D
-
+    ax.grid(True, which="both", alpha=0.25)
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=colour, label=name)
+        for name, colour in SYSTEM_COLOURS.items()
+        if any(p[0] == name for p in points)
+    ]
     handles += [
         Line2D([], [], marker="o", linestyle="", color="black", label="skip-gram"),
         Line2D([], [], marker="s", linestyle="", color="black", label="CBOW"),
     ]
-    ax.legend(handles=handles, loc="lower right", fontsize=9)
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    figure.savefig(partial, format="png")
-    partial.replace(path)
+    legend = figure.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.99, 0.9))
+    width = legend.get_window_extent(figure.canvas.get_renderer()).width / figure.bbox.width
+    figure.subplots_adjust(left=0.07, right=0.96 - width, bottom=0.09, top=0.9)
+    styles = [{"fontsize": 8, "color": SYSTEM_COLOURS.get(p[0], "tab:gray")} for p in points]
+    draw_labels(
+        figure, ax, [(p[2], p[3]) for p in points], [p[1] for p in points],
+        [7] * len(points), styles,
+    )  # fmt: skip
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_png(figure, path)
     return True
 
 

@@ -429,29 +429,37 @@ def _set_limits(ax, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def _draw_labels(figure, ax, points: WordMap, is_query: np.ndarray, colours) -> None:
-    """Label every point just right of it, or at the nearest free spot (with a leader line)."""
+    """Label every word of the map just right of its point, or at the nearest free spot."""
+    size = np.where(is_query, STAR, np.where(points.shared, RING, DOT))
+    styles = [
+        {
+            "fontsize": 12 if is_query[i] else 9,
+            "fontweight": "bold" if is_query[i] else "normal",
+            "color": "black" if is_query[i] else colours[points.colour[i]],
+        }
+        for i in range(len(points.words))
+    ]
+    draw_labels(figure, ax, points.coords, points.words, np.sqrt(size), styles)
+
+
+def draw_labels(figure, ax, coords, labels, marker_points, styles) -> None:
+    """Label every point (data coordinates ``coords``, n × 2) just right of it, or at the
+    nearest spot where it overlaps no other label and no marker (with a grey leader
+    line when it had to move far): :func:`place_labels` in pixels.
+
+    ``marker_points`` are the markers' widths in points, ``styles`` each label's
+    ``ax.text`` keywords. Call it once the axes' limits and layout are final.
+    """
     renderer = figure.canvas.get_renderer()
     to_pixels = ax.transData
-    anchors = to_pixels.transform(points.coords)
-    # half a marker's width in pixels: sqrt(s) points wide, s as given to scatter
-    size = np.where(is_query, STAR, np.where(points.shared, RING, DOT))
-    radius = (np.sqrt(size) / 2 * figure.dpi / 72)[:, None]
+    coords = np.asarray(coords, dtype=np.float64)
+    anchors = to_pixels.transform(coords)
+    radius = (np.asarray(marker_points, dtype=np.float64) / 2 * figure.dpi / 72)[:, None]
     offset = np.hstack([radius + 2, np.zeros_like(radius)])
-    texts = []
-    for i, word in enumerate(points.words):
-        query = bool(is_query[i])
-        texts.append(
-            ax.text(
-                *points.coords[i],
-                word,
-                ha="left",
-                va="center",
-                zorder=4,
-                fontsize=12 if query else 9,
-                fontweight="bold" if query else "normal",
-                color="black" if query else colours[points.colour[i]],
-            )  # fmt: skip
-        )
+    texts = [
+        ax.text(*coords[i], label, ha="left", va="center", zorder=4, **styles[i])
+        for i, label in enumerate(labels)
+    ]
     for i, text in enumerate(texts):
         text.set_position(to_pixels.inverted().transform(anchors[i] + offset[i]))
     boxes = np.array([_extent(text.get_window_extent(renderer)) for text in texts])
