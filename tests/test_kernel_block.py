@@ -161,6 +161,31 @@ def test_train_block_equals_numpy_reference(model, loss, share, sample):
     assert not np.array_equal(syn1, _problem(model, loss, sample, share)[2])  # it trained
 
 
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize("private", [3, 11])
+def test_private_top_rows_give_the_block_of_updates_in_place(model, private):
+    """hs with several threads keeps each thread's updates of the top rows private and
+    adds them every so often: in one thread the block is the same, up to rounding."""
+    ids, syn0, syn1, tables, spec, _ = _problem(model, "hs", sample=0.0)
+    assert spec.private == 0  # one thread
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    kept = spec._replace(private=private)
+    got = train_block(ids, Weights(syn0, syn1), tables, kept, schedule, np.uint64(7))
+    want = train_block(ids, Weights(ref0, ref1), tables, spec, schedule, np.uint64(7))
+    assert got[1:] == want[1:] and got[0] == pytest.approx(want[0], rel=1e-6)
+    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, atol=1e-6)  # the private updates all reached syn1
+    assert not np.array_equal(syn1[-private:], _problem(model, "hs", sample=0.0)[2][-private:])
+
+
+def test_private_rows_only_for_hs_with_several_threads():
+    def private(loss, threads):
+        return spec_for(TrainConfig(loss=loss, threads=threads).validate()).private
+
+    assert private("hs", 2) > 0 and private("hs", 1) == 0 and private("neg", 2) == 0
+
+
 @pytest.mark.parametrize("loss", ["neg", "nce", "infonce", "hs"])
 def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     """The kernel's step on 3 hidden vectors against one target, to first order in lr."""

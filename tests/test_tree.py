@@ -37,6 +37,9 @@ def test_codes_are_a_prefix_free_tree_rooted_at_the_last_inner_node(counts):
     assert np.all(points[:, 0] == n - 2)  # every path starts at the root
     for w in range(n):
         assert np.all((points[w, : lengths[w]] >= 0) & (points[w, : lengths[w]] <= n - 2))
+        # a parent's index is above its children's: the top rows of syn1 are the
+        # root's end of every path (what the kernel's private rows rely on)
+        assert np.all(np.diff(points[w, : lengths[w]]) < 0)
     # The same prefix of codes always reaches the same inner node.
     node_of = {}
     for w in range(n):

@@ -73,6 +73,7 @@ ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
 PADDING_LOGIT = np.float32(-100.0)  # with label 0, a term of loss exactly 0
 NOISE_BATCH = 1024  # noise words drawn at a time (at least 4k: see new_scratch)
+PRIVATE_FLUSH = 128  # centre words between two flush_private
 
 
 class Scratch(NamedTuple):
@@ -92,10 +93,12 @@ class Scratch(NamedTuple):
     deltas: np.ndarray  # float32 rows_max × padded(dim): D = C V
     queue: np.ndarray  # int64: noise words drawn ahead, used in the stream's order
     cursor: np.ndarray  # uint64 2: the noise stream's state, the queue's next position
+    private: np.ndarray  # float32 spec.private × padded(dim): updates of the top rows not yet
+    dirty: np.ndarray  # uint8 spec.private: ... added to syn1, and which rows have some
 
 
 @numba.njit(inline="always", cache=True)
-def new_scratch(rows_max, width_max, dim, k):
+def new_scratch(rows_max, width_max, dim, k, private=0):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero)."""
     wide = padded(dim)
     batch = NOISE_BATCH
@@ -114,6 +117,8 @@ def new_scratch(rows_max, width_max, dim, k):
         np.zeros((rows_max, wide), dtype=np.float32),
         np.zeros(batch, dtype=np.int64),
         np.zeros(2, dtype=np.uint64),
+        np.zeros((private, wide), dtype=np.float32),
+        np.zeros(private, dtype=np.uint8),
     )
 
 
@@ -218,10 +223,35 @@ def tree_candidates(target, tables, scratch):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_rows(syn1, candidates, width, rows):
-    """rows[b, :dim] = syn1[candidates[b]]: the candidate block's starting point."""
+def gather_rows(syn1, candidates, width, rows, private):
+    """rows[b, :dim] = syn1[candidates[b]]: the candidate block's starting point, with
+    this thread's private updates of the top rows (see :func:`flush_private`)."""
+    first = syn1.shape[0] - private.shape[0]
     for b in range(width):
         copy_row(syn1, candidates[b], rows, b, syn1.shape[1])
+        if candidates[b] >= first:
+            add_row(ONE, private, candidates[b] - first, rows, b, syn1.shape[1])
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def flush_private(syn1, private, dirty):
+    """Add this thread's private updates of the top output rows to syn1; zero them.
+
+    With hs and several threads, the top ``private`` rows of syn1 -- the inner nodes
+    nearest the root, on every word's path -- are updated by every centre word of
+    every thread. Written straight to syn1, each update would take the rows' cache
+    lines from the other core. So a thread adds its updates of them to ``private``
+    (reading syn1 + private, so it sees its own updates at once), and adds them to
+    syn1 every :data:`PRIVATE_FLUSH` centre words and at the end of the block: the
+    other threads see them that much later, a bounded staleness of the kind
+    Hogwild already has.
+    """
+    first = syn1.shape[0] - private.shape[0]
+    for j in range(private.shape[0]):
+        if dirty[j]:
+            add_row(ONE, private, j, syn1, first + j, syn1.shape[1])
+            scale_row(ZERO, private, j, private.shape[1])
+            dirty[j] = 0
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -259,7 +289,16 @@ def update_block(lo, hi, syn1, width, scratch):
         j += 2
     if j < m:
         accumulate(coefficients, j * width, rows, 0, width, deltas, lo + j, wide)
+    # The private top rows of a Huffman path come first: a parent's index is above its
+    # children's (word2vec.c numbers the inner nodes as it merges them), so the rows
+    # at or above `first` are the root's end of the path.
+    private, dirty = scratch.private, scratch.dirty
+    first = syn1.shape[0] - private.shape[0]
     b = 0
+    while b < width and candidates[b] >= first:
+        accumulate(transposed, b * m, hidden, lo, m, private, candidates[b] - first, dim)
+        dirty[candidates[b] - first] = 1
+        b += 1
     while b + 2 <= width:
         accumulate_pair(
             transposed, b * m, m, hidden, lo, m, syn1, candidates[b], candidates[b + 1], dim
@@ -287,7 +326,7 @@ def output_step(rows_in, target, syn1, tables, spec, lr, scratch):
             width = tree_candidates(target, tables, scratch)
         else:
             width = noise_candidates(target, spec, tables, syn1, scratch)
-        gather_rows(syn1, candidates, width, rows)
+        gather_rows(syn1, candidates, width, rows, scratch.private)
         score_block(hidden, lo, hi, rows, width, offsets, logits)
         terms = (hi - lo) * width
         if spec.output == SAMPLED_SOFTMAX:
@@ -315,7 +354,8 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     sentence = np.empty(longest_sentence(ids), dtype=np.int32)
     rows_max = 1 if spec.model == CBOW else 2 * spec.window
     width_max = max(spec.k + 1, tables.points.shape[1])
-    scratch = new_scratch(rows_max, width_max, weights.input.shape[1], spec.k)
+    private = min(spec.private, weights.output.shape[0])
+    scratch = new_scratch(rows_max, width_max, weights.input.shape[1], spec.k, private)
     # The arguments and this call own every array until _train_block returns: the
     # loop borrows them, untracked (see vecops.untracked).
     return _train_block(
@@ -341,7 +381,7 @@ def untracked_scratch(scratch):
         untracked(scratch.hidden), untracked(scratch.rows), untracked(scratch.logits),
         untracked(scratch.block_labels), untracked(scratch.coefficients),
         untracked(scratch.transposed), untracked(scratch.deltas), untracked(scratch.queue),
-        untracked(scratch.cursor),
+        untracked(scratch.cursor), untracked(scratch.private), untracked(scratch.dirty),
     )  # fmt: skip
 
 
@@ -356,6 +396,7 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
+    centres = 0
     words = 0
     pos = 0
     while pos < ids.shape[0]:
@@ -374,4 +415,8 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
             loss += output_step(m, sentence[i], syn1, tables, spec, lr, scratch)
             scatter_deltas(syn0, sentence, lo, hi, i, spec.model, deltas)
             examples += m
+            centres += 1
+            if centres % PRIVATE_FLUSH == 0:
+                flush_private(syn1, scratch.private, scratch.dirty)
+    flush_private(syn1, scratch.private, scratch.dirty)
     return loss, examples, words

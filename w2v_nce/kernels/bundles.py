@@ -41,6 +41,7 @@ class Spec(NamedTuple):
     window: int
     share: bool  # the hidden vectors of one centre word share one candidate set
     skip_positive: bool  # drop a noise draw equal to the positive
+    private: int  # hs with several threads: the top output rows each thread updates privately
 
 
 class Schedule(NamedTuple):
