@@ -820,14 +820,20 @@ def section_kernel(bench):
 BASELINE_REV = "f7dda9a"  # w2v-nce 0.1.0: the corpus pass in one Python thread
 
 
+ENCODE_COPIES = 8  # the larger input of the encode section: this many copies of the corpus
+
+
 def section_encode(bench):
-    """The corpus pass alone (read, tokenize, count, encode) on the plain corpus.
+    """The corpus pass alone (read, tokenize, count, encode) on the plain corpus, and on
+    ENCODE_COPIES copies of it (the same words, more tokens: a corpus large enough that
+    the pass's fixed costs -- starting the workers, merging their tables, choosing the
+    vocabulary -- weigh little, as on a corpus worth parallel reading).
 
     benchmarks/encode_rate.py's measurement: a fresh child times one
     ``encode_corpus(path, workers=W)`` call, wall and CPU seconds, after loading the
     compiled code on a tiny corpus. This version with 1 and --threads workers, and
-    0.1.0's package (``git archive`` of BASELINE_REV; one Python thread) beside it
-    in the same rounds.
+    0.1.0's package (``git archive`` of BASELINE_REV; one Python thread) on the
+    corpus, in the same rounds.
     """
     import encode_rate  # benchmarks/, next to this script
 
@@ -838,31 +844,46 @@ def section_encode(bench):
         packages["0.1.0"] = encode_rate.extract(BASELINE_REV, baseline)
     except (OSError, subprocess.CalledProcessError) as error:
         log(f"encode: no 0.1.0 baseline ({error}); measuring this version alone")
-    variants = [("current", w) for w in sorted({1, bench.args.threads})]
-    variants += [(name, 1) for name in packages if name != "current"]
+    copies = bench.work_dir / "corpus-copies.txt"
+    with open(copies, "wb") as out:
+        for _ in range(ENCODE_COPIES):
+            with open(bench.corpus, "rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+            out.write(b"\n")
+    inputs = {"corpus": bench.corpus, f"{ENCODE_COPIES} copies": copies}
+    workers = sorted({1, bench.args.threads})
+    variants = [("current", label, w) for label in inputs for w in workers]
+    variants += [(name, "corpus", 1) for name in packages if name != "current"]
     for package in packages.values():  # warm the Numba and page caches
         encode_rate.measure(package, "count", bench.corpus, 1)
     runs = {variant: [] for variant in variants}
     for round_ in range(bench.args.repeats):
         log(f"encode: round {round_ + 1}/{bench.args.repeats}")
-        for name, workers in rotated(variants, round_):
+        for name, label, w in rotated(variants, round_):
             try:
-                result = encode_rate.measure(packages[name], "encode", bench.corpus, workers)
+                result = encode_rate.measure(packages[name], "encode", inputs[label], w)
             except subprocess.CalledProcessError as error:
                 bench.failures.append(
-                    {"run": f"encode {name} workers={workers}", "command": "", "tail": error.stderr}
+                    {
+                        "run": f"encode {name} {label} workers={w}",
+                        "command": "",
+                        "tail": error.stderr,
+                    }
                 )
                 continue
-            runs[(name, workers)].append(result)
-            log(f"  encode {name} workers={workers:<3} {result['seconds']:7.2f} s")
+            runs[(name, label, w)].append(result)
+            log(f"  encode {name} {label} workers={w:<3} {result['seconds']:7.2f} s")
+    copies.unlink()
     rows = []
-    for (name, workers), done in runs.items():
+    for (name, label, w), done in runs.items():
         if done:
             tokens = done[0]["tokens"]
             rows.append(
                 {
                     "code": name,
-                    "workers": workers,
+                    "input": label,
+                    "tokens": tokens,
+                    "workers": w,
                     "tokens_per_sec": tokens / median([r["seconds"] for r in done]),
                     "tokens_per_cpu_sec": tokens / median([r["cpu"] for r in done]),
                 }
@@ -1150,25 +1171,26 @@ def losses_table(losses, main):
 
 
 def encode_text(encode):
-    rows = {(r["code"], r["workers"]): r for r in encode["rows"]}
-    baseline = rows.get(("0.1.0", 1))
-    one = rows.get(("current", 1))
+    rows = {(r["code"], r["input"], r["workers"]): r for r in encode["rows"]}
+    baseline = rows.get(("0.1.0", "corpus", 1))
     body = []
-    for (code, workers), row in rows.items():
+    for (code, label, workers), row in rows.items():
+        one = rows.get((code, label, 1))
         per_core = ratio(row["tokens_per_cpu_sec"], baseline and baseline["tokens_per_cpu_sec"])
-        scaling = ratio(row["tokens_per_sec"], one["tokens_per_sec"]) if code == "current" else None
         body.append(
             [
                 "this version" if code == "current" else f"{code} (`{encode['baseline_rev']}`)",
+                f"{label} ({row['tokens']:,} tokens)",
                 workers,
                 fmt(row["tokens_per_sec"]),
                 fmt(row["tokens_per_cpu_sec"]),
                 fmt(per_core, suffix="×"),
-                fmt(scaling, suffix="×"),
+                fmt(ratio(row["tokens_per_sec"], one and one["tokens_per_sec"]), suffix="×"),
             ]
         )
     header = [
         "code",
+        "input",
         "workers",
         "tokens/s",
         "tokens per CPU-second",
@@ -1398,7 +1420,10 @@ ENCODE_NOTE = (
     "encoded ids) on the plain corpus file: `encode_corpus(path, workers=W)` timed in a "
     "fresh child (benchmarks/encode_rate.py), wall and CPU seconds; medians over the "
     "rounds. 0.1.0's pass (one Python thread) is measured in the same rounds; per core × "
-    "0.1.0 compares tokens per CPU-second, which a loaded machine disturbs less."
+    "0.1.0 compares tokens per CPU-second, which a loaded machine disturbs less. The "
+    "copies are the corpus several times over: on it the pass's fixed costs (starting "
+    "the workers, merging their word tables, choosing the vocabulary) weigh little, as "
+    "on any corpus large enough for the reading to matter."
 )
 NCE_NOTE = (
     "`w2v-nce train --loss nce --k K` against `word2vec -negative K` (negative sampling; "
