@@ -1347,7 +1347,7 @@ def draw_picture(results, path, subtitle):
         )  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlim(walls.min() / 1.25, walls.max() * 1.6)  # room right of the points for labels
-    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
     ax.xaxis.set_major_formatter("{x:g}")
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("whole-process wall time, seconds (log scale; left is faster)")
