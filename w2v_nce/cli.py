@@ -35,6 +35,7 @@ from .options import (
 )
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+COMPILE_NOTE_SECONDS = 3.0  # loading a cached kernel takes well under a second
 
 
 @click.group(context_settings=CONTEXT)
@@ -158,6 +159,11 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
         f"{stats.final_loss:.4f} per {examples[:-1]}"
         + (f" (resumed at {run.resumed})" if run.resumed else "")
     )
+    if stats.kernel_seconds >= COMPILE_NOTE_SECONDS:
+        messages.info(
+            f"compiling the training kernel took {stats.kernel_seconds:.0f} s (not counted "
+            "above); Numba caches it, so later runs start at once"
+        )
     try:
         write_outputs(run.model, output, binary, save_model)
     except KeyboardInterrupt as stop:
@@ -186,6 +192,7 @@ def summary(run) -> dict:
         "seconds": stats.seconds,
         "words_per_sec": stats.words_per_sec,
         "final_loss": stats.final_loss,
+        "kernel_seconds": stats.kernel_seconds,
         "mean_loss": stats.loss_sum / stats.examples if stats.examples else None,
         "vocab_size": config["vocab_size"],
         "corpus_raw_tokens": config["corpus_raw_tokens"],

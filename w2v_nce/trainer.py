@@ -54,6 +54,7 @@ class TrainStats:
     final_loss: float = float("nan")  # mean loss per example over the last interval
     loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
     resumed_words: int = 0  # words already trained when this process resumed
+    kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
 
     @property
     def words_per_sec(self) -> float:
@@ -261,6 +262,19 @@ def _run_blocks(
     workers = record.pool_size(config.threads)
     resumed = where(state, n_blocks, config.epochs) if state.done.any() else None
     bar = _progress_bar(total_words, stats.words, progress, resumed)
+    # The kernel on an empty block: Numba loads it from its cache, or compiles it on
+    # the first run (tens of seconds), before the clock that gives words/s starts.
+    description = getattr(bar, "desc", "")  # a disabled bar has none
+    bar.set_description("loading the training kernel (the first run compiles it)")
+    loading = time.perf_counter()
+    schedule = Schedule(alpha, min_alpha, np.int64(0), np.int64(total_words))
+    try:
+        kernel(ids[:0], weights, tables, spec, schedule, mix_seed(config.seed, 0, 0))
+    except BaseException:  # Ctrl-C while compiling: nothing trained yet
+        bar.close()
+        raise
+    stats.kernel_seconds = time.perf_counter() - loading
+    bar.set_description(description)
     interval = [0.0, 0]  # loss and examples since the last refresh
     started = time.perf_counter()
     last_refresh = started
