@@ -1453,6 +1453,55 @@ def header_lines(bench, info):
     ]
 
 
+def main_text(results):
+    text = main_table(results["main"])
+    if results["main"]["differences"]:
+        differences = {
+            f"w2v-nce − {other}": d for other, d in results["main"]["differences"].items()
+        }
+        text += (
+            "\n\nPaired differences (the same resampled pairs and questions for both "
+            "systems; † where the 95% interval excludes 0):\n\n"
+            + differences_table(differences, "comparison")
+        )
+    return text
+
+
+def startup_text(startup):
+    return (
+        f"`w2v-nce train` on the first {startup['tiny_tokens']:,} tokens of the corpus, 1 "
+        "epoch; medians over the rounds, each round with a new empty cache.\n\n"
+        + startup_table(startup)
+    )
+
+
+# section -> (its heading in BENCHMARKS.md, its text from all the results), in order
+SECTION_REPORTS = {
+    "main": ("Same settings, side by side", main_text),
+    "models": ("CBOW and hierarchical softmax", lambda r: models_text(r["models"])),
+    "losses": (
+        "w2v-nce's other losses",
+        lambda r: (
+            "The main table's settings with another `--loss` and `--k` (skip-gram).\n\n"
+            + losses_table(r["losses"], r.get("main"))
+        ),
+    ),
+    "threads": (
+        "w2v-nce thread scaling",
+        lambda r: THREADS_NOTE + "\n\n" + threads_table(r["threads"]),
+    ),
+    "encode": ("Encoding the corpus", lambda r: encode_text(r["encode"])),
+    "nce": (
+        "NCE against word2vec.c",
+        lambda r: NCE_NOTE.format(epochs=r["nce"]["epochs"]) + "\n\n" + nce_table(r["nce"]),
+    ),
+    "kernel": ("Kernel arithmetic rate", lambda r: kernel_text(r["kernel"])),
+    "startup": ("Start-up", lambda r: startup_text(r["startup"])),
+    "softmax": ("Full softmax against numpy sgemm", lambda r: softmax_text(r["softmax"])),
+    "checkpoint": ("Checkpoints", lambda r: checkpoint_text(r["checkpoint"])),
+}
+
+
 def report(bench, info, results):
     parts = [
         "# Benchmarks",
@@ -1465,66 +1514,9 @@ def report(bench, info, results):
     ]
     if info.get("picture"):
         parts += ["", f"![WordSim-353 against whole-process seconds]({info['picture']})"]
-    if "main" in results:
-        parts += ["", "## Same settings, side by side", "", main_table(results["main"])]
-        if results["main"]["differences"]:
-            differences = {
-                f"w2v-nce − {other}": d for other, d in results["main"]["differences"].items()
-            }
-            parts += [
-                "",
-                "Paired differences (the same resampled pairs and questions for both "
-                "systems; † where the 95% interval excludes 0):",
-                "",
-                differences_table(differences, "comparison"),
-            ]
-    if "models" in results:
-        parts += ["", "## CBOW and hierarchical softmax", "", models_text(results["models"])]
-    if "losses" in results:
-        parts += [
-            "",
-            "## w2v-nce's other losses",
-            "",
-            "The main table's settings with another `--loss` and `--k` (skip-gram).",
-            "",
-            losses_table(results["losses"], results.get("main")),
-        ]
-    if "threads" in results:
-        parts += [
-            "",
-            "## w2v-nce thread scaling",
-            "",
-            THREADS_NOTE,
-            "",
-            threads_table(results["threads"]),
-        ]
-    if "encode" in results:
-        parts += ["", "## Encoding the corpus", "", encode_text(results["encode"])]
-    if "nce" in results:
-        parts += [
-            "",
-            "## NCE against word2vec.c",
-            "",
-            NCE_NOTE.format(epochs=results["nce"]["epochs"]),
-            "",
-            nce_table(results["nce"]),
-        ]
-    if "kernel" in results:
-        parts += ["", "## Kernel arithmetic rate", "", kernel_text(results["kernel"])]
-    if "startup" in results:
-        parts += [
-            "",
-            "## Start-up",
-            "",
-            f"`w2v-nce train` on the first {results['startup']['tiny_tokens']:,} tokens of the "
-            "corpus, 1 epoch; medians over the rounds, each round with a new empty cache.",
-            "",
-            startup_table(results["startup"]),
-        ]
-    if "softmax" in results:
-        parts += ["", "## Full softmax against numpy sgemm", "", softmax_text(results["softmax"])]
-    if "checkpoint" in results:
-        parts += ["", "## Checkpoints", "", checkpoint_text(results["checkpoint"])]
+    for section, (title, render) in SECTION_REPORTS.items():
+        if section in results:
+            parts += ["", f"## {title}", "", render(results)]
     if bench.failures:
         parts += ["", "## Failures", ""]
         for failure in bench.failures:

@@ -107,7 +107,9 @@ def evaluate(
     for note in result.notes:
         _note(note)
     if plot and result.pmi is not None:
-        _save_plot(result.pmi, plot)
+        from .plots import save_scatter
+
+        save_scatter(result.pmi, plot)  # atomically
     if as_json:
         click.echo(json.dumps(result.as_json(), indent=2))
         return
@@ -122,12 +124,6 @@ def evaluate(
         click.echo(line)
     if plot:
         click.echo(f"wrote {plot}")
-
-
-def _save_plot(pmi_result, path):
-    from .plots import save_scatter
-
-    save_scatter(pmi_result, path)  # atomically
 
 
 def _note(message: str) -> None:
