@@ -55,6 +55,7 @@ from .bundles import Tables
 from .pairs import learning_rate, longest_sentence, read_sentence, window_bounds
 from .rng import noise_seed
 from .rowsoftmax import softmax_coefficients
+from .simd import wide_vectors
 from .vecops import (
     LANES,
     accumulate,
@@ -89,7 +90,6 @@ class Scratch(NamedTuple):
     logits: np.ndarray  # float32 rows_max·width_max + LANES: X = H Vᵀ − offsets
     block_labels: np.ndarray  # float32 as logits: each term's label
     coefficients: np.ndarray  # float32 as logits: C
-    transposed: np.ndarray  # float32 as logits: Cᵀ (width × m), for V += Cᵀ H
     deltas: np.ndarray  # float32 rows_max × padded(dim): D = C V
     queue: np.ndarray  # int64: noise words drawn ahead, used in the stream's order
     cursor: np.ndarray  # uint64 2: the noise stream's state, the queue's next position
@@ -110,7 +110,6 @@ def new_scratch(rows_max, width_max, dim, k, private=0):
         np.zeros(width_max, dtype=np.float32),
         np.zeros((rows_max, wide), dtype=np.float32),
         np.zeros((width_max, wide), dtype=np.float32),
-        np.zeros(rows_max * width_max + LANES, dtype=np.float32),
         np.zeros(rows_max * width_max + LANES, dtype=np.float32),
         np.zeros(rows_max * width_max + LANES, dtype=np.float32),
         np.zeros(rows_max * width_max + LANES, dtype=np.float32),
@@ -269,26 +268,25 @@ def score_block(hidden, lo, hi, rows, width, offsets, logits):
 def update_block(lo, hi, syn1, width, scratch):
     """deltas[a] = Σ_b C_ab v_b, then v_b += Σ_a C_ab h_a: both at the starting point.
 
-    ``coefficients`` holds the (hi − lo) × width block row after row. The deltas
-    use the gathered copy of the candidate rows; each live row gets its sum over
-    the hidden rows added in one pass, two rows per pass.
+    ``coefficients`` holds the (hi − lo) × width block row after row: a hidden
+    row's coefficients are a row of it, a candidate's a column (every width-th).
+    The deltas use the gathered copy of the candidate rows; each live row gets
+    its sum over the hidden rows added in one pass, two rows per pass.
     """
     hidden, candidates, rows = scratch.hidden, scratch.candidates, scratch.rows
-    coefficients, transposed, deltas = scratch.coefficients, scratch.transposed, scratch.deltas
+    coefficients, deltas = scratch.coefficients, scratch.deltas
     wide, dim, m = deltas.shape[1], syn1.shape[1], hi - lo
-    for j in range(m):
-        for t in range(wide):
-            deltas[lo + j, t] = ZERO
-        for b in range(width):
-            transposed[b * m + j] = coefficients[j * width + b]
+    for j in range(lo, hi):
+        scale_row(ZERO, deltas, j, wide)
     j = 0
     while j + 2 <= m:
+        c = j * width
         accumulate_pair(
-            coefficients, j * width, width, rows, 0, width, deltas, lo + j, lo + j + 1, wide
+            coefficients, c, c + width, 1, rows, 0, width, deltas, lo + j, lo + j + 1, wide
         )
         j += 2
     if j < m:
-        accumulate(coefficients, j * width, rows, 0, width, deltas, lo + j, wide)
+        accumulate(coefficients, j * width, 1, rows, 0, width, deltas, lo + j, wide)
     # The private top rows of a Huffman path come first: a parent's index is above its
     # children's (word2vec.c numbers the inner nodes as it merges them), so the rows
     # at or above `first` are the root's end of the path.
@@ -296,16 +294,26 @@ def update_block(lo, hi, syn1, width, scratch):
     first = syn1.shape[0] - private.shape[0]
     b = 0
     while b < width and candidates[b] >= first:
-        accumulate(transposed, b * m, hidden, lo, m, private, candidates[b] - first, dim)
+        accumulate(coefficients, b, width, hidden, lo, m, private, candidates[b] - first, dim)
         dirty[candidates[b] - first] = 1
         b += 1
     while b + 2 <= width:
         accumulate_pair(
-            transposed, b * m, m, hidden, lo, m, syn1, candidates[b], candidates[b + 1], dim
+            coefficients,
+            b,
+            b + 1,
+            width,
+            hidden,
+            lo,
+            m,
+            syn1,
+            candidates[b],
+            candidates[b + 1],
+            dim,
         )
         b += 2
     if b < width:
-        accumulate(transposed, b * m, hidden, lo, m, syn1, candidates[b], dim)
+        accumulate(coefficients, b, width, hidden, lo, m, syn1, candidates[b], dim)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -380,13 +388,14 @@ def untracked_scratch(scratch):
         untracked(scratch.candidates), untracked(scratch.labels), untracked(scratch.offsets),
         untracked(scratch.hidden), untracked(scratch.rows), untracked(scratch.logits),
         untracked(scratch.block_labels), untracked(scratch.coefficients),
-        untracked(scratch.transposed), untracked(scratch.deltas), untracked(scratch.queue),
+        untracked(scratch.deltas), untracked(scratch.queue),
         untracked(scratch.cursor), untracked(scratch.private), untracked(scratch.dirty),
     )  # fmt: skip
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratch):
+    wide_vectors()
     if spec.k > 0:
         start_noise(
             tables.noise_threshold, tables.noise_alias, syn1, spec.k, noise_seed(seed),

@@ -1,26 +1,25 @@
-"""The vector loops of the candidate block, written so that LLVM vectorises them.
+"""The vector loops of the candidate block: GEMM micro-kernels on SIMD vectors.
 
 The candidate block of a loss (:mod:`.block`) is a small matrix product: m hidden
 rows against w candidate rows, S = H Vᵀ, then two rank updates, D = C V and
-V += Cᵀ H. The loops here are its register-blocked pieces: every pass over a row
-of length dim does several multiply-adds per element loaded, as a GEMM
-micro-kernel does, where a loop of dot products and axpys loads (and, for the
-axpys, stores) every element once per multiply-add:
+V += Cᵀ H. The loops here are its register-blocked pieces, written on the explicit
+16-lane vectors of :mod:`.simd`: every vector loaded feeds several multiply-adds,
+and accumulators stay in registers for a whole row, as in a GEMM micro-kernel:
 
 * :func:`dots` and :func:`dots_pair`: one or two rows of scores, four
-  candidates per pass (four or eight accumulators);
+  candidates per pass (four or eight accumulators, reduced four at a time);
 * :func:`accumulate` and :func:`accumulate_pair`: one or two output rows plus a
-  combination of input rows, four inputs per pass.
+  combination of input rows, four vectors of each output row in registers
+  while all its inputs are added.
 
 Rows are addressed as (matrix, row index), never as row views: a view of an
 array is a new reference, and Numba's reference counts are atomic operations on
 the array's shared header.
 
-The scratch rows are :func:`padded` to a whole number of SIMD registers, with
-zeros beyond dim, so the vector loops over them have no scalar remainder.
-``fastmath`` lets LLVM reassociate the sums into SIMD lanes; the result is still
-deterministic for a given build, so reproducibility is unaffected. Everything is
-float32: accumulators start from ``np.float32(0)`` so nothing is promoted.
+The scratch rows are :func:`padded` to a whole number of vectors, with zeros
+beyond dim, so the loops over them need no remainder; the live rows of syn0 and
+syn1 (dim columns) end in a masked vector. The result is deterministic for a
+given build, so reproducibility is unaffected. Everything is float32.
 
 Three small LLVM intrinsics complete the set: :func:`exp_nonpositive`'s bit cast
 (a float32 exp that vectorises, where ``math.exp`` is a libm call per element),
@@ -34,7 +33,22 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-LANES = 16  # float32 lanes of a 512-bit register: what scratch rows are padded to
+from .simd import (
+    WIDTH,
+    vfma,
+    vload,
+    vload_part,
+    vmul,
+    vsplat,
+    vstore,
+    vstore_part,
+    vsum,
+    vsum4,
+    vzero,
+    whole_vectors,
+)
+
+LANES = WIDTH  # float32 lanes of a 512-bit register: what scratch rows are padded to
 ZERO = np.float32(0.0)
 ONE = np.float32(1.0)
 
@@ -47,163 +61,221 @@ def padded(dim):
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def copy_row(source, i, target, j, n):
-    """target[j, :n] = source[i, :n] (a slice assignment compiles to a scalar loop)."""
-    for t in range(n):
-        target[j, t] = source[i, t]
+    """target[j, :n] = source[i, :n], whole vectors and a masked last one (a slice
+    assignment compiles to a scalar loop)."""
+    whole = whole_vectors(n)
+    for t in range(0, whole, WIDTH):
+        vstore(target, j, t, vload(source, i, t))
+    if whole < n:
+        vstore_part(target, j, whole, n - whole, vload_part(source, i, whole, n - whole))
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def add_row(alpha, source, i, target, j, n):
     """target[j, :n] += alpha · source[i, :n]"""
-    for t in range(n):
-        target[j, t] += alpha * source[i, t]
+    a, whole = vsplat(alpha), whole_vectors(n)
+    for t in range(0, whole, WIDTH):
+        vstore(target, j, t, vfma(a, vload(source, i, t), vload(target, j, t)))
+    if whole < n:
+        rest = n - whole
+        total = vfma(a, vload_part(source, i, whole, rest), vload_part(target, j, whole, rest))
+        vstore_part(target, j, whole, rest, total)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def scale_row(alpha, target, j, n):
-    for t in range(n):
-        target[j, t] *= alpha
+    """target[j, :n] *= alpha"""
+    a, whole = vsplat(alpha), whole_vectors(n)
+    for t in range(0, whole, WIDTH):
+        vstore(target, j, t, vmul(a, vload(target, j, t)))
+    if whole < n:
+        vstore_part(target, j, whole, n - whole, vmul(a, vload_part(target, j, whole, n - whole)))
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def dots(x, a, rows, n, offsets, out, o):
-    """out[o + b] = x[a] · rows[b] − offsets[b] for b < n (over x's rows); four b per pass."""
+    """out[o + b] = x[a] · rows[b] − offsets[b] for b < n (padded rows); four b per pass."""
     width = x.shape[1]
     b = 0
     while b + 4 <= n:
-        s0 = s1 = s2 = s3 = ZERO
-        for t in range(width):
-            xt = x[a, t]
-            s0 += xt * rows[b, t]
-            s1 += xt * rows[b + 1, t]
-            s2 += xt * rows[b + 2, t]
-            s3 += xt * rows[b + 3, t]
-        out[o + b], out[o + b + 1] = s0 - offsets[b], s1 - offsets[b + 1]
-        out[o + b + 2], out[o + b + 3] = s2 - offsets[b + 2], s3 - offsets[b + 3]
+        s0 = s1 = s2 = s3 = vzero()
+        for t in range(0, width, WIDTH):
+            xt = vload(x, a, t)
+            s0 = vfma(xt, vload(rows, b, t), s0)
+            s1 = vfma(xt, vload(rows, b + 1, t), s1)
+            s2 = vfma(xt, vload(rows, b + 2, t), s2)
+            s3 = vfma(xt, vload(rows, b + 3, t), s3)
+        t0, t1, t2, t3 = vsum4(s0, s1, s2, s3)
+        out[o + b], out[o + b + 1] = t0 - offsets[b], t1 - offsets[b + 1]
+        out[o + b + 2], out[o + b + 3] = t2 - offsets[b + 2], t3 - offsets[b + 3]
         b += 4
     while b < n:
-        s0 = ZERO
-        for t in range(width):
-            s0 += x[a, t] * rows[b, t]
-        out[o + b] = s0 - offsets[b]
+        s0 = vzero()
+        for t in range(0, width, WIDTH):
+            s0 = vfma(vload(x, a, t), vload(rows, b, t), s0)
+        out[o + b] = vsum(s0) - offsets[b]
         b += 1
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def dots_pair(x, a, rows, n, offsets, out, o):
     """:func:`dots` of rows a, a + 1 into out[o:o + n], out[o + n:o + 2n]: each candidate
-    element loaded feeds both."""
+    vector loaded feeds both."""
     width = x.shape[1]
     c, p = a + 1, o + n
     b = 0
     while b + 4 <= n:
-        s0 = s1 = s2 = s3 = u0 = u1 = u2 = u3 = ZERO
-        for t in range(width):
-            xt, yt = x[a, t], x[c, t]
-            r0, r1, r2, r3 = rows[b, t], rows[b + 1, t], rows[b + 2, t], rows[b + 3, t]
-            s0 += xt * r0
-            s1 += xt * r1
-            s2 += xt * r2
-            s3 += xt * r3
-            u0 += yt * r0
-            u1 += yt * r1
-            u2 += yt * r2
-            u3 += yt * r3
+        s0 = s1 = s2 = s3 = u0 = u1 = u2 = u3 = vzero()
+        for t in range(0, width, WIDTH):
+            xt, yt = vload(x, a, t), vload(x, c, t)
+            r0, r1 = vload(rows, b, t), vload(rows, b + 1, t)
+            r2, r3 = vload(rows, b + 2, t), vload(rows, b + 3, t)
+            s0, s1, s2, s3 = vfma(xt, r0, s0), vfma(xt, r1, s1), vfma(xt, r2, s2), vfma(xt, r3, s3)
+            u0, u1, u2, u3 = vfma(yt, r0, u0), vfma(yt, r1, u1), vfma(yt, r2, u2), vfma(yt, r3, u3)
         f0, f1, f2, f3 = offsets[b], offsets[b + 1], offsets[b + 2], offsets[b + 3]
+        t0, t1, t2, t3 = vsum4(s0, s1, s2, s3)
         out[o + b], out[o + b + 1], out[o + b + 2], out[o + b + 3] = (
-            s0 - f0,
-            s1 - f1,
-            s2 - f2,
-            s3 - f3,
+            t0 - f0,
+            t1 - f1,
+            t2 - f2,
+            t3 - f3,
         )
+        t0, t1, t2, t3 = vsum4(u0, u1, u2, u3)
         out[p + b], out[p + b + 1], out[p + b + 2], out[p + b + 3] = (
-            u0 - f0,
-            u1 - f1,
-            u2 - f2,
-            u3 - f3,
+            t0 - f0,
+            t1 - f1,
+            t2 - f2,
+            t3 - f3,
         )
         b += 4
     while b < n:
-        s0 = u0 = ZERO
-        for t in range(width):
-            r0 = rows[b, t]
-            s0 += x[a, t] * r0
-            u0 += x[c, t] * r0
-        out[o + b], out[p + b] = s0 - offsets[b], u0 - offsets[b]
+        s0 = u0 = vzero()
+        for t in range(0, width, WIDTH):
+            r0 = vload(rows, b, t)
+            s0, u0 = vfma(vload(x, a, t), r0, s0), vfma(vload(x, c, t), r0, u0)
+        out[o + b], out[p + b] = vsum(s0) - offsets[b], vsum(u0) - offsets[b]
         b += 1
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
-def accumulate(coefficients, c, rows, r, n, out, o, length):
-    """out[o, :length] += Σ_{j<n} coefficients[c + j] · rows[r + j, :length].
+CHUNK = 4 * WIDTH  # columns of an output row kept in registers while its inputs are added
 
-    Four inputs per pass over the output row, then one of two and one of one.
+
+@numba.njit(inline="always", cache=True)
+def lane_counts(t, length):
+    """How many of the 16 lanes of each vector of the chunk at column t lie before length."""
+    return (
+        max(0, min(WIDTH, length - t)),
+        max(0, min(WIDTH, length - t - WIDTH)),
+        max(0, min(WIDTH, length - t - 2 * WIDTH)),
+        max(0, min(WIDTH, length - t - 3 * WIDTH)),
+    )
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def accumulate(coefficients, c, step, rows, r, n, out, o, length):
+    """out[o, :length] += Σ_{q<n} coefficients[c + q·step] · rows[r + q, :length].
+
+    A GEMM micro-kernel's shape: a chunk of four vectors of the output row stays
+    in registers while all n inputs are added, each input's coefficient
+    broadcast once per chunk (with a step, a column of a row-major block is read
+    without transposing it): four independent chains of multiply-adds. The last
+    chunk is masked lane by lane: ``out`` need not be padded (a live row of syn1),
+    ``rows`` must be.
     """
-    j = 0
-    while j + 4 <= n:
-        k0, k1 = coefficients[c + j], coefficients[c + j + 1]
-        k2, k3 = coefficients[c + j + 2], coefficients[c + j + 3]
-        i = r + j
-        for t in range(length):
-            out[o, t] += (k0 * rows[i, t] + k1 * rows[i + 1, t]) + (
-                k2 * rows[i + 2, t] + k3 * rows[i + 3, t]
+    t = 0
+    while t + CHUNK <= length:
+        o0, o1 = vload(out, o, t), vload(out, o, t + WIDTH)
+        o2, o3 = vload(out, o, t + 2 * WIDTH), vload(out, o, t + 3 * WIDTH)
+        for q in range(n):
+            k, i = vsplat(coefficients[c + q * step]), r + q
+            o0, o1 = vfma(k, vload(rows, i, t), o0), vfma(k, vload(rows, i, t + WIDTH), o1)
+            o2 = vfma(k, vload(rows, i, t + 2 * WIDTH), o2)
+            o3 = vfma(k, vload(rows, i, t + 3 * WIDTH), o3)
+        vstore(out, o, t, o0)
+        vstore(out, o, t + WIDTH, o1)
+        vstore(out, o, t + 2 * WIDTH, o2)
+        vstore(out, o, t + 3 * WIDTH, o3)
+        t += CHUNK
+    if t < length:
+        t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
+        n0, n1, n2, n3 = lane_counts(t, length)
+        o0, o1 = vload_part(out, o, t, n0), vload_part(out, o, t1, n1)
+        o2, o3 = vload_part(out, o, t2, n2), vload_part(out, o, t3, n3)
+        for q in range(n):
+            k, i = vsplat(coefficients[c + q * step]), r + q
+            o0, o1 = (
+                vfma(k, vload_part(rows, i, t, n0), o0),
+                vfma(k, vload_part(rows, i, t1, n1), o1),
             )
-        j += 4
-    if j + 2 <= n:
-        k0, k1, i = coefficients[c + j], coefficients[c + j + 1], r + j
-        for t in range(length):
-            out[o, t] += k0 * rows[i, t] + k1 * rows[i + 1, t]
-        j += 2
-    if j < n:
-        k0, i = coefficients[c + j], r + j
-        for t in range(length):
-            out[o, t] += k0 * rows[i, t]
+            o2, o3 = (
+                vfma(k, vload_part(rows, i, t2, n2), o2),
+                vfma(k, vload_part(rows, i, t3, n3), o3),
+            )
+        vstore_part(out, o, t, n0, o0)
+        vstore_part(out, o, t1, n1, o1)
+        vstore_part(out, o, t2, n2, o2)
+        vstore_part(out, o, t3, n3, o3)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def accumulate_pair(coefficients, c, stride, rows, r, n, out, o, p, length):
-    """:func:`accumulate` for output rows o and p (coefficients from c and c + stride).
+def accumulate_pair(coefficients, c, d, step, rows, r, n, out, o, p, length):
+    """:func:`accumulate` into rows o and p, their coefficients from c and from d.
 
-    Each input element loaded feeds both outputs. Written as two updates per
-    element, so it is right when o == p too (LLVM's overlap check then takes the
-    scalar loop, which applies both).
+    Each input vector loaded feeds both outputs (eight accumulators per chunk).
+    When o == p (a noise word drawn twice) the two sums are added one after the
+    other.
     """
-    d = c + stride
-    j = 0
-    while j + 4 <= n:
-        k0, k1, k2, k3 = (
-            coefficients[c + j],
-            coefficients[c + j + 1],
-            coefficients[c + j + 2],
-            coefficients[c + j + 3],
-        )
-        m0, m1, m2, m3 = (
-            coefficients[d + j],
-            coefficients[d + j + 1],
-            coefficients[d + j + 2],
-            coefficients[d + j + 3],
-        )
-        i = r + j
-        for t in range(length):
-            x0, x1, x2, x3 = rows[i, t], rows[i + 1, t], rows[i + 2, t], rows[i + 3, t]
-            out[o, t] += (k0 * x0 + k1 * x1) + (k2 * x2 + k3 * x3)
-            out[p, t] += (m0 * x0 + m1 * x1) + (m2 * x2 + m3 * x3)
-        j += 4
-    if j + 2 <= n:
-        k0, k1 = coefficients[c + j], coefficients[c + j + 1]
-        m0, m1 = coefficients[d + j], coefficients[d + j + 1]
-        i = r + j
-        for t in range(length):
-            x0, x1 = rows[i, t], rows[i + 1, t]
-            out[o, t] += k0 * x0 + k1 * x1
-            out[p, t] += m0 * x0 + m1 * x1
-        j += 2
-    if j < n:
-        k0, m0, i = coefficients[c + j], coefficients[d + j], r + j
-        for t in range(length):
-            x0 = rows[i, t]
-            out[o, t] += k0 * x0
-            out[p, t] += m0 * x0
+    if o == p:
+        accumulate(coefficients, c, step, rows, r, n, out, o, length)
+        accumulate(coefficients, d, step, rows, r, n, out, p, length)
+        return
+    t = 0
+    while t + CHUNK <= length:
+        t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
+        o0, o1, o2, o3 = vload(out, o, t), vload(out, o, t1), vload(out, o, t2), vload(out, o, t3)
+        p0, p1, p2, p3 = vload(out, p, t), vload(out, p, t1), vload(out, p, t2), vload(out, p, t3)
+        for q in range(n):
+            i = r + q
+            k, m = vsplat(coefficients[c + q * step]), vsplat(coefficients[d + q * step])
+            x0, x1, x2, x3 = (
+                vload(rows, i, t),
+                vload(rows, i, t1),
+                vload(rows, i, t2),
+                vload(rows, i, t3),
+            )
+            o0, o1, o2, o3 = vfma(k, x0, o0), vfma(k, x1, o1), vfma(k, x2, o2), vfma(k, x3, o3)
+            p0, p1, p2, p3 = vfma(m, x0, p0), vfma(m, x1, p1), vfma(m, x2, p2), vfma(m, x3, p3)
+        vstore(out, o, t, o0)
+        vstore(out, o, t1, o1)
+        vstore(out, o, t2, o2)
+        vstore(out, o, t3, o3)
+        vstore(out, p, t, p0)
+        vstore(out, p, t1, p1)
+        vstore(out, p, t2, p2)
+        vstore(out, p, t3, p3)
+        t += CHUNK
+    if t < length:
+        t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
+        n0, n1, n2, n3 = lane_counts(t, length)
+        o0, o1 = vload_part(out, o, t, n0), vload_part(out, o, t1, n1)
+        o2, o3 = vload_part(out, o, t2, n2), vload_part(out, o, t3, n3)
+        p0, p1 = vload_part(out, p, t, n0), vload_part(out, p, t1, n1)
+        p2, p3 = vload_part(out, p, t2, n2), vload_part(out, p, t3, n3)
+        for q in range(n):
+            i = r + q
+            k, m = vsplat(coefficients[c + q * step]), vsplat(coefficients[d + q * step])
+            x0, x1 = vload_part(rows, i, t, n0), vload_part(rows, i, t1, n1)
+            x2, x3 = vload_part(rows, i, t2, n2), vload_part(rows, i, t3, n3)
+            o0, o1, o2, o3 = vfma(k, x0, o0), vfma(k, x1, o1), vfma(k, x2, o2), vfma(k, x3, o3)
+            p0, p1, p2, p3 = vfma(m, x0, p0), vfma(m, x1, p1), vfma(m, x2, p2), vfma(m, x3, p3)
+        vstore_part(out, o, t, n0, o0)
+        vstore_part(out, o, t1, n1, o1)
+        vstore_part(out, o, t2, n2, o2)
+        vstore_part(out, o, t3, n3, o3)
+        vstore_part(out, p, t, n0, p0)
+        vstore_part(out, p, t1, n1, p1)
+        vstore_part(out, p, t2, n2, p2)
+        vstore_part(out, p, t3, n3, p3)
 
 
 @intrinsic
