@@ -92,10 +92,14 @@ def sentence_pairs(rng, ids, keep_threshold, window):
         yield read, pairs
 
 
-def logistic_terms(x, labels):
-    """(loss, dL/dx) of Σ_b −log p(label_b | x_b), p = σ (float64)."""
-    loss = np.where(labels == 1, np.logaddexp(0, -x), np.logaddexp(0, x)).sum()
-    return loss, sigmoid(x) - labels
+def logistic_terms(x, labels, mask=None):
+    """(loss, dL/dx) of Σ_b −log p(label_b | x_b), p = σ (float64), over the terms not
+    masked (``mask`` True: the term is left out)."""
+    terms = np.where(labels == 1, np.logaddexp(0, -x), np.logaddexp(0, x))
+    grad = sigmoid(x) - labels
+    if mask is not None:
+        terms, grad = np.where(mask, 0.0, terms), np.where(mask, 0.0, grad)
+    return terms.sum(), grad
 
 
 def softmax_terms(z):
@@ -121,18 +125,19 @@ def candidate_set(rng, tables, target, output, k, skip_positive):
     return rows, labels, tables.offsets[rows].astype(np.float64)
 
 
-def block_step(hidden, syn1, rows, labels, offsets, lr, output):
+def block_step(hidden, syn1, rows, labels, offsets, lr, output, mask=None):
     """The m × width block at the starting point: (loss, deltas of the hidden vectors).
 
-    Updates ``syn1`` in place. Every update is −lr × the gradient of the block's
-    loss (the sum of its terms) with respect to that row.
+    ``labels`` are a candidate's (width) or a term's (m × width); ``mask`` (m × width,
+    True: left out) drops terms. Updates ``syn1`` in place. Every update is −lr × the
+    gradient of the block's loss (the sum of its terms) with respect to that row.
     """
     v = syn1[rows].astype(np.float64)
     z = hidden @ v.T - offsets[None, :]
     if output == "sampled":
         loss, grad = softmax_terms(z)
     else:
-        loss, grad = logistic_terms(z, labels[None, :])
+        loss, grad = logistic_terms(z, np.broadcast_to(labels, z.shape), mask)
     coefficients = -lr * grad
     np.add.at(syn1, rows, (coefficients.T @ hidden).astype(np.float32))
     return loss, coefficients @ v
@@ -147,7 +152,11 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
     Skip-gram's hidden vectors are the context rows, one per context; CBOW's is
     their mean, and its gradient goes unscaled to every context row (word2vec.c).
     With ``spec.share`` (always for the tree) the hidden vectors of a centre word
-    share one candidate set and one block step.
+    share one candidate set and one block step; ``spec.centres`` consecutive centre
+    words of a sentence share their k draws (the kernel's group_step): one block of
+    all their hidden vectors, a row's terms against the other centres' positives
+    (and, for neg, against a draw equal to its own positive) left out. A sentence's
+    last group may be smaller; a group of one is the ordinary step.
     """
     model = "cbow" if spec.model == losses.CBOW else "skipgram"
     output = {losses.NOISE: "noise", losses.SAMPLED_SOFTMAX: "sampled", losses.TREE: "tree"}[
@@ -158,34 +167,79 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
     words_before, total_words = int(schedule.words_before), int(schedule.total_words)
     rng, noise = SplitMix64(seed), noise_stream(seed)
     loss, examples, words = 0.0, 0, 0
+
+    def hidden_of(positions):
+        rows_in = syn0[positions].astype(np.float64)
+        return rows_in.mean(axis=0, keepdims=True) if model == "cbow" else rows_in
+
+    def add_deltas(positions, deltas):
+        if model == "cbow":
+            deltas = np.repeat(deltas, len(positions), axis=0)
+        np.add.at(syn0, positions, deltas.astype(np.float32))
+
+    def centre_step(target, ctx, lr):
+        """One centre word: its candidate set(s) and block step(s)."""
+        hidden = hidden_of(ctx)
+        groups = (
+            [range(len(hidden))] if share or output == "tree" else [[a] for a in range(len(hidden))]
+        )
+        deltas = np.zeros_like(hidden)
+        part = 0.0
+        for group in groups:
+            group = list(group)
+            cands, labels, offsets = candidate_set(noise, tables, target, output, k, skip_positive)
+            step_loss, deltas[group] = block_step(
+                hidden[group], syn1, cands, labels, offsets, lr, output
+            )
+            part += step_loss
+        add_deltas(ctx, deltas)
+        return part, len(hidden)
+
+    def group_step(members, lr):
+        """Several centre words (target, contexts) sharing k draws: one masked block."""
+        targets = [target for target, _ in members]
+        hidden = [hidden_of(ctx) for _, ctx in members]
+        draws = [alias_draw(noise, tables.noise_threshold, tables.noise_alias) for _ in range(k)]
+        cands = np.array(targets + draws)
+        g, width = len(members), len(cands)
+        labels = np.concatenate(
+            [np.tile(np.eye(g, width)[c], (len(h), 1)) for c, h in enumerate(hidden)]
+        )
+        mask = np.concatenate(
+            [
+                np.tile(
+                    [(b < g and b != c) or (skip_positive and b >= g and cands[b] == targets[c])
+                     for b in range(width)],
+                    (len(h), 1),
+                )
+                for c, h in enumerate(hidden)
+            ]
+        )  # fmt: skip
+        offsets = tables.offsets[cands].astype(np.float64)
+        part, deltas = block_step(np.concatenate(hidden), syn1, cands, labels, offsets, lr,
+                                  output, mask)  # fmt: skip
+        first = 0
+        for (_, ctx), h in zip(members, hidden, strict=True):
+            add_deltas(ctx, deltas[first : first + len(h)])
+            first += len(h)
+        return part, first
+
     for read, sentence, windows in sentence_windows(rng, ids, tables.keep, window):
         words += read
         lr = float(learning_rate(alpha, min_alpha, words_before + words, total_words))
+        members = []
         for i, positions in windows:
-            ctx = [sentence[j] for j in positions]
-            target = sentence[i]
-            rows_in = syn0[ctx].astype(np.float64)
-            hidden = rows_in.mean(axis=0, keepdims=True) if model == "cbow" else rows_in
-            groups = (
-                [range(len(hidden))]
-                if share or output == "tree"
-                else [[a] for a in range(len(hidden))]
+            members.append((sentence[i], [sentence[j] for j in positions]))
+            if len(members) == spec.centres:
+                part, rows = (
+                    centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
+                )
+                loss, examples, members = loss + part, examples + rows, []
+        if members:
+            part, rows = (
+                centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
             )
-            deltas = np.zeros_like(hidden)
-            for group in groups:
-                group = list(group)
-                cands, labels, offsets = candidate_set(
-                    noise, tables, target, output, k, skip_positive
-                )
-                part, deltas[group] = block_step(
-                    hidden[group], syn1, cands, labels, offsets, lr, output
-                )
-                loss += part
-            if model == "cbow":
-                np.add.at(syn0, ctx, np.repeat(deltas, len(ctx), axis=0).astype(np.float32))
-            else:
-                np.add.at(syn0, ctx, deltas.astype(np.float32))
-            examples += len(hidden)
+            loss, examples = loss + part, examples + rows
     return loss, examples, words
 
 

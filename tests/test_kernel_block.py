@@ -122,14 +122,14 @@ def test_cbow_gradient_goes_unscaled_to_every_context_row():
 DIM = 21  # not a whole number of SIMD lanes: the kernel's padded scratch rows are exercised
 
 
-def _problem(model, loss, sample=0.05, share=True, V=12, seed=3):
+def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=None):
     rng = np.random.default_rng(seed)
     sentences = [rng.integers(0, V, size=n) for n in (7, 1, 12, 5, 9)]
     ids = np.concatenate([np.append(s, -1) for s in sentences]).astype(np.int32)
     counts = np.sort(np.bincount(ids[ids >= 0], minlength=V) + 1)[::-1].astype(np.int64)
     config = TrainConfig(
         model=model, loss=loss, k=4, dim=DIM, window=3, sample=sample, share_negatives=share,
-        alpha=0.05, threads=1,
+        alpha=0.05, threads=1, noise_group=noise_group,
     ).validate()  # fmt: skip
     tree = huffman_tree(counts) if loss == "hs" else None
     outputs = V - 1 if tree is not None else V
@@ -159,6 +159,40 @@ def test_train_block_equals_numpy_reference(model, loss, share, sample):
     np.testing.assert_allclose(syn1, ref1, atol=1e-6)
     assert syn0.dtype == np.float32 and syn1.dtype == np.float32
     assert not np.array_equal(syn1, _problem(model, loss, sample, share)[2])  # it trained
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize("loss", ["neg", "nce"])
+@pytest.mark.parametrize("noise_group", [2, 3, 16])
+@pytest.mark.parametrize("sample", [0.0, 0.05])
+def test_centres_sharing_noise_equal_numpy_reference(model, loss, noise_group, sample):
+    """Groups of centre words scored as one masked block, as the reference does (which
+    leaves the masked terms out of the loss and the gradient). With 16 centres every
+    step of these short sentences is a sentence's last, smaller, group; V = 12 makes
+    draws equal to a positive and repeated positives common."""
+    ids, syn0, syn1, tables, spec, _ = _problem(model, loss, sample, noise_group=noise_group)
+    assert spec.centres == noise_group
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(4321))
+    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 4321)
+    assert got[1:] == want[1:]
+    assert got[0] == pytest.approx(want[0], rel=1e-5)
+    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, atol=1e-6)
+    alone = _problem(model, loss, sample, noise_group=1)
+    train_block(alone[0], Weights(alone[1], alone[2]), alone[3], alone[4], schedule,
+                np.uint64(4321))  # fmt: skip
+    assert not np.allclose(syn1, alone[2], atol=1e-4)  # sharing draws is another step
+
+
+def test_centres_share_noise_by_default_for_nce_only():
+    def centres(loss, **options):
+        return spec_for(TrainConfig(loss=loss, **options).validate()).centres
+
+    assert centres("nce") == 4 and centres("neg") == 1 and centres("infonce") == 1
+    assert centres("neg", noise_group=3) == 3 and centres("hs", noise_group=3) == 1
+    assert centres("nce", share_negatives=False) == 1
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])

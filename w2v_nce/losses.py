@@ -185,6 +185,12 @@ LOSS_NAMES = tuple(LOSSES)
 MODELS = ("skipgram", "cbow")
 SKIPGRAM, CBOW = 0, 1  # as the kernels see them
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}  # word2vec.c's defaults
+# Consecutive centre words that share one set of noise draws (kernels.block.group_step),
+# by loss; 1 for the others. Measured on bench-dev, 1 thread, 1M tokens: nce k = 25 ran
+# 23 GFLOP/s with 1, 34 with 4; WordSim-353 and analogy moved less than a change of seed
+# does. neg keeps word2vec's draws per centre word (with 4, analogy was ~0.005 lower
+# over three seeds).
+DEFAULT_NOISE_GROUP = {"nce": 4}
 
 
 def get(name: str) -> Loss:

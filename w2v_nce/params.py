@@ -25,6 +25,7 @@ from .errors import UsageError
 
 MAX_WINDOW = 10_000  # a sentence has at most 10,000 tokens (corpus.MAX_SENTENCE_TOKENS)
 MAX_NOISE_POWER = 10.0  # count^power must stay a finite float64
+MAX_NOISE_GROUP = 16  # a step's block holds this many windows of hidden rows
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,19 @@ HYPERPARAMETERS = _params(
         "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
     ),
     Param(
+        "noise_group",
+        ("--noise-group",),
+        int,
+        None,
+        "neg/nce with --share-negatives: this many consecutive centre words of a sentence "
+        "share one set of k noise draws, scored as one block (a row is not scored against "
+        "another centre's positive); 1 draws a set per centre word.",
+        low=1,
+        high=MAX_NOISE_GROUP,
+        optional=True,
+        default_text="4 for nce, 1 for neg (word2vec's draws per centre word)",
+    ),
+    Param(
         "base",
         ("--base",),
         str,
@@ -312,7 +326,9 @@ RUN_OPTIONS = _params(
 #: value and refuses another.
 FIXED_BY_MODEL = ("model", "loss", "dim", "base")
 #: Options that shape what a model learns: continued training defaults to the model's.
-INHERITED = ("k", "window", "noise_power", "sample", "share_negatives", "min_count")
+INHERITED = (
+    "k", "window", "noise_power", "sample", "share_negatives", "noise_group", "min_count",
+)  # fmt: skip
 
 
 def default(name: str):
@@ -338,6 +354,7 @@ class TrainConfig:
     threads: int = field(default_factory=lambda: default("threads"))
     seed: int = default("seed")
     share_negatives: bool = default("share_negatives")
+    noise_group: int | None = default("noise_group")  # None: resolved_noise_group
     base: str = default("base")  # "auto", "unigram" or "none"
 
     @property
@@ -347,6 +364,11 @@ class TrainConfig:
     @property
     def resolved_alpha(self) -> float:
         return losses.DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+
+    def resolved_noise_group(self) -> int:
+        if self.noise_group is not None:
+            return self.noise_group
+        return losses.DEFAULT_NOISE_GROUP.get(self.loss, 1)
 
     def resolved_base(self) -> str:
         """The base measure actually used ("unigram" or "none")."""
@@ -369,8 +391,9 @@ class TrainConfig:
         return self
 
     def as_dict(self) -> dict:
-        """The config a model records: alpha and base resolved."""
-        return {**asdict(self), "alpha": self.resolved_alpha, "base": self.resolved_base()}
+        """The config a model records: alpha, noise_group and base resolved."""
+        resolved = {"alpha": self.resolved_alpha, "noise_group": self.resolved_noise_group()}
+        return {**asdict(self), **resolved, "base": self.resolved_base()}
 
 
 def check_options(given: dict, allowed: dict[str, Param]) -> dict:

@@ -176,14 +176,16 @@ PRIVATE_ROWS = 63
 
 def spec_for(config: TrainConfig) -> Spec:
     record = config.loss_record
+    share = bool(config.share_negatives and record.shares_noise)
     return Spec(
         model=losses.MODELS.index(config.model),
         output=record.output,
         k=config.k if record.uses_k else 0,
         window=config.window,
-        share=bool(config.share_negatives and record.shares_noise),
+        share=share,
         skip_positive=record.skip_positive,
         private=PRIVATE_ROWS if record.output == losses.TREE and config.threads > 1 else 0,
+        centres=config.resolved_noise_group() if share else 1,
     )
 
 

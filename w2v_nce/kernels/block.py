@@ -72,7 +72,11 @@ from .vecops import (
 
 ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
-PADDING_LOGIT = np.float32(-100.0)  # with label 0, a term of loss exactly 0
+# With label 0, a term of loss exactly 0: e = exp(−40) = 4e-18 vanishes in the float64 1 + e.
+# Not lower: a logit of −100 made σ(x), and its coefficient, a denormal float32, and
+# arithmetic that produces denormals runs some hundred times slower (masked terms of a
+# group_step are many).
+PADDING_LOGIT = np.float32(-40.0)
 NOISE_BATCH = 1024  # noise words drawn at a time (at least 4k: see new_scratch)
 PRIVATE_FLUSH = 128  # centre words between two flush_private
 
@@ -95,10 +99,12 @@ class Scratch(NamedTuple):
     cursor: np.ndarray  # uint64 2: the noise stream's state, the queue's next position
     private: np.ndarray  # float32 spec.private × padded(dim): updates of the top rows not yet
     dirty: np.ndarray  # uint8 spec.private: ... added to syn1, and which rows have some
+    group: np.ndarray  # int64 (spec.centres + 1) × 4: a step's centre words: position, lo,
+    # hi of the window, first hidden row (and one more first row: the end of the last)
 
 
 @numba.njit(inline="always", cache=True)
-def new_scratch(rows_max, width_max, dim, k, private=0):
+def new_scratch(rows_max, width_max, dim, k, private=0, centres=1):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero)."""
     wide = padded(dim)
     batch = NOISE_BATCH
@@ -118,6 +124,7 @@ def new_scratch(rows_max, width_max, dim, k, private=0):
         np.zeros(2, dtype=np.uint64),
         np.zeros((private, wide), dtype=np.float32),
         np.zeros(private, dtype=np.uint8),
+        np.zeros((centres + 1, 4), dtype=np.int64),
     )
 
 
@@ -149,46 +156,62 @@ def noise_ahead(k, queue):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_hidden(syn0, sentence, lo, hi, centre, model, hidden):
-    """The hidden vectors of the window lo..hi-1 around ``centre``; returns their number."""
+def gather_hidden(syn0, sentence, lo, hi, centre, model, hidden, first):
+    """The hidden vectors of the window lo..hi-1 around ``centre``, into the rows of
+    ``hidden`` from ``first`` on; returns their number."""
     dim = syn0.shape[1]
     if model == CBOW:
-        copy_row(syn0, sentence[lo if lo != centre else lo + 1], hidden, 0, dim)
+        copy_row(syn0, sentence[lo if lo != centre else lo + 1], hidden, first, dim)
         for j in range(lo + 1 if lo != centre else lo + 2, hi):
             if j != centre:
-                add_row(ONE, syn0, sentence[j], hidden, 0, dim)
-        scale_row(ONE / np.float32(hi - lo - 1), hidden, 0, dim)
+                add_row(ONE, syn0, sentence[j], hidden, first, dim)
+        scale_row(ONE / np.float32(hi - lo - 1), hidden, first, dim)
         return 1
-    rows = 0
+    rows = first
     for j in range(lo, hi):
         if j != centre:
             copy_row(syn0, sentence[j], hidden, rows, dim)
             rows += 1
-    return rows
+    return rows - first
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def scatter_deltas(syn0, sentence, lo, hi, centre, model, deltas):
-    """Add the hidden vectors' gradients to the input rows they came from."""
+def scatter_deltas(syn0, sentence, lo, hi, centre, model, deltas, first):
+    """Add the gradients of the hidden vectors from row ``first`` on to the input rows
+    they came from."""
     dim = syn0.shape[1]
-    a = 0
+    a = first
     for j in range(lo, hi):
         if j != centre:
-            add_row(ONE, deltas, 0 if model == CBOW else a, syn0, sentence[j], dim)
+            add_row(ONE, deltas, first if model == CBOW else a, syn0, sentence[j], dim)
             a += 1
 
 
 @numba.njit(inline="always", cache=True)
 def noise_candidates(target, spec, tables, syn1, scratch):
-    """The positive (label 1) and k draws from q (label 0); returns the width."""
+    """The positive (label 1) and k draws from q (label 0); returns the width.
+
+    With ``spec.skip_positive`` a draw equal to the positive is dropped."""
+    positive(0, target, tables, scratch)
+    return draw_noise(1, target if spec.skip_positive else -1, spec, tables, syn1, scratch)
+
+
+@numba.njit(inline="always", cache=True)
+def positive(b, target, tables, scratch):
+    """Candidate b is ``target``, label 1."""
+    scratch.candidates[b] = target
+    scratch.labels[b] = ONE
+    scratch.offsets[b] = tables.offsets[target]
+
+
+@numba.njit(inline="always", cache=True)
+def draw_noise(width, skip, spec, tables, syn1, scratch):
+    """Append k draws from q (label 0) to the first ``width`` candidates, dropping a draw
+    equal to ``skip``; returns the new width."""
     threshold, alias, logit_offsets = tables.noise_threshold, tables.noise_alias, tables.offsets
     candidates, labels, offsets = scratch.candidates, scratch.labels, scratch.offsets
     queue, cursor = scratch.queue, scratch.cursor
     ahead = noise_ahead(spec.k, queue)
-    candidates[0] = target
-    labels[0] = ONE
-    offsets[0] = logit_offsets[target]
-    width = 1
     position = np.int64(cursor[1])
     for _ in range(spec.k):
         if position == queue.shape[0]:
@@ -198,7 +221,7 @@ def noise_candidates(target, spec, tables, syn1, scratch):
         if position + ahead < queue.shape[0]:
             prefetch_row(syn1, queue[position + ahead])
         position += 1
-        if spec.skip_positive and noise == target:
+        if noise == skip:
             continue
         candidates[width] = noise
         labels[width] = ZERO
@@ -320,12 +343,8 @@ def update_block(lo, hi, syn1, width, scratch):
 def output_step(rows_in, target, syn1, tables, spec, lr, scratch):
     """Score the hidden rows 0..rows_in-1 (in ``scratch.hidden``) against ``target``;
     fills ``scratch.deltas``, updates syn1. Returns the loss."""
-    hidden, candidates, labels, offsets = (
-        scratch.hidden, scratch.candidates, scratch.labels, scratch.offsets
-    )  # fmt: skip
-    rows, logits, block_labels, coefficients = (
-        scratch.rows, scratch.logits, scratch.block_labels, scratch.coefficients
-    )  # fmt: skip
+    hidden, candidates, offsets = scratch.hidden, scratch.candidates, scratch.offsets
+    rows, logits, coefficients = scratch.rows, scratch.logits, scratch.coefficients
     loss = 0.0
     shared = spec.share or spec.output == TREE
     for lo in range(0, rows_in, rows_in if shared else 1):
@@ -336,20 +355,76 @@ def output_step(rows_in, target, syn1, tables, spec, lr, scratch):
             width = noise_candidates(target, spec, tables, syn1, scratch)
         gather_rows(syn1, candidates, width, rows, scratch.private)
         score_block(hidden, lo, hi, rows, width, offsets, logits)
-        terms = (hi - lo) * width
         if spec.output == SAMPLED_SOFTMAX:
             loss += softmax_coefficients(logits, hi - lo, width, lr, coefficients)
         else:
-            whole = padded(terms)
-            for j in range(hi - lo):
-                for b in range(width):
-                    block_labels[j * width + b] = labels[b]
-            for e in range(terms, whole):  # terms that add nothing: padding to whole registers
-                logits[e] = PADDING_LOGIT
-                block_labels[e] = ZERO
-            loss += logistic_coefficients(logits, block_labels, whole, lr, coefficients)
+            loss += binary_block(hi - lo, width, lr, 1, False, scratch)
         update_block(lo, hi, syn1, width, scratch)
     return loss
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def group_step(centres, rows_in, sentence, syn1, tables, spec, lr, scratch):
+    """Several consecutive centre words of a sentence share one set of k noise draws.
+
+    ``scratch.group`` holds each centre's position, window and first hidden row.
+    The candidates are the centres' positives, then the k draws: one block of all
+    their hidden rows × all candidates, in which the terms of a row against another
+    centre's positive -- and, with ``spec.skip_positive``, against a draw equal to
+    its own positive -- are masked: they add nothing to the loss or to any update.
+    Fills ``scratch.deltas``, updates syn1. Returns the loss.
+    """
+    group, candidates = scratch.group, scratch.candidates
+    for c in range(centres):
+        positive(c, sentence[group[c, 0]], tables, scratch)
+    width = draw_noise(centres, -1, spec, tables, syn1, scratch)
+    gather_rows(syn1, candidates, width, scratch.rows, scratch.private)
+    score_block(scratch.hidden, 0, rows_in, scratch.rows, width, scratch.offsets, scratch.logits)
+    loss = binary_block(rows_in, width, lr, centres, spec.skip_positive, scratch)
+    update_block(0, rows_in, syn1, width, scratch)
+    return loss
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def binary_block(m, width, lr, centres, skip_positive, scratch):
+    """The logistic step of an m × width block of logits; returns its loss.
+
+    Each term's label is its candidate's; with several centres (:func:`group_step`)
+    the masked terms get the padding's logit and label 0, so they add exactly
+    nothing to the loss, and a coefficient of 0.
+    """
+    logits, block_labels, labels = scratch.logits, scratch.block_labels, scratch.labels
+    terms = m * width
+    whole = padded(terms)
+    for j in range(m):
+        for b in range(width):
+            block_labels[j * width + b] = labels[b]
+    if centres > 1:
+        mask_terms(centres, width, skip_positive, scratch, logits, PADDING_LOGIT)
+        mask_terms(centres, width, skip_positive, scratch, block_labels, ZERO)
+    for e in range(terms, whole):  # terms that add nothing: padding to whole registers
+        logits[e] = PADDING_LOGIT
+        block_labels[e] = ZERO
+    loss = logistic_coefficients(logits, block_labels, whole, lr, scratch.coefficients)
+    if centres > 1:
+        mask_terms(centres, width, skip_positive, scratch, scratch.coefficients, ZERO)
+    return loss
+
+
+@numba.njit(inline="always", cache=True)
+def mask_terms(centres, width, skip_positive, scratch, values, value):
+    """values[term] = value for the masked terms of a group's block (see group_step)."""
+    group, candidates = scratch.group, scratch.candidates
+    for c in range(centres):
+        target = candidates[c]
+        for j in range(group[c, 3], group[c + 1, 3]):
+            for b in range(centres):
+                if b != c:
+                    values[j * width + b] = value
+            if skip_positive:
+                for b in range(centres, width):
+                    if candidates[b] == target:
+                        values[j * width + b] = value
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
@@ -360,10 +435,11 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     over the examples is what the progress bar averages.
     """
     sentence = np.empty(longest_sentence(ids), dtype=np.int32)
-    rows_max = 1 if spec.model == CBOW else 2 * spec.window
-    width_max = max(spec.k + 1, tables.points.shape[1])
+    rows_max = spec.centres * (1 if spec.model == CBOW else 2 * spec.window)
+    width_max = max(spec.k + spec.centres, tables.points.shape[1])
     private = min(spec.private, weights.output.shape[0])
-    scratch = new_scratch(rows_max, width_max, weights.input.shape[1], spec.k, private)
+    dim = weights.input.shape[1]
+    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.centres)
     # The arguments and this call own every array until _train_block returns: the
     # loop borrows them, untracked (see vecops.untracked).
     return _train_block(
@@ -390,6 +466,7 @@ def untracked_scratch(scratch):
         untracked(scratch.block_labels), untracked(scratch.coefficients),
         untracked(scratch.deltas), untracked(scratch.queue),
         untracked(scratch.cursor), untracked(scratch.private), untracked(scratch.dirty),
+        untracked(scratch.group),
     )  # fmt: skip
 
 
@@ -401,17 +478,19 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
             tables.noise_threshold, tables.noise_alias, syn1, spec.k, noise_seed(seed),
             scratch.queue, scratch.cursor,
         )  # fmt: skip
-    keep, hidden, deltas = tables.keep, scratch.hidden, scratch.deltas
+    keep, hidden, group = tables.keep, scratch.hidden, scratch.group
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
-    centres = 0
     words = 0
     pos = 0
+    steps = 0
     while pos < ids.shape[0]:
         pos, length, read, state = read_sentence(ids, pos, keep, sentence, state)
         words += read
         lr = learning_rate(schedule, words)
+        members = 0  # centre words gathered for the next step, their hidden rows so far
+        rows_in = 0
         for i in range(length):
             lo, hi, state = window_bounds(i, length, spec.window, state)
             if hi - lo < 2:
@@ -420,12 +499,41 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
                 prefetch_row(syn1, sentence[i + 1])
             if i + 1 + spec.window < length:
                 prefetch_row(syn0, sentence[i + 1 + spec.window])
-            m = gather_hidden(syn0, sentence, lo, hi, i, spec.model, hidden)
-            loss += output_step(m, sentence[i], syn1, tables, spec, lr, scratch)
-            scatter_deltas(syn0, sentence, lo, hi, i, spec.model, deltas)
+            group[members, 0], group[members, 1], group[members, 2] = i, lo, hi
+            group[members, 3] = rows_in
+            m = gather_hidden(syn0, sentence, lo, hi, i, spec.model, hidden, rows_in)
+            rows_in += m
+            members += 1
             examples += m
-            centres += 1
-            if centres % PRIVATE_FLUSH == 0:
-                flush_private(syn1, scratch.private, scratch.dirty)
+            if members == spec.centres:
+                loss += centre_step(
+                    members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch
+                )
+                members = rows_in = 0
+                steps += 1
+                if steps % PRIVATE_FLUSH == 0:
+                    flush_private(syn1, scratch.private, scratch.dirty)
+        if members > 0:
+            loss += centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch)
     flush_private(syn1, scratch.private, scratch.dirty)
     return loss, examples, words
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch):
+    """The output step of the centre words in ``scratch.group`` (their hidden rows
+    gathered), then their gradients added to their input rows; returns the loss.
+
+    One centre word is the ordinary step, several share their noise draws
+    (:func:`group_step`); either way every hidden row is gathered before any update.
+    """
+    group = scratch.group
+    group[members, 3] = rows_in
+    if members == 1:
+        loss = output_step(rows_in, sentence[group[0, 0]], syn1, tables, spec, lr, scratch)
+    else:
+        loss = group_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch)
+    for c in range(members):
+        centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
+        scatter_deltas(syn0, sentence, lo, hi, centre, spec.model, scratch.deltas, first)
+    return loss

@@ -42,6 +42,7 @@ class Spec(NamedTuple):
     share: bool  # the hidden vectors of one centre word share one candidate set
     skip_positive: bool  # drop a noise draw equal to the positive
     private: int  # hs with several threads: the top output rows each thread updates privately
+    centres: int  # neg/nce with share: consecutive centre words that share one noise set
 
 
 class Schedule(NamedTuple):
