@@ -153,7 +153,7 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
     their mean, and its gradient goes unscaled to every context row (word2vec.c).
     With ``spec.share`` (always for the tree) the hidden vectors of a centre word
     share one candidate set and one block step; ``spec.centres`` consecutive centre
-    words of a sentence share their k draws (the kernel's group_step): one block of
+    words of a sentence share their k draws (the kernel's output_step): one block of
     all their hidden vectors, a row's terms against the other centres' positives
     (and, for neg, against a draw equal to its own positive) left out. A sentence's
     last group may be smaller; a group of one is the ordinary step.

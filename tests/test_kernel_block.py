@@ -228,12 +228,14 @@ def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     hidden = np.random.default_rng(5).normal(scale=0.3, size=(3, DIM)).astype(np.float32)
     scratch = new_scratch(3, max(spec.k + 1, tables.points.shape[1]), DIM, spec.k)
     scratch.hidden[:, :DIM] = hidden
+    scratch.group[0, 0] = 0  # one centre word at position 0 of the sentence [7]
     if spec.k:
         start_noise(tables.noise_threshold, tables.noise_alias, syn1, spec.k, np.uint64(99),
                     scratch.queue, scratch.cursor)  # fmt: skip
     before = syn1.copy()
     lr = np.float32(1e-4)
-    loss_value = output_step(3, 7, syn1, tables, spec, lr, scratch)
+    sentence = np.array([7], dtype=np.int32)
+    loss_value = output_step(1, 3, sentence, syn1, tables, spec, lr, scratch)
     rows, labels, offsets = candidate_set(
         SplitMix64(99), tables, 7, OUTPUT[loss], spec.k, spec.skip_positive
     )

@@ -22,7 +22,10 @@ trained example by example:
 With ``spec.share`` the hidden vectors of one centre word share one candidate set
 (negative sharing, Ji et al. 2016; the Huffman path is shared by construction);
 otherwise every hidden vector draws its own and is scored on its own, one pair at
-a time as word2vec does.
+a time as word2vec does. With ``spec.centres`` > 1 (``--noise-group``) that many
+consecutive centre words of a sentence are gathered first and share one set: one
+block of all their hidden rows against their positives and the k draws, with the
+terms of a row against another centre's positive masked (:func:`output_step`).
 
 Hidden vectors are copies in a contiguous scratch block and only the gradient is
 added back, so an update another thread makes to an input row meanwhile is kept
@@ -74,8 +77,8 @@ ONE = np.float32(1.0)
 ZERO = np.float32(0.0)
 # With label 0, a term of loss exactly 0: e = exp(−40) = 4e-18 vanishes in the float64 1 + e.
 # Not lower: a logit of −100 made σ(x), and its coefficient, a denormal float32, and
-# arithmetic that produces denormals runs some hundred times slower (masked terms of a
-# group_step are many).
+# arithmetic that produces denormals runs some hundred times slower (the masked terms of
+# a block of several centre words are many).
 PADDING_LOGIT = np.float32(-40.0)
 NOISE_BATCH = 1024  # noise words drawn at a time (at least 4k: see new_scratch)
 PRIVATE_FLUSH = 128  # centre words between two flush_private
@@ -188,15 +191,6 @@ def scatter_deltas(syn0, sentence, lo, hi, centre, model, deltas, first):
 
 
 @numba.njit(inline="always", cache=True)
-def noise_candidates(target, spec, tables, syn1, scratch):
-    """The positive (label 1) and k draws from q (label 0); returns the width.
-
-    With ``spec.skip_positive`` a draw equal to the positive is dropped."""
-    positive(0, target, tables, scratch)
-    return draw_noise(1, target if spec.skip_positive else -1, spec, tables, syn1, scratch)
-
-
-@numba.njit(inline="always", cache=True)
 def positive(b, target, tables, scratch):
     """Candidate b is ``target``, label 1."""
     scratch.candidates[b] = target
@@ -206,8 +200,8 @@ def positive(b, target, tables, scratch):
 
 @numba.njit(inline="always", cache=True)
 def draw_noise(width, skip, spec, tables, syn1, scratch):
-    """Append k draws from q (label 0) to the first ``width`` candidates, dropping a draw
-    equal to ``skip``; returns the new width."""
+    """Append k draws from q (label 0) to the first ``width`` candidates, leaving out a
+    draw equal to ``skip`` (−1: none); returns the new width."""
     threshold, alias, logit_offsets = tables.noise_threshold, tables.noise_alias, tables.offsets
     candidates, labels, offsets = scratch.candidates, scratch.labels, scratch.offsets
     queue, cursor = scratch.queue, scratch.cursor
@@ -340,91 +334,89 @@ def update_block(lo, hi, syn1, width, scratch):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def output_step(rows_in, target, syn1, tables, spec, lr, scratch):
-    """Score the hidden rows 0..rows_in-1 (in ``scratch.hidden``) against ``target``;
-    fills ``scratch.deltas``, updates syn1. Returns the loss."""
-    hidden, candidates, offsets = scratch.hidden, scratch.candidates, scratch.offsets
+def output_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch):
+    """Score the hidden rows 0..rows_in-1 of the centre words in ``scratch.group`` (in
+    ``scratch.hidden``); fills ``scratch.deltas``, updates syn1. Returns the loss.
+
+    The candidates are the centre words' positives and k draws from q (one set for
+    all the rows with ``spec.share``, else one per row), or the Huffman path of the
+    (one) centre word. With several centre words (``spec.centres``) their rows share
+    one set, and a row's terms against another centre word's positive are masked:
+    they add nothing to the loss or to any update (that word is no draw from q). So
+    are, with ``spec.skip_positive`` (neg), a row's terms against a draw equal to its
+    own positive: word2vec's rule, which for one centre word drops such a draw.
+
+    Every block step is written once here (one inlined copy: Numba inlines these
+    helpers, and each copy costs LLVM seconds of compilation).
+    """
+    hidden, candidates, group = scratch.hidden, scratch.candidates, scratch.group
     rows, logits, coefficients = scratch.rows, scratch.logits, scratch.coefficients
+    group[members, 3] = rows_in
     loss = 0.0
     shared = spec.share or spec.output == TREE
     for lo in range(0, rows_in, rows_in if shared else 1):
         hi = rows_in if shared else lo + 1
         if spec.output == TREE:
-            width = tree_candidates(target, tables, scratch)
+            width = tree_candidates(sentence[group[0, 0]], tables, scratch)
         else:
-            width = noise_candidates(target, spec, tables, syn1, scratch)
+            for c in range(members):
+                positive(c, sentence[group[c, 0]], tables, scratch)
+            # word2vec's rule: one centre word's draw equal to its positive is dropped
+            skip = candidates[0] if members == 1 and spec.skip_positive else -1
+            width = draw_noise(members, skip, spec, tables, syn1, scratch)
         gather_rows(syn1, candidates, width, rows, scratch.private)
-        score_block(hidden, lo, hi, rows, width, offsets, logits)
+        score_block(hidden, lo, hi, rows, width, scratch.offsets, logits)
         if spec.output == SAMPLED_SOFTMAX:
             loss += softmax_coefficients(logits, hi - lo, width, lr, coefficients)
         else:
-            loss += binary_block(hi - lo, width, lr, 1, False, scratch)
+            masked = members if members > 1 else 0
+            loss += binary_block(lo, hi, width, lr, masked, spec.skip_positive, scratch)
         update_block(lo, hi, syn1, width, scratch)
     return loss
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def group_step(centres, rows_in, sentence, syn1, tables, spec, lr, scratch):
-    """Several consecutive centre words of a sentence share one set of k noise draws.
+def binary_block(lo, hi, width, lr, masked, skip, scratch):
+    """The logistic step of the (hi − lo) × width block of logits; returns its loss.
 
-    ``scratch.group`` holds each centre's position, window and first hidden row.
-    The candidates are the centres' positives, then the k draws: one block of all
-    their hidden rows × all candidates, in which the terms of a row against another
-    centre's positive -- and, with ``spec.skip_positive``, against a draw equal to
-    its own positive -- are masked: they add nothing to the loss or to any update.
-    Fills ``scratch.deltas``, updates syn1. Returns the loss.
-    """
-    group, candidates = scratch.group, scratch.candidates
-    for c in range(centres):
-        positive(c, sentence[group[c, 0]], tables, scratch)
-    width = draw_noise(centres, -1, spec, tables, syn1, scratch)
-    gather_rows(syn1, candidates, width, scratch.rows, scratch.private)
-    score_block(scratch.hidden, 0, rows_in, scratch.rows, width, scratch.offsets, scratch.logits)
-    loss = binary_block(rows_in, width, lr, centres, spec.skip_positive, scratch)
-    update_block(0, rows_in, syn1, width, scratch)
-    return loss
-
-
-@numba.njit(inline="always", fastmath=True, cache=True)
-def binary_block(m, width, lr, centres, skip_positive, scratch):
-    """The logistic step of an m × width block of logits; returns its loss.
-
-    Each term's label is its candidate's; with several centres (:func:`group_step`)
-    the masked terms get the padding's logit and label 0, so they add exactly
-    nothing to the loss, and a coefficient of 0.
+    Each term's label is its candidate's. With ``masked`` centre words (see
+    :func:`output_step`; 0: no mask; ``skip``: a draw equal to a row's positive is
+    masked too) the masked terms get the padding's logit and label 0, so they add
+    exactly nothing to the loss, and then a coefficient of 0.
     """
     logits, block_labels, labels = scratch.logits, scratch.block_labels, scratch.labels
-    terms = m * width
+    terms = (hi - lo) * width
     whole = padded(terms)
-    for j in range(m):
+    for j in range(hi - lo):
         for b in range(width):
             block_labels[j * width + b] = labels[b]
-    if centres > 1:
-        mask_terms(centres, width, skip_positive, scratch, logits, PADDING_LOGIT)
-        mask_terms(centres, width, skip_positive, scratch, block_labels, ZERO)
+    group, candidates = scratch.group, scratch.candidates
+    if masked:
+        mask_terms(lo, hi, width, masked, skip, group, candidates, logits, PADDING_LOGIT)
+        mask_terms(lo, hi, width, masked, skip, group, candidates, block_labels, ZERO)
     for e in range(terms, whole):  # terms that add nothing: padding to whole registers
         logits[e] = PADDING_LOGIT
         block_labels[e] = ZERO
     loss = logistic_coefficients(logits, block_labels, whole, lr, scratch.coefficients)
-    if centres > 1:
-        mask_terms(centres, width, skip_positive, scratch, scratch.coefficients, ZERO)
+    if masked:
+        mask_terms(lo, hi, width, masked, skip, group, candidates, scratch.coefficients, ZERO)
     return loss
 
 
-@numba.njit(inline="always", cache=True)
-def mask_terms(centres, width, skip_positive, scratch, values, value):
-    """values[term] = value for the masked terms of a group's block (see group_step)."""
-    group, candidates = scratch.group, scratch.candidates
-    for c in range(centres):
+@numba.njit(cache=True)
+def mask_terms(lo, hi, width, members, skip, group, candidates, values, value):
+    """values[term] = value for the masked terms of rows lo..hi-1 (see output_step): a
+    row of centre c against the positive of another centre and, with ``skip``, against
+    a draw equal to its own positive. The first ``members`` candidates are the
+    positives. Not inlined: a separate function keeps the training loop's compile
+    time down, and it runs once per block."""
+    for c in range(members):
         target = candidates[c]
-        for j in range(group[c, 3], group[c + 1, 3]):
-            for b in range(centres):
-                if b != c:
-                    values[j * width + b] = value
-            if skip_positive:
-                for b in range(centres, width):
-                    if candidates[b] == target:
-                        values[j * width + b] = value
+        for j in range(max(lo, group[c, 3]), min(hi, group[c + 1, 3])):
+            base = (j - lo) * width
+            for b in range(width):
+                if b != c and (b < members or (skip and candidates[b] == target)):
+                    values[base + b] = value
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
@@ -491,48 +483,41 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
         lr = learning_rate(schedule, words)
         members = 0  # centre words gathered for the next step, their hidden rows so far
         rows_in = 0
-        for i in range(length):
-            lo, hi, state = window_bounds(i, length, spec.window, state)
-            if hi - lo < 2:
+        for i in range(length + 1):  # i == length: the sentence's last, smaller, group
+            if i < length:
+                lo, hi, state = window_bounds(i, length, spec.window, state)
+                if hi - lo < 2:
+                    continue
+                if i + 1 < length and spec.output != TREE:  # the next centre's new rows
+                    prefetch_row(syn1, sentence[i + 1])
+                if i + 1 + spec.window < length:
+                    prefetch_row(syn0, sentence[i + 1 + spec.window])
+                group[members, 0], group[members, 1], group[members, 2] = i, lo, hi
+                group[members, 3] = rows_in
+                m = gather_hidden(syn0, sentence, lo, hi, i, spec.model, hidden, rows_in)
+                rows_in += m
+                members += 1
+                examples += m
+                if members < spec.centres:
+                    continue
+            elif members == 0:
                 continue
-            if i + 1 < length and spec.output != TREE:  # the next centre's new rows
-                prefetch_row(syn1, sentence[i + 1])
-            if i + 1 + spec.window < length:
-                prefetch_row(syn0, sentence[i + 1 + spec.window])
-            group[members, 0], group[members, 1], group[members, 2] = i, lo, hi
-            group[members, 3] = rows_in
-            m = gather_hidden(syn0, sentence, lo, hi, i, spec.model, hidden, rows_in)
-            rows_in += m
-            members += 1
-            examples += m
-            if members == spec.centres:
-                loss += centre_step(
-                    members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch
-                )
-                members = rows_in = 0
-                steps += 1
-                if steps % PRIVATE_FLUSH == 0:
-                    flush_private(syn1, scratch.private, scratch.dirty)
-        if members > 0:
             loss += centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch)
+            members = rows_in = 0
+            steps += 1
+            if steps % PRIVATE_FLUSH == 0:
+                flush_private(syn1, scratch.private, scratch.dirty)
     flush_private(syn1, scratch.private, scratch.dirty)
     return loss, examples, words
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
 def centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch):
-    """The output step of the centre words in ``scratch.group`` (their hidden rows
-    gathered), then their gradients added to their input rows; returns the loss.
-
-    One centre word is the ordinary step, several share their noise draws
-    (:func:`group_step`); either way every hidden row is gathered before any update.
-    """
+    """The output step of the centre words in ``scratch.group`` (all their hidden rows
+    gathered before any update), then their gradients added to their input rows;
+    returns the loss."""
     group = scratch.group
-    group[members, 3] = rows_in
-    if members == 1:
-        loss = output_step(rows_in, sentence[group[0, 0]], syn1, tables, spec, lr, scratch)
-    else:
-        loss = group_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch)
+    loss = output_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch)
     for c in range(members):
         centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
         scatter_deltas(syn0, sentence, lo, hi, centre, spec.model, scratch.deltas, first)
