@@ -730,16 +730,49 @@ def section_threads(bench):
         key: bench.words_per_sec(median([r.wall for r in done]) if done else None)
         for key, done in runs.items()
     }
+    return {
+        "counts": counts,
+        "systems": {s.name: {str(t): speeds[(s.name, t)] for t in counts} for s in systems},
+        "w2v_nce_training": training_rates(runs, counts),
+        "large": large_corpus_scaling(bench, counts),
+    }
+
+
+def training_rates(runs, counts):
+    """{threads: median training-phase words/s of w2v-nce's summaries}."""
     training = {}
     for t in counts:
         rates = [train_summary(r) for r in runs.get(("w2v-nce", t), [])]
         rates = [r["words_per_sec"] for r in rates if r]
         training[str(t)] = median(rates) if rates else None
-    return {
-        "counts": counts,
-        "systems": {s.name: {str(t): speeds[(s.name, t)] for t in counts} for s in systems},
-        "w2v_nce_training": training,
-    }
+    return training
+
+
+def large_corpus_scaling(bench, counts):
+    """w2v-nce's scaling on ENCODE_COPIES copies of the corpus, one epoch: the corpus
+    pass weighs most against training with one epoch, and the fixed start-up (the
+    interpreter, imports, loading the compiled code, writing the vectors) least on a
+    large corpus."""
+    corpus = bench.work_dir / "copies.txt"
+    with open(corpus, "wb") as out:
+        for _ in range(ENCODE_COPIES):
+            with open(bench.corpus, "rb") as source:
+                shutil.copyfileobj(source, out)
+    tokens = bench.tokens * ENCODE_COPIES
+    out = bench.work_dir / "threads-large.bin"
+    jobs = [
+        (("w2v-nce", t), f"w2v-nce threads={t}, {ENCODE_COPIES} copies, 1 epoch",
+         w2v_nce_command(corpus, out, t, 1, SGNS, bench.work_dir))
+        for t in counts
+    ]  # fmt: skip
+    runs = alternate_runs(bench, "threads (large corpus)", jobs)
+    corpus.unlink()
+    whole = {}
+    for t in counts:
+        wall = median([r.wall for r in runs.get(("w2v-nce", t), [])])
+        whole[str(t)] = tokens / wall if wall else None
+    return {"copies": ENCODE_COPIES, "tokens": tokens, "whole": whole,
+            "training": training_rates(runs, counts)}  # fmt: skip
 
 
 def section_nce(bench):
@@ -1220,6 +1253,16 @@ def checkpoint_text(checkpoint):
     )
 
 
+def threads_text(threads):
+    text = THREADS_NOTE + "\n\n" + threads_table(threads)
+    large = threads.get("large")
+    if large:
+        columns = {"w2v-nce": large["whole"], "w2v-nce training phase": large["training"]}
+        text += "\n\n" + THREADS_LARGE_NOTE.format(**large) + "\n\n"
+        text += threads_table({"counts": threads["counts"], "systems": columns})
+    return text
+
+
 def threads_table(threads):
     columns = dict(threads["systems"])
     if threads.get("w2v_nce_training"):
@@ -1430,6 +1473,12 @@ THREADS_NOTE = (
     "training-phase column is the words/s of w2v-nce's own summary (`train --json`), "
     "the threaded kernel alone."
 )
+THREADS_LARGE_NOTE = (
+    "w2v-nce alone on {copies} copies of the corpus ({tokens:,} tokens), 1 epoch: the "
+    "corpus pass weighs most against training with one epoch, and what does not scale -- "
+    "about a second of start-up (the interpreter, imports, loading the compiled code) and "
+    "writing the vectors -- least on a large corpus."
+)
 MODELS_NOTE = (
     "word2vec.c's other models with its flags and defaults (`-cbow 1 -negative 5`, "
     "`-cbow 0 -hs 1 -negative 0`, `-cbow 1 -hs 1 -negative 0`; alpha 0.05 for CBOW, "
@@ -1508,10 +1557,7 @@ SECTION_REPORTS = {
             + losses_table(r["losses"], r.get("main"))
         ),
     ),
-    "threads": (
-        "w2v-nce thread scaling",
-        lambda r: THREADS_NOTE + "\n\n" + threads_table(r["threads"]),
-    ),
+    "threads": ("w2v-nce thread scaling", lambda r: threads_text(r["threads"])),
     "encode": ("Encoding the corpus", lambda r: encode_text(r["encode"])),
     "nce": (
         "NCE against word2vec.c",
