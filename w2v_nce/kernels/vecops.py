@@ -46,6 +46,7 @@ from .simd import (
     vsum4,
     vzero,
     whole_vectors,
+    wide_vectors,
 )
 
 LANES = WIDTH  # float32 lanes of a 512-bit register: what scratch rows are padded to
@@ -171,7 +172,7 @@ def lane_counts(t, length):
     )
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True)
 def accumulate(coefficients, c, step, rows, r, n, out, o, length):
     """out[o, :length] += Σ_{q<n} coefficients[c + q·step] · rows[r + q, :length].
 
@@ -181,7 +182,12 @@ def accumulate(coefficients, c, step, rows, r, n, out, o, length):
     without transposing it): four independent chains of multiply-adds. The last
     chunk is masked lane by lane: ``out`` need not be padded (a live row of syn1),
     ``rows`` must be.
+
+    Not inlined: :func:`.block.update_block` and :func:`accumulate_pair` call it from
+    five places, and five inlined copies doubled the training kernel's compile time;
+    a call costs a few nanoseconds (the arrays are untracked views).
     """
+    wide_vectors()
     t = 0
     while t + CHUNK <= length:
         o0, o1 = vload(out, o, t), vload(out, o, t + WIDTH)
