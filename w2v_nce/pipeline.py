@@ -28,7 +28,7 @@ from .errors import TrainingInterrupted, UsageError, UserError
 from .model import Model
 from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from .params import check_options as _check_options
-from .trainer import RunState, initial_vectors, new_model, softmax_cost, where
+from .trainer import RunState, initial_vectors, new_model, softmax_cost, spec_for, where
 from .trainer import train as run_training
 
 log = logging.getLogger("w2v_nce")
@@ -425,6 +425,7 @@ def check_memory(encoded, config: TrainConfig, messages: Messages):
         k=config.k,
         threads=config.loss_record.pool_size(config.threads),
         longest_block=encoded.longest_block,
+        centres=spec_for(config).centres,
     )
     memory.check(needed, messages.info, messages.warn)
     return needed
