@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,17 @@ def run_cli(*args, input=None, stdin=None, cwd=None, check=False):
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def wait_for_training(proc, seconds=300):
+    """Read ``proc``'s stderr until its progress bar is back to ``training:`` after
+    "loading the training kernel": the kernel is loaded (or compiled) and the training
+    loop runs, so that a signal sent next lands in training however long the compile
+    took. (The bar says ``training:`` once before the kernel loads, too.)"""
+    seen, deadline = "", time.monotonic() + seconds
+    while "training:" not in seen.partition("loading the training kernel")[2]:
+        seen += proc.stderr.read(1)
+        assert proc.poll() is None and time.monotonic() < deadline, seen
 
 
 @pytest.fixture(scope="session")

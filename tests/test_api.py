@@ -13,7 +13,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 import w2v_nce
-from tests.conftest import DEMO_CORPUS, run_cli
+from tests.conftest import DEMO_CORPUS, run_cli, wait_for_training
 from w2v_nce.corpus import iter_sentences
 
 CORPUS = "\n".join(
@@ -161,7 +161,7 @@ def test_the_library_prints_nothing_without_progress(corpus):
 _INTERRUPTED = """
 import sys, w2v_nce
 try:
-    w2v_nce.train(sys.argv[1], dim=50, epochs=50, threads=2, progress=False)
+    w2v_nce.train(sys.argv[1], dim=50, epochs=50, threads=2)
 except w2v_nce.TrainingInterrupted as stop:
     print(stop.model.config["interrupted"], stop.model.input.shape[0], 0 < stop.fraction < 1)
     stop.model.save(sys.argv[2])
@@ -176,7 +176,8 @@ def test_ctrl_c_raises_keyboard_interrupt_with_the_model(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(12)  # reading the corpus and compiling take a few seconds; then it trains
+    wait_for_training(proc)
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     started = time.monotonic()
     out, err = proc.communicate(timeout=60)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import DEMO_CORPUS, entry_point, run_cli
+from tests.conftest import DEMO_CORPUS, entry_point, run_cli, wait_for_training
 from w2v_nce.model import load
 from w2v_nce.stale import owner
 
@@ -186,11 +186,8 @@ def test_ctrl_c_and_sigterm_write_a_checkpoint_then_the_rerun_finishes(
          "--save-model", "m.npz", "--tmp-dir", "tmp", "--checkpoint", "ck.npz"],
         cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    seen = ""
-    while "training" not in seen:  # the progress bar: training has started
-        seen += proc.stderr.read(1)
-        assert proc.poll() is None, seen
-    time.sleep(1)  # well into training (at the default interval: no checkpoint yet)
+    wait_for_training(proc)
+    time.sleep(0.2)  # into training (1.5 s of it; at the default interval: no checkpoint yet)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     err = err.splitlines()[-1]

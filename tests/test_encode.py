@@ -289,7 +289,7 @@ def test_property_the_jitted_pass_reads_like_the_reader(raw, errors, workers, ch
 
 
 def test_ctrl_c_stops_the_worker_threads_and_removes_the_workdir(tmp_path):
-    path = write(tmp_path, varied_corpus(3, lines=20_000) * 12)
+    path = write(tmp_path, varied_corpus(3, lines=20_000) * 30)  # long enough to interrupt
     scratch = tmp_path / "scratch"
     scratch.mkdir()
 
