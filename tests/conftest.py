@@ -1,5 +1,6 @@
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -37,6 +38,13 @@ def run_cli(*args, input=None, stdin=None, cwd=None, check=False):
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def default_sigint():
+    """A child's SIGINT back to its default: Python only turns SIGINT into
+    KeyboardInterrupt if it is not ignored at start-up, and it is in background jobs
+    of non-interactive shells (a test suite run with ``&``)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_training(proc, seconds=300):

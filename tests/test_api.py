@@ -13,7 +13,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 import w2v_nce
-from tests.conftest import DEMO_CORPUS, run_cli, wait_for_training
+from tests.conftest import DEMO_CORPUS, default_sigint, run_cli, wait_for_training
 from w2v_nce.corpus import iter_sentences
 
 CORPUS = "\n".join(
@@ -175,6 +175,7 @@ def test_ctrl_c_raises_keyboard_interrupt_with_the_model(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     wait_for_training(proc)
     time.sleep(1)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import DEMO_CORPUS, entry_point, run_cli, wait_for_training
+from tests.conftest import DEMO_CORPUS, default_sigint, entry_point, run_cli, wait_for_training
 from w2v_nce.model import load
 from w2v_nce.stale import owner
 
@@ -185,6 +185,7 @@ def test_ctrl_c_and_sigterm_write_a_checkpoint_then_the_rerun_finishes(
         [entry_point(), "train", str(DEMO_CORPUS), *SETTINGS[:-1], "-o", "v.txt",
          "--save-model", "m.npz", "--tmp-dir", "tmp", "--checkpoint", "ck.npz"],
         cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint,
     )  # fmt: skip
     wait_for_training(proc)
     time.sleep(0.2)  # into training (1.5 s of it; at the default interval: no checkpoint yet)

@@ -300,8 +300,13 @@ def test_ctrl_c_stops_the_worker_threads_and_removes_the_workdir(tmp_path):
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     threading.Thread(target=interrupt_once_started, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        encode_corpus(path, min_count=1, tmp_dir=str(scratch), workers=3)
+    # (SIGINT is ignored when the suite runs as a background job of a shell script)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            encode_corpus(path, min_count=1, tmp_dir=str(scratch), workers=3)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert not [t for t in threading.enumerate() if t.name.startswith("w2v-nce-encode")]
     assert list(scratch.iterdir()) == []
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from tests.conftest import DEMO_CORPUS, entry_point
+from tests.conftest import DEMO_CORPUS, default_sigint, entry_point
 
 PREVIOUS = b"2 1\nprevious 1\nvectors 2\n"
 
@@ -28,9 +28,7 @@ class Running:
             stdin=stdin,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            # Python only turns SIGINT into KeyboardInterrupt if it is not ignored
-            # at start-up (it is in background jobs of non-interactive shells).
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=default_sigint,
         )
         self.chunks = []
         self.reader = threading.Thread(target=self._read, daemon=True)
