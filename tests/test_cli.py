@@ -111,6 +111,18 @@ def test_nce_loss_trains_and_is_recorded(corpus, tmp_path):
     assert config["loss"] == "nce" and config["k"] == 64
     assert config["base"] == "unigram" and config["interrupted"] is False
     assert config["words_trained"] == config["epochs"] * config["corpus_words"]
+    assert config["noise_group"] == 4  # nce's default, resolved
+
+
+def test_noise_group_trains_and_is_recorded(corpus, tmp_path):
+    model = tmp_path / "m.npz"
+    result = train_small(
+        corpus, "--noise-group", "3", "--save-model", model, "-o", tmp_path / "v.txt"
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(str(np.load(model)["config"]))
+    assert config["loss"] == "neg" and config["noise_group"] == 3
+    assert config["words_trained"] == config["epochs"] * config["corpus_words"]
 
 
 def test_stdin_corpus(corpus, tmp_path):

@@ -142,6 +142,8 @@ OPTION_CASES = [
     (["--sample", "nan"], "--sample must be a finite number ≥ 0, not nan"),
     (["--noise-power", "inf"], "--noise-power must be a finite number ≥ 0 and ≤ 10, not inf"),
     (["--noise-power", "1000"], "--noise-power must be a finite number ≥ 0 and ≤ 10, not 1000"),
+    (["--noise-group", "0"], "--noise-group must be an integer ≥ 1 and ≤ 16, not 0"),
+    (["--noise-group", "17"], "--noise-group must be an integer ≥ 1 and ≤ 16, not 17"),
     (["--seed", "-1"], "--seed must be an integer ≥ 0, not -1"),
     (["--dim", "ten"], "--dim must be an integer ≥ 1, not ten"),
     (["--dim", "2.5"], "--dim must be an integer ≥ 1, not 2.5"),
