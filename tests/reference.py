@@ -224,21 +224,20 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
             first += len(h)
         return part, first
 
+    def step(members, lr):
+        return centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
+
     for read, sentence, windows in sentence_windows(rng, ids, tables.keep, window):
         words += read
         lr = float(learning_rate(alpha, min_alpha, words_before + words, total_words))
-        members = []
+        members, groups = [], []
         for i, positions in windows:
             members.append((sentence[i], [sentence[j] for j in positions]))
             if len(members) == spec.centres:
-                part, rows = (
-                    centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
-                )
-                loss, examples, members = loss + part, examples + rows, []
-        if members:
-            part, rows = (
-                centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
-            )
+                groups.append(members)
+                members = []
+        for group in groups + ([members] if members else []):
+            part, rows = step(group, lr)
             loss, examples = loss + part, examples + rows
     return loss, examples, words
 

@@ -58,9 +58,8 @@ from .bundles import Tables
 from .pairs import learning_rate, longest_sentence, read_sentence, window_bounds
 from .rng import noise_seed
 from .rowsoftmax import softmax_coefficients
-from .simd import wide_vectors
+from .simd import WIDTH, wide_vectors
 from .vecops import (
-    LANES,
     accumulate,
     accumulate_pair,
     add_row,
@@ -93,8 +92,8 @@ class Scratch(NamedTuple):
     hidden: np.ndarray  # float32 rows_max × padded(dim): H, zeros beyond dim
     rows: np.ndarray  # float32 width_max × padded(dim): the candidates' output rows V
     # The flat buffers hold an m × width block row after row (no gaps), so a step over
-    # all its terms is one loop; LANES more for padding to whole registers.
-    logits: np.ndarray  # float32 rows_max·width_max + LANES: X = H Vᵀ − offsets
+    # all its terms is one loop; WIDTH more for padding to whole registers.
+    logits: np.ndarray  # float32 rows_max·width_max + WIDTH: X = H Vᵀ − offsets
     block_labels: np.ndarray  # float32 as logits: each term's label
     coefficients: np.ndarray  # float32 as logits: C
     deltas: np.ndarray  # float32 rows_max × padded(dim): D = C V
@@ -119,9 +118,9 @@ def new_scratch(rows_max, width_max, dim, k, private=0, centres=1):
         np.zeros(width_max, dtype=np.float32),
         np.zeros((rows_max, wide), dtype=np.float32),
         np.zeros((width_max, wide), dtype=np.float32),
-        np.zeros(rows_max * width_max + LANES, dtype=np.float32),
-        np.zeros(rows_max * width_max + LANES, dtype=np.float32),
-        np.zeros(rows_max * width_max + LANES, dtype=np.float32),
+        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
+        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
+        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
         np.zeros((rows_max, wide), dtype=np.float32),
         np.zeros(batch, dtype=np.int64),
         np.zeros(2, dtype=np.uint64),

@@ -233,9 +233,20 @@ def whole_vectors(n):
     return n - n % WIDTH
 
 
-def _mask(context, builder, signature, args):
-    """The lane mask of a part access: its fourth argument is the count."""
-    return _lane_mask(builder, context.cast(builder, args[3], signature.args[3], types.int32))
+def _masked_access(context, builder, signature, args, value):
+    """LLVM's masked load (``value`` None; zeros in the lanes left out) or masked store
+    of ``value`` at (matrix, row, column), the lanes before the count (the fourth
+    argument)."""
+    pointer = _lane_pointer(context, builder, signature, args)
+    mask = _lane_mask(builder, context.cast(builder, args[3], signature.args[3], types.int32))
+    align = ir.IntType(32)(4)
+    if value is None:
+        kind = ir.FunctionType(VECTOR, [pointer.type, align.type, mask.type, VECTOR])
+        load = cgutils.get_or_insert_function(builder.module, kind, "llvm.masked.load.v16f32.p0")
+        return builder.call(load, [pointer, align, mask, ir.Constant(VECTOR, None)])
+    kind = ir.FunctionType(ir.VoidType(), [VECTOR, pointer.type, align.type, mask.type])
+    store = cgutils.get_or_insert_function(builder.module, kind, "llvm.masked.store.v16f32.p0")
+    return builder.call(store, [value, pointer, align, mask])
 
 
 def _lane_mask(builder, count):
@@ -261,16 +272,7 @@ def vload_part(typingctx, matrix, row, column, count):
         return None
 
     def codegen(context, builder, signature, args):
-        pointer, mask = (
-            _lane_pointer(context, builder, signature, args),
-            _mask(context, builder, signature, args),
-        )
-        load = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(VECTOR, [pointer.type, ir.IntType(32), mask.type, VECTOR]),
-            "llvm.masked.load.v16f32.p0",
-        )
-        return builder.call(load, [pointer, ir.IntType(32)(4), mask, ir.Constant(VECTOR, None)])
+        return _masked_access(context, builder, signature, args, None)
 
     return float32x16(matrix, row, column, count), codegen
 
@@ -283,16 +285,7 @@ def vstore_part(typingctx, matrix, row, column, count, value):
         return None
 
     def codegen(context, builder, signature, args):
-        pointer, mask = (
-            _lane_pointer(context, builder, signature, args),
-            _mask(context, builder, signature, args),
-        )
-        store = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [VECTOR, pointer.type, ir.IntType(32), mask.type]),
-            "llvm.masked.store.v16f32.p0",
-        )
-        builder.call(store, [args[4], pointer, ir.IntType(32)(4), mask])
+        _masked_access(context, builder, signature, args, args[4])
         return context.get_dummy_value()
 
     return types.none(matrix, row, column, count, value), codegen

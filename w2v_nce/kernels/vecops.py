@@ -49,15 +49,14 @@ from .simd import (
     wide_vectors,
 )
 
-LANES = WIDTH  # float32 lanes of a 512-bit register: what scratch rows are padded to
 ZERO = np.float32(0.0)
 ONE = np.float32(1.0)
 
 
 @numba.njit(cache=True)
 def padded(dim):
-    """``dim`` rounded up to a whole number of :data:`LANES`."""
-    return -(-dim // LANES) * LANES
+    """``dim`` rounded up to a whole number of vectors (:data:`.simd.WIDTH` lanes)."""
+    return -(-dim // WIDTH) * WIDTH
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -341,7 +340,7 @@ def prefetch_row(matrix, row):
     the copy that gathers it (a row of a large vocabulary is in L3 or memory).
     """
     length = matrix.shape[1]
-    for t in range(0, length, LANES):  # 64-byte lines: LANES float32s each
+    for t in range(0, length, WIDTH):  # 64-byte lines: WIDTH float32s each
         _prefetch(matrix, row, t)
     _prefetch(matrix, row, length - 1)
 
