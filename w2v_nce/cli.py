@@ -156,7 +156,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
     messages.info(
         f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
         f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
-        f"{stats.final_loss:.4f} per {examples[:-1]}"
+        f"{stats.final_loss:.4f} per {examples[:-1]} ({run.model.loss.loss_printed})"
         + (f" (resumed at {run.resumed})" if run.resumed else "")
     )
     if stats.kernel_seconds >= COMPILE_NOTE_SECONDS:
@@ -301,8 +301,10 @@ def most_similar(words, vectors, topn, negative, by):
         from .evaluation.context import context_neighbours
 
         model.require_output("--by context")
-        rows, label = context_neighbours(model, words[0], topn)
-        click.echo(f"# word\tscore\t{label}")
+        rows, header, notes = context_neighbours(model, words[0], topn)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"# word\tscore\t{header}")
         for word, score, probability in rows:
             click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
         return

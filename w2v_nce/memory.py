@@ -17,12 +17,11 @@ import os
 from dataclasses import dataclass
 
 from .errors import UserError
-from .losses import FULL_SOFTMAX, TREE, Loss
+from .losses import MAX_TREE_DEPTH, Loss
 
 FLOAT = 4
 ID = 4
 PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
-TREE_DEPTH = 64  # bound on a Huffman path's length (word2vec.c's MAX_CODE_LENGTH is 40)
 REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
 
 
@@ -70,17 +69,17 @@ def estimate(
     """
     matrix = vocab_size * dim * FLOAT
     per_word = PER_WORD_TABLES
-    if loss.output == TREE:
-        per_word += TREE_DEPTH * (ID + FLOAT)  # each word's path: points and codes
+    if loss.tree:
+        per_word += MAX_TREE_DEPTH * (ID + FLOAT)  # each word's path: points and codes
     per_thread = 2 * longest_block * ID  # the block and its kept words
-    if loss.output == FULL_SOFTMAX:
+    if loss.full_softmax:
         from .kernels.softmax import BATCH  # imported only here: it pulls in numba
 
         per_thread += 2 * 2 * window * longest_block * 20
         per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
     else:
         rows = centres * (1 if model == "cbow" else 2 * window)
-        width = TREE_DEPTH if loss.output == TREE else k + centres
+        width = loss.outputs_per_step(k, centres)
         per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
     buffers = vocab_size * per_word + threads * per_thread
     return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)

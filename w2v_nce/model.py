@@ -163,8 +163,7 @@ class Model:
         (which are not a normalised model: :attr:`Loss.normalised` says which).
         """
         scores = self.scores(rows)
-        distribution = self.loss.distribution if self.loss else losses.READING
-        if distribution in (losses.SELF, losses.TREE_PATH):
+        if not losses.distribution_of(self.loss).renormalise:
             return scores
         peak = scores.max(axis=1, keepdims=True)
         return scores - peak - np.log(np.exp(scores - peak).sum(axis=1, keepdims=True))
@@ -229,10 +228,13 @@ class Model:
 
     def context(self, word: str, topn: int = 10) -> list[tuple[str, float, float]]:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
-        (``most-similar --by context``); needs the output vectors."""
+        (``most-similar --by context``); needs the output vectors. Like :meth:`keywords`,
+        it warns (:class:`W2VNceWarning`) that a ``neg`` model's p(c|w) is only a reading."""
         from .evaluation.context import context_neighbours
 
-        return context_neighbours(self, word, topn)[0]
+        rows, _, notes = context_neighbours(self, word, topn)
+        _warn(notes)
+        return rows
 
     def evaluate(self, corpus=None, **options) -> dict:
         """The scores of ``w2v-nce evaluate --json``: the same dict.
@@ -372,8 +374,8 @@ def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
             f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
             f"input {model.input.shape}, output {model.output.shape}"
         )
-    if model.config.get("loss") == "hs" and model.tree is None:
-        raise UserError(f"{shown}: an hs model without its tree (tree_points, ...)")
+    if model.loss is not None and model.loss.tree and model.tree is None:
+        raise UserError(f"{shown}: an {model.loss.name} model without its tree (tree_points, ...)")
     for name in ("input", "output"):
         check_finite(
             getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"

@@ -31,6 +31,7 @@ from .evaluation.pmi import encode_with_vocab
 from .kernels.counts import window_pairs
 from .params import TrainConfig
 from .pipeline import train_encoded
+from .plots import reference_perplexity
 
 HELD_OUT_EVERY = 10
 
@@ -142,7 +143,7 @@ def format_row(row: TableRow, softmax_perplexity: float | None = None) -> str:
 
 
 def format_table(rows: list[TableRow]) -> str:
-    softmax = next((r.perplexity for r in rows if r.loss == "softmax"), None)
+    softmax = reference_perplexity(rows)
     lines = [HEADER, "|" + "---|" * 8]
     lines += [format_row(r, softmax) for r in rows]
     return "\n".join(lines)

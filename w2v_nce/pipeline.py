@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__, checkpoint, faults, losses
+from . import __version__, checkpoint, faults
 from .errors import TrainingInterrupted, UsageError, UserError
 from .model import Model
 from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
@@ -116,7 +116,7 @@ def resolve_config(hyper: dict, base: Model | None, update_vocab: bool) -> Train
         if name not in hyper and name in saved:
             hyper[name] = saved[name]
     config = TrainConfig(**hyper).validate()
-    if update_vocab and config.loss_record.output == losses.TREE:
+    if update_vocab and config.loss_record.tree:
         raise UsageError(
             "--update-vocab cannot add words to an hs model: its Huffman tree is fixed by "
             "training; continue without --update-vocab, or train a new model"
@@ -208,7 +208,7 @@ def model_config(config: TrainConfig, encoded, source: str, base: Model | None, 
         "vocab_size": len(encoded.vocab),
         "lineage": [*lineage, stage],
     }
-    if config.loss_record.output == losses.TREE:
+    if config.loss_record.tree:
         out["tree"] = "word2vec.c's Huffman tree of the counts, stored as tree_points/codes/lengths"
     return out
 
@@ -318,7 +318,7 @@ def train(
         if resume is not None:
             checkpoint.check_same_encoding(resume, encoded.fingerprint, source)
         needed = check_memory(encoded, config, messages)
-        if record.output == losses.FULL_SOFTMAX:
+        if record.full_softmax:
             describe_softmax_cost(encoded.vocab.counts, config, messages)
 
         n_blocks = len(encoded.block_starts) - 1

@@ -143,7 +143,7 @@ def huffman_tree(counts: np.ndarray):
 def new_model(vocab, config: TrainConfig) -> Model:
     """A model before training: random input rows, zero output rows (and the tree for hs)."""
     record = config.loss_record
-    tree = huffman_tree(vocab.counts) if record.output == losses.TREE else None
+    tree = huffman_tree(vocab.counts) if record.tree else None
     outputs = max(len(vocab) - 1, 0) if tree is not None else None
     syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, outputs)
     return Model(list(vocab.words), np.asarray(vocab.counts), syn0, syn1, {}, tree)
@@ -176,15 +176,15 @@ PRIVATE_ROWS = 63
 
 def spec_for(config: TrainConfig) -> Spec:
     record = config.loss_record
-    share = bool(config.share_negatives and record.shares_noise)
+    share = bool(config.share_negatives and record.share_negatives)
     return Spec(
         model=losses.MODELS.index(config.model),
-        output=record.output,
+        output=record.step,
         k=config.k if record.uses_k else 0,
         window=config.window,
         share=share,
         skip_positive=record.skip_positive,
-        private=PRIVATE_ROWS if record.output == losses.TREE and config.threads > 1 else 0,
+        private=PRIVATE_ROWS if record.tree and config.threads > 1 else 0,
         centres=config.resolved_noise_group() if share else 1,
     )
 
@@ -217,7 +217,7 @@ def train(
 def block_kernel(config: TrainConfig, model: Model):
     """The run's block kernel: the candidate-block loop, or the full softmax with its
     vocabulary tiles (a thread each) and BLAS capped at one thread per call."""
-    if config.loss_record.output != losses.FULL_SOFTMAX:
+    if not config.loss_record.full_softmax:
         from .kernels.block import train_block
 
         yield train_block
