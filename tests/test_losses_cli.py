@@ -62,9 +62,7 @@ def test_by_context_on_a_neg_model_says_its_p_is_a_reading(demo_model):
     ("loss", "says"),
     [("nce", "self-normalised"), ("softmax", "exactly normalised"), ("hs", "Huffman path")],
 )
-def test_by_context_on_a_normalised_model_prints_its_record_header_and_no_note(
-    trained, loss, says
-):
+def test_by_context_on_a_normalised_model_prints_its_record_header_and_no_note(trained, loss, says):
     out, _ = trained
     header, stderr = by_context(out / f"{loss}.npz")
     assert header == f"# word\tscore\t{losses.get(loss).distribution.header}"
@@ -88,18 +86,38 @@ def test_the_training_summary_says_what_its_loss_is(trained, loss):
     assert summary.endswith(f"per pair ({losses.get(loss).loss_printed})")
 
 
+def help_text(*command) -> str:
+    """``--help`` of ``command`` as one line (click wraps the lines)."""
+    return " ".join(run_cli(*command, "--help", check=True).stdout.split())
+
+
+def per_loss(listed: str, sep: str) -> dict[str, str]:
+    """``unigram for nce, softmax; none for neg`` read back as {loss name: value}."""
+    values = {}
+    for group in listed.split(sep):
+        value, _, names = group.rpartition(" for ")
+        values.update(dict.fromkeys(names.split(", "), value))
+    return values
+
+
 def test_the_help_lists_the_records_defaults():
-    result = run_cli("train", "--help", check=True)
-    text = " ".join(result.stdout.split())  # click wraps the lines
+    text = help_text("train")
     sharing = [loss for loss in losses.LOSSES.values() if loss.share_negatives]
     assert "/".join(loss.name for loss in sharing) + " with --share-negatives" in text
-    noise_group = text.partition("--noise-group")[2]
-    for loss in sharing:
-        assert f"{loss.default_noise_group} for {loss.name}" in noise_group.partition("]")[0]
+    groups = text.partition("--noise-group")[2].partition("[default: ")[2].partition(" (")[0]
+    assert per_loss(groups, ", ") == {loss.name: str(loss.default_noise_group) for loss in sharing}
     auto = text.partition("auto: ")[2].partition(".")[0]
-    for loss in losses.LOSSES.values():
-        base = next(part for part in auto.split("; ") if loss.name in part.split(" for ")[1])
-        assert base.startswith(f"{loss.default_base} for ")
+    assert per_loss(auto, "; ") == {loss.name: loss.default_base for loss in losses.LOSSES.values()}
+
+
+def test_evaluate_and_compare_list_the_losses_from_their_records():
+    evaluate = help_text("evaluate")
+    targets = evaluate.partition("should learn (")[2].partition("), over pairs")[0]
+    assert per_loss(targets, "; ") == {loss.name: loss.target for loss in losses.LOSSES.values()}
+    missing = help_text("compare").partition("gensim has no ")[2].partition(":")[0]
+    assert sorted(missing.replace(" or ", ", ").split(", ")) == sorted(
+        loss.name for loss in losses.LOSSES.values() if loss.gensim_name != loss.name
+    )
 
 
 def test_a_tree_model_without_its_tree_is_refused_by_name(trained, tmp_path):

@@ -57,9 +57,7 @@ def switches(source: str, filename: str = "<source>") -> list[str]:
             names = [name for operand in operands for name in _loss_names_in(operand)]
             if names:
                 found.append(f"{filename}:{node.lineno}: compares with loss name {names[0]!r}")
-            elif any(map(_is_step_attribute, operands)) and any(
-                map(_is_step_constant, operands)
-            ):
+            elif any(map(_is_step_attribute, operands)) and any(map(_is_step_constant, operands)):
                 found.append(f"{filename}:{node.lineno}: compares a step kind")
         elif isinstance(node, ast.Dict):
             names = [name for key in node.keys if key is not None for name in _loss_names_in(key)]

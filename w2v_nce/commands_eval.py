@@ -16,9 +16,13 @@ import tempfile
 
 import click
 
+from . import losses
 from .errors import UsageError
 from .options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
 
+# The loss lists of the two commands' help, from the loss records.
+_TARGETS = losses.per_loss(lambda loss: loss.target, sep="; ")
+_NOT_IN_GENSIM = [loss.name for loss in losses.LOSSES.values() if loss.gensim_name != loss.name]
 PMI_TOP = 3000
 PMI_MIN_COUNT = 20.0
 
@@ -82,9 +86,10 @@ def evaluate(
     \b
     Cosine: Spearman on WordSim-353 and SimLex-999, 3CosAdd accuracy on Google's
     analogies over the 30,000 most frequent words (gensim's conventions and data).
+
     PMI (with --corpus and a .npz model): u_w·v_c against what the loss should
-    learn (shifted PMI for neg, log P(c|w) for nce, row-centred log P(c|w) for
-    softmax and infonce), over pairs of the --pmi-top most frequent words.
+    learn ({targets}), over pairs of the --pmi-top most frequent words.
+
     \b
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
@@ -283,13 +288,12 @@ def compare_table(result: dict) -> list[str]:
 def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, quiet, **options):
     """Train w2v-nce and gensim's Word2Vec on CORPUS with the same settings and compare.
 
-    \b
     Prints training time, words/s, every evaluate score for both (gensim's output
     vectors are its syn1neg, or syn1 and its tree for hs), the differences with
     paired 95% intervals and the mean overlap of the 10 nearest neighbours of the
     1,000 most frequent words. --model and --loss hs map to gensim's sg and hs;
-    gensim has no nce, softmax or infonce: for those it trains with negative
-    sampling, and the table says so.
+    gensim has no {not_in_gensim}: for those it trains with negative sampling, and
+    the table says so.
     """
     from .params import TrainConfig
 
@@ -378,5 +382,11 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         "settings": {**asdict(config), "gensim_loss": gensim_loss(config), "corpus_tokens": tokens},
     }
 
+
+# The help's loss lists, from the loss records (the docstrings hold the places).
+evaluate.help = evaluate.help.format(targets=_TARGETS)
+compare.help = compare.help.format(
+    not_in_gensim=", ".join(_NOT_IN_GENSIM[:-1]) + " or " + _NOT_IN_GENSIM[-1]
+)
 
 __all__ = ["compare", "evaluate"]

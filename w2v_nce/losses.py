@@ -291,6 +291,17 @@ def get(name: str) -> Loss:
     return LOSSES[name]
 
 
+def per_loss(value_of, among=None, sep: str = ", ") -> str:
+    """A per-loss value as help text: the losses (``among``, else all) grouped by value,
+    the largest value first: ``4 for nce, 1 for neg``."""
+    groups: dict = {}
+    for loss in LOSSES.values() if among is None else among:
+        groups.setdefault(value_of(loss), []).append(loss.name)
+    return sep.join(
+        f"{value} for {', '.join(names)}" for value, names in sorted(groups.items(), reverse=True)
+    )
+
+
 def distribution_of(loss: Loss | None) -> Distribution:
     """How p(c|w) is read for a model of ``loss``; a model whose loss is unknown (None)
     is read as the softmax of its scores, a reading."""

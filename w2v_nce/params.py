@@ -128,19 +128,8 @@ def _params(*items: Param) -> dict[str, Param]:
     return {p.name: p for p in items}
 
 
-def _per_loss(value_of, sharing: bool = False, sep: str = ", ") -> str:
-    """A per-loss value as help text, the losses grouped by value, the largest value first:
-    ``4 for nce, 1 for neg``; ``sharing`` only the losses --share-negatives applies to."""
-    groups: dict = {}
-    for loss in losses.LOSSES.values():
-        if loss.share_negatives or not sharing:
-            groups.setdefault(value_of(loss), []).append(loss.name)
-    return sep.join(
-        f"{value} for {', '.join(names)}" for value, names in sorted(groups.items(), reverse=True)
-    )
-
-
-_SHARING = "/".join(loss.name for loss in losses.LOSSES.values() if loss.share_negatives)
+_SHARING = [loss for loss in losses.LOSSES.values() if loss.share_negatives]
+_SHARED_BY = "/".join(loss.name for loss in _SHARING)  # "neg/nce", in the help texts
 
 #: The hyperparameters: what a model's config records, what ``compare`` and
 #: ``nce-table`` share with ``train``.
@@ -226,7 +215,7 @@ HYPERPARAMETERS = _params(
         ("--share-negatives/--no-share-negatives",),
         bool,
         True,
-        f"{_SHARING}: the contexts of one centre word share their k noise draws "
+        f"{_SHARED_BY}: the contexts of one centre word share their k noise draws "
         "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
     ),
     Param(
@@ -234,13 +223,13 @@ HYPERPARAMETERS = _params(
         ("--noise-group",),
         int,
         None,
-        f"{_SHARING} with --share-negatives: this many consecutive centre words of a sentence "
+        f"{_SHARED_BY} with --share-negatives: this many consecutive centre words of a sentence "
         "share one set of k noise draws, scored as one block (a row is not scored against "
         "another centre's positive); 1 draws a set per centre word.",
         low=1,
         high=MAX_NOISE_GROUP,
         optional=True,
-        default_text=_per_loss(lambda loss: loss.default_noise_group, sharing=True)
+        default_text=losses.per_loss(lambda loss: loss.default_noise_group, _SHARING)
         + " (1: word2vec's draws per centre word)",
     ),
     Param(
@@ -250,7 +239,7 @@ HYPERPARAMETERS = _params(
         "auto",
         "Base measure b_c in the score u_w·v_c + b_c: unigram (b_c = log P(c), so the "
         "vectors learn PMI) or none. auto: "
-        + _per_loss(lambda loss: loss.default_base, sep="; ")
+        + losses.per_loss(lambda loss: loss.default_base, sep="; ")
         + ".",
         choices=("auto", "unigram", "none"),
     ),
