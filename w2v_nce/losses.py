@@ -30,8 +30,8 @@ SAMPLED_SOFTMAX = 1  # a (k+1)-way softmax over the positive and k noise draws (
 TREE = 2  # binary logistic along the target's Huffman path (hs)
 FULL_SOFTMAX = 3  # the exact softmax over the vocabulary, batched through BLAS
 
-# Bound on a Huffman path's length: the output rows a tree step scores at most
-# (word2vec.c's MAX_CODE_LENGTH is 40).
+# Bound on a Huffman path's length, for the memory estimate: the output rows a tree
+# step scores at most (word2vec.c's MAX_CODE_LENGTH is 40).
 MAX_TREE_DEPTH = 64
 
 
@@ -40,7 +40,6 @@ class Distribution:
     """How p(c|w) is read from a model's score s(w, c) (see Model.log_probs), and
     what ``most-similar --by context`` and ``keywords`` tell the reader about it."""
 
-    name: str
     renormalise: bool  # p(c|w) is the softmax of s over the vocabulary (else exp(s) as it is)
     normalised: bool  # that p(c|w) is the model's own distribution, not a reading of its scores
     header: str  # the p(c|w) column's header in ``most-similar --by context``
@@ -57,22 +56,27 @@ class Distribution:
 
 # exp(s) as it is: the model claims to be self-normalised (NCE)
 SELF = Distribution(
-    "self", False, True, "p(c|w) = exp(score), NCE's self-normalised model (not renormalised)"
+    renormalise=False,
+    normalised=True,
+    header="p(c|w) = exp(score), NCE's self-normalised model (not renormalised)",
 )
 # the softmax of s over the vocabulary: the model's distribution
 SOFTMAX = Distribution(
-    "softmax", True, True, "p(c|w) = softmax of the score over the vocabulary (exactly normalised)"
+    renormalise=True,
+    normalised=True,
+    header="p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
 )
 # the softmax of s over the vocabulary, but not a normalised model
 READING = Distribution(
-    "reading",
-    True,
-    False,
-    "p(c|w) = softmax of the score over the vocabulary (a reading: not a normalised model)",
+    renormalise=True,
+    normalised=False,
+    header="p(c|w) = softmax of the score over the vocabulary (a reading: not a normalised model)",
 )
 # the product of the binary decisions along the Huffman path: exact
 TREE_PATH = Distribution(
-    "tree", False, True, "p(c|w) = exp(score), the product along c's Huffman path (exact)"
+    renormalise=False,
+    normalised=True,
+    header="p(c|w) = exp(score), the product along c's Huffman path (exact)",
 )
 
 
@@ -93,7 +97,7 @@ class Loss:
     target: str  # what the PMI check compares the score with (its name)
     formula: str  # ... and its formula
     centred: bool  # score and target compared after centring each row
-    loss_printed: str  # what the progress bar's loss means
+    loss_printed: str  # what the reported loss is (the training summary says it)
     gensim_name: str  # the loss gensim's Word2Vec trains in its place (``compare``)
     plot_style: tuple[str, str, str]  # label, line style and colour in a figure
 
@@ -116,7 +120,7 @@ class Loss:
         """p(c|w) is the model's own distribution (not a reading of unnormalised scores)."""
         return self.distribution.normalised
 
-    def outputs_per_step(self, k: int, noise_group: int = 1, vocab_size: int = 0) -> int:
+    def outputs_per_step(self, k: int, noise_group: int, vocab_size: int) -> int:
         """The output rows one step scores: at most a Huffman path for the tree, the whole
         vocabulary for the full softmax, else the noise group's positives and their k draws."""
         if self.tree:

@@ -79,7 +79,7 @@ def estimate(
         per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
     else:
         rows = centres * (1 if model == "cbow" else 2 * window)
-        width = loss.outputs_per_step(k, centres)
+        width = loss.outputs_per_step(k, centres, vocab_size)
         per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
     buffers = vocab_size * per_word + threads * per_thread
     return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)
