@@ -70,8 +70,8 @@ class Scorer:
         model.require_output("keywords")
         self.model = model
         self.index = model.index()
-        self.normalise = losses.distribution_of(model.loss).renormalise
-        self._logz = np.full(len(model.vocab), np.nan) if self.normalise else None
+        self.renormalise = losses.distribution_of(model.loss).renormalise
+        self._logz = np.full(len(model.vocab), np.nan) if self.renormalise else None
 
     def reading_note(self) -> str | None:
         """The note that p(c|w) is only a reading of a non-normalised model's scores."""
@@ -120,7 +120,7 @@ class Scorer:
             scores[lo : lo + step] = (
                 block @ counts - block[np.arange(len(rows)), lo + np.arange(len(rows))]
             )
-        if self.normalise:
+        if self.renormalise:
             scores -= (len(ids) - 1) * self.log_partition(words)
         order = np.lexsort((first, -scores))[:topn]
         return [(self.model.vocab[words[i]], float(scores[i])) for i in order]
