@@ -22,9 +22,15 @@ Each loss only says dL/ds for every similarity s_jb; :func:`chain` turns that in
 dL/d(d²) = w is g = −w, and ∂d²/∂h = 2(h − v) is the euclidean row above.
 
 A step takes the block as :func:`score_block` leaves it (logits and the offsets)
-and overwrites the logits with the similarities. A noise column whose candidate
-equals the positive is left out of triplet and contrastive (word2vec's rule);
-InfoNCE keeps it, as :mod:`.rowsoftmax` does.
+and overwrites the logits with the similarities; cosine, euclidean and DrLIM read
+the squared norms :func:`squared_norms` puts in the :class:`Terms` first (the dot
+product needs none). The steps are not inlined: each runs once per block, and a
+separate function keeps the training loop's compile time down (as ``mask_terms``).
+
+A noise column whose candidate equals the positive is left out of triplet and
+contrastive (word2vec's rule); InfoNCE keeps it, as :mod:`.rowsoftmax` does. One
+centre word per block: column 0 is every row's positive (noise groups are not
+supported by these steps).
 """
 
 import math
@@ -104,7 +110,7 @@ def squared_norms(hidden, lo, hi, rows, width, terms):
         terms.row_norms[b] = _squared_norm(rows, b)
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
 def similarity(kind, product, hidden_norm, row_norm):
     """s(h, v) from p = h·v and the squared norms (float32)."""
     if kind == COSINE:
@@ -124,7 +130,7 @@ def similarities(logits, offsets, m, width, kind, terms):
             logits[e] = similarity(kind, product, terms.hidden_norms[j], terms.row_norms[b])
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
 def chain(kind, scores, m, width, terms):
     """terms.coefficients holds G = lr·(−dL/ds) per term, ``scores`` the similarities s:
     G becomes lr·(−a) in place and the self coefficients are filled (the chain rule of
@@ -159,7 +165,7 @@ def chain(kind, scores, m, width, terms):
         hidden_self[j] = total
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True, error_model="numpy")
 def triplet_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     """Σ_n max(0, M − s_p + s_n) per hidden row over the mined noise columns n: ALL the
     violating ones; SEMI_HARD those with s_n < s_p < s_n + M, else the hardest
@@ -203,7 +209,7 @@ def triplet_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     return loss
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True, error_model="numpy")
 def drlim_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     """DrLIM's contrastive loss, d = |h − v|: ½d² for the positive, ½·max(0, M − d)² for
     each noise column (``contrast.similarity`` is not used: d is euclidean). Fills
@@ -230,7 +236,7 @@ def drlim_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     return loss
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True, error_model="numpy")
 def infonce_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     """InfoNCE over each row, logits z_b = s_b/τ − offset_b, the positive in column 0:
     :mod:`.rowsoftmax`'s step, exactly it for the dot product at τ = 1. Fills
@@ -239,15 +245,14 @@ def infonce_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     coefficients, kind, temperature = terms.coefficients, contrast.similarity, contrast.temperature
     plain = kind == DOT and temperature == np.float32(1.0)
     inverse = np.float32(1.0) / temperature
-    if plain:
-        for e in range(m * width):
-            coefficients[e] = logits[e]
-    else:
+    source = logits
+    if not plain:
         similarities(logits, offsets, m, width, kind, terms)
         for j in range(m):
             for b in range(width):
                 coefficients[j * width + b] = logits[j * width + b] * inverse - offsets[b]
-    loss = softmax_coefficients(coefficients, m, width, lr, coefficients)
+        source = coefficients
+    loss = softmax_coefficients(source, m, width, lr, coefficients)
     if not plain:
         for e in range(m * width):
             coefficients[e] *= inverse  # dL/ds = dL/dz / τ
