@@ -250,3 +250,22 @@ def test_the_self_coefficients_complete_the_update(loss, similarity, temperature
     change = np.zeros_like(before, dtype=np.float64)
     np.add.at(change, CANDIDATES, -lr * dv)
     np.testing.assert_allclose(output - before, change, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss, similarity", [("triplet", "cosine"), ("infonce", "cosine"),
+                                              ("contrastive", "euclidean")])  # fmt: skip
+def test_a_zero_vector_or_a_zero_distance_gives_finite_coefficients(loss, similarity):
+    """A zero hidden row (cosine) and a noise row equal to the hidden one (DrLIM's d = 0):
+    the guarded norms and distance keep every coefficient finite, as the reference's."""
+    h, v, offsets = _block(2, 4, seed=5)
+    h[0] = 0.0
+    v[3] = h[1]
+    candidates = np.arange(4)
+    options, named = _options(similarity, 0.5, 1.5, "all")
+    value, C, hidden_self, row_self, *_ = _run(loss, options, h, v, offsets, candidates, 0.1)
+    assert np.isfinite(value) and np.isfinite(C).all()
+    assert np.isfinite(hidden_self).all() and np.isfinite(row_self).all()
+    want, a, c, e = contrast_block(h.astype(np.float64), v.astype(np.float64), candidates,
+                                   offsets.astype(np.float64), loss, named)  # fmt: skip
+    assert value == pytest.approx(want, rel=1e-5)
+    np.testing.assert_allclose(C, -0.1 * a, rtol=1e-3, atol=1e-4 * max(1.0, np.abs(a).max()))
