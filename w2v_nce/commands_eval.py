@@ -386,7 +386,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
 # The help's loss lists, from the loss records (the docstrings hold the places).
 evaluate.help = evaluate.help.format(targets=_TARGETS)
 compare.help = compare.help.format(
-    not_in_gensim=", ".join(_NOT_IN_GENSIM[:-1]) + " or " + _NOT_IN_GENSIM[-1]
+    not_in_gensim=" or ".join(filter(None, (", ".join(_NOT_IN_GENSIM[:-1]), *_NOT_IN_GENSIM[-1:])))
 )
 
 __all__ = ["compare", "evaluate"]
