@@ -100,11 +100,11 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
     word, so its Z is arbitrary.
     """
     nce = sorted((row for row in rows if row.k is not None), key=lambda row: row.k)
+    if not nce:
+        raise ValueError("nce-table's figure needs rows trained with k noise words")
     ks = [row.k for row in nce]
     figure = new_figure(11, 4.8)
     left, right = figure.subplots(1, 2)
-    if not nce:
-        raise ValueError("nce-table's figure needs rows trained with k noise words")
     name, _, colour = losses.get(nce[0].loss).plot_style  # the curve's loss: nce
     left.plot(ks, [row.perplexity for row in nce], marker="o", color=colour, label=name)
     for row in rows:
