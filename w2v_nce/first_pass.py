@@ -139,6 +139,8 @@ class Counted:
 
 
 def count(source, encoding_errors: str, pool: Workers, workdir: str | None) -> Counted:
+    """The first pass over ``source`` (a path, ``-`` or an iterable of token lists), its
+    provisional id files written to ``workdir`` (None: count only)."""
     check_encoding_errors(encoding_errors)
     if isinstance(source, str | os.PathLike):
         return _count_file(os.fspath(source), encoding_errors, pool, workdir)
@@ -223,6 +225,7 @@ def _encode_ranges(fd: int, name: str, errors: str, pool: Workers, workdir: str 
 
 
 def _rules(errors: str) -> Rules:
+    """The tokenizer's rules for ``encoding_errors=errors``."""
     return Rules(MODES[errors], MAX_SENTENCE_TOKENS, MAX_TOKEN_BYTES)
 
 
