@@ -22,6 +22,10 @@ from .vocab import Vocabulary
 
 @dataclass
 class EncodedCorpus:
+    """A corpus as the trainer reads it: its vocabulary, the final id file (word ids, -1
+    after each sentence) cut into blocks, and what the run reports and checks of it.
+    Close it (or use it in ``with``) to remove its temporary directory."""
+
     vocab: Vocabulary
     path: str  # the final int32 id file
     raw_tokens: int  # tokens read, including out-of-vocabulary ones
