@@ -16,9 +16,9 @@ On the unit-normalised input vectors f (a zero row stays zero):
   of the corpus (so drawn as its token counts, the second without the first); two
   tokens of the same word are such a pair and contribute exp(0) = 1.
 
-Both are 0 at best for one and worst for the other: alignment ≥ 0, 0 when
-co-occurring words coincide; uniformity ≤ 0, 0 when all vectors coincide, and
-near −4 (exp(−2·2)) for vectors spread uniformly over a high-dimensional sphere.
+Lower is better for both. Alignment is 0 when co-occurring words share a vector
+(its minimum); uniformity is 0 when all vectors coincide (its maximum) and near −4
+(log exp(−2·2)) for vectors spread uniformly over a high-dimensional sphere.
 
 **Sampling.** Both are means over pairs, estimated on at most ``sample`` pairs
 (100,000 by default) drawn with a fixed seed: the window pairs by a reservoir
@@ -47,7 +47,7 @@ from . import bootstrap
 from .bootstrap import RESAMPLES, SEED
 
 SAMPLE_PAIRS = 100_000
-T = 2.0  # uniformity's temperature t
+UNIFORMITY_T = 2.0  # the t of exp(−t‖f(x) − f(y)‖²)
 _BATCH_ENTRIES = 1 << 20  # resample indices drawn at once (4 MB of int32)
 _SLICE = 4096  # pairs whose distances are computed at once
 
@@ -185,7 +185,7 @@ def alignment_uniformity(
         alignment = float(distances.mean())
         alignment_ci = bootstrap.percentile_interval(resampled_means(distances, resamples, seed))
     if spread[0].size:
-        kernel = np.exp(-T * squared_distances(vectors, *spread))
+        kernel = np.exp(-UNIFORMITY_T * squared_distances(vectors, *spread))
         uniformity = float(np.log(kernel.mean()))
         logs = np.log(resampled_means(kernel, resamples, seed))
         uniformity_ci = bootstrap.percentile_interval(logs)
