@@ -54,6 +54,7 @@ class Distribution:
         )
 
 
+# The four readings: a table of records, alike in shape on purpose (like LOSSES).
 # exp(s) as it is: the model claims to be self-normalised (NCE)
 SELF = Distribution(
     renormalise=False,
