@@ -31,11 +31,11 @@ def corpus(tmp_path_factory):
     return path
 
 
-def train(corpus, out, model, loss, seed):
-    """The binary vectors file and the output matrix of one single-threaded run."""
+def train(corpus, out, model, loss, seed, threads=1):
+    """The binary vectors file and the output matrix of one run."""
     vocab = ["--max-vocab", "300"] if loss == "softmax" else []
     run_cli(
-        "train", corpus, "--model", model, "--loss", loss, "--threads", "1",
+        "train", corpus, "--model", model, "--loss", loss, "--threads", threads,
         "--seed", seed, "--dim", "16", "--epochs", "1", *vocab, "--quiet",
         "--binary", "-o", out / "v.bin", "--save-model", out / "m.npz",
         check=True,
@@ -67,3 +67,12 @@ def test_threads_1_and_a_seed_give_the_same_bytes(corpus, tmp_path, model, loss)
         vectors, output = runs["first"]
         other_vectors, other_output = runs["other"]
         assert vectors != other_vectors and output != other_output
+
+
+def test_the_softmax_is_reproducible_with_two_threads_too(corpus, tmp_path):
+    """Its threads own slices of the vocabulary instead of racing (how-it-works.md)."""
+    runs = []
+    for name in ("first", "again"):
+        (tmp_path / name).mkdir()
+        runs.append(train(corpus, tmp_path / name, "skipgram", "softmax", SEED, threads=2))
+    assert runs[0] == runs[1]
