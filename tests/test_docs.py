@@ -87,12 +87,36 @@ def sections(text: str) -> dict[str, str]:
     return found
 
 
-def table_rows(section: str) -> list[str]:
-    """The first cells of the section's option tables."""
-    return [line.split("|")[1] for line in section.splitlines() if line.startswith("| `-")]
+def table_rows(section: str) -> list[list[str]]:
+    """The cells of the section's option table rows."""
+    return [
+        [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in section.splitlines()
+        if line.startswith("| `-")
+    ]
 
 
-def test_each_option_table_lists_exactly_its_commands_options():
+def check_default(command: click.Command, row: list[str]) -> None:
+    """The row's default, when it is a value (not words such as "the file names"),
+    is the option's."""
+    flags = named_flags(row[0])
+    options = {p for p in command.params if isinstance(p, click.Option) and flags & set(p.opts)}
+    if len(options) != 1:
+        return  # several options in one row, "as for `train`"
+    default, cell = options.pop().get_default(click.Context(command)), row[1]
+    if default is getattr(click.core, "UNSET", None):  # click 8.2's "no default"
+        default = None
+    if cell == "off":
+        assert default in (False, None), row
+    elif cell == "none":
+        assert default in (None, ()), row
+    elif re.fullmatch(r"`[^`]+`", cell):
+        assert str(default) == cell.strip("`"), row
+    elif re.fullmatch(r"[0-9.e+-]+", cell):
+        assert float(default) == float(cell), row
+
+
+def test_each_option_table_lists_exactly_its_commands_options_and_defaults():
     text = COMMANDS_MD.read_text(encoding="utf-8")
     found = sections(text)
     checked = []
@@ -100,7 +124,9 @@ def test_each_option_table_lists_exactly_its_commands_options():
         rows = table_rows(found.get(name, ""))
         if not rows:
             continue
-        documented = set().union(*(named_flags(row) for row in rows))
+        documented = set().union(*(named_flags(row[0]) for row in rows))
+        for row in rows:
+            check_default(command, row)
         assert documented == command_flags(command), (
             f"{name}: options missing from its table "
             f"{sorted(command_flags(command) - documented)}, in the table but not the "
