@@ -24,7 +24,7 @@ import click
 import pytest
 
 from tests.conftest import DEMO_CORPUS, ROOT, run_cli
-from w2v_nce import optiondoc
+from w2v_nce import optiondoc, params
 from w2v_nce.cli import cli
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -134,6 +134,31 @@ def test_each_option_table_lists_exactly_its_commands_options_and_defaults():
         )
         checked.append(name)
     assert {"train", "evaluate", "nce-table", "plot-loss"} <= set(checked)
+
+
+def spans_between(text: str, start: str, end: str) -> set[str]:
+    """The code spans of ``text`` from ``start`` to the next ``end`` (both must be there)."""
+    begin = text.index(start)
+    return set(re.findall(r"`([^`\n]+)`", text[begin : text.index(end, begin)]))
+
+
+def option_names(spans: set[str]) -> set[str]:
+    """`--min-count` -> min_count, `-k` -> k."""
+    return {span.lstrip("-").replace("-", "_") for span in spans}
+
+
+def test_the_docs_lists_of_options_are_the_tables():
+    """python.md's keywords of train; commands.md's options an --init model fixes and
+    lends (params.FIXED_BY_MODEL, params.INHERITED)."""
+    python_md = (ROOT / "docs" / "python.md").read_text(encoding="utf-8")
+    keywords = spans_between(python_md, "Every keyword is the", "`progress=False`")
+    keywords = {span for span in keywords if re.fullmatch(r"[a-z_]+", span)}
+    assert keywords == {*params.HYPERPARAMETERS, *params.RUN_OPTIONS}
+    commands = COMMANDS_MD.read_text(encoding="utf-8")
+    fixed = spans_between(commands, "- `--model`, `--loss`", "are the model's")
+    assert option_names(fixed) == set(params.FIXED_BY_MODEL)
+    inherited = spans_between(commands, "`-k`, `--window`", "default to the model's values too")
+    assert option_names(inherited) == set(params.INHERITED)
 
 
 def test_every_command_has_a_section_naming_its_options():
