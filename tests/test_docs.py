@@ -213,7 +213,8 @@ def files(tmp_path_factory):
     corpus = "".join(itertools.islice(lines, 19, None, 20))
     for name in ("corpus.txt", "big.txt"):
         (where / name).write_text(corpus, encoding="utf-8")
-    (where / "more.txt").write_text("".join(itertools.islice(lines, 9, None, 20)))
+    more = "".join(itertools.islice(lines, 9, None, 20))
+    (where / "more.txt").write_text(more, encoding="utf-8")
     (where / "data").mkdir()
     for gz in ("corpus.txt.gz", "data/wordnet-glosses.txt.gz"):
         with gzip.open(where / gz, "wt", encoding="utf-8") as out:
