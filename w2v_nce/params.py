@@ -230,7 +230,7 @@ HYPERPARAMETERS = _params(
         high=MAX_NOISE_GROUP,
         optional=True,
         default_text=losses.per_loss(lambda loss: loss.default_noise_group, _SHARING)
-        + " (1: word2vec's draws per centre word)",
+        + " (word2vec's draws per centre word)",  # of 1, listed last
     ),
     Param(
         "base",
