@@ -51,7 +51,6 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..losses import CBOW, SAMPLED_SOFTMAX, TREE
 from .alias import draw
 from .binary import logistic_coefficients
 from .bundles import Tables
@@ -59,6 +58,7 @@ from .pairs import learning_rate, longest_sentence, read_sentence, window_bounds
 from .rng import noise_seed
 from .rowsoftmax import softmax_coefficients
 from .simd import WIDTH, wide_vectors
+from .steps import CBOW, SAMPLED_SOFTMAX, TREE
 from .vecops import (
     accumulate,
     accumulate_pair,
