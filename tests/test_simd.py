@@ -20,6 +20,7 @@ from w2v_nce.kernels.simd import (
     wide_vectors,
 )
 from w2v_nce.kernels.vecops import (
+    Inputs,
     accumulate,
     accumulate_pair,
     add_row,
@@ -78,7 +79,7 @@ def part_store(matrix, row, column, count, value):
 
 @pytest.mark.parametrize("count", [0, 1, 4, 15, 16])
 def test_a_part_store_writes_its_lanes_and_nothing_past_them(count):
-    """A live row of syn1 ends in a part vector: what lies past it (the next row,
+    """A live row of the output matrix ends in a part vector: what lies past it (the next row,
     or the end of the array) must not be written."""
     matrix = np.zeros((2, 20), dtype=np.float32)
     part_store(matrix, 0, 4, count, np.float32(3))
@@ -95,8 +96,8 @@ def row_loops(source, target, coefficients, hidden, rows, offsets, length, o, p)
     add_row(np.float32(0.5), source, 1, target, 1, length)
     scale_row(np.float32(-2.0), target, 2, length)
     n = rows.shape[0]
-    accumulate(coefficients, 0, 1, rows, 0, n, target, 3, length)
-    accumulate_pair(coefficients, 1, 2, 3, hidden, 0, 3, target, o, p, length)
+    accumulate(Inputs(rows, 0, n, coefficients, 1), 0, target, 3, length)
+    accumulate_pair(Inputs(hidden, 0, 3, coefficients, 3), 1, 2, target, o, p, length)
     scores = np.zeros(3 * n, dtype=np.float32)
     dots(hidden, 0, rows, n, offsets, scores, 0)
     dots_pair(hidden, 1, rows, n, offsets, scores, n)
