@@ -274,3 +274,25 @@ def test_the_loss_records_offsets():
     np.testing.assert_allclose(record["infonce"].offsets(5, q, None), np.log(q), rtol=1e-6)
     np.testing.assert_allclose(record["softmax"].offsets(5, q, prior), -prior, rtol=1e-6)
     assert record["hs"].offsets(5, q, None).dtype == np.float32
+
+
+def test_no_kernel_takes_more_than_eight_arguments():
+    """Arguments that travel together travel as one bundle (Weights, Tables, the
+    scratch, a CandidateBlock, vecops.Inputs); only the wrapper of Fortran's sgemm
+    keeps its 13."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import w2v_nce.kernels
+
+    arguments = {}
+    for info in pkgutil.iter_modules(w2v_nce.kernels.__path__):
+        module = importlib.import_module(f"w2v_nce.kernels.{info.name}")
+        for name, value in vars(module).items():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if isinstance(value, numba.core.dispatcher.Dispatcher) and defined_here:
+                parameters = inspect.signature(value.py_func).parameters
+                arguments[f"{info.name}.{name}"] = len(parameters)
+    assert "block._train_block" in arguments and len(arguments) > 40
+    assert {name for name, n in arguments.items() if n > 8} == {"blas.sgemm"}

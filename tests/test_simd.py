@@ -1,6 +1,8 @@
 """The explicit SIMD vectors of kernels.simd against numpy, and the row loops built on
 them (kernels.vecops) at every length a live row or a padded scratch row can have."""
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 import pytest
@@ -29,6 +31,7 @@ from w2v_nce.kernels.vecops import (
     dots_pair,
     padded,
     scale_row,
+    untracked,
 )
 
 
@@ -134,3 +137,25 @@ def test_the_row_loops_are_their_numpy_formulas_at_every_length(length, same):
     np.testing.assert_allclose(target, expected, **tolerance)
     want = h @ rows[:, :length].T.astype(np.float64) - offsets
     np.testing.assert_allclose(scores, want.ravel(), **tolerance)
+
+
+class Trio(NamedTuple):
+    first: np.ndarray
+    second: np.ndarray
+    third: np.ndarray
+
+
+@numba.njit
+def mark_through_untracked(bundle):
+    copy = untracked(bundle)
+    copy.first[0], copy.second[0], copy.third[0] = 1.0, 2.0, 3.0
+    return copy.first.size + 10 * copy.second.size + 100 * copy.third.size
+
+
+def test_an_untracked_bundle_keeps_every_field_in_its_place():
+    """The untracked copy of a NamedTuple of arrays views the same arrays, field by
+    field: writes through it land in the field of the same name (arrays of one type,
+    so a shifted field would still compile)."""
+    trio = Trio(np.zeros(1), np.zeros(2), np.zeros(3))
+    assert mark_through_untracked(trio) == 321
+    assert [list(field) for field in trio] == [[1.0], [2.0, 0.0], [3.0, 0.0, 0.0]]

@@ -16,16 +16,17 @@ trained example by example:
    vectors' gradients) and V += Cᵀ H (:func:`update_block`), both taken at the
    block's starting point.
 3. **The model** adds each hidden vector's gradient back to its input rows
-   (:func:`scatter_deltas`): skip-gram to the context's row, CBOW (unscaled, as
-   word2vec.c and gensim do) to every context row.
+   (:func:`scatter_window_deltas`): skip-gram to the context's row, CBOW
+   (unscaled, as word2vec.c and gensim do) to every context row.
 
-With ``spec.share`` the hidden vectors of one centre word share one candidate set
-(negative sharing, Ji et al. 2016; the Huffman path is shared by construction);
-otherwise every hidden vector draws its own and is scored on its own, one pair at
-a time as word2vec does. With ``spec.centres`` > 1 (``--noise-group``) that many
-consecutive centre words of a sentence are gathered first and share one set: one
-block of all their hidden rows against their positives and the k draws, with the
-terms of a row against another centre's positive masked (:func:`output_step`).
+With ``spec.share_negatives`` the hidden vectors of one centre word share one
+candidate set (negative sharing, Ji et al. 2016; the Huffman path is shared by
+construction); otherwise every hidden vector draws its own and is scored on its
+own, one pair at a time as word2vec does. With ``spec.noise_group`` > 1
+(``--noise-group``) that many consecutive centre words of a sentence, a noise
+group, are gathered first and share one set: one block of all their hidden rows
+against their positives and the k draws, with the terms of a row against another
+centre's positive masked (:func:`output_step`).
 
 Hidden vectors are copies in a contiguous scratch block and only the gradient is
 added back, so an update another thread makes to an input row meanwhile is kept
@@ -99,12 +100,10 @@ class Scratch(NamedTuple):
     deltas: np.ndarray  # float32 rows_max × padded(dim): D = C V
     queue: np.ndarray  # int64: noise words drawn ahead, used in the stream's order
     cursor: np.ndarray  # uint64 2: the noise stream's state, the queue's next position
-    private: np.ndarray  # float32 spec.private × padded(dim): updates of the top rows not yet
-    dirty: (
-        np.ndarray
-    )  # uint8 spec.private: ... added to the output matrix, and which rows have some
+    private: np.ndarray  # float32 spec.private × padded(dim): updates of the top output
+    dirty: np.ndarray  # uint8 spec.private: ... rows not yet added, and which rows have some
     group: np.ndarray  # int64 (spec.noise_group + 1) × 4: the noise group's centre words:
-    # position, lo, hi of the window, first hidden row (and one more first row: the end of the last)
+    # position, lo and hi of the window, first hidden row (and one more first row: the end)
 
 
 class CandidateBlock(NamedTuple):

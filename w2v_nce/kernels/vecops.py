@@ -18,8 +18,9 @@ the array's shared header.
 
 The scratch rows are :func:`padded` to a whole number of vectors, with zeros
 beyond dim, so the loops over them need no remainder; the live rows of the input
-and output matrices (dim columns) end in a masked vector. The result is deterministic for a
-given build, so reproducibility is unaffected. Everything is float32.
+and output matrices (dim columns) end in a masked vector. The result is
+deterministic for a given build, so reproducibility is unaffected. Everything is
+float32.
 
 Three small LLVM intrinsics complete the set: :func:`exp_nonpositive`'s bit cast
 (a float32 exp that vectorises, where ``math.exp`` is a libm call per element),
