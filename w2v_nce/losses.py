@@ -24,11 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# The output steps of the kernels (w2v_nce.kernels.block / .softmax).
-NOISE = 0  # binary logistic: the positive against k noise draws (neg, nce)
-SAMPLED_SOFTMAX = 1  # a (k+1)-way softmax over the positive and k noise draws (infonce)
-TREE = 2  # binary logistic along the target's Huffman path (hs)
-FULL_SOFTMAX = 3  # the exact softmax over the vocabulary, batched through BLAS
+from .kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
 
 # Bound on a Huffman path's length, for the memory estimate: the output rows a tree
 # step scores at most (word2vec.c's MAX_CODE_LENGTH is 40).
@@ -287,7 +283,6 @@ LOSS_NAMES = tuple(LOSSES)
 
 # The models that build the hidden vector the loss scores.
 MODELS = ("skipgram", "cbow")
-SKIPGRAM, CBOW = 0, 1  # as the kernels see them
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}  # word2vec.c's defaults
 
 
