@@ -34,6 +34,7 @@ import numpy as np
 from . import faults, losses
 from .errors import TrainingInterrupted, UserError, signal_of
 from .kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
+from .kernels.contrastive import contrast
 from .model import Model, unigram_log_prior
 from .noise import AliasTable, noise_distribution
 from .params import TrainConfig
@@ -186,6 +187,7 @@ def spec_for(config: TrainConfig) -> Spec:
         skip_positive=record.skip_positive,
         private=PRIVATE_ROWS if record.tree and config.threads > 1 else 0,
         noise_group=config.resolved_noise_group() if share_negatives else 1,
+        contrast=contrast(**config.resolved_contrast()),
     )
 
 
