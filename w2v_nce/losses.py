@@ -129,13 +129,22 @@ class Loss:
     # and --mining apply, and the defaults (the margin's per similarity).
     similarities: tuple[str, ...] = ("dot",)
     options: tuple[str, ...] = ()
-    default_temperature: float = 1.0
+    default_temperatures: tuple[tuple[str, float], ...] = ()  # per similarity (else 1)
     default_margins: tuple[tuple[str, float], ...] = ()
     default_mining: str = "all"
     noise_groups: bool = False  # a step can score several centre words against one set
 
+    default_alpha_factors: tuple[tuple[str, float], ...] = ()  # of word2vec.c's alpha
+
+    def default_temperature(self, similarity: str) -> float:
+        return dict(self.default_temperatures).get(similarity, 1.0)
+
     def default_margin(self, similarity: str) -> float:
         return dict(self.default_margins).get(similarity, 1.0)
+
+    def alpha_factor(self, similarity: str) -> float:
+        """The default learning rate at ``similarity``, as a factor of word2vec.c's."""
+        return dict(self.default_alpha_factors).get(similarity, 1.0)
 
     @property
     def tree(self) -> bool:
@@ -316,6 +325,9 @@ LOSSES: dict[str, Loss] = {
             plot_style=("InfoNCE", "-", "C1"),
             similarities=("dot", "cosine", "euclidean"),
             options=("similarity", "temperature"),
+            # τ = 1 keeps the dot product's InfoNCE as it was; a cosine lies in [−1, 1],
+            # so its logits need a small τ (SimCLR/CPC's 0.05–0.2)
+            default_temperatures=(("dot", 1.0), ("cosine", 0.1), ("euclidean", 1.0)),
         ),
         Loss(
             name="hs",
@@ -361,6 +373,7 @@ LOSSES: dict[str, Loss] = {
             similarities=("dot", "cosine", "euclidean"),
             options=("similarity", "margin", "mining"),
             default_margins=(("dot", 1.0), ("cosine", 0.5), ("euclidean", 1.0)),
+            default_alpha_factors=(("dot", 0.2), ("cosine", 1.0), ("euclidean", 0.1)),
         ),
         Loss(
             name="contrastive",

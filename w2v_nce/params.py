@@ -274,9 +274,10 @@ HYPERPARAMETERS = _params(
         low=0,
         low_open=True,
         optional=True,
-        default_text=losses.per_loss(
-            lambda loss: f"{loss.default_temperature:g}",
-            [loss for loss in losses.LOSSES.values() if "temperature" in loss.options],
+        default_text="; ".join(
+            f"{loss.name}: " + ", ".join(f"{t:g} ({s})" for s, t in loss.default_temperatures)
+            for loss in losses.LOSSES.values()
+            if "temperature" in loss.options
         ),
     ),
     Param(
@@ -438,7 +439,18 @@ class TrainConfig:
 
     @property
     def resolved_alpha(self) -> float:
-        return losses.DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+        """--alpha, else word2vec.c's for the model times the loss's factor (at its
+        similarity: the contrastive family's steps are larger than the logistic's)."""
+        if self.alpha is not None:
+            return self.alpha
+        factor = self.loss_record.alpha_factor(self.similarity or self.loss_record.similarities[0])
+        return losses.DEFAULT_ALPHA[self.model] * factor
+
+    @property
+    def random_output(self) -> bool:
+        """Output rows start random, not zero: the cosine of a zero row has no gradient
+        direction (its norm is floored, and the first steps would be huge)."""
+        return self.resolved_contrast()["similarity"] == "cosine"
 
     def resolved_noise_group(self) -> int:
         if self.noise_group is not None:
@@ -492,7 +504,7 @@ class TrainConfig:
         similarity = self.similarity or record.similarities[0]
         return {
             "similarity": similarity,
-            "temperature": record.default_temperature
+            "temperature": record.default_temperature(similarity)
             if self.temperature is None
             else self.temperature,
             "margin": record.default_margin(similarity) if self.margin is None else self.margin,

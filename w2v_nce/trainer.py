@@ -147,6 +147,8 @@ def new_model(vocab, config: TrainConfig) -> Model:
     tree = huffman_tree(vocab.counts) if record.tree else None
     outputs = max(len(vocab) - 1, 0) if tree is not None else None
     syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, outputs)
+    if config.random_output:  # the cosine of a zero row has no direction to follow
+        syn1 = initial_vectors(syn1.shape[0], config.dim, config.seed + 1)[0]
     return Model(list(vocab.words), np.asarray(vocab.counts), syn0, syn1, {}, tree)
 
 
