@@ -199,7 +199,13 @@ HYPERPARAMETERS = _params(
         low=0,
         low_open=True,
         optional=True,
-        default_text="0.025 for skipgram, 0.05 for cbow, as word2vec.c",
+        default_text="0.025 for skipgram, 0.05 for cbow, as word2vec.c; times "
+        + ", ".join(
+            f"{f:g} for {loss.name} ({s})"
+            for loss in losses.LOSSES.values()
+            for s, f in loss.default_alpha_factors
+            if f != 1
+        ),
     ),
     Param(
         "min_alpha",
