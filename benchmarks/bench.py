@@ -796,7 +796,7 @@ def section_nce(bench):
 
 SGEMM_SCRIPT = """
 import json, sys
-from w2v_nce.trainer import sgemm_rate
+from w2v_nce.memory import sgemm_rate
 rows, columns, dim = (int(x) for x in sys.argv[1:4])
 print(json.dumps({"gflops": sgemm_rate(rows, columns, dim, seconds=2.0) / 1e9}))
 """
@@ -1032,7 +1032,7 @@ def train_summary(run):
 
 def sgemm_gflops(vocab, batch=SOFTMAX_BATCH, seconds=1.0):
     """numpy float32 (batch × dim) @ (dim × vocab): the softmax's score sgemm."""
-    from w2v_nce.trainer import sgemm_rate
+    from w2v_nce.memory import sgemm_rate
 
     return sgemm_rate(batch, vocab, SETTINGS["dim"], seconds=seconds) / 1e9
 
