@@ -141,8 +141,7 @@ def train(
 
 def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] = ()) -> Plan:
     """Step 1: the options resolved, the paths checked, the checkpoint to resume from."""
-    plan = resolve(options)
-    plan.corpus = corpus
+    plan = resolve(options, corpus)
     if not plan.config.loss_record.uses_k and "k" in options:
         messages.info(f"note: --loss {plan.config.loss} draws no noise words; -k is ignored")
     check_paths(plan, outputs, messages)
@@ -150,7 +149,7 @@ def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] 
     return plan
 
 
-def resolve(options: dict) -> Plan:
+def resolve(options: dict, corpus=None) -> Plan:
     """``train``'s options validated, and with ``init`` completed from that model."""
     options = dict(options)
     init = options.pop("init", None)
@@ -160,7 +159,8 @@ def resolve(options: dict) -> Plan:
         hyper, run = check_options({**options, "init": init})
         init = run.pop("init")
     base = load_init(init) if init is not None else None
-    return Plan(resolve_config(hyper, base, run.get("update_vocab", False)), run, base)
+    config = resolve_config(hyper, base, run.get("update_vocab", False))
+    return Plan(config, run, base, corpus)
 
 
 def resolve_run(options: dict) -> Plan:
@@ -352,12 +352,7 @@ def train_planned(plan: Plan, encoded, progress: bool, messages: Messages) -> Ru
     loss log."""
     config, ck_path = plan.config, plan.checkpoint_path
     needed = check_cost(encoded, config, messages)
-    if plan.resume is not None:
-        model, state = plan.resume.model, plan.resume.state
-    else:
-        model = continued_model(plan.base, encoded.vocab, config) if plan.base else None
-        model = model or new_model(encoded.vocab, config)
-        state = RunState.fresh(config.epochs, len(encoded.block_starts) - 1)
+    model, state = starting_point(plan, encoded)
     model.config = model_config(config, encoded, plan.source, plan.base, plan.run)
     resumed = state.where(config.epochs) if plan.resume is not None else None
     if resumed:
@@ -387,6 +382,18 @@ def train_planned(plan: Plan, encoded, progress: bool, messages: Messages) -> Ru
     model.stats = stats
     save = (lambda: writer.save(model, state)) if writer else None
     return Run(model, stats, ck_path, resumed, save)
+
+
+def starting_point(plan: Plan, encoded) -> tuple[Model, RunState]:
+    """The model and state training starts from: the checkpoint's, or the ``init``
+    model's rows in the corpus's vocabulary, or a new model; nothing trained yet."""
+    if plan.resume is not None:
+        return plan.resume.model, plan.resume.state
+    if plan.base is not None:
+        model = continued_model(plan.base, encoded.vocab, plan.config)
+    else:
+        model = new_model(encoded.vocab, plan.config)
+    return model, RunState.fresh(plan.config.epochs, len(encoded.block_starts) - 1)
 
 
 def train_encoded(
