@@ -202,9 +202,11 @@ class Tasks:
         return self.kernel(ids, self.weights, self.tables, self.spec, schedule, seed)
 
     def load_kernel(self) -> None:
-        """The kernel on an empty block: Numba loads it from its cache, or compiles it."""
+        """The kernel on an empty block: Numba loads it from its cache, or compiles it
+        (and the learning rate's, which the progress bar calls)."""
         seed = mix_seed(self.seed, 0, 0)
         self.kernel(self.ids[:0], self.weights, self.tables, self.spec, self.schedule(0), seed)
+        self.learning_rate(0)
 
     def learning_rate(self, words: int) -> float:
         """The rate the kernel uses after ``words`` words of the whole schedule."""
@@ -222,14 +224,15 @@ class Progress:
         self.interval = [0.0, 0]  # loss and examples since the last refresh
         self.started = self.last_refresh = time.perf_counter()
 
-    def load_kernel(self) -> None:
-        """Load the kernel before the clock that gives words/s starts (the first run
-        compiles it: tens of seconds), saying so on the bar."""
+    @contextlib.contextmanager
+    def loading_kernel(self):
+        """Around loading the kernel: said on the bar (the first run compiles it, tens of
+        seconds), timed, and before the clock that gives words/s starts."""
         description = getattr(self.bar, "desc", "")  # a disabled bar has none
         self.bar.set_description("loading the training kernel (the first run compiles it)")
         loading = time.perf_counter()
         try:
-            self.tasks.load_kernel()
+            yield
         except BaseException:  # Ctrl-C while compiling: nothing trained yet
             self.bar.close()
             raise
@@ -312,7 +315,8 @@ class Training:
         self.stats.resumed_words = self.stats.words
         self.stats.seconds = 0.0
         todo = iter(np.flatnonzero(~self.state.done).tolist())
-        self.bar.load_kernel()
+        with self.bar.loading_kernel():
+            self.tasks.load_kernel()
         pool = Pool(self.tasks, todo, workers)
         try:
             self._loop(pool)
