@@ -85,6 +85,8 @@ def evaluate(
     PMI (with --corpus and a .npz model): u_w·v_c against what the loss should
     learn (shifted PMI for neg, log P(c|w) for nce, row-centred log P(c|w) for
     softmax and infonce), over pairs of the --pmi-top most frequent words.
+    Alignment and uniformity (with --corpus) of the unit input vectors f: the mean
+    ‖f(w) − f(c)‖² over window pairs, log E exp(−2‖f(x) − f(y)‖²) over token pairs.
     \b
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
@@ -177,7 +179,19 @@ def report_lines(scores: dict) -> list[str]:
                 f"             log Z_w: mean {pmi['mean_logz']:.4f} (frequency-weighted), "
                 f"std {pmi['std_logz']:.4f}"
             )
+    if "alignment" in scores:  # with --corpus: unit input vectors, lower is better for both
+        for key, meaning in GEOMETRY_LINES:
+            lines.append(
+                f"{key:<12} {_num(scores[key]):>16}   95% CI "
+                f"{_interval(scores[f'{key}_ci']):<14}   {meaning}"
+            )
     return lines
+
+
+GEOMETRY_LINES = (
+    ("alignment", "E‖f(w) − f(c)‖² over window pairs"),
+    ("uniformity", "log E exp(−2‖f(x) − f(y)‖²) over token pairs"),
+)
 
 
 # --------------------------------------------------------------------------- compare
