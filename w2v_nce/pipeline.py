@@ -417,7 +417,7 @@ def train_encoded(
 def check_cost(encoded, config: TrainConfig, messages: Messages) -> memory.MemoryEstimate:
     """Before the model is allocated: the run's memory, reported if large and refused if
     impossible; the exact softmax's time."""
-    noise_group = spec_for(config).centres
+    noise_group = spec_for(config).noise_group
     needed = memory.estimate_run(config, len(encoded.vocab), encoded.longest_block, noise_group)
     memory.check(needed, messages.info, messages.warn)
     if config.loss_record.output == losses.FULL_SOFTMAX:
