@@ -468,7 +468,7 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
     import json
 
     from .nce_table import format_table, nce_table
-    from .params import TrainConfig
+    from .pipeline import resolve_run
 
     try:
         k_values = [int(k) for k in ks.split(",") if k.strip()]
@@ -476,8 +476,7 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
         raise UsageError(f"--ks must be comma-separated integers, not {ks!r}") from None
     if not k_values or min(k_values) < 1:
         raise UsageError("--ks needs at least one k, each at least 1")
-    config = TrainConfig(loss="nce", **options)
-    config.validate()
+    config = resolve_run({**options, "loss": "nce"}).config
     if plot:  # before minutes of training
         from .atomic import check_writable_output
         from .plots import require_matplotlib

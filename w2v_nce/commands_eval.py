@@ -309,12 +309,9 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
     gensim has no {not_in_gensim}: for those it trains with negative sampling, and
     the table says so.
     """
-    from .params import TrainConfig
+    from .pipeline import resolve_run
 
-    config = TrainConfig(**options)
-    config.validate()
-    if tmp_dir is not None and not os.path.isdir(tmp_dir):
-        raise UsageError(f"--tmp-dir {tmp_dir} is not a directory; create it or choose another")
+    config = resolve_run({**options, "encoding_errors": encoding_errors, "tmp_dir": tmp_dir}).config
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     with tempfile.TemporaryDirectory(prefix="w2v-nce-compare-", dir=tmp_dir) as work:
         result = _run_compare(
@@ -330,7 +327,6 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
 def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, quiet, say):
     from dataclasses import asdict
 
-    from .encode import encode_corpus
     from .errors import Interrupted, TrainingInterrupted
     from .evaluation import evaluate_embeddings
     from .evaluation.baseline import (
@@ -340,16 +336,17 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         write_plain_copy,
     )
     from .evaluation.pmi import chunks_of, encode_with_vocab
-    from .pipeline import train_encoded
+    from .pipeline import Messages, encode, train_encoded
 
     plain = os.path.join(work, "corpus.txt")
     tokens = write_plain_copy(corpus, plain, encoding_errors)
     say(f"corpus: {tokens:,} tokens; training w2v-nce ({config.loss})")
-    with encode_corpus(
-        plain, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=work
-    ) as encoded:
+    messages = Messages(info=say, warn=lambda message: click.echo(f"warning: {message}", err=True))
+    with encode(plain, config, {"tmp_dir": work}) as encoded:
         try:
-            ours = train_encoded(encoded, config, progress=not quiet, source=corpus)
+            ours = train_encoded(
+                encoded, config, progress=not quiet, source=corpus, messages=messages
+            )
         except TrainingInterrupted as stop:
             raise Interrupted(
                 "interrupted during training; nothing was compared", stop.signal

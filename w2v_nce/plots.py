@@ -172,7 +172,7 @@ class LossCurve:
 
 def read_loss_log(path) -> LossCurve:
     """Read a ``--loss-log`` TSV: a problem is one :class:`UserError` naming the file (and line)."""
-    from .pipeline import LossLog
+    from .loss_log import LossLog
 
     shown = os.fspath(path)
     header = LossLog.HEADER.strip()
