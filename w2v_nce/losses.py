@@ -373,7 +373,7 @@ LOSSES: dict[str, Loss] = {
             similarities=("dot", "cosine", "euclidean"),
             options=("similarity", "margin", "mining"),
             default_margins=(("dot", 1.0), ("cosine", 0.5), ("euclidean", 1.0)),
-            default_alpha_factors=(("dot", 0.2), ("cosine", 1.0), ("euclidean", 0.1)),
+            default_alpha_factors=(("euclidean", 0.1),),
         ),
         Loss(
             name="contrastive",

@@ -323,8 +323,10 @@ def initial_vectors(
     vocab_size: int, dim: int, seed: int, output_rows: int | None = None, random_output=False
 ):
     """(input, output): input rows uniform in ±0.5/dim (word2vec.c), ``output_rows``
-    (default V) output rows zero, or with ``random_output`` (a cosine similarity: a zero
-    row has no direction) uniform too, from the next seed.
+    (default V) output rows zero. With ``random_output`` (a cosine similarity: a zero row
+    has no direction) the output rows are random too, from the next seed, and every row
+    has unit norm: a cosine's gradient scales as 1/|row|, so word2vec's short rows made
+    the first steps hundreds of times their length.
 
     Computed in place: the peak is the two matrices themselves, not four copies.
     """
@@ -336,6 +338,8 @@ def initial_vectors(
     outputs = np.zeros((vocab_size if output_rows is None else output_rows, dim), dtype=np.float32)
     if random_output:
         outputs = initial_vectors(outputs.shape[0], dim, seed + 1)[0]
+        for rows in (inputs, outputs):
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.float32(1e-30))
     return inputs, outputs
 
 
