@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from tests.test_eval_synthetic import WINDOW, V, sample_corpus, transition_matrix
-from w2v_nce.encode import encode_corpus
 from w2v_nce.evaluation.geometry import geometry
 from w2v_nce.evaluation.pmi import chunks_of
+from w2v_nce.io.encode import encode_corpus
 from w2v_nce.params import TrainConfig
-from w2v_nce.pipeline import train_encoded
+from w2v_nce.training.pipeline import train_encoded
 
 
 @pytest.fixture(scope="module")

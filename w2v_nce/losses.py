@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .kernels.steps import (  # noqa: F401
+from w2v_nce.kernels.steps import (  # noqa: F401
     CBOW,
     DRLIM,
     FULL_SOFTMAX,
@@ -192,7 +192,7 @@ class Loss:
         """A UserError if the model's scores are no log-probabilities (a ranking or a
         distance: triplet, contrastive), for ``what`` needs them."""
         if not self.distribution.probabilities:
-            from .errors import UserError
+            from w2v_nce.errors import UserError
 
             raise UserError(
                 f"{what} needs probabilities, and a {self.name} model learns a ranking of "
