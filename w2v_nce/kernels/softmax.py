@@ -48,7 +48,7 @@ import numpy as np
 
 from .blas import NO, TRANSPOSE, sgemm
 from .pairs import block_examples
-from .vecops import exp_nonpositive
+from .vecops import EXACT_FLAGS, exp_nonpositive
 
 BATCH = 64
 ONE = np.float32(1.0)
@@ -159,7 +159,7 @@ def tile_scores(tiles, t):
     return tiles.scores[batch * lo : batch * hi].reshape((batch, hi - lo))
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, fastmath=EXACT_FLAGS, cache=True, error_model="numpy")
 def normalise(maxes, sums, target_scores, rates, scale):
     """Combine the tiles' row maxima and sums (tiles × n, read up to n = scale's columns)
     into each row's normaliser: scale[t, b] = rates[b] · exp(maxes[t, b] − top_b) / Z_b,
@@ -193,7 +193,7 @@ def scatter_deltas(syn0, contexts, owner, deltas, n):
                 syn0[row, j] += deltas[t, b, j]
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, fastmath=EXACT_FLAGS, cache=True, error_model="numpy")
 def tile_exponentials(h, syn1, lo, hi, offsets, targets, scores, maxes, sums, target_scores):
     """The first half of a tile's work (its output rows lo..hi-1) for the n = len(h)
     examples of a batch.
@@ -202,6 +202,14 @@ def tile_exponentials(h, syn1, lo, hi, offsets, targets, scores, maxes, sums, ta
     row exponentiated relative to its maximum (maxes[b]) and summed (sums[b]); the
     target's logit goes to target_scores[b] when the target is in the tile. NaN
     scores (a diverged model) give NaN sums, never an exception.
+
+    No ``reassoc`` here or in :func:`normalise` (their sums are added in order):
+    a caller compiled with Numba links in its own copy of this function and
+    optimises it again, and a fast-math sum's order came out different in that
+    copy. A fresh process runs the first copy loaded (this function's own) and a
+    process loading the caller from Numba's cache runs the caller's, so the
+    trained vectors depended on the cache. The exponentials' loop has no
+    reduction and still vectorises.
     """
     n, dim, width = h.shape[0], h.shape[1], hi - lo
     # Sᵀ (width × n) = W_t (width × dim) · Hᵀ, column-major
@@ -215,11 +223,11 @@ def tile_exponentials(h, syn1, lo, hi, offsets, targets, scores, maxes, sums, ta
         target = targets[b] - lo
         if 0 <= target < width:
             target_scores[b] = row[target]
-        total = ZERO
         for j in range(width):
-            e = exp_nonpositive(row[j] - top)
-            row[j] = e
-            total += e
+            row[j] = exp_nonpositive(row[j] - top)
+        total = ZERO
+        for j in range(width):  # in order: no reassoc (see the decorator)
+            total += row[j]
         maxes[b] = top
         sums[b] = total
 
