@@ -10,24 +10,15 @@ order in the copy of ``tile_exponentials`` that the cached caller carries
 (kernels/softmax.py). One block-kernel loss checks the other kernel.
 """
 
-import gzip
-import itertools
 import os
 import subprocess
 
 import pytest
 
-from tests.conftest import DEMO_CORPUS, entry_point
+from tests import test_reproducible
+from tests.conftest import entry_point
 
-LINES = 2000
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cache-reproducible") / "corpus.txt"
-    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
-        path.write_text("".join(itertools.islice(lines, LINES)), encoding="utf-8")
-    return path
+corpus = test_reproducible.corpus  # the fixture: the demo corpus's first 2,000 lines
 
 
 def train(corpus, out, loss, cache):
