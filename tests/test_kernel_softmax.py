@@ -175,7 +175,7 @@ def test_softmax_block_trains_shuffled_examples_in_batches(model, tiles):
             np.concatenate(pieces), np.concatenate(([0], np.cumsum([len(p) for p in pieces]))),
             targets[chosen], rates[chosen],
         )  # fmt: skip
-        want += softmax_step(Weights(ref0, ref1), tables.offsets, batch, reference_tiles)
+        want += softmax_step(Weights(ref0, ref1), tables.logit_offsets, batch, reference_tiles)
     assert examples == targets.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
     np.testing.assert_array_equal(syn0, ref0)

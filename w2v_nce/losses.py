@@ -19,11 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The output steps of the kernels (w2v_nce.kernels.block / .softmax).
-NOISE = 0  # binary logistic: the positive against k noise draws (neg, nce)
-SAMPLED_SOFTMAX = 1  # a (k+1)-way softmax over the positive and k noise draws (infonce)
-TREE = 2  # binary logistic along the target's Huffman path (hs)
-FULL_SOFTMAX = 3  # the exact softmax over the vocabulary, batched through BLAS
+from .kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
 
 # How p(c|w) is read from the model's score s(w, c) (see Model.log_probs).
 SELF = "self"  # exp(s) as it is: the model claims to be self-normalised (NCE)
@@ -183,7 +179,6 @@ LOSS_NAMES = tuple(LOSSES)
 
 # The models that build the hidden vector the loss scores.
 MODELS = ("skipgram", "cbow")
-SKIPGRAM, CBOW = 0, 1  # as the kernels see them
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}  # word2vec.c's defaults
 # Consecutive centre words that share one set of noise draws (kernels.block.group_step),
 # by loss; 1 for the others. Measured on bench-dev, 1 thread, 1M tokens: nce k = 25 ran

@@ -54,7 +54,7 @@ def estimate(
     k: int,
     threads: int,
     longest_block: int,
-    centres: int = 1,
+    noise_group: int = 1,
 ) -> MemoryEstimate:
     """Bytes a run will allocate, for the given vocabulary and encoded corpus shape.
 
@@ -62,8 +62,8 @@ def estimate(
     the kernel's scratch: for the example-by-example kernel, the hidden vectors
     and their gradients (2·window of them for skip-gram, 1 for CBOW) and the
     scores and coefficients of a block of candidates (k + 1, or a Huffman path),
-    ``centres`` times as many hidden vectors and k + centres candidates when that
-    many centre words share their noise draws (``--noise-group``);
+    ``noise_group`` times as many hidden vectors and k + noise_group candidates when
+    that many centre words share their noise draws (``--noise-group``);
     for the batched full softmax, every example of the block (context, target,
     start offset and learning rate: 20 bytes, twice while they are trimmed), a
     BATCH × V score matrix and the V × dim update of the output rows.
@@ -79,8 +79,8 @@ def estimate(
         per_thread += 2 * 2 * window * longest_block * 20
         per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
     else:
-        rows = centres * (1 if model == "cbow" else 2 * window)
-        width = TREE_DEPTH if loss.output == TREE else k + centres
+        rows = noise_group * (1 if model == "cbow" else 2 * window)
+        width = TREE_DEPTH if loss.output == TREE else k + noise_group
         per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
     buffers = vocab_size * per_word + threads * per_thread
     return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)

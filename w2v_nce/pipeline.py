@@ -425,7 +425,7 @@ def check_memory(encoded, config: TrainConfig, messages: Messages):
         k=config.k,
         threads=config.loss_record.pool_size(config.threads),
         longest_block=encoded.longest_block,
-        centres=spec_for(config).centres,
+        noise_group=spec_for(config).noise_group,
     )
     memory.check(needed, messages.info, messages.warn)
     return needed

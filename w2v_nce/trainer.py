@@ -160,7 +160,7 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
         keep=keep_thresholds(model.counts, config.sample),
         noise_threshold=noise.threshold,
         noise_alias=noise.alias,
-        offsets=record.offsets(config.k, q, log_prior),
+        logit_offsets=record.offsets(config.k, q, log_prior),
         points=points,
         codes=codes,
         lengths=lengths,
@@ -176,16 +176,16 @@ PRIVATE_ROWS = 63
 
 def spec_for(config: TrainConfig) -> Spec:
     record = config.loss_record
-    share = bool(config.share_negatives and record.shares_noise)
+    share_negatives = bool(config.share_negatives and record.shares_noise)
     return Spec(
         model=losses.MODELS.index(config.model),
-        output=record.output,
+        step=record.output,
         k=config.k if record.uses_k else 0,
         window=config.window,
-        share=share,
+        share_negatives=share_negatives,
         skip_positive=record.skip_positive,
         private=PRIVATE_ROWS if record.output == losses.TREE and config.threads > 1 else 0,
-        centres=config.resolved_noise_group() if share else 1,
+        noise_group=config.resolved_noise_group() if share_negatives else 1,
     )
 
 
