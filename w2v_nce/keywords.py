@@ -32,8 +32,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from . import losses
-from .corpus import (
+from w2v_nce import losses
+from w2v_nce.errors import UsageError
+from w2v_nce.io.corpus import (
     check_encoding_errors,
     open_corpus,
     reader,
@@ -41,8 +42,7 @@ from .corpus import (
     stream_chunks,
     utf8_error,
 )
-from .errors import UsageError
-from .model import _SCORE_CELLS, Model
+from w2v_nce.query import SCORE_CELLS
 
 _TOKEN = re.compile(r"[^ \t\n\r\x0b\x0c]+")  # the training reader's ASCII whitespace
 _SHOWN = 20  # unknown tokens named in a note, at most
@@ -66,24 +66,16 @@ def _check_topn(topn) -> int | None:
 class Scorer:
     """The keyword scores of texts under one model (the log-partitions cached)."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model):
         model.require_output("keywords")
         self.model = model
         self.index = model.index()
-        distribution = model.loss.distribution if model.loss else losses.READING
-        self.normalise = distribution not in (losses.SELF, losses.TREE_PATH)
-        self.reading = distribution == losses.READING
-        self._logz = np.full(len(model.vocab), np.nan) if self.normalise else None
+        self.renormalise = losses.distribution_of(model.loss).renormalise
+        self._logz = np.full(len(model.vocab), np.nan) if self.renormalise else None
 
     def reading_note(self) -> str | None:
         """The note that p(c|w) is only a reading of a non-normalised model's scores."""
-        if not self.reading:
-            return None
-        name = f"a {self.model.loss.name} model" if self.model.loss else "this model"
-        return (
-            f"{name} is not a normalised model: its p(c|w) here is a reading (the softmax "
-            "of its scores over the vocabulary), not the model's own distribution"
-        )
+        return losses.reading_note(self.model.loss)
 
     def known(self, tokens: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The ids of the tokens in the vocabulary, and the other tokens (in order)."""
@@ -120,7 +112,7 @@ class Scorer:
         """The text's distinct words (ids, two or more) by log p(text | w), best first."""
         words, first, counts = np.unique(ids, return_index=True, return_counts=True)
         scores = np.empty(len(words))
-        step = max(1, _SCORE_CELLS // len(words))
+        step = max(1, SCORE_CELLS // len(words))
         for lo in range(0, len(words), step):
             rows = words[lo : lo + step]
             block = self.model.scores(rows, words)  # s(w, c) at the text's words c
@@ -128,7 +120,7 @@ class Scorer:
             scores[lo : lo + step] = (
                 block @ counts - block[np.arange(len(rows)), lo + np.arange(len(rows))]
             )
-        if self.normalise:
+        if self.renormalise:
             scores -= (len(ids) - 1) * self.log_partition(words)
         order = np.lexsort((first, -scores))[:topn]
         return [(self.model.vocab[words[i]], float(scores[i])) for i in order]
@@ -198,7 +190,7 @@ class Scorer:
 
 
 def text_keywords(
-    model: Model, text: str | Sequence[str], topn: int | None = 10
+    model, text: str | Sequence[str], topn: int | None = 10
 ) -> tuple[list[tuple[str, float]], list[str]]:
     """The keywords of one text, ``[(word, log p(text | word))]`` best first, and the notes.
 
@@ -210,7 +202,7 @@ def text_keywords(
 
 
 def document_keywords(
-    model: Model, lines: Iterable[str], topn: int | None = 10, name: str = "the input"
+    model, lines: Iterable[str], topn: int | None = 10, name: str = "the input"
 ) -> tuple[list[list[tuple[str, float]] | None], list[str]]:
     """The keywords of each line of a document (``lines``, each one text), and the notes.
 

@@ -1,7 +1,7 @@
 """The gensim side of ``compare``: Word2Vec on the same tokens with the same settings.
 
 Both trainers read one plain copy of the corpus written from
-:func:`~w2v_nce.corpus.iter_sentences` (a sentence per line, tokens joined by
+:func:`~w2v_nce.io.corpus.iter_sentences` (a sentence per line, tokens joined by
 single spaces), so they see exactly the same tokens and sentence boundaries
 whatever the input was (gzip, bzip2, stdin, long lines already cut at 10,000
 tokens, which is also gensim's limit). gensim reads it in its fastest mode,
@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..corpus import iter_sentences
-from ..errors import UserError
-from ..model import Model
+from w2v_nce import losses
+from w2v_nce.errors import UserError
+from w2v_nce.io.corpus import iter_sentences
+from w2v_nce.model import Model
 
 if TYPE_CHECKING:
-    from ..params import TrainConfig
+    from w2v_nce.params import TrainConfig
 
 _WRITE_LINES = 4096  # sentences joined per write
 
@@ -78,13 +79,14 @@ def _quiet_gensim():
 
 
 def gensim_loss(config: TrainConfig) -> str:
-    """The loss gensim trains for ``config``: hs as it is, negative sampling for the rest."""
-    return "hs" if config.loss == "hs" else "neg"
+    """The loss gensim trains for ``config`` (its record's ``gensim_name``): hs as it is,
+    negative sampling for the losses gensim does not have."""
+    return config.loss_record.gensim_name
 
 
 def gensim_settings(config: TrainConfig) -> dict:
     """``Word2Vec``'s arguments for the same run (sg/cbow, hs or negative sampling)."""
-    hs = gensim_loss(config) == "hs"
+    hs = losses.get(gensim_loss(config)).tree
     return dict(
         sg=1 if config.model == "skipgram" else 0,
         cbow_mean=1,
@@ -138,7 +140,7 @@ def gensim_as_model(w2v) -> Model:
     vocab = list(wv.index_to_key)
     counts = np.array([wv.get_vecattr(word, "count") for word in vocab], np.int64)
     config = {
-        "loss": "hs" if w2v.hs else "neg",
+        "loss": losses.gensim_native(tree=bool(w2v.hs)).name,
         "model": "skipgram" if w2v.sg else "cbow",
         "base": "none",
         "k": int(w2v.negative),

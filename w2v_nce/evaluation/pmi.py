@@ -3,7 +3,7 @@
 **Counting.** Co-occurrences are counted exactly as training samples its pairs:
 out-of-vocabulary tokens are dropped before windowing (the model's vocabulary,
 matched by word), no pair crosses a sentence (a line, or a 10,000-token piece of
-a long line, as :func:`~w2v_nce.corpus.iter_sentences` yields them), and with the
+a long line, as :func:`~w2v_nce.io.corpus.iter_sentences` yields them), and with the
 dynamic window (effective window uniform in 1..window) a context at distance d
 is used with probability (window − d + 1)/window, so it is counted with that
 weight. To stay exact the counts are kept as integers in units of 1/window: a
@@ -37,18 +37,16 @@ log Z_w = log Σ_c exp(s(w, c)) over the whole vocabulary, for the ``top`` words
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import losses
-from ..errors import UserError
-from ..kernels.counts import add_pair_counts, window_pairs
-from ..noise import noise_distribution
-from ..plots import require_matplotlib, save_scatter  # noqa: F401  (drawn in plots.py)
-from . import pearson, spearman
+from w2v_nce import losses
+from w2v_nce.errors import UserError
+from w2v_nce.evaluation.stats import pearson, spearman
+from w2v_nce.kernels.counts import add_pair_counts, window_pairs
+from w2v_nce.noise import noise_distribution
 
 
 def count_chunk(ids, window, top, pairs, rows):
@@ -102,8 +100,8 @@ def encode_with_vocab(
     tokens are mapped by word, so any vocabulary works (the model's, gensim's), and
     unknown tokens are dropped before any windowing, as training does.
     """
-    from ..encode import encode_corpus
-    from ..vocab import Fixed, Vocabulary
+    from w2v_nce.io.encode import encode_corpus
+    from w2v_nce.vocab import Fixed, Vocabulary
 
     rule = Fixed(Vocabulary(list(vocab), np.ones(len(vocab), dtype=np.int64)))
     with encode_corpus(path, vocabulary=rule, encoding_errors=encoding_errors) as encoded:
@@ -131,10 +129,7 @@ def target_values(
     record = losses.LOSSES.get(loss)
     if record is None:
         raise UserError(f"no PMI target for loss {loss!r}; known: {', '.join(losses.LOSSES)}")
-    log_p = np.log(pairs) - np.log(row_totals)
-    if not record.normalised:  # negative sampling: PMI against q, shifted by log k
-        return log_p - np.log(q) - math.log(k)
-    return log_p
+    return record.pmi_target(np.log(pairs) - np.log(row_totals), q, k)
 
 
 def centre_rows(values: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
