@@ -139,6 +139,15 @@ def _taking(option: str) -> str:
     return "/".join(loss.name for loss in losses.LOSSES.values() if option in loss.options)
 
 
+def _per_similarity(option: str, defaults_of) -> str:
+    """An option's defaults per loss and similarity: "triplet: 1 (dot), 0.5 (cosine)"."""
+    return "; ".join(
+        f"{loss.name}: " + ", ".join(f"{value:g} ({s})" for s, value in defaults_of(loss))
+        for loss in losses.LOSSES.values()
+        if option in loss.options
+    )
+
+
 #: The hyperparameters: what a model's config records, what ``compare`` and
 #: ``nce-table`` share with ``train``.
 HYPERPARAMETERS = _params(
@@ -280,11 +289,7 @@ HYPERPARAMETERS = _params(
         low=0,
         low_open=True,
         optional=True,
-        default_text="; ".join(
-            f"{loss.name}: " + ", ".join(f"{t:g} ({s})" for s, t in loss.default_temperatures)
-            for loss in losses.LOSSES.values()
-            if "temperature" in loss.options
-        ),
+        default_text=_per_similarity("temperature", lambda loss: loss.default_temperatures),
     ),
     Param(
         "margin",
@@ -296,11 +301,7 @@ HYPERPARAMETERS = _params(
         low=0,
         low_open=True,
         optional=True,
-        default_text="; ".join(
-            f"{loss.name}: " + ", ".join(f"{m:g} ({s})" for s, m in loss.default_margins)
-            for loss in losses.LOSSES.values()
-            if "margin" in loss.options
-        ),
+        default_text=_per_similarity("margin", lambda loss: loss.default_margins),
     ),
     Param(
         "mining",
