@@ -114,7 +114,10 @@ def test_token_lists_give_the_same_model_as_the_file_bit_for_bit(corpus):
     [
         (dict(k=0), "--k must be an integer ≥ 1, not 0"),
         (dict(dim="ten"), "--dim must be an integer ≥ 1, not ten"),
-        (dict(loss="hinge"), "--loss must be one of neg, nce, softmax, infonce, hs, not hinge"),
+        (
+            dict(loss="hinge"),
+            "--loss must be one of neg, nce, softmax, infonce, hs, triplet, contrastive, not hinge",
+        ),
         (dict(alpha=0.01, min_alpha=0.5), "--min-alpha (0.5) must be at most --alpha (0.01)"),
         (dict(window=10_001), "--window must be an integer ≥ 1 and ≤ 10000, not 10001"),
         (dict(epochs=True), "--epochs must be an integer ≥ 1, not True"),

@@ -102,10 +102,11 @@ def per_loss(listed: str, sep: str) -> dict[str, str]:
 
 def test_the_help_lists_the_records_defaults():
     text = help_text("train")
-    sharing = [loss for loss in losses.LOSSES.values() if loss.share_negatives]
-    assert "/".join(loss.name for loss in sharing) + " with --share-negatives" in text
+    # --noise-group's losses: those whose step scores several centre words at once
+    grouping = [loss for loss in losses.LOSSES.values() if loss.noise_groups]
+    assert "/".join(loss.name for loss in grouping) + " with --share-negatives" in text
     groups = text.partition("--noise-group")[2].partition("[default: ")[2].partition(" (")[0]
-    assert per_loss(groups, ", ") == {loss.name: str(loss.default_noise_group) for loss in sharing}
+    assert per_loss(groups, ", ") == {loss.name: str(loss.default_noise_group) for loss in grouping}
     auto = text.partition("auto: ")[2].partition(".")[0]
     assert per_loss(auto, "; ") == {loss.name: loss.default_base for loss in losses.LOSSES.values()}
 
