@@ -147,7 +147,10 @@ OPTION_CASES = [
     (["--seed", "-1"], "--seed must be an integer ≥ 0, not -1"),
     (["--dim", "ten"], "--dim must be an integer ≥ 1, not ten"),
     (["--dim", "2.5"], "--dim must be an integer ≥ 1, not 2.5"),
-    (["--loss", "hinge"], "--loss must be one of neg, nce, softmax, infonce, hs, not hinge"),
+    (
+        ["--loss", "hinge"],
+        "--loss must be one of neg, nce, softmax, infonce, hs, triplet, contrastive, not hinge",
+    ),
     (["--model", "glove"], "--model must be one of skipgram, cbow, not glove"),
     (["--encoding-errors", "skip"], "--encoding-errors must be one of strict, replace, ignore"),
     (["--checkpoint-every", "soon"], "--checkpoint-every must be a duration in seconds"),
