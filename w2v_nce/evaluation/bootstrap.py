@@ -128,6 +128,7 @@ def interval(
     return percentile_interval(statistic(resample_indices(items, resamples, seed)), level)
 
 
+# The keywords of interval, spelled out again on purpose: a caller passes either the same way.
 def paired_interval(
     ours: Statistic,
     theirs: Statistic,
@@ -137,5 +138,4 @@ def paired_interval(
     level: float = LEVEL,
 ) -> list[float] | None:
     """Percentile interval of ``ours − theirs``, both computed on the same resamples."""
-    index = resample_indices(items, resamples, seed)
-    return percentile_interval(ours(index) - theirs(index), level)
+    return interval(lambda index: ours(index) - theirs(index), items, resamples, seed, level)
