@@ -99,6 +99,9 @@ def cli_messages(quiet: bool):
 @run_option("loss_log")
 @encoding_errors_option()
 @run_option("tmp_dir")
+@run_option("workers")
+@run_option("scheduler")
+@run_option("sync_every")
 @click.option(
     "--save-on-interrupt",
     is_flag=True,

@@ -220,13 +220,15 @@ def train(
     progress: bool = True,
     messages: Messages = LIBRARY,
     outputs: tuple[str, ...] = (),
+    client=None,
 ) -> Run:
     """Train a model on ``corpus`` (a path, ``-`` for stdin, or an iterable of token lists).
 
     ``options`` are ``train``'s (``w2v-nce train --help``); ``init`` may also be a
     Model. ``outputs`` are the files the caller will write (the CLI's), for the
-    clean-up of what killed runs left beside them. Raises :class:`UserError` for
-    mistakes and :class:`TrainingInterrupted` on Ctrl-C/SIGTERM.
+    clean-up of what killed runs left beside them. With ``client`` (a Dask client),
+    ``workers`` or ``scheduler`` the run goes to :mod:`w2v_nce.distributed`. Raises
+    :class:`UserError` for mistakes and :class:`TrainingInterrupted` on Ctrl-C/SIGTERM.
     """
     from .atomic import check_writable_output, remove_stale
     from .corpus import open_corpus
@@ -244,6 +246,10 @@ def train(
     record = config.loss_record
     if not record.uses_k and "k" in hyper:
         messages.info(f"note: --loss {config.loss} draws no noise words; -k is ignored")
+    if client is not None or run.get("workers") or run.get("scheduler"):
+        from .distributed import train_on_cluster
+
+        return train_on_cluster(corpus, config, run, base, client, progress, messages, outputs)
     source = describe_source(corpus)
     if _is_file(corpus):
         open_corpus(os.fspath(corpus)).close()
