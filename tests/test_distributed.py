@@ -168,7 +168,7 @@ def test_checkpoint_resumes_to_the_same_vectors(reference, planted, client, tmp_
     ck = tmp_path / "ck.npz"
     count_round = dist._count_round
 
-    def stop_at_round_3(sync, updates, seconds):
+    def stop_at_round_3(sync, updates, seconds):  # after the round's sync
         count_round(sync, updates, seconds)
         if sync.rounds == 3:
             raise KeyboardInterrupt

@@ -201,6 +201,7 @@ def summary(run) -> dict:
         "corpus_raw_tokens": config["corpus_raw_tokens"],
         "corpus_words": config["corpus_words"],
         "resumed": run.resumed,
+        **({"distributed": config["distributed"]} if "distributed" in config else {}),
     }
 
 

@@ -498,8 +498,11 @@ class SyncStats:
     rounds: int = 0
     seconds: float = 0.0  # wall time of the rounds
     compute_seconds: float = 0.0  # the slowest task of each round, summed
+    combine_seconds: float = 0.0  # the driver's averaging of the updates
+    send_seconds: float = 0.0  # the combined rows to every worker's mirror
     bytes_up: int = 0  # the updates the workers sent
-    bytes_down: int = 0  # the rows (or whole models) sent to the workers
+    bytes_down: int = 0  # the combined rows sent to the workers
+    bytes_whole: int = 0  # whole models sent: at the start, and to replacement workers
 
     @property
     def share(self) -> float:
@@ -517,8 +520,12 @@ class SyncStats:
             "sync_share": self.share,
             "bytes_up": self.bytes_up,
             "bytes_down": self.bytes_down,
+            "bytes_whole_models": self.bytes_whole,
             "bytes_per_sync": self.bytes_per_sync,
             "seconds_per_sync": (self.seconds - self.compute_seconds) / max(self.rounds, 1),
+            "combine_seconds": self.combine_seconds,
+            "send_seconds": self.send_seconds,
+            "compute_seconds": self.compute_seconds,
         }
 
 
@@ -588,7 +595,7 @@ class Rounds:
                 workers=stale,
                 on_error="return",
             )
-            self.sync.bytes_down += len(stale) * (model.input.nbytes + model.output.nbytes)
+            self.sync.bytes_whole += len(stale) * (model.input.nbytes + model.output.nbytes)
 
     def run(self, number: int) -> list[Update]:
         """Round ``number`` (epoch-major) on every shard with a slice in it: the updates."""
@@ -654,12 +661,15 @@ def train_rounds(rounds: Rounds, state, progress: bool, on_round=None, checkpoin
         bar.set_description(description)
         started = time.perf_counter()
         for number in todo:
-            began = time.perf_counter()
+            clock = [time.perf_counter()]
             updates = rounds.run(number)
+            clock.append(time.perf_counter())
             rounds.combine(updates)
             state.done[number] = True  # the model is this round's: what a checkpoint saves
+            clock.append(time.perf_counter())
             rounds.send_rows()
-            _count_round(rounds.sync, updates, time.perf_counter() - began)
+            clock.append(time.perf_counter())
+            _count_round(rounds.sync, updates, np.diff(clock))
             lr = _add_stats(stats, updates, total_words, bar, rounds.job.config)
             stats.seconds = time.perf_counter() - started
             if on_round is not None:
@@ -678,10 +688,13 @@ def train_rounds(rounds: Rounds, state, progress: bool, on_round=None, checkpoin
     return stats
 
 
-def _count_round(sync: SyncStats, updates: list[Update], seconds: float) -> None:
+def _count_round(sync: SyncStats, updates: list[Update], seconds: np.ndarray) -> None:
+    """Add a round's times: (tasks and their updates, combining, sending the rows)."""
     sync.rounds += 1
-    sync.seconds += seconds
+    sync.seconds += float(seconds.sum())
     sync.compute_seconds += max((u.seconds for u in updates), default=0.0)
+    sync.combine_seconds += float(seconds[1])
+    sync.send_seconds += float(seconds[2])
 
 
 def _add_stats(stats, updates: list[Update], total_words: int, bar, config) -> float:
@@ -757,6 +770,12 @@ def train_on_cluster(corpus, config, run: dict, base, client, progress, messages
     with cluster(run.get("workers"), run.get("scheduler"), client) as connected:
         n = len(worker_addresses(connected))
         shards = shard_pieces(split_corpus(path, n), n)
+        idle = sum(not shard for shard in shards)
+        if idle:
+            messages.warn(
+                f"{idle} of {n} workers have no part of {path} to train: a compressed file "
+                "is read whole by one worker; give plain files, or more files than workers"
+            )
         identity = {**config.as_dict(), **{name: run.get(name) for name in RESULT_OPTIONS}}
         identity.update(workers=n, sync_every=sync_every)
         resume = ck.load(ck_path) if ck_path and os.path.exists(ck_path) else None
