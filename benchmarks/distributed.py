@@ -85,6 +85,39 @@ def compare(corpus: Path, work: Path, epochs: int, loss: str) -> dict:
     return runs
 
 
+LINK_BYTES_PER_SEC = 10e9 / 8  # a 10 Gbit/s network
+LATENCY = 0.005  # seconds per round for the messages themselves (scheduling, round trips)
+
+
+def projection(record: dict, workers=(8, 32, 128), link=LINK_BYTES_PER_SEC) -> list[dict]:
+    """Words/s at more workers from one run's measured sync record.
+
+    Per round, each worker trains its slice in the measured compute time, sends its
+    changed rows (measured bytes up per worker) and receives the combined rows
+    (measured bytes down per worker); all of it passes the driver's link, so a round
+    takes compute + N · (up + down) / link + N · the combine time per update + latency.
+    """
+    sync = record["distributed"]
+    n, rounds = sync["workers"], max(sync["rounds"], 1)
+    up, down = sync["bytes_up"] / rounds / n, sync["bytes_down"] / rounds / n
+    compute = sync["compute_seconds"] / rounds
+    combine = sync["combine_seconds"] / rounds / n
+    words = record["words"] / rounds / n  # per worker per round
+    rows = []
+    for count in workers:
+        seconds = compute + count * (up + down) / link + count * combine + LATENCY
+        rows.append(
+            {
+                "workers": count,
+                "round_seconds": seconds,
+                "sync_share": 1 - compute / seconds,
+                "words_per_sec": count * words / seconds,
+                "speedup_over_one_worker": count * compute / seconds,
+            }
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus")
@@ -111,6 +144,12 @@ def main() -> None:
         out = work / "four.bin"
         four = train(corpus, out, args.epochs, "neg", ["--workers", "4", "--threads", "1"])
         results["workers_4x1"] = four
+        results["projection"] = projection(four)
+        for row in results["projection"]:
+            bench.log(
+                f"  projected {row['workers']:>3} workers: {row['words_per_sec']:,.0f} words/s, "
+                f"sync share {row['sync_share']:.0%}"
+            )
         results["sweep"] = {}
         for every in args.sync_sweep.split(","):
             bench.log(f"--sync-every {every}, 2 workers, 1 epoch")

@@ -13,6 +13,7 @@ import gzip
 import logging
 import os
 import signal
+import subprocess
 import time
 
 import numpy as np
@@ -26,7 +27,7 @@ from w2v_nce.encode import encode_corpus  # noqa: E402
 from w2v_nce.errors import TrainingInterrupted, UserError  # noqa: E402
 from w2v_nce.vocab import Fresh  # noqa: E402
 
-from .conftest import run_cli  # noqa: E402
+from .conftest import default_sigint, entry_point, run_cli, wait_for_training  # noqa: E402
 
 GROUPS, GROUP_SIZE, FILLERS = 8, 6, 200
 OPTIONS = dict(
@@ -198,3 +199,33 @@ def test_the_command_line_trains_on_workers(planted, tmp_path):
     bad = run_cli("train", "-", "--workers", "2", input="a b c\n")
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and bad.stderr.startswith("error: --workers")
+
+
+def test_ctrl_c_writes_the_checkpoint_and_the_rerun_resumes(planted, tmp_path):
+    """Ctrl-C to the whole process group (as a terminal sends it, workers included): one
+    error line naming the checkpoint, exit 130; the same command then resumes."""
+    ck = tmp_path / "ck.npz"
+    command = [
+        entry_point(), "train", planted, "--workers", "2", "--threads", "1", "--dim", "16",
+        "--epochs", "30", "--min-count", "2", "--sync-every", "4000", "--checkpoint", ck,
+        "-o", tmp_path / "v.txt",
+    ]  # fmt: skip
+
+    def own_group():
+        default_sigint()
+        os.setsid()
+
+    proc = subprocess.Popen(
+        list(map(str, command)), stderr=subprocess.PIPE, text=True, preexec_fn=own_group
+    )
+    wait_for_training(proc)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    lines = [line for line in rest.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and f"saved the checkpoint {ck}" in lines[0], rest
+    assert "Traceback" not in rest
+    again = run_cli(*command[1:], "--quiet", "--epochs", "30")
+    assert again.returncode == 0, again.stderr
+    assert not ck.exists()

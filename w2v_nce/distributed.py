@@ -63,6 +63,7 @@ from .errors import TrainingInterrupted, UsageError, UserError, signal_of
 #: given (docs/distributed.md: the measurement behind it).
 DEFAULT_SYNC_EVERY = 1 << 18
 LOCAL_START_SECONDS = 60  # a LocalCluster's workers must be up by then
+MIRROR_ATTEMPTS = 20  # a round's tries to find every worker's mirror before giving up
 
 
 # -- the corpus: files, pieces, shards -------------------------------------------------------
@@ -459,29 +460,55 @@ def cluster(workers: int | None, scheduler: str | None, client=None):
         return
     from dask.distributed import Client, LocalCluster
 
+    # Ctrl-C in the middle of a gather leaves the client's own pending tasks with an
+    # exception nobody retrieves, which asyncio logs with a traceback: not for the user.
+    asyncio_log = logging.getLogger("asyncio")
+    level = asyncio_log.level
+    asyncio_log.setLevel(logging.CRITICAL)
+    try:
+        with _cluster(workers, scheduler, Client, LocalCluster) as connected:
+            yield connected
+    finally:
+        asyncio_log.setLevel(level)
+
+
+@contextlib.contextmanager
+def _cluster(workers, scheduler, Client, LocalCluster):
+    """:func:`cluster`'s client of an existing cluster, or of a new LocalCluster."""
     if scheduler:
         try:
-            with Client(scheduler, timeout=30) as connected:
-                yield connected
+            connected = Client(scheduler, timeout=30)
         except OSError as exc:
             raise UserError(
                 f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it with "
                 "'dask scheduler' and its workers with 'dask worker ADDRESS'"
             ) from None
+        with connected:
+            yield connected
         return
     local = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a worker's error reaches the user as an exception
     )
     try:
         with Client(local) as connected:
             connected.wait_for_workers(workers, timeout=LOCAL_START_SECONDS)
+            connected.register_worker_callbacks(setup=ignore_interrupts)
             yield connected
     finally:
         local.close()
+
+
+def ignore_interrupts() -> None:
+    """On a worker of our LocalCluster: Ctrl-C in the terminal reaches every process of
+    the group; the driver handles it (checkpoint, one message) and closes the cluster."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_addresses(client) -> list[str]:
@@ -603,15 +630,20 @@ class Rounds:
         epoch, rnd = divmod(number, plan.rounds_per_epoch)
         shards = [s for s in range(len(plan.shards)) if plan.words[s, rnd] > 0]
         updates: dict[int, Update] = {}
-        while len(updates) < len(shards):
+        for attempt in range(MIRROR_ATTEMPTS):
             todo = [s for s in shards if s not in updates]
             futures = [self._submit(number, epoch, rnd, s) for s in todo]
             for s, result in zip(todo, self.client.gather(futures), strict=True):
                 if not isinstance(result, str):
                     updates[s] = result
-            if len(updates) < len(shards):  # a replacement worker: send it the model
-                self._refresh_mirrors()
-        return [updates[s] for s in shards]
+            if len(updates) == len(shards):
+                return [updates[s] for s in shards]
+            time.sleep(0.1 * attempt)  # a replacement worker: send it the model
+            self._refresh_mirrors()
+        raise UserError(
+            f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in round "
+            f"{number}; check the cluster (dask worker logs) and rerun (--checkpoint resumes)"
+        )
 
     def _submit(self, number, epoch, rnd, shard):
         plan = self.plan
