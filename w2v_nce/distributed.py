@@ -3,7 +3,7 @@
 Dask (``dask.distributed``) is the engine: it starts the worker processes (a
 ``LocalCluster``) or reaches an existing cluster, places each task where its data
 is, moves the data, and reruns a task whose worker died. What is ours is the plan
-(pWord2Vec's, Ji et al. 2016, with the touched-rows average of design.md §11):
+(pWord2Vec's, Ji et al. 2016, with design.md §11's touched rows):
 
 1. **Shards.** The corpus (one file, a directory or a glob; plain, .gz, .bz2) is
    cut into pieces -- a compressed file whole, a plain file into newline-aligned
@@ -22,9 +22,10 @@ is, moves the data, and reruns a task whose worker died. What is ours is the pla
    block kernel, from the last synchronised model, with seeds from
    (seed, epoch, shard, round, part) and learning rates from the global schedule.
    A task returns the rows it changed and by how much; the driver adds, for each
-   row, the changes of the workers that touched it divided by how many did (a
-   rare word's update is not divided by workers that never saw it), in shard
-   order, and the next round starts from that model. A round's task is a pure
+   row, the changes of the workers that touched it (:func:`combine`: only touched
+   rows move, and their changes are summed, as a parameter server applies its
+   workers' updates; averaging was measured to lose quality), in shard order, and
+   the next round starts from that model. A round's task is a pure
    function of (synchronised model, slice, seed): rerun after its worker died, it
    gives the same update; with ``--threads 1`` a seed and a worker count fix the
    result bit for bit.
@@ -431,16 +432,20 @@ def load_kernel(job: Job) -> float:
 
 
 def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Add to each row the mean change of the updates that touched it (in the order given:
-    shard order, so the float32 sums are the same every run). Returns the rows changed."""
+    """Add to each row the changes of the updates that touched it, in the order given
+    (shard order, so the float32 sums are the same every run). Returns the rows changed.
+
+    Only touched rows move, so a rare word's update is never divided by the workers
+    that did not see it. The changes of a row several workers touched are summed, not
+    averaged: averaging divides a frequent word's learning by the workers (measured on
+    bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
+    0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
+    """
     rows = np.unique(np.concatenate([r for r, _ in parts] or [np.zeros(0, np.int32)]))
     sums = np.zeros((rows.size, matrix.shape[1]), dtype=np.float32)
-    touched = np.zeros(rows.size, dtype=np.float32)
     for r, delta in parts:
-        positions = np.searchsorted(rows, r)
-        sums[positions] += delta
-        touched[positions] += 1
-    matrix[rows] += sums / touched[:, None]
+        sums[np.searchsorted(rows, r)] += delta
+    matrix[rows] += sums
     return rows
 
 
@@ -490,7 +495,7 @@ def _cluster(workers, scheduler, Client, LocalCluster):
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # no fixed port: runs side by side
         silence_logs=logging.CRITICAL,  # a worker's error reaches the user as an exception
     )
     try:
@@ -525,7 +530,7 @@ class SyncStats:
     rounds: int = 0
     seconds: float = 0.0  # wall time of the rounds
     compute_seconds: float = 0.0  # the slowest task of each round, summed
-    combine_seconds: float = 0.0  # the driver's averaging of the updates
+    combine_seconds: float = 0.0  # the driver's combining of the updates
     send_seconds: float = 0.0  # the combined rows to every worker's mirror
     bytes_up: int = 0  # the updates the workers sent
     bytes_down: int = 0  # the combined rows sent to the workers
@@ -594,12 +599,28 @@ def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, 
     return Plan(futures, cuts, table, int(table.sum()), config.epochs)
 
 
+def _same(value):
+    return value
+
+
+def _result(future):
+    """The future's result, or None when the cluster cancelled it (a worker that died
+    took its inputs along; the round submits it again)."""
+    from distributed.client import FutureCancelledError
+
+    try:
+        return future.result()
+    except FutureCancelledError:
+        return None
+
+
 class Rounds:
     """The driver's loop: one round at a time, every worker's mirror kept in step."""
 
     def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats):
         self.client, self.plan, self.job, self.model, self.sync = client, plan, job, model, sync
-        self.job_future = client.scatter(job, broadcast=True, hash=False)
+        # A task's result, not scattered data: Dask recomputes it if its workers die.
+        self.job_future = client.submit(_same, job, key=f"w2v-job-{_token()}")
         self.version = 0  # the mirror's round: the rounds done before this process started
 
     def start(self, version: int) -> float:
@@ -633,8 +654,9 @@ class Rounds:
         for attempt in range(MIRROR_ATTEMPTS):
             todo = [s for s in shards if s not in updates]
             futures = [self._submit(number, epoch, rnd, s) for s in todo]
-            for s, result in zip(todo, self.client.gather(futures), strict=True):
-                if not isinstance(result, str):
+            for s, future in zip(todo, futures, strict=True):
+                result = _result(future)
+                if result is not None and not isinstance(result, str):
                     updates[s] = result
             if len(updates) == len(shards):
                 return [updates[s] for s in shards]
@@ -646,6 +668,7 @@ class Rounds:
         )
 
     def _submit(self, number, epoch, rnd, shard):
+        """A round's task on the cluster (retried by Dask if its worker dies)."""
         plan = self.plan
         at = Position(epoch, shard, rnd, plan.before(epoch, rnd, shard))
         start, end = plan.cuts[shard][rnd], plan.cuts[shard][rnd + 1]
