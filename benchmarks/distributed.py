@@ -16,7 +16,9 @@ the installed ``w2v-nce train`` console script with ``--json``, skip-gram, seed 
   rounds' wall time outside the slowest worker's training, bytes sent per sync
   (the changed rows up, the combined rows down to every worker) and seconds per
   sync, from the run's ``distributed`` record;
-- ``--sync-every``: 2 workers, 1 epoch, at each value of ``--sync-sweep``.
+- ``--sync-every``: 2 workers, 1 epoch, at each value of ``--sync-sweep``;
+- a projection to 8, 32 and 128 workers on a 10 Gbit/s network from the neg
+  2-worker run's bytes and seconds per sync (:func:`projection`).
 
 words/s is the training phase's (``words_per_sec`` of ``--json``: cluster start,
 counting and encoding excluded, as for one process); wall is the whole command.
@@ -144,7 +146,8 @@ def main() -> None:
         out = work / "four.bin"
         four = train(corpus, out, args.epochs, "neg", ["--workers", "4", "--threads", "1"])
         results["workers_4x1"] = four
-        results["projection"] = projection(four)
+        # From the 2-worker run: there each worker has a core of its own (4 workers share 2).
+        results["projection"] = projection(results["compare"]["neg"]["workers_2x1"])
         for row in results["projection"]:
             bench.log(
                 f"  projected {row['workers']:>3} workers: {row['words_per_sec']:,.0f} words/s, "

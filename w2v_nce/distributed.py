@@ -586,8 +586,19 @@ class Plan:
 
 
 def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, config, sync):
+    """Encode each shard on its own worker (a round's task runs where its shard is: two
+    shards on one worker would train one after the other) and cut it into slices."""
+    addresses = worker_addresses(client)
     futures = [
-        client.submit(encode_shard, pieces, words, errors, key=f"w2v-shard-{s}-{_token()}")
+        client.submit(
+            encode_shard,
+            pieces,
+            words,
+            errors,
+            key=f"w2v-shard-{s}-{_token()}",
+            workers=[addresses[s % len(addresses)]],
+            allow_other_workers=True,
+        )
         for s, pieces in enumerate(shards)
     ]
     layouts = client.gather([client.submit(shard_layout, f, sync) for f in futures])
@@ -673,9 +684,16 @@ class Rounds:
         at = Position(epoch, shard, rnd, plan.before(epoch, rnd, shard))
         start, end = plan.cuts[shard][rnd], plan.cuts[shard][rnd + 1]
         return self.client.submit(
-            train_slice, self.version, plan.shards[shard], int(start), int(end), self.job_future,
-            at, key=f"w2v-round-{number}-{shard}-{_token()}", retries=2,
-        )  # fmt: skip
+            train_slice,
+            self.version,
+            plan.shards[shard],
+            int(start),
+            int(end),
+            self.job_future,
+            at,
+            key=f"w2v-round-{number}-{shard}-{_token()}",
+            retries=2,
+        )
 
     def combine(self, updates: list[Update]) -> None:
         """Combine the round's updates into the model: the synchronised model of the next."""
