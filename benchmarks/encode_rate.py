@@ -104,7 +104,7 @@ def extract(rev: str, into: Path) -> Path:
     return into
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", nargs="?", type=Path)
     parser.add_argument("--workers", default="1,2")
@@ -117,57 +117,62 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the raw measurements here")
     args = parser.parse_args()
-    corpus = args.corpus or next(p for p in DEFAULT_CORPORA if p.exists())
-    workers = [int(w) for w in args.workers.split(",")]
-    kinds = args.kinds.split(",")
+    args.corpus = args.corpus or next(p for p in DEFAULT_CORPORA if p.exists())
+    args.workers = [int(w) for w in args.workers.split(",")]
+    args.kinds = args.kinds.split(",")
+    return args
 
-    with tempfile.TemporaryDirectory(prefix="encode-rate-") as tmp:
-        tmp = Path(tmp)
-        plain = tmp / "corpus.txt"
-        opener = gzip.open if corpus.read_bytes()[:2] == b"\x1f\x8b" else open
-        with open(plain, "wb") as dst:
-            for _ in range(args.concatenate):
-                with opener(corpus, "rb") as src:
-                    while chunk := src.read(1 << 20):
-                        dst.write(chunk)
-                dst.write(b"\n")
-        inputs = {"plain": plain}
-        if opener is gzip.open and args.concatenate == 1:
-            inputs[corpus.name] = corpus
-        packages = {"current": ROOT}
-        if args.against:
-            (tmp / "baseline").mkdir()
-            packages[f"@{args.against}"] = extract(args.against, tmp / "baseline")
 
-        variants = []  # (package, kind, input, workers)
-        for kind in kinds:
-            for label in inputs:
-                for package in packages:
-                    for w in workers if package == "current" and label == "plain" else [1]:
-                        variants.append((package, kind, label, w))
-        for package in packages:  # warm the page cache and the Numba cache
-            measure(packages[package], "count", plain, 1)
+def prepare_inputs(corpus: Path, copies: int, tmp: Path) -> dict[str, Path]:
+    """{label: path}: "plain", ``copies`` copies of the corpus decompressed (outside any
+    timing), and the .gz itself (one stream) when it is one and not copied."""
+    plain = tmp / "corpus.txt"
+    opener = gzip.open if corpus.read_bytes()[:2] == b"\x1f\x8b" else open
+    with open(plain, "wb") as dst:
+        for _ in range(copies):
+            with opener(corpus, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+            dst.write(b"\n")
+    inputs = {"plain": plain}
+    if opener is gzip.open and copies == 1:
+        inputs[corpus.name] = corpus
+    return inputs
 
-        results = {v: [] for v in variants}
-        for round_ in range(args.repeats):
-            shift = round_ % len(variants)
-            for variant in variants[shift:] + variants[:shift]:
-                package, kind, label, w = variant
-                results[variant].append(measure(packages[package], kind, inputs[label], w))
-            print(f"round {round_ + 1}/{args.repeats} done", file=sys.stderr)
 
-        compile_seconds = None
-        if "encode" in kinds:
-            env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
-            cold = measure(ROOT, "encode", plain, 1, env)["startup"]
-            warm = statistics.median(
-                r["startup"] for r in results[("current", "encode", "plain", 1)]
-            )
-            compile_seconds = cold - warm
+def measure_rounds(args, packages: dict[str, Path], inputs: dict[str, Path]) -> dict:
+    """{(package, kind, input, workers): [one measurement per round]}, every variant once
+    per round, the order rotated from round to round."""
+    variants = []  # (package, kind, input, workers)
+    for kind in args.kinds:
+        for label in inputs:
+            for package in packages:
+                for w in args.workers if package == "current" and label == "plain" else [1]:
+                    variants.append((package, kind, label, w))
+    for package in packages:  # warm the page cache and the Numba cache
+        measure(packages[package], "count", inputs["plain"], 1)
+    results = {v: [] for v in variants}
+    for round_ in range(args.repeats):
+        shift = round_ % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            package, kind, label, w = variant
+            results[variant].append(measure(packages[package], kind, inputs[label], w))
+        print(f"round {round_ + 1}/{args.repeats} done", file=sys.stderr)
+    return results
 
+
+def compile_cost(results: dict, plain: Path, tmp: Path) -> float:
+    """Seconds of the first call with an empty Numba cache beyond the median with one."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp / "numba-cache"))
+    cold = measure(ROOT, "encode", plain, 1, env)["startup"]
+    warm = statistics.median(r["startup"] for r in results[("current", "encode", "plain", 1)])
+    return cold - warm
+
+
+def print_results(args, results: dict, packages: dict, compile_seconds: float | None) -> None:
     tokens = next(iter(results.values()))[0]["tokens"]
     copies = f" ({args.concatenate} copies)" if args.concatenate > 1 else ""
-    print(f"corpus {corpus}{copies}: {tokens:,} tokens; medians of {args.repeats} rounds\n")
+    print(f"corpus {args.corpus}{copies}: {tokens:,} tokens; medians of {args.repeats} rounds\n")
     print("| pass | input | code | workers | tokens/s | tokens/CPU-s | vs baseline (wall, CPU) |")
     print("|---|---|---|---:|---:|---:|---:|")
     rows = {
@@ -186,9 +191,9 @@ def main() -> None:
             f"| {kind} | {label} | {package} | {w} | {rate / 1e6:.2f} M "
             f"| {per_cpu / 1e6:.2f} M | {ratio} |"
         )
-    for kind in kinds:
+    for kind in args.kinds:
         one = rows.get(("current", kind, "plain", 1))
-        for w in workers[1:]:
+        for w in args.workers[1:]:
             many = rows.get(("current", kind, "plain", w))
             if one and many:
                 print(f"\n{kind}, plain file: {w} workers {many[0] / one[0]:.2f}× one worker")
@@ -197,12 +202,28 @@ def main() -> None:
         print(f"\n{package}: first call on a tiny corpus {statistics.median(startups):.2f} s")
     if compile_seconds is not None:
         print(f"\nfirst call with an empty Numba cache: +{compile_seconds:.1f} s (compilation)")
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="encode-rate-") as tmp:
+        tmp = Path(tmp)
+        inputs = prepare_inputs(args.corpus, args.concatenate, tmp)
+        packages = {"current": ROOT}
+        if args.against:
+            (tmp / "baseline").mkdir()
+            packages[f"@{args.against}"] = extract(args.against, tmp / "baseline")
+        results = measure_rounds(args, packages, inputs)
+        compile_seconds = None
+        if "encode" in args.kinds:
+            compile_seconds = compile_cost(results, inputs["plain"], tmp)
+    print_results(args, results, packages, compile_seconds)
     if args.json:
         raw = [{"package": p, "kind": k, "input": i, "workers": w, "runs": runs}
                for (p, k, i, w), runs in results.items()]  # fmt: skip
         args.json.write_text(
             json.dumps(
-                {"corpus": str(corpus), "compile_seconds": compile_seconds, "results": raw},
+                {"corpus": str(args.corpus), "compile_seconds": compile_seconds, "results": raw},
                 indent=1,
             )
         )

@@ -111,9 +111,10 @@ def softmax_terms(z):
     return -np.log(p[..., 0]).sum(), p - y
 
 
-def candidate_set(rng, tables, target, output, k, skip_positive):
-    """(rows of the output matrix, labels, offsets): the positive and k draws, or the path."""
-    if output == "tree":
+def candidate_set(rng, tables, target, step, k, skip_positive):
+    """(rows of the output matrix, labels, logit offsets): the positive and k draws, or
+    the path."""
+    if step == "tree":
         n = int(tables.lengths[target])
         points = tables.points[target, :n].astype(int)
         return points, 1.0 - tables.codes[target, :n].astype(float), np.zeros(n)
@@ -122,86 +123,86 @@ def candidate_set(rng, tables, target, output, k, skip_positive):
         draws = [d for d in draws if d != target]
     rows = np.array([target] + draws)
     labels = np.array([1.0] + [0.0] * len(draws))
-    return rows, labels, tables.offsets[rows].astype(np.float64)
+    return rows, labels, tables.logit_offsets[rows].astype(np.float64)
 
 
-def block_step(hidden, syn1, rows, labels, offsets, lr, output, mask=None):
+def block_step(hidden, output, rows, labels, offsets, lr, step, mask=None):
     """The m × width block at the starting point: (loss, deltas of the hidden vectors).
 
     ``labels`` are a candidate's (width) or a term's (m × width); ``mask`` (m × width,
-    True: left out) drops terms. Updates ``syn1`` in place. Every update is −lr × the
+    True: left out) drops terms. Updates the ``output`` matrix in place. Every update is −lr × the
     gradient of the block's loss (the sum of its terms) with respect to that row.
     """
-    v = syn1[rows].astype(np.float64)
+    v = output[rows].astype(np.float64)
     z = hidden @ v.T - offsets[None, :]
-    if output == "sampled":
+    if step == "sampled":
         loss, grad = softmax_terms(z)
     else:
         loss, grad = logistic_terms(z, np.broadcast_to(labels, z.shape), mask)
     coefficients = -lr * grad
-    np.add.at(syn1, rows, (coefficients.T @ hidden).astype(np.float32))
+    np.add.at(output, rows, (coefficients.T @ hidden).astype(np.float32))
     return loss, coefficients @ v
 
 
-def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
+def train_block_reference(ids, input, output, tables, spec, schedule, seed):
     """Sequential SGD over a block, consuming the random streams in the kernel's order:
     subsampling and windows from the block's seed, noise draws from its noise stream.
 
     The kernel's own bundles say what to train: ``spec.model`` skip-gram or CBOW,
-    ``spec.output`` noise (neg, nce), sampled softmax (infonce) or tree (hs).
+    ``spec.step`` noise (neg, nce), sampled softmax (infonce) or tree (hs).
     Skip-gram's hidden vectors are the context rows, one per context; CBOW's is
     their mean, and its gradient goes unscaled to every context row (word2vec.c).
-    With ``spec.share`` (always for the tree) the hidden vectors of a centre word
-    share one candidate set and one block step; ``spec.centres`` consecutive centre
-    words of a sentence share their k draws (the kernel's output_step): one block of
-    all their hidden vectors, a row's terms against the other centres' positives
-    (and, for neg, against a draw equal to its own positive) left out. A sentence's
-    last group may be smaller; a group of one is the ordinary step.
+    With ``spec.share_negatives`` (always for the tree) the hidden vectors of a
+    centre word share one candidate set and one block step; a noise group of
+    ``spec.noise_group`` consecutive centre words of a sentence share their k draws
+    (the kernel's output_step): one block of all their hidden vectors, a row's terms
+    against the other centres' positives (and, for neg, against a draw equal to its
+    own positive) left out. A sentence's last noise group may be smaller; a group of
+    one is the ordinary step.
     """
     model = "cbow" if spec.model == losses.CBOW else "skipgram"
-    output = {losses.NOISE: "noise", losses.SAMPLED_SOFTMAX: "sampled", losses.TREE: "tree"}[
-        spec.output
+    step = {losses.NOISE: "noise", losses.SAMPLED_SOFTMAX: "sampled", losses.TREE: "tree"}[
+        spec.step
     ]
-    k, window, share, skip_positive = spec.k, spec.window, spec.share, spec.skip_positive
+    k, window, skip_positive = spec.k, spec.window, spec.skip_positive
     alpha, min_alpha = float(schedule.alpha), float(schedule.min_alpha)
     words_before, total_words = int(schedule.words_before), int(schedule.total_words)
     rng, noise = SplitMix64(seed), noise_stream(seed)
     loss, examples, words = 0.0, 0, 0
 
     def hidden_of(positions):
-        rows_in = syn0[positions].astype(np.float64)
+        rows_in = input[positions].astype(np.float64)
         return rows_in.mean(axis=0, keepdims=True) if model == "cbow" else rows_in
 
     def add_deltas(positions, deltas):
         if model == "cbow":
             deltas = np.repeat(deltas, len(positions), axis=0)
-        np.add.at(syn0, positions, deltas.astype(np.float32))
+        np.add.at(input, positions, deltas.astype(np.float32))
 
     def centre_step(target, ctx, lr):
         """One centre word: its candidate set(s) and block step(s)."""
         hidden = hidden_of(ctx)
-        groups = (
-            [range(len(hidden))] if share or output == "tree" else [[a] for a in range(len(hidden))]
-        )
+        shared = spec.share_negatives or step == "tree"
+        row_sets = [range(len(hidden))] if shared else [[a] for a in range(len(hidden))]
         deltas = np.zeros_like(hidden)
         part = 0.0
-        for group in groups:
-            group = list(group)
-            cands, labels, offsets = candidate_set(noise, tables, target, output, k, skip_positive)
-            step_loss, deltas[group] = block_step(
-                hidden[group], syn1, cands, labels, offsets, lr, output
+        for row_set in row_sets:
+            row_set = list(row_set)
+            cands, labels, offsets = candidate_set(noise, tables, target, step, k, skip_positive)
+            step_loss, deltas[row_set] = block_step(
+                hidden[row_set], output, cands, labels, offsets, lr, step
             )
             part += step_loss
         add_deltas(ctx, deltas)
         return part, len(hidden)
 
-    def group_step(members, lr):
+    def noise_group_step(group, lr):
         """Several centre words (target, contexts) sharing k draws: one masked block."""
-        targets = [target for target, _ in members]
-        hidden = [hidden_of(ctx) for _, ctx in members]
+        targets = [target for target, _ in group]
+        hidden = [hidden_of(ctx) for _, ctx in group]
         draws = [alias_draw(noise, tables.noise_threshold, tables.noise_alias) for _ in range(k)]
         cands = np.array(targets + draws)
-        g, width = len(members), len(cands)
+        g, width = len(group), len(cands)
         labels = np.concatenate(
             [np.tile(np.eye(g, width)[c], (len(h), 1)) for c, h in enumerate(hidden)]
         )
@@ -215,29 +216,29 @@ def train_block_reference(ids, syn0, syn1, tables, spec, schedule, seed):
                 for c, h in enumerate(hidden)
             ]
         )  # fmt: skip
-        offsets = tables.offsets[cands].astype(np.float64)
-        part, deltas = block_step(np.concatenate(hidden), syn1, cands, labels, offsets, lr,
-                                  output, mask)  # fmt: skip
+        offsets = tables.logit_offsets[cands].astype(np.float64)
+        part, deltas = block_step(np.concatenate(hidden), output, cands, labels, offsets, lr,
+                                  step, mask)  # fmt: skip
         first = 0
-        for (_, ctx), h in zip(members, hidden, strict=True):
+        for (_, ctx), h in zip(group, hidden, strict=True):
             add_deltas(ctx, deltas[first : first + len(h)])
             first += len(h)
         return part, first
 
-    def step(members, lr):
-        return centre_step(*members[0], lr) if len(members) == 1 else group_step(members, lr)
-
     for read, sentence, windows in sentence_windows(rng, ids, tables.keep, window):
         words += read
         lr = float(learning_rate(alpha, min_alpha, words_before + words, total_words))
-        members, groups = [], []
+        gathered, noise_groups = [], []
         for i, positions in windows:
-            members.append((sentence[i], [sentence[j] for j in positions]))
-            if len(members) == spec.centres:
-                groups.append(members)
-                members = []
-        for group in groups + ([members] if members else []):
-            part, rows = step(group, lr)
+            gathered.append((sentence[i], [sentence[j] for j in positions]))
+            if len(gathered) == spec.noise_group:
+                noise_groups.append(gathered)
+                gathered = []
+        for group in noise_groups + ([gathered] if gathered else []):
+            if len(group) == 1:
+                part, rows = centre_step(*group[0], lr)
+            else:
+                part, rows = noise_group_step(group, lr)
             loss, examples = loss + part, examples + rows
     return loss, examples, words
 

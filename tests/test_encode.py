@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
-from w2v_nce import encode
+from w2v_nce import first_pass
 from w2v_nce.corpus import iter_sentences
 from w2v_nce.encode import count_words, encode_corpus
 from w2v_nce.errors import UserError
@@ -170,7 +170,7 @@ def test_id_file_reads_slices_like_an_array(tmp_path):
 
 @pytest.mark.parametrize("chunk_bytes", [7, 1000, 1 << 20])
 def test_any_number_of_workers_gives_the_same_encoded_corpus(tmp_path, monkeypatch, chunk_bytes):
-    monkeypatch.setattr(encode, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(first_pass, "CHUNK_BYTES", chunk_bytes)
     path = write(tmp_path, varied_corpus(1))
     one = encoded(path, min_count=2, block_words=500)
     assert one["sentences"] > 300 and one["longest_sentence"] == 10_000
@@ -213,7 +213,7 @@ GOOD = b"a few good words\n"
 def test_invalid_utf8_is_located_in_the_file_whatever_the_workers(
     tmp_path, monkeypatch, workers, content, line, fragment
 ):
-    monkeypatch.setattr(encode, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(first_pass, "CHUNK_BYTES", 4096)
     path = write(tmp_path, content)
     with pytest.raises(UserError) as info:
         encode_corpus(path, tmp_dir=str(tmp_path), workers=workers)
@@ -230,7 +230,7 @@ def test_invalid_utf8_is_located_in_the_file_whatever_the_workers(
 
 @pytest.mark.parametrize("workers", [1, 2, 5])
 def test_a_token_too_long_is_located_in_the_file(tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(encode, "CHUNK_BYTES", 50_000)
+    monkeypatch.setattr(first_pass, "CHUNK_BYTES", 50_000)
     for content, line in [
         (GOOD * 3000 + b"z" * 100_001 + b"\n" + GOOD * 10, 3001),
         (GOOD * 3000 + b"ok " + b"z" * 250_000, 3001),
@@ -276,15 +276,15 @@ def test_property_the_jitted_pass_reads_like_the_reader(raw, errors, workers, ch
                 encode_corpus(path, min_count=1, encoding_errors=errors, tmp_dir=tmp)
             return
         expected = encoded(sentences, min_count=1, block_words=5, tmp_dir=tmp)
-        old = encode.CHUNK_BYTES
-        encode.CHUNK_BYTES = chunk_bytes
+        old = first_pass.CHUNK_BYTES
+        first_pass.CHUNK_BYTES = chunk_bytes
         try:
             got = encoded(
                 path, min_count=1, block_words=5, encoding_errors=errors, tmp_dir=tmp,
                 workers=workers,
             )  # fmt: skip
         finally:
-            encode.CHUNK_BYTES = old
+            first_pass.CHUNK_BYTES = old
         assert got == expected
 
 
@@ -486,11 +486,11 @@ def test_fingerprint_is_the_same_for_the_same_encoded_corpus_only(tmp_path):
 def test_a_full_disk_while_encoding_raises_an_errno_the_no_space_message_knows():
     """ndarray.tofile reports a full disk with errno None; the id writer keeps ENOSPC."""
     from w2v_nce.atomic import NO_SPACE_ERRNOS
-    from w2v_nce.encode import _write_ids
+    from w2v_nce.idfile import write_ids
 
     with open("/dev/full", "wb", buffering=0) as full:
         with pytest.raises(OSError) as info:
-            _write_ids(np.arange(1 << 16, dtype=np.int32), full)
+            write_ids(np.arange(1 << 16, dtype=np.int32), full)
     assert info.value.errno in NO_SPACE_ERRNOS
 
 

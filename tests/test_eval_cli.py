@@ -66,7 +66,8 @@ def evaluated(trained, corpus):
 
 
 def test_evaluate_json_has_exactly_the_documented_keys(evaluated):
-    assert list(evaluated) == [*COSINE_KEYS, "pmi"]
+    geometry = ["alignment", "alignment_ci", "uniformity", "uniformity_ci"]  # with --corpus
+    assert list(evaluated) == [*COSINE_KEYS, "pmi", *geometry]
     for key in SCORE_KEYS:
         assert isinstance(evaluated[key], float)
     for key in BENCHMARKS:

@@ -25,13 +25,13 @@ import pytest
 from w2v_nce import losses
 from w2v_nce.encode import encode_corpus
 from w2v_nce.errors import UsageError
-from w2v_nce.evaluation.context import LABELS, context_neighbours
+from w2v_nce.evaluation.context import context_neighbours
 from w2v_nce.evaluation.pmi import chunks_of, model_pmi
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
 from w2v_nce.pipeline import train_encoded
 
-LABEL_NCE, LABEL_SOFTMAX = LABELS[losses.SELF], LABELS[losses.SOFTMAX]
+LABEL_NCE, LABEL_SOFTMAX = losses.SELF.header, losses.SOFTMAX.header
 
 V = 30
 LENGTH = 50
@@ -132,8 +132,8 @@ def test_context_neighbours_of_nce_match_the_true_distribution(synthetic, nce):
     model, _ = nce
     errors = []
     for w in range(V):
-        rows, label = context_neighbours(model, f"w{w:02d}", topn=3)
-        assert label == LABEL_NCE
+        rows, label, notes = context_neighbours(model, f"w{w:02d}", topn=3)
+        assert label == LABEL_NCE and notes == []
         top = int(rows[0][0][1:])
         assert top == int(np.argmax(truth[w]))  # the true most likely context comes first
         assert [r[1] for r in rows] == sorted((r[1] for r in rows), reverse=True)
@@ -152,8 +152,12 @@ def tiny_model(loss):
 
 @pytest.mark.parametrize("loss", ["neg", "softmax", "infonce"])
 def test_context_neighbours_normalise_exactly_for_other_losses(loss):
-    rows, label = context_neighbours(tiny_model(loss), "kingdom", topn=5)
-    assert label == LABEL_SOFTMAX
+    rows, label, notes = context_neighbours(tiny_model(loss), "kingdom", topn=5)
+    if loss == "neg":  # not a normalised model: the header and a note say it is a reading
+        assert label == losses.READING.header and "reading" in label
+        assert notes == [losses.READING.note("a neg model")]
+    else:
+        assert label == LABEL_SOFTMAX and notes == []
     scores = {"kingdom": 2.0, "king": 2.0, "queen": 0.0}  # u_kingdom · v_c
     assert [w for w, _, _ in rows] == ["king", "kingdom", "queen"]  # ties by index
     z = sum(np.exp(list(scores.values())))
@@ -162,7 +166,7 @@ def test_context_neighbours_normalise_exactly_for_other_losses(loss):
 
 
 def test_context_neighbours_of_nce_are_not_renormalised():
-    rows, label = context_neighbours(tiny_model("nce"), "king", topn=1)
+    rows, label, _ = context_neighbours(tiny_model("nce"), "king", topn=1)
     assert label == LABEL_NCE and rows == [("king", 2.0, pytest.approx(np.exp(2.0)))]
 
 

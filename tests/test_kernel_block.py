@@ -23,9 +23,10 @@ from w2v_nce.kernels.binary import logistic_coefficients
 from w2v_nce.kernels.block import new_scratch, output_step, start_noise, train_block
 from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.vecops import exp_nonpositive
-from w2v_nce.model import Model
+from w2v_nce.model import Model, huffman_tree
+from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
-from w2v_nce.trainer import huffman_tree, keep_thresholds, spec_for, tables_for
+from w2v_nce.trainer import spec_for, tables_for
 
 
 def _logistic_row(x, label, lr=1.0):
@@ -112,8 +113,8 @@ def test_cbow_gradient_goes_unscaled_to_every_context_row():
     def loss(u_):
         return logistic_terms(u_.mean(axis=0, keepdims=True) @ v.T, labels[None, :])[0]
 
-    syn1 = v.astype(np.float32)
-    _, delta = block_step(u.mean(axis=0, keepdims=True), syn1, np.arange(3), labels, offsets,
+    output = v.astype(np.float32)
+    _, delta = block_step(u.mean(axis=0, keepdims=True), output, np.arange(3), labels, offsets,
                           1e-3, "noise")  # fmt: skip
     gradient = numeric_gradient(loss, u)
     np.testing.assert_allclose(np.repeat(delta, 4, axis=0), -1e-3 * 4 * gradient, atol=1e-8)
@@ -139,7 +140,7 @@ def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=Non
     return ids, syn0, syn1, tables_for(holder, config), spec_for(config), config
 
 
-OUTPUT = {"neg": "noise", "nce": "noise", "infonce": "sampled", "hs": "tree"}
+STEP = {"neg": "noise", "nce": "noise", "infonce": "sampled", "hs": "tree"}
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -165,13 +166,13 @@ def test_train_block_equals_numpy_reference(model, loss, share, sample):
 @pytest.mark.parametrize("loss", ["neg", "nce"])
 @pytest.mark.parametrize("noise_group", [2, 3, 16])
 @pytest.mark.parametrize("sample", [0.0, 0.05])
-def test_centres_sharing_noise_equal_numpy_reference(model, loss, noise_group, sample):
+def test_noise_groups_equal_numpy_reference(model, loss, noise_group, sample):
     """Groups of centre words scored as one masked block, as the reference does (which
     leaves the masked terms out of the loss and the gradient). With 16 centres every
     step of these short sentences is a sentence's last, smaller, group; V = 12 makes
     draws equal to a positive and repeated positives common."""
     ids, syn0, syn1, tables, spec, _ = _problem(model, loss, sample, noise_group=noise_group)
-    assert spec.centres == noise_group
+    assert spec.noise_group == noise_group
     ref0, ref1 = syn0.copy(), syn1.copy()
     schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
     got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(4321))
@@ -186,13 +187,13 @@ def test_centres_sharing_noise_equal_numpy_reference(model, loss, noise_group, s
     assert not np.allclose(syn1, alone[2], atol=1e-4)  # sharing draws is another step
 
 
-def test_centres_share_noise_by_default_for_nce_only():
-    def centres(loss, **options):
-        return spec_for(TrainConfig(loss=loss, **options).validate()).centres
+def test_noise_groups_by_default_for_nce_only():
+    def noise_group(loss, **options):
+        return spec_for(TrainConfig(loss=loss, **options).validate()).noise_group
 
-    assert centres("nce") == 4 and centres("neg") == 1 and centres("infonce") == 1
-    assert centres("neg", noise_group=3) == 3 and centres("hs", noise_group=3) == 1
-    assert centres("nce", share_negatives=False) == 1
+    assert noise_group("nce") == 4 and noise_group("neg") == 1 and noise_group("infonce") == 1
+    assert noise_group("neg", noise_group=3) == 3 and noise_group("hs", noise_group=3) == 1
+    assert noise_group("nce", share_negatives=False) == 1
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -224,20 +225,20 @@ def test_private_rows_only_for_hs_with_several_threads():
 def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     """The kernel's step on 3 hidden vectors against one target, to first order in lr."""
     ids, syn0, syn1, tables, spec, _ = _problem("skipgram", loss, V=40)
-    spec = spec._replace(share=True)
+    spec = spec._replace(share_negatives=True)
     hidden = np.random.default_rng(5).normal(scale=0.3, size=(3, DIM)).astype(np.float32)
     scratch = new_scratch(3, max(spec.k + 1, tables.points.shape[1]), DIM, spec.k)
     scratch.hidden[:, :DIM] = hidden
-    scratch.group[0, 0] = 0  # one centre word at position 0 of the sentence [7]
+    # one centre word at position 0 of the sentence [7], its hidden rows 0..2
+    scratch.group[0, 0], scratch.group[0, 3], scratch.group[1, 3] = 0, 0, 3
     if spec.k:
-        start_noise(tables.noise_threshold, tables.noise_alias, syn1, spec.k, np.uint64(99),
-                    scratch.queue, scratch.cursor)  # fmt: skip
+        start_noise(tables, syn1, spec.k, np.uint64(99), scratch)
     before = syn1.copy()
     lr = np.float32(1e-4)
     sentence = np.array([7], dtype=np.int32)
-    loss_value = output_step(1, 3, sentence, syn1, tables, spec, lr, scratch)
+    loss_value = output_step(1, sentence, syn1, tables, spec, lr, scratch)
     rows, labels, offsets = candidate_set(
-        SplitMix64(99), tables, 7, OUTPUT[loss], spec.k, spec.skip_positive
+        SplitMix64(99), tables, 7, STEP[loss], spec.k, spec.skip_positive
     )
     z = hidden.astype(np.float64) @ before[rows].T.astype(np.float64) - offsets
     if loss == "infonce":
@@ -274,3 +275,25 @@ def test_the_loss_records_offsets():
     np.testing.assert_allclose(record["infonce"].offsets(5, q, None), np.log(q), rtol=1e-6)
     np.testing.assert_allclose(record["softmax"].offsets(5, q, prior), -prior, rtol=1e-6)
     assert record["hs"].offsets(5, q, None).dtype == np.float32
+
+
+def test_no_kernel_takes_more_than_eight_arguments():
+    """Arguments that travel together travel as one bundle (Weights, Tables, the
+    scratch, a CandidateBlock, vecops.Inputs); only the wrapper of Fortran's sgemm
+    keeps its 13."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import w2v_nce.kernels
+
+    arguments = {}
+    for info in pkgutil.iter_modules(w2v_nce.kernels.__path__):
+        module = importlib.import_module(f"w2v_nce.kernels.{info.name}")
+        for name, value in vars(module).items():
+            defined_here = getattr(value, "__module__", None) == module.__name__
+            if isinstance(value, numba.core.dispatcher.Dispatcher) and defined_here:
+                parameters = inspect.signature(value.py_func).parameters
+                arguments[f"{info.name}.{name}"] = len(parameters)
+    assert "block._train_block" in arguments and len(arguments) > 40
+    assert {name for name, n in arguments.items() if n > 8} == {"blas.sgemm"}

@@ -21,8 +21,9 @@ from w2v_nce.kernels.softmax import (
 )
 from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
+from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
-from w2v_nce.trainer import keep_thresholds, spec_for, tables_for
+from w2v_nce.trainer import spec_for, tables_for
 
 
 @pytest.mark.parametrize("tiles", [1, 3])
@@ -175,7 +176,7 @@ def test_softmax_block_trains_shuffled_examples_in_batches(model, tiles):
             np.concatenate(pieces), np.concatenate(([0], np.cumsum([len(p) for p in pieces]))),
             targets[chosen], rates[chosen],
         )  # fmt: skip
-        want += softmax_step(Weights(ref0, ref1), tables.offsets, batch, reference_tiles)
+        want += softmax_step(Weights(ref0, ref1), tables.logit_offsets, batch, reference_tiles)
     assert examples == targets.size and words == np.count_nonzero(ids >= 0)
     assert loss == pytest.approx(want, rel=1e-6)
     np.testing.assert_array_equal(syn0, ref0)

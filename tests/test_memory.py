@@ -38,7 +38,7 @@ def test_estimate_of_the_example_by_example_kernel():
     # four centre words sharing their draws: 4 · 2·window hidden rows, k + 4 candidates
     grouped = memory.estimate(
         vocab_size=1000, dim=50, loss=LOSSES["nce"], model="skipgram", window=5, k=5,
-        threads=2, longest_block=1 << 17, centres=4,
+        threads=2, longest_block=1 << 17, noise_group=4,
     )  # fmt: skip
     scratch = 2 * 40 * 50 * 4 + 2 * 40 * 9 * 4 + 3 * 9 * 8
     assert grouped.buffers == 1000 * 64 + 2 * (block + scratch)

@@ -11,7 +11,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from tests.conftest import run_cli
-from w2v_nce.pipeline import LossLog
+from w2v_nce.loss_log import LossLog
 from w2v_nce.plots import pca_2d, place_labels, read_loss_log, word_map
 from w2v_nce.query import Neighbours
 

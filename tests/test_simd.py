@@ -1,6 +1,8 @@
 """The explicit SIMD vectors of kernels.simd against numpy, and the row loops built on
 them (kernels.vecops) at every length a live row or a padded scratch row can have."""
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from w2v_nce.kernels.simd import (
     wide_vectors,
 )
 from w2v_nce.kernels.vecops import (
+    Inputs,
     accumulate,
     accumulate_pair,
     add_row,
@@ -28,6 +31,7 @@ from w2v_nce.kernels.vecops import (
     dots_pair,
     padded,
     scale_row,
+    untracked,
 )
 
 
@@ -78,7 +82,7 @@ def part_store(matrix, row, column, count, value):
 
 @pytest.mark.parametrize("count", [0, 1, 4, 15, 16])
 def test_a_part_store_writes_its_lanes_and_nothing_past_them(count):
-    """A live row of syn1 ends in a part vector: what lies past it (the next row,
+    """A live row of the output matrix ends in a part vector: what lies past it (the next row,
     or the end of the array) must not be written."""
     matrix = np.zeros((2, 20), dtype=np.float32)
     part_store(matrix, 0, 4, count, np.float32(3))
@@ -95,8 +99,8 @@ def row_loops(source, target, coefficients, hidden, rows, offsets, length, o, p)
     add_row(np.float32(0.5), source, 1, target, 1, length)
     scale_row(np.float32(-2.0), target, 2, length)
     n = rows.shape[0]
-    accumulate(coefficients, 0, 1, rows, 0, n, target, 3, length)
-    accumulate_pair(coefficients, 1, 2, 3, hidden, 0, 3, target, o, p, length)
+    accumulate(Inputs(rows, 0, n, coefficients, 1), 0, target, 3, length)
+    accumulate_pair(Inputs(hidden, 0, 3, coefficients, 3), 1, 2, target, o, p, length)
     scores = np.zeros(3 * n, dtype=np.float32)
     dots(hidden, 0, rows, n, offsets, scores, 0)
     dots_pair(hidden, 1, rows, n, offsets, scores, n)
@@ -133,3 +137,25 @@ def test_the_row_loops_are_their_numpy_formulas_at_every_length(length, same):
     np.testing.assert_allclose(target, expected, **tolerance)
     want = h @ rows[:, :length].T.astype(np.float64) - offsets
     np.testing.assert_allclose(scores, want.ravel(), **tolerance)
+
+
+class Trio(NamedTuple):
+    first: np.ndarray
+    second: np.ndarray
+    third: np.ndarray
+
+
+@numba.njit
+def mark_through_untracked(bundle):
+    copy = untracked(bundle)
+    copy.first[0], copy.second[0], copy.third[0] = 1.0, 2.0, 3.0
+    return copy.first.size + 10 * copy.second.size + 100 * copy.third.size
+
+
+def test_an_untracked_bundle_keeps_every_field_in_its_place():
+    """The untracked copy of a NamedTuple of arrays views the same arrays, field by
+    field: writes through it land in the field of the same name (arrays of one type,
+    so a shifted field would still compile)."""
+    trio = Trio(np.zeros(1), np.zeros(2), np.zeros(3))
+    assert mark_through_untracked(trio) == 321
+    assert [list(field) for field in trio] == [[1.0], [2.0, 0.0], [3.0, 0.0, 0.0]]

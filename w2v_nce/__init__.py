@@ -6,7 +6,7 @@ numpy, numba and gensim load when first used (the command line's ``--help``
 imports this package too).
 """
 
-from .errors import TrainingInterrupted, UsageError, UserError
+from .errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
 
 __version__ = "0.2.0"
 __all__ = [
@@ -19,7 +19,7 @@ __all__ = [
     "load",
     "train",
 ]
-_API = ("Model", "W2VNceWarning", "load", "train")
+_API = ("Model", "load", "train")
 
 
 def __getattr__(name: str):

@@ -24,7 +24,7 @@ training within a second and raises :class:`w2v_nce.TrainingInterrupted`, a
 Where the work is done:
 
 * :mod:`w2v_nce.pipeline` -- a training run, for this API and the CLI alike
-  (:mod:`~w2v_nce.train` the schedule and threads, :mod:`~w2v_nce.kernels` the
+  (:mod:`~w2v_nce.trainer` the schedule and threads, :mod:`~w2v_nce.kernels` the
   arithmetic, :mod:`~w2v_nce.encode` and :mod:`~w2v_nce.corpus` the corpus,
   :mod:`~w2v_nce.checkpoint` crash-safe checkpoints);
 * :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import inspect
 
+from .errors import W2VNceWarning
 from .model import Model, load
 from .params import HYPERPARAMETERS, RUN_OPTIONS
-from .pipeline import W2VNceWarning
 from .pipeline import train as _train
 
 __all__ = ["Model", "W2VNceWarning", "load", "train"]

@@ -159,7 +159,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
     messages.info(
         f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
         f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
-        f"{stats.final_loss:.4f} per {examples[:-1]}"
+        f"{stats.final_loss:.4f} per {examples[:-1]} ({run.model.loss.loss_printed})"
         + (f" (resumed at {run.resumed})" if run.resumed else "")
     )
     if stats.kernel_seconds >= COMPILE_NOTE_SECONDS:
@@ -305,8 +305,10 @@ def most_similar(words, vectors, topn, negative, by):
         from .evaluation.context import context_neighbours
 
         model.require_output("--by context")
-        rows, label = context_neighbours(model, words[0], topn)
-        click.echo(f"# word\tscore\t{label}")
+        rows, header, notes = context_neighbours(model, words[0], topn)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"# word\tscore\t{header}")
         for word, score, probability in rows:
             click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
         return
@@ -470,7 +472,7 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
     import json
 
     from .nce_table import format_table, nce_table
-    from .params import TrainConfig
+    from .pipeline import resolve_run
 
     try:
         k_values = [int(k) for k in ks.split(",") if k.strip()]
@@ -478,8 +480,7 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
         raise UsageError(f"--ks must be comma-separated integers, not {ks!r}") from None
     if not k_values or min(k_values) < 1:
         raise UsageError("--ks needs at least one k, each at least 1")
-    config = TrainConfig(loss="nce", **options)
-    config.validate()
+    config = resolve_run({**options, "loss": "nce"}).config
     if plot:  # before minutes of training
         from .atomic import check_writable_output
         from .plots import require_matplotlib

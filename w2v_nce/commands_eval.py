@@ -16,9 +16,13 @@ import tempfile
 
 import click
 
+from . import losses
 from .errors import UsageError
 from .options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
 
+# The loss lists of the two commands' help, from the loss records.
+_TARGETS = losses.per_loss(lambda loss: loss.target, sep="; ")
+_NOT_IN_GENSIM = [loss.name for loss in losses.LOSSES.values() if loss.gensim_name != loss.name]
 PMI_TOP = 3000
 PMI_MIN_COUNT = 20.0
 
@@ -82,9 +86,12 @@ def evaluate(
     \b
     Cosine: Spearman on WordSim-353 and SimLex-999, 3CosAdd accuracy on Google's
     analogies over the 30,000 most frequent words (gensim's conventions and data).
+
     PMI (with --corpus and a .npz model): u_w·v_c against what the loss should
-    learn (shifted PMI for neg, log P(c|w) for nce, row-centred log P(c|w) for
-    softmax and infonce), over pairs of the --pmi-top most frequent words.
+    learn ({targets}), over pairs of the --pmi-top most frequent words.
+    Alignment and uniformity (with --corpus) of the unit input vectors f: the mean
+    ‖f(w) − f(c)‖² over window pairs, log E exp(−2‖f(x) − f(y)‖²) over token pairs.
+
     \b
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
@@ -177,7 +184,19 @@ def report_lines(scores: dict) -> list[str]:
                 f"             log Z_w: mean {pmi['mean_logz']:.4f} (frequency-weighted), "
                 f"std {pmi['std_logz']:.4f}"
             )
+    if "alignment" in scores:  # with --corpus: unit input vectors, lower is better for both
+        for key, meaning in GEOMETRY_LINES:
+            lines.append(
+                f"{key:<12} {_num(scores[key]):>16}   95% CI "
+                f"{_interval(scores[f'{key}_ci']):<14}   {meaning}"
+            )
     return lines
+
+
+GEOMETRY_LINES = (
+    ("alignment", "E‖f(w) − f(c)‖² over window pairs"),
+    ("uniformity", "log E exp(−2‖f(x) − f(y)‖²) over token pairs"),
+)
 
 
 # --------------------------------------------------------------------------- compare
@@ -283,20 +302,16 @@ def compare_table(result: dict) -> list[str]:
 def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, quiet, **options):
     """Train w2v-nce and gensim's Word2Vec on CORPUS with the same settings and compare.
 
-    \b
     Prints training time, words/s, every evaluate score for both (gensim's output
     vectors are its syn1neg, or syn1 and its tree for hs), the differences with
     paired 95% intervals and the mean overlap of the 10 nearest neighbours of the
     1,000 most frequent words. --model and --loss hs map to gensim's sg and hs;
-    gensim has no nce, softmax or infonce: for those it trains with negative
-    sampling, and the table says so.
+    gensim has no {not_in_gensim}: for those it trains with negative sampling, and
+    the table says so.
     """
-    from .params import TrainConfig
+    from .pipeline import resolve_run
 
-    config = TrainConfig(**options)
-    config.validate()
-    if tmp_dir is not None and not os.path.isdir(tmp_dir):
-        raise UsageError(f"--tmp-dir {tmp_dir} is not a directory; create it or choose another")
+    config = resolve_run({**options, "encoding_errors": encoding_errors, "tmp_dir": tmp_dir}).config
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     with tempfile.TemporaryDirectory(prefix="w2v-nce-compare-", dir=tmp_dir) as work:
         result = _run_compare(
@@ -312,7 +327,6 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
 def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, quiet, say):
     from dataclasses import asdict
 
-    from .encode import encode_corpus
     from .errors import Interrupted, TrainingInterrupted
     from .evaluation import evaluate_embeddings
     from .evaluation.baseline import (
@@ -322,16 +336,17 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         write_plain_copy,
     )
     from .evaluation.pmi import chunks_of, encode_with_vocab
-    from .pipeline import train_encoded
+    from .pipeline import Messages, encode, train_encoded
 
     plain = os.path.join(work, "corpus.txt")
     tokens = write_plain_copy(corpus, plain, encoding_errors)
     say(f"corpus: {tokens:,} tokens; training w2v-nce ({config.loss})")
-    with encode_corpus(
-        plain, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=work
-    ) as encoded:
+    messages = Messages(info=say, warn=lambda message: click.echo(f"warning: {message}", err=True))
+    with encode(plain, config, {"tmp_dir": work}) as encoded:
         try:
-            ours = train_encoded(encoded, config, progress=not quiet, source=corpus)
+            ours = train_encoded(
+                encoded, config, progress=not quiet, source=corpus, messages=messages
+            )
         except TrainingInterrupted as stop:
             raise Interrupted(
                 "interrupted during training; nothing was compared", stop.signal
@@ -378,5 +393,11 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         "settings": {**asdict(config), "gensim_loss": gensim_loss(config), "corpus_tokens": tokens},
     }
 
+
+# The help's loss lists, from the loss records (the docstrings hold the places).
+evaluate.help = evaluate.help.format(targets=_TARGETS)
+compare.help = compare.help.format(
+    not_in_gensim=" or ".join(filter(None, (", ".join(_NOT_IN_GENSIM[:-1]), *_NOT_IN_GENSIM[-1:])))
+)
 
 __all__ = ["compare", "evaluate"]

@@ -1,7 +1,7 @@
 """Streaming corpus reader: a text file (plain, gzip, bzip2 or stdin) to lists of tokens.
 
 :func:`iter_sentences` yields str tokens (for evaluation and baselines); the encoder
-(:mod:`w2v_nce.encode`) reads the same blocks of bytes (:func:`stream_chunks`,
+(:mod:`w2v_nce.first_pass`) reads the same blocks of bytes (:func:`stream_chunks`,
 :func:`blocks`) with a jitted tokenizer (:mod:`w2v_nce.wordtable`) that follows the
 same rules, and reports errors the same way (:class:`LocatedError`). Why it looks
 like this:

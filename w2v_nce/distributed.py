@@ -102,7 +102,7 @@ def split_corpus(corpus: str, parts: int) -> list[Piece]:
     """The pieces of ``corpus`` in order: each plain file in ``parts`` newline-aligned
     byte ranges (the encoder's first pass), each compressed file whole."""
     from .corpus import SNIFF_BYTES, open_corpus, source_name, start_of_text
-    from .encode import _line_bounds, _pread
+    from .first_pass import _line_bounds, _pread
 
     pieces = []
     for path in corpus_files(corpus):
@@ -146,7 +146,7 @@ def piece_blocks(piece: Piece):
         start_of_text,
         stream_chunks,
     )
-    from .encode import CHUNK_BYTES, _pread
+    from .first_pass import CHUNK_BYTES, _pread
 
     name = source_name(piece.path)
     if piece.end < 0:
@@ -190,13 +190,13 @@ class PieceCount:
 def count_piece(piece: Piece, encoding_errors: str) -> PieceCount:
     """A worker's task: the distinct words of a piece and their counts."""
     from .corpus import LocatedError, source_name
-    from .encode import _encode_blocks, _unique
-    from .wordtable import MODES, WordTable
+    from .first_pass import _encode_blocks, _rules, _unique
+    from .wordtable import WordTable
 
     table = WordTable()
     name = source_name(piece.path)
     try:
-        last = _encode_blocks(piece_blocks(piece), table, MODES[encoding_errors], name, None)
+        last = _encode_blocks(piece_blocks(piece), table, _rules(encoding_errors), name, None)
     except LocatedError as exc:
         return PieceCount(error=(exc.lineno, exc.before, exc.after))
     words, counts, _ = _unique(table.words(encoding_errors), table.word_counts())
@@ -260,8 +260,9 @@ def count_corpus(client, pieces: list[Piece], encoding_errors: str, name: str) -
 def encode_shard(pieces: list[Piece], words: list[str], encoding_errors: str) -> np.ndarray:
     """A worker's task: the shard's final ids, -1 after each sentence, none empty."""
     from .corpus import source_name
-    from .encode import _encode_blocks, _remap_chunk
-    from .wordtable import MODES, WordTable
+    from .encode import _remap_chunk
+    from .first_pass import _encode_blocks, _rules
+    from .wordtable import WordTable
 
     index = {word: i for i, word in enumerate(words)}
     parts = [np.zeros(0, dtype=np.int32)]
@@ -270,7 +271,7 @@ def encode_shard(pieces: list[Piece], words: list[str], encoding_errors: str) ->
         for piece in pieces:
             table = WordTable()
             name = source_name(piece.path)
-            _encode_blocks(piece_blocks(piece), table, MODES[encoding_errors], name, sink)
+            _encode_blocks(piece_blocks(piece), table, _rules(encoding_errors), name, sink)
             provisional = np.fromfile(sink, dtype=np.int32)
             remap = np.array([index.get(w, -1) for w in table.words(encoding_errors)], np.int32)
             out = np.empty(provisional.size, dtype=np.int32)
@@ -716,15 +717,14 @@ class Rounds:
             self._refresh_mirrors()
 
 
-def train_rounds(rounds: Rounds, state, progress: bool, on_round=None, checkpoint=None):
-    """Run the rounds ``state`` has not done, refreshing one progress bar; on Ctrl-C write
-    ``checkpoint`` (the last synchronised model) and raise TrainingInterrupted."""
-    from .trainer import _progress_bar, where
+def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
+    """Run the rounds ``state`` has not done, refreshing one progress bar; on Ctrl-C save
+    the last synchronised model with ``writer`` and raise TrainingInterrupted."""
+    from .trainer import _progress_bar
 
     plan, stats, model = rounds.plan, state.stats, rounds.model
     total_words = plan.corpus_words * plan.epochs
     stats.resumed_words = stats.words
-    resumed = where(state, plan.rounds_per_epoch, plan.epochs) if state.done.any() else None
     bar = _progress_bar(total_words, stats.words, progress, resumed)
     description = getattr(bar, "desc", "")
     bar.set_description("loading the training kernel on the workers")
@@ -751,9 +751,9 @@ def train_rounds(rounds: Rounds, state, progress: bool, on_round=None, checkpoin
         bar.close()
         model.config.update(interrupted=True, words_trained=stats.words)
         interrupted = TrainingInterrupted(model, stats, total_words, signal_of(stop))
-        if checkpoint is not None:
+        if writer is not None:
             with contextlib.suppress(KeyboardInterrupt):
-                interrupted.checkpoint = checkpoint(model, state)
+                interrupted.checkpoint = writer.save(model, state)
         raise interrupted from None
     finally:
         bar.close()
@@ -824,45 +824,36 @@ def fingerprint(words: list[str], counts: np.ndarray, plan: Plan) -> str:
     return digest.hexdigest()
 
 
-def train_on_cluster(corpus, config, run: dict, base, client, progress, messages, outputs):
-    """pipeline.train on a Dask cluster: the same options, messages, checkpoint and Run."""
-    from . import checkpoint as ck
-    from .atomic import check_writable_output
-    from .pipeline import RESULT_OPTIONS, Run, init_identity
-    from .stale import remove_stale
-    from .trainer import RunState
+def train_on_cluster(settled, client, progress, messages, outputs):
+    """pipeline.train on a Dask cluster: the same options, messages, checkpoint and Run.
 
-    path = check_corpus(corpus)
-    ck_path = run.get("checkpoint")
-    if ck_path:
-        check_writable_output(ck_path)
-    removed = remove_stale([*outputs, *([ck_path] if ck_path else [])], run.get("tmp_dir"))
-    if removed:
-        messages.info(f"removed {len(removed)} file(s) left by killed runs: {removed[0]} ...")
+    ``settled`` is the run's :class:`pipeline.Plan` (options resolved, ``init`` loaded).
+    """
+    from .pipeline import Run, init_identity
+
+    config, run, base = settled.config, settled.run, settled.base
+    path, ck_path = check_corpus(settled.corpus), settled.checkpoint_path
+    _check_outputs(ck_path, outputs, run, messages)
     sync_every = run.get("sync_every") or DEFAULT_SYNC_EVERY
     with cluster(run.get("workers"), run.get("scheduler"), client) as connected:
         n = len(worker_addresses(connected))
         shards = shard_pieces(split_corpus(path, n), n)
-        idle = sum(not shard for shard in shards)
-        if idle:
+        if any(not shard for shard in shards):
             messages.warn(
-                f"{idle} of {n} workers have no part of {path} to train: a compressed file "
-                "is read whole by one worker; give plain files, or more files than workers"
+                f"{sum(not s for s in shards)} of {n} workers have no part of {path} to train: "
+                "a compressed file is read whole by one worker; give plain files, or more "
+                "files than workers"
             )
-        identity = {**config.as_dict(), **{name: run.get(name) for name in RESULT_OPTIONS}}
-        identity.update(workers=n, sync_every=sync_every)
-        resume = ck.load(ck_path) if ck_path and os.path.exists(ck_path) else None
-        if resume is not None:
-            for note in ck.check_same(resume, identity, corpus_identity(path), init_identity(base)):
-                messages.info(f"note: {note}")
-        model, plan, counted = _prepare(connected, shards, config, run, base, resume, path)
+        identity = {**settled.identity(), "workers": n, "sync_every": sync_every}
+        resume = _resume(ck_path, identity, path, init_identity(base), messages)
+        model, plan, counted = _prepare(connected, shards, settled, resume, path)
         messages.info(
             f"corpus: {counted.tokens:,} tokens in {counted.sentences:,} lines; vocabulary: "
             f"{len(model.vocab):,} words (min-count {config.min_count}) covering "
             f"{plan.corpus_words:,} tokens; {n} Dask workers × {config.threads} threads, "
             f"a sync every {sync_every:,} words per worker ({plan.rounds:,} rounds)"
         )
-        state = resume.state if resume is not None else RunState(np.zeros(plan.rounds, bool))
+        state = resume.state if resume is not None else _fresh_state(plan.rounds)
         resumed = None
         if resume is not None and state.done.any():
             resumed = f"round {int(state.done.sum())} of {plan.rounds}"
@@ -875,14 +866,45 @@ def train_on_cluster(corpus, config, run: dict, base, client, progress, messages
             },
             "init": init_identity(base),
         }
-        save, on_round = _checkpointing(ck_path, info, run)
+        writer, on_round = _checkpointing(ck_path, info, run)
         sync = SyncStats()
         rounds = Rounds(connected, plan, _job(model, config, plan), model, sync)
-        stats = train_rounds(rounds, state, progress, on_round, save if ck_path else None)
+        stats = train_rounds(rounds, state, progress, resumed, on_round, writer)
     stats.sync = sync.as_dict()
     model.config["distributed"] = {"workers": n, "sync_every": sync_every, **stats.sync}
     model.stats = stats
-    return Run(model, stats, ck_path, resumed, (lambda: save(model, state)) if ck_path else None)
+    save = (lambda: writer.save(model, state)) if writer else None
+    return Run(model, stats, ck_path, resumed, save)
+
+
+def _check_outputs(ck_path, outputs, run: dict, messages) -> None:
+    """The checkpoint writable; what killed runs left beside the outputs, removed."""
+    from .atomic import check_writable_output
+    from .stale import remove_stale
+
+    if ck_path:
+        check_writable_output(ck_path)
+    removed = remove_stale([*outputs, *([ck_path] if ck_path else [])], run.get("tmp_dir"))
+    if removed:
+        messages.info(f"removed {len(removed)} file(s) left by killed runs: {removed[0]} ...")
+
+
+def _resume(ck_path, identity: dict, path: str, init: dict | None, messages):
+    """The checkpoint to resume from, made by this run (or a UsageError); None if none."""
+    from . import checkpoint as ck
+
+    if not (ck_path and os.path.exists(ck_path)):
+        return None
+    resume = ck.load(ck_path)
+    for note in ck.check_same(resume, identity, corpus_identity(path), init):
+        messages.info(f"note: {note}")
+    return resume
+
+
+def _fresh_state(rounds: int):
+    from .trainer import RunState
+
+    return RunState(np.zeros(rounds, dtype=bool))
 
 
 def _job(model, config, plan: Plan) -> Job:
@@ -891,22 +913,19 @@ def _job(model, config, plan: Plan) -> Job:
     return Job(config, tables_for(model, config), spec_for(config), plan.corpus_words * plan.epochs)
 
 
-def _prepare(client, shards, config, run, base, resume, source):
+def _prepare(client, shards, settled, resume, source):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
-    or resumed), the plan and the counts."""
+    or resumed), the rounds' plan and the counts."""
     from . import checkpoint as ck
-    from .pipeline import continued_model, model_config
-    from .trainer import new_model
-    from .vocab import Fresh, Merged, Vocabulary
+    from .model import continued_model, new_model
+    from .pipeline import model_config
+    from .vocab import Fresh
 
+    config, run, base = settled.config, settled.run, settled.base
     errors = run.get("encoding_errors", "strict")
     pieces = [p for shard in shards for p in shard]
     counted = count_corpus(client, pieces, errors, source)
-    if base is not None:
-        known = Vocabulary(list(base.vocab), np.asarray(base.counts, dtype=np.int64))
-        rule = Merged(known, bool(run.get("update_vocab")), config.min_count, config.max_vocab)
-    else:
-        rule = Fresh(config.min_count, config.max_vocab)
+    rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
     vocab, _ = rule(counted.words, counted.counts, source)
     sync_every = run.get("sync_every") or DEFAULT_SYNC_EVERY
     plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
@@ -936,20 +955,15 @@ class _Encoded(NamedTuple):
 
 
 def _checkpointing(ck_path, info, run):
-    """(save, on_round): the checkpoint writer, and what follows each round: the checkpoint
-    when --checkpoint-every has passed, a --loss-log row."""
+    """(writer, on_round): the checkpoint writer (None without --checkpoint), and what
+    follows each round: the checkpoint when one is due, a --loss-log row."""
     from . import checkpoint as ck
+    from .loss_log import LossLog
     from .params import RUN_OPTIONS
-    from .pipeline import LossLog
 
     every = run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
-    last = [time.monotonic()]
+    writer = ck.Writer(ck_path, info, every) if ck_path else None
     loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
-
-    def save(model, state) -> str:
-        written = ck.save(ck_path, model, state, info)
-        last[0] = time.monotonic()
-        return written
 
     def on_round(model, state, lr: float, finished: bool) -> None:
         stats = state.stats
@@ -957,7 +971,7 @@ def _checkpointing(ck_path, info, run):
             loss_log.add(stats.seconds, stats.words, lr, stats.final_loss)
             if finished:
                 loss_log.close()
-        if ck_path and not finished and time.monotonic() - last[0] >= every:
-            save(model, state)
+        if writer is not None and not finished and writer.due():
+            writer.save(model, state)
 
-    return save, on_round
+    return writer, on_round

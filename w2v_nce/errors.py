@@ -32,6 +32,10 @@ class UsageError(UserError):
         super().__init__(message, exit_code=2)
 
 
+class W2VNceWarning(UserWarning):
+    """A warning about a run or a model (a slow loss, memory that may not suffice)."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an interrupt by the command line so that it stops like Ctrl-C."""
 

@@ -70,20 +70,12 @@ class Scorer:
         model.require_output("keywords")
         self.model = model
         self.index = model.index()
-        distribution = model.loss.distribution if model.loss else losses.READING
-        self.normalise = distribution not in (losses.SELF, losses.TREE_PATH)
-        self.reading = distribution == losses.READING
-        self._logz = np.full(len(model.vocab), np.nan) if self.normalise else None
+        self.renormalise = losses.distribution_of(model.loss).renormalise
+        self._logz = np.full(len(model.vocab), np.nan) if self.renormalise else None
 
     def reading_note(self) -> str | None:
         """The note that p(c|w) is only a reading of a non-normalised model's scores."""
-        if not self.reading:
-            return None
-        name = f"a {self.model.loss.name} model" if self.model.loss else "this model"
-        return (
-            f"{name} is not a normalised model: its p(c|w) here is a reading (the softmax "
-            "of its scores over the vocabulary), not the model's own distribution"
-        )
+        return losses.reading_note(self.model.loss)
 
     def known(self, tokens: Sequence[str]) -> tuple[np.ndarray, list[str]]:
         """The ids of the tokens in the vocabulary, and the other tokens (in order)."""
@@ -128,7 +120,7 @@ class Scorer:
             scores[lo : lo + step] = (
                 block @ counts - block[np.arange(len(rows)), lo + np.arange(len(rows))]
             )
-        if self.normalise:
+        if self.renormalise:
             scores -= (len(ids) - 1) * self.log_partition(words)
         order = np.lexsort((first, -scores))[:topn]
         return [(self.model.vocab[words[i]], float(scores[i])) for i in order]

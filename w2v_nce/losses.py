@@ -1,13 +1,17 @@
-"""One record per loss: the only place that switches on a loss's name.
+"""One record per loss: everything that differs between the losses.
 
-Everything that differs between the losses -- which kernel step scores the hidden
-vector, the logit offset, the default base measure, how p(c|w) is read from the
-score, what the PMI check expects the score to learn, how many threads the
-trainer uses, how much memory a thread needs -- is a field of the loss's
-:class:`Loss` record, so code elsewhere asks the record instead of comparing
-names, and a new loss is one more record (fastText's ``createLoss``).
+Which kernel step scores the hidden vector (and so whether a Huffman tree is
+built, how many output rows a step scores, whether the run is the batched full
+softmax with its vocabulary cost), the logit offset, the default base measure
+and noise group, how p(c|w) is read from the score and what a reader is told
+about it, what the PMI check expects the score to learn, gensim's name for the
+loss, how a figure draws it, how many threads the trainer uses -- each is a
+field, property or method of the loss's :class:`Loss` record. Code elsewhere asks
+the record instead of comparing names (``tests/test_structure_losses.py`` fails
+on such a comparison outside this module and the kernels' dispatch), and a new
+loss is one more record (fastText's ``createLoss``).
 
-The kernels see only the integer ``output`` of the record (which output step to
+The kernels see only the integer ``step`` of the record (which output step to
 run: :data:`NOISE`, :data:`SAMPLED_SOFTMAX`, :data:`TREE`, or the batched
 :data:`FULL_SOFTMAX`) and the per-word offsets it computes.
 
@@ -17,46 +21,123 @@ need it): the command line's ``--help`` reads the names and help texts from here
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-# The output steps of the kernels (w2v_nce.kernels.block / .softmax).
-NOISE = 0  # binary logistic: the positive against k noise draws (neg, nce)
-SAMPLED_SOFTMAX = 1  # a (k+1)-way softmax over the positive and k noise draws (infonce)
-TREE = 2  # binary logistic along the target's Huffman path (hs)
-FULL_SOFTMAX = 3  # the exact softmax over the vocabulary, batched through BLAS
+from .kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
 
-# How p(c|w) is read from the model's score s(w, c) (see Model.log_probs).
-SELF = "self"  # exp(s) as it is: the model claims to be self-normalised (NCE)
-SOFTMAX = "softmax"  # the softmax of s over the vocabulary: the model's distribution
-READING = "reading"  # the softmax of s over the vocabulary, but not a normalised model
-TREE_PATH = "tree"  # the product of the binary decisions along the Huffman path: exact
+# Bound on a Huffman path's length, for the memory estimate: the output rows a tree
+# step scores at most (word2vec.c's MAX_CODE_LENGTH is 40).
+MAX_TREE_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How p(c|w) is read from a model's score s(w, c) (see Model.log_probs), and
+    what ``most-similar --by context`` and ``keywords`` tell the reader about it."""
+
+    renormalise: bool  # p(c|w) is the softmax of s over the vocabulary (else exp(s) as it is)
+    normalised: bool  # that p(c|w) is the model's own distribution, not a reading of its scores
+    header: str  # the p(c|w) column's header in ``most-similar --by context``
+
+    def note(self, model: str) -> str | None:
+        """The note that ``model``'s p(c|w) is only a reading of its scores (None if it is not)."""
+        if self.normalised:
+            return None
+        return (
+            f"{model} is not a normalised model: its p(c|w) here is a reading (the softmax "
+            "of its scores over the vocabulary), not the model's own distribution"
+        )
+
+
+# The four readings: a table of records, alike in shape on purpose (like LOSSES).
+# exp(s) as it is: the model claims to be self-normalised (NCE)
+SELF = Distribution(
+    renormalise=False,
+    normalised=True,
+    header="p(c|w) = exp(score), NCE's self-normalised model (not renormalised)",
+)
+# the softmax of s over the vocabulary: the model's distribution
+SOFTMAX = Distribution(
+    renormalise=True,
+    normalised=True,
+    header="p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
+)
+# the softmax of s over the vocabulary, but not a normalised model
+READING = Distribution(
+    renormalise=True,
+    normalised=False,
+    header="p(c|w) = softmax of the score over the vocabulary (a reading: not a normalised model)",
+)
+# the product of the binary decisions along the Huffman path: exact
+TREE_PATH = Distribution(
+    renormalise=False,
+    normalised=True,
+    header="p(c|w) = exp(score), the product along c's Huffman path (exact)",
+)
 
 
 @dataclass(frozen=True)
 class Loss:
     name: str
     help: str
-    output: int  # kernel output step
+    step: int  # the kernel's output step: NOISE, SAMPLED_SOFTMAX, TREE or FULL_SOFTMAX
     uses_k: bool  # draws k noise words (else -k is ignored)
     skip_positive: bool  # drop a noise draw equal to the positive (word2vec/gensim's rule)
     default_base: str  # "unigram" or "none" for --base auto
     base_allowed: bool  # whether a unigram base measure makes sense for the score at all
-    shares_noise: bool  # --share-negatives applies
+    share_negatives: bool  # --share-negatives applies
+    default_noise_group: int  # centre words sharing one set of draws (with --share-negatives)
     noise_offset: str  # what the logit subtracts besides the base: "", "log_kq" or "log_q"
-    distribution: str  # SELF, SOFTMAX, READING or TREE_PATH
+    distribution: Distribution  # SELF, SOFTMAX, READING or TREE_PATH
+    score: str  # what the model's score s(w, c) is, as a figure labels it
     target: str  # what the PMI check compares the score with (its name)
     formula: str  # ... and its formula
     centred: bool  # score and target compared after centring each row
-    batched: bool  # one block at a time, its batches threaded over vocabulary tiles
-    loss_printed: str  # what the progress bar's loss means
+    loss_printed: str  # what the reported loss is (the training summary says it)
+    gensim_name: str  # the loss gensim's Word2Vec trains in its place (``compare``)
+    plot_style: tuple[str, str, str]  # label, line style and colour in a figure
+
+    @property
+    def tree(self) -> bool:
+        """Scores along a Huffman tree: the model holds the tree, and its output rows
+        are the V − 1 inner nodes, not one per word."""
+        return self.step == TREE
+
+    @property
+    def full_softmax(self) -> bool:
+        """Every step scores the whole vocabulary: the exact softmax, the maximum-likelihood
+        reference of the others. Its run is batched (one block at a time, its batches
+        threaded over vocabulary tiles), costs O(V·dim) per example, and needs a batch × V
+        score matrix per thread."""
+        return self.step == FULL_SOFTMAX
 
     @property
     def normalised(self) -> bool:
         """p(c|w) is the model's own distribution (not a reading of unnormalised scores)."""
-        return self.distribution != READING
+        return self.distribution.normalised
+
+    def outputs_per_step(self, k: int, noise_group: int, vocab_size: int) -> int:
+        """The output rows one step scores: at most a Huffman path for the tree, the whole
+        vocabulary for the full softmax, else the noise group's positives and their k draws."""
+        if self.tree:
+            return MAX_TREE_DEPTH
+        if self.full_softmax:
+            return vocab_size
+        return k + noise_group
 
     def resolved_base(self, base: str) -> str:
         return self.default_base if base == "auto" else base
+
+    def pmi_target(self, log_p, q, k: int):
+        """What the score should learn from log P(c|w) (and q(c), k): log P(c|w), or for
+        a loss that is not a normalised model the shifted PMI log(P(c|w)/q(c)) − log k
+        (Levy & Goldberg 2014); the caller centres the rows of a ``centred`` loss."""
+        if self.normalised:
+            return log_p
+        import numpy as np
+
+        return log_p - np.log(q) - math.log(k)
 
     def offsets(self, k: int, q, log_prior):
         """What the loss subtracts from u·v to get its logit, per output word x (float32).
@@ -86,7 +167,7 @@ class Loss:
         output row, so Hogwild over batches would have every thread writing every
         row; measured on 2 cores it was also about half as fast.
         """
-        return 1 if self.batched else threads
+        return 1 if self.full_softmax else threads
 
 
 LOSSES: dict[str, Loss] = {
@@ -95,87 +176,106 @@ LOSSES: dict[str, Loss] = {
         Loss(
             name="neg",
             help="word2vec negative sampling",
-            output=NOISE,
+            step=NOISE,
             uses_k=True,
             skip_positive=True,
             default_base="none",
             base_allowed=True,
-            shares_noise=True,
+            share_negatives=True,
+            # word2vec's draws per centre word (with 4, analogy was ~0.005 lower over
+            # three seeds)
+            default_noise_group=1,
             noise_offset="",
             distribution=READING,
+            score="u_w · v_c + b_c",
             target="shifted PMI",
             formula="log(P(c|w) / q(c)) - log k",
             centred=False,
-            batched=False,
             loss_printed="the binary loss of the positive and its k noise words",
+            gensim_name="neg",
+            plot_style=("negative sampling", "-.", "grey"),
         ),
         Loss(
             name="nce",
             help="noise-contrastive estimation (Z = 1)",
-            output=NOISE,
+            step=NOISE,
             uses_k=True,
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
-            shares_noise=True,
+            share_negatives=True,
+            # Measured on bench-dev, 1 thread, 1M tokens: k = 25 ran 23 GFLOP/s with 1,
+            # 34 with 4; WordSim-353 and analogy moved less than a change of seed does.
+            default_noise_group=4,
             noise_offset="log_kq",
             distribution=SELF,
+            score="u_w · v_c + b_c",
             target="log P(c|w)",
             formula="log(#(w,c) / #(w))",
             centred=False,
-            batched=False,
             loss_printed="the data-against-noise cross-entropy of the positive and k noise words",
+            gensim_name="neg",
+            plot_style=("NCE", "-", "C0"),
         ),
         Loss(
             name="softmax",
             help="exact full softmax",
-            output=FULL_SOFTMAX,
+            step=FULL_SOFTMAX,
             uses_k=False,
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
-            shares_noise=False,
+            share_negatives=False,
+            default_noise_group=1,
             noise_offset="",
             distribution=SOFTMAX,
+            score="u_w · v_c + b_c",
             target="row-centred log P(c|w)",
             formula="log P(c|w) - mean over the row",
             centred=True,
-            batched=True,
             loss_printed="the cross-entropy -log p(c|w) over the vocabulary",
+            gensim_name="neg",
+            plot_style=("exact softmax", "--", "black"),
         ),
         Loss(
             name="infonce",
             help="sampled softmax over the positive and k noise words",
-            output=SAMPLED_SOFTMAX,
+            step=SAMPLED_SOFTMAX,
             uses_k=True,
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
-            shares_noise=False,
+            share_negatives=False,
+            default_noise_group=1,
             noise_offset="log_q",
             distribution=SOFTMAX,
+            score="u_w · v_c + b_c",
             target="row-centred log P(c|w)",
             formula="log P(c|w) - mean over the row",
             centred=True,
-            batched=False,
             loss_printed="the (k+1)-way cross-entropy",
+            gensim_name="neg",
+            plot_style=("InfoNCE", "-", "C1"),
         ),
         Loss(
             name="hs",
             help="word2vec hierarchical softmax (a Huffman tree; exactly normalised)",
-            output=TREE,
+            step=TREE,
             uses_k=False,
             skip_positive=False,
             default_base="none",
             base_allowed=False,
-            shares_noise=False,
+            share_negatives=False,
+            default_noise_group=1,
             noise_offset="",
             distribution=TREE_PATH,
+            score="log p(c|w) along the tree",
             target="log P(c|w)",
             formula="log(#(w,c) / #(w))",
             centred=False,
-            batched=False,
             loss_printed="-log p(c|w), summed along the path",
+            gensim_name="hs",
+            plot_style=("hierarchical softmax", ":", "grey"),
         ),
     )
 }
@@ -183,16 +283,39 @@ LOSS_NAMES = tuple(LOSSES)
 
 # The models that build the hidden vector the loss scores.
 MODELS = ("skipgram", "cbow")
-SKIPGRAM, CBOW = 0, 1  # as the kernels see them
 DEFAULT_ALPHA = {"skipgram": 0.025, "cbow": 0.05}  # word2vec.c's defaults
-# Consecutive centre words that share one set of noise draws (kernels.block.group_step),
-# by loss; 1 for the others. Measured on bench-dev, 1 thread, 1M tokens: nce k = 25 ran
-# 23 GFLOP/s with 1, 34 with 4; WordSim-353 and analogy moved less than a change of seed
-# does. neg keeps word2vec's draws per centre word (with 4, analogy was ~0.005 lower
-# over three seeds).
-DEFAULT_NOISE_GROUP = {"nce": 4}
 
 
 def get(name: str) -> Loss:
     """The record of loss ``name`` (a KeyError means a bug: options are validated first)."""
     return LOSSES[name]
+
+
+def per_loss(value_of, among=None, sep: str = ", ") -> str:
+    """A per-loss value as help text: the losses (``among``, else all) grouped by value,
+    the largest value first: ``4 for nce, 1 for neg``."""
+    groups: dict = {}
+    for loss in LOSSES.values() if among is None else among:
+        groups.setdefault(value_of(loss), []).append(loss.name)
+    return sep.join(
+        f"{value} for {', '.join(names)}" for value, names in sorted(groups.items(), reverse=True)
+    )
+
+
+def distribution_of(loss: Loss | None) -> Distribution:
+    """How p(c|w) is read for a model of ``loss``; a model whose loss is unknown (None)
+    is read as the softmax of its scores, a reading."""
+    return loss.distribution if loss is not None else READING
+
+
+def reading_note(loss: Loss | None) -> str | None:
+    """The note that a model of ``loss`` is not normalised, so the p(c|w) that
+    ``keywords`` and ``most-similar --by context`` read from it is only a reading."""
+    return distribution_of(loss).note(f"a {loss.name} model" if loss else "this model")
+
+
+def gensim_native(tree: bool) -> Loss:
+    """The loss gensim's Word2Vec trains itself: with ``hs=1`` the tree, else negative sampling."""
+    return next(
+        loss for loss in LOSSES.values() if loss.gensim_name == loss.name and loss.tree == tree
+    )

@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import losses
-from .errors import UsageError, UserError
+from .errors import UsageError, UserError, W2VNceWarning
 
 if TYPE_CHECKING:
-    from .trainer import TrainStats
+    from .params import TrainConfig
+    from .vocab import Vocabulary
 
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
 TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
@@ -47,6 +48,24 @@ def unigram_log_prior(counts) -> np.ndarray:
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log σ(x) without overflow."""
     return -np.logaddexp(0.0, -x)
+
+
+@dataclass
+class TrainStats:
+    """What a training run did (``model.stats``; ``train --json`` prints it)."""
+
+    words: int = 0  # words read (before subsampling), over all epochs
+    examples: int = 0  # pairs (skip-gram) or centre words (CBOW) trained
+    seconds: float = 0.0  # training time of this process (a resumed run: since it resumed)
+    final_loss: float = float("nan")  # mean loss per example over the last interval
+    loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
+    resumed_words: int = 0  # words already trained when this process resumed
+    kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
+
+    @property
+    def words_per_sec(self) -> float:
+        done = self.words - self.resumed_words
+        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(eq=False)
@@ -163,8 +182,7 @@ class Model:
         (which are not a normalised model: :attr:`Loss.normalised` says which).
         """
         scores = self.scores(rows)
-        distribution = self.loss.distribution if self.loss else losses.READING
-        if distribution in (losses.SELF, losses.TREE_PATH):
+        if not losses.distribution_of(self.loss).renormalise:
             return scores
         peak = scores.max(axis=1, keepdims=True)
         return scores - peak - np.log(np.exp(scores - peak).sum(axis=1, keepdims=True))
@@ -229,10 +247,13 @@ class Model:
 
     def context(self, word: str, topn: int = 10) -> list[tuple[str, float, float]]:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
-        (``most-similar --by context``); needs the output vectors."""
+        (``most-similar --by context``); needs the output vectors. Like :meth:`keywords`,
+        it warns (:class:`W2VNceWarning`) that a ``neg`` model's p(c|w) is only a reading."""
         from .evaluation.context import context_neighbours
 
-        return context_neighbours(self, word, topn)[0]
+        rows, _, notes = context_neighbours(self, word, topn)
+        _warn(notes)
+        return rows
 
     def evaluate(self, corpus=None, **options) -> dict:
         """The scores of ``w2v-nce evaluate --json``: the same dict.
@@ -291,10 +312,62 @@ def _warn(notes) -> None:
     """The library's notes, as warnings from the caller's line."""
     import warnings
 
-    from .pipeline import W2VNceWarning
-
     for note in notes:
         warnings.warn(note, W2VNceWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------- before training
+
+
+def initial_vectors(vocab_size: int, dim: int, seed: int, output_rows: int | None = None):
+    """(input, output): input rows uniform in ±0.5/dim (word2vec.c), ``output_rows``
+    (default V) output rows zero.
+
+    Computed in place: the peak is the two matrices themselves, not four copies.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = np.empty((vocab_size, dim), dtype=np.float32)
+    rng.random(out=inputs, dtype=np.float32)
+    inputs -= np.float32(0.5)
+    inputs /= np.float32(dim)
+    outputs = np.zeros((vocab_size if output_rows is None else output_rows, dim), dtype=np.float32)
+    return inputs, outputs
+
+
+def huffman_tree(counts: np.ndarray):
+    """(points, codes, lengths) of word2vec.c's Huffman tree over ``counts`` (descending)."""
+    from .kernels.tree import huffman
+
+    return huffman(np.ascontiguousarray(counts, dtype=np.int64))
+
+
+def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
+    """A model before training: random input rows, zero output rows (and the tree for hs)."""
+    record = config.loss_record
+    tree = huffman_tree(vocab.counts) if record.tree else None
+    output_rows = max(len(vocab) - 1, 0) if tree is not None else None
+    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+
+
+def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
+    """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
+    output_rows = base.output.shape[0] if base.tree is not None else len(vocab)
+    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    old = base.index()
+    rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
+    known = rows >= 0
+    inputs[known] = base.input[rows[known]]
+    tree = None
+    if base.tree is not None:  # hs: the tree is the model's (no new words), rows reordered
+        outputs[:] = base.output
+        tree = tuple(part[rows] for part in base.tree)
+    else:
+        outputs[known] = base.output[rows[known]]
+    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+
+
+# ---------------------------------------------------------------------- reading and writing
 
 
 def load(path) -> Model:
@@ -372,8 +445,8 @@ def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
             f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
             f"input {model.input.shape}, output {model.output.shape}"
         )
-    if model.config.get("loss") == "hs" and model.tree is None:
-        raise UserError(f"{shown}: an hs model without its tree (tree_points, ...)")
+    if model.loss is not None and model.loss.tree and model.tree is None:
+        raise UserError(f"{shown}: an {model.loss.name} model without its tree (tree_points, ...)")
     for name in ("input", "output"):
         check_finite(
             getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"

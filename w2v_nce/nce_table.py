@@ -26,11 +26,11 @@ import numpy as np
 
 from . import losses
 from .corpus import iter_sentences
-from .encode import encode_corpus
 from .evaluation.pmi import encode_with_vocab
 from .kernels.counts import window_pairs
 from .params import TrainConfig
-from .pipeline import train_encoded
+from .pipeline import Messages, encode, train_encoded
+from .plots import reference_perplexity
 
 HELD_OUT_EVERY = 10
 
@@ -91,14 +91,17 @@ def aggregate_pairs(inputs, outputs, weights, vocab_size):
 def nce_table(
     corpus: str, config: TrainConfig, ks: list[int], progress: bool = True, log=print
 ) -> list[TableRow]:
-    """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%."""
+    """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%.
+
+    ``config`` as :func:`w2v_nce.pipeline.resolve_run` resolves it; ``log`` prints the
+    progress lines and the training's notes.
+    """
+    messages = Messages(info=log, warn=lambda message: log(f"warning: {message}"))
     workdir = tempfile.mkdtemp(prefix="w2v-nce-table-")
     try:
         train_path, held_path = split_corpus(corpus, workdir)
         rows = []
-        with encode_corpus(
-            train_path, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=workdir
-        ) as encoded:
+        with encode(train_path, config, {"tmp_dir": workdir}) as encoded:
             vocab = encoded.vocab
             held = np.concatenate(list(encode_with_vocab(held_path, vocab.words)))
             inputs, outputs, weights = aggregate_pairs(
@@ -116,7 +119,7 @@ def nce_table(
                 if not losses.get(loss).base_allowed:
                     run_config.base = "none"
                 started = time.perf_counter()
-                model = train_encoded(encoded, run_config, progress=progress)
+                model = train_encoded(encoded, run_config, progress=progress, messages=messages)
                 seconds = time.perf_counter() - started
                 result = score(model, inputs, outputs, weights, vocab.counts)
                 rows.append(TableRow(loss=loss, k=k, seconds=seconds, **result))
@@ -142,7 +145,7 @@ def format_row(row: TableRow, softmax_perplexity: float | None = None) -> str:
 
 
 def format_table(rows: list[TableRow]) -> str:
-    softmax = next((r.perplexity for r in rows if r.loss == "softmax"), None)
+    softmax = reference_perplexity(rows)
     lines = [HEADER, "|" + "---|" * 8]
     lines += [format_row(r, softmax) for r in rows]
     return "\n".join(lines)

@@ -132,6 +132,9 @@ def _params(*items: Param) -> dict[str, Param]:
     return {p.name: p for p in items}
 
 
+_SHARING = [loss for loss in losses.LOSSES.values() if loss.share_negatives]
+_SHARED_BY = "/".join(loss.name for loss in _SHARING)  # "neg/nce", in the help texts
+
 #: The hyperparameters: what a model's config records, what ``compare`` and
 #: ``nce-table`` share with ``train``.
 HYPERPARAMETERS = _params(
@@ -216,7 +219,7 @@ HYPERPARAMETERS = _params(
         ("--share-negatives/--no-share-negatives",),
         bool,
         True,
-        "neg/nce: the contexts of one centre word share their k noise draws "
+        f"{_SHARED_BY}: the contexts of one centre word share their k noise draws "
         "(Ji et al. 2016): fewer random memory accesses, same per-pair terms.",
     ),
     Param(
@@ -224,13 +227,14 @@ HYPERPARAMETERS = _params(
         ("--noise-group",),
         int,
         None,
-        "neg/nce with --share-negatives: this many consecutive centre words of a sentence "
+        f"{_SHARED_BY} with --share-negatives: this many consecutive centre words of a sentence "
         "share one set of k noise draws, scored as one block (a row is not scored against "
         "another centre's positive); 1 draws a set per centre word.",
         low=1,
         high=MAX_NOISE_GROUP,
         optional=True,
-        default_text="4 for nce, 1 for neg (word2vec's draws per centre word)",
+        default_text=losses.per_loss(lambda loss: loss.default_noise_group, _SHARING)
+        + " (word2vec's draws per centre word)",  # of 1, listed last
     ),
     Param(
         "base",
@@ -238,8 +242,9 @@ HYPERPARAMETERS = _params(
         str,
         "auto",
         "Base measure b_c in the score u_w·v_c + b_c: unigram (b_c = log P(c), so the "
-        "vectors learn PMI) or none. auto: unigram for nce, softmax, infonce; none for "
-        "neg, hs.",
+        "vectors learn PMI) or none. auto: "
+        + losses.per_loss(lambda loss: loss.default_base, sep="; ")
+        + ".",
         choices=("auto", "unigram", "none"),
     ),
     Param(
@@ -404,7 +409,7 @@ class TrainConfig:
     def resolved_noise_group(self) -> int:
         if self.noise_group is not None:
             return self.noise_group
-        return losses.DEFAULT_NOISE_GROUP.get(self.loss, 1)
+        return self.loss_record.default_noise_group
 
     def resolved_base(self) -> str:
         """The base measure actually used ("unigram" or "none")."""

@@ -1,11 +1,21 @@
 """From a corpus to a trained model: what ``w2v-nce train`` and ``w2v_nce.train()`` both do.
 
 The one layer that owns a training run, so that the command line and the Python
-API are two thin front ends on it: validate the options (the same checks and
-messages for both), check what can be checked before reading the corpus, remove
-what killed runs left behind, resume from a checkpoint or continue from an
-``init`` model, encode the corpus with the right vocabulary rule, estimate the
-memory, train, and record the model's config and lineage.
+API are two thin front ends on it. :func:`train` is three steps:
+
+1. :func:`prepare` -- before the corpus is read: validate the options (the same
+   checks and messages for every front end), complete them from an ``init``
+   model, check every path, remove what killed runs left behind, and load the
+   checkpoint to resume from;
+2. :func:`encode` and :func:`check_encoded` -- the corpus, encoded with the run's
+   vocabulary rule;
+3. :func:`train_planned` -- estimate the memory (and the softmax's time), build or
+   resume the model (:mod:`~w2v_nce.model`), train it (:mod:`~w2v_nce.trainer`)
+   writing checkpoints and the loss log, and record its config and lineage.
+
+``nce-table`` and ``compare`` train on corpora they encode themselves: they take
+steps 1 and 2 with :func:`resolve_run` and :func:`encode`, and step 3 with
+:func:`train_encoded`.
 
 Nothing here prints: informational lines go to ``messages.info`` and warnings to
 ``messages.warn`` (the CLI prints both to stderr; the library logs the first to
@@ -16,19 +26,19 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__, checkpoint, faults, losses
-from .errors import TrainingInterrupted, UsageError, UserError
-from .model import Model
+from . import __version__, checkpoint, faults, memory
+from .errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
+from .loss_log import LossLog
+from .model import Model, TrainStats, continued_model, new_model
 from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from .params import check_options as _check_options
-from .trainer import RunState, initial_vectors, new_model, softmax_cost, spec_for, where
+from .trainer import RunState, spec_for
 from .trainer import train as run_training
 
 log = logging.getLogger("w2v_nce")
@@ -37,10 +47,6 @@ log.addHandler(logging.NullHandler())
 TRAIN_OPTIONS = {**HYPERPARAMETERS, **RUN_OPTIONS}
 #: Run options that change what is computed: a checkpoint must have been made with them.
 RESULT_OPTIONS = ("encoding_errors", "update_vocab")
-
-
-class W2VNceWarning(UserWarning):
-    """A warning about a run (a slow loss, memory that may not suffice)."""
 
 
 @dataclass
@@ -61,7 +67,7 @@ class Run:
     """A finished training run: the model, its statistics and its checkpoint file."""
 
     model: Model
-    stats: object  # train.TrainStats
+    stats: TrainStats
     checkpoint: str | None
     resumed: str | None = None  # "epoch 3 of 5, 41%" when it resumed from a checkpoint
     save_checkpoint: Callable[[], str] | None = None  # the finished state, for a crash later
@@ -70,6 +76,111 @@ class Run:
         """The outputs are safe: remove the checkpoint."""
         if self.checkpoint:
             checkpoint.remove(self.checkpoint)
+
+
+@dataclass
+class Plan:
+    """A run as step 1 settles it, before the corpus is read."""
+
+    config: TrainConfig
+    run: dict  # the run options (checkpoint, tmp_dir, loss_log, ...), validated
+    base: Model | None = None  # the model to continue (init)
+    corpus: object = None  # the corpus as given: a path, "-" or an iterable of token lists
+    resume: checkpoint.Checkpoint | None = None
+
+    @property
+    def source(self) -> str:
+        return describe_source(self.corpus)
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        return self.run.get("checkpoint")
+
+    def identity(self) -> dict:
+        """The options a checkpoint must have been made with."""
+        return {**self.config.as_dict(), **{name: self.run.get(name) for name in RESULT_OPTIONS}}
+
+    def vocabulary(self):
+        """The vocabulary rule of an ``init`` run (its model's words, maybe updated); None
+        for a new model (the config's min-count and max-vocab)."""
+        if self.base is None:
+            return None
+        from .vocab import Merged, Vocabulary
+
+        return Merged(
+            Vocabulary(list(self.base.vocab), np.asarray(self.base.counts, dtype=np.int64)),
+            update=bool(self.run.get("update_vocab")),
+            min_count=self.config.min_count,
+            max_vocab=self.config.max_vocab,
+        )
+
+
+def train(
+    corpus,
+    options: dict,
+    *,
+    progress: bool = True,
+    messages: Messages = LIBRARY,
+    outputs: tuple[str, ...] = (),
+    client=None,
+) -> Run:
+    """Train a model on ``corpus`` (a path, ``-`` for stdin, or an iterable of token lists).
+
+    ``options`` are ``train``'s (``w2v-nce train --help``); ``init`` may also be a
+    Model. ``outputs`` are the files the caller will write (the CLI's), for the
+    clean-up of what killed runs left beside them. With ``client`` (a Dask client),
+    ``workers`` or ``scheduler`` the run goes to a Dask cluster (:mod:`.distributed`).
+    Raises :class:`UserError` for mistakes and :class:`TrainingInterrupted` on
+    Ctrl-C/SIGTERM.
+    """
+    if client is not None or {"workers", "scheduler"} & {
+        k for k, v in options.items() if v is not None
+    }:
+        from .distributed import train_on_cluster
+
+        return train_on_cluster(resolve(options, corpus), client, progress, messages, outputs)
+    plan = prepare(corpus, options, messages, outputs)
+    with encode(corpus, plan.config, plan.run, plan.vocabulary()) as encoded:
+        check_encoded(encoded, plan, messages)
+        return train_planned(plan, encoded, progress, messages)
+
+
+# --------------------------------------------------------------------------- 1. the plan
+
+
+def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] = ()) -> Plan:
+    """Step 1: the options resolved, the paths checked, the checkpoint to resume from."""
+    plan = resolve(options, corpus)
+    if not plan.config.loss_record.uses_k and "k" in options:
+        messages.info(f"note: --loss {plan.config.loss} draws no noise words; -k is ignored")
+    check_paths(plan, outputs, messages)
+    plan.resume = checkpoint_to_resume(plan, messages)
+    return plan
+
+
+def resolve(options: dict, corpus=None) -> Plan:
+    """``train``'s options validated, and with ``init`` completed from that model."""
+    options = dict(options)
+    init = options.pop("init", None)
+    if isinstance(init, Model):
+        hyper, run = check_options(options)
+    else:
+        hyper, run = check_options({**options, "init": init})
+        init = run.pop("init")
+    base = load_init(init) if init is not None else None
+    config = resolve_config(hyper, base, run.get("update_vocab", False))
+    return Plan(config, run, base, corpus)
+
+
+def resolve_run(options: dict) -> Plan:
+    """Step 1 for a command that trains on a corpus it encodes itself (``nce-table``'s
+    split, ``compare``'s plain copy): the options resolved as :func:`train` resolves
+    them and ``tmp_dir`` checked."""
+    from .encode import check_tmp_dir
+
+    plan = resolve(options)
+    check_tmp_dir(plan.run.get("tmp_dir"))
+    return plan
 
 
 def check_options(options: dict) -> tuple[dict, dict]:
@@ -116,7 +227,7 @@ def resolve_config(hyper: dict, base: Model | None, update_vocab: bool) -> Train
         if name not in hyper and name in saved:
             hyper[name] = saved[name]
     config = TrainConfig(**hyper).validate()
-    if update_vocab and config.loss_record.output == losses.TREE:
+    if update_vocab and config.loss_record.tree:
         raise UsageError(
             "--update-vocab cannot add words to an hs model: its Huffman tree is fixed by "
             "training; continue without --update-vocab, or train a new model"
@@ -141,6 +252,44 @@ def load_init(init) -> Model:
     return model
 
 
+def check_paths(plan: Plan, outputs: tuple[str, ...], messages: Messages) -> None:
+    """What can be checked before reading the corpus; what killed runs left, removed."""
+    from .atomic import check_writable_output, remove_stale
+    from .corpus import open_corpus
+    from .encode import check_tmp_dir
+
+    corpus, ck_path = plan.corpus, plan.checkpoint_path
+    if _is_file(corpus):
+        open_corpus(os.fspath(corpus)).close()
+    if ck_path and not _is_file(corpus):
+        raise UsageError(
+            f"--checkpoint needs a corpus that can be read again, and {plan.source} cannot: "
+            "write it to a file first (a .gz or .bz2 file is read as it is)"
+        )
+    tmp_dir = plan.run.get("tmp_dir")
+    check_tmp_dir(tmp_dir)
+    if ck_path:
+        check_writable_output(ck_path)
+    removed = remove_stale([*outputs, *([ck_path] if ck_path else [])], tmp_dir)
+    if removed:
+        messages.info(
+            f"removed {len(removed)} file(s) left by killed runs: {', '.join(removed[:3])}"
+            + (" ..." if len(removed) > 3 else "")
+        )
+
+
+def checkpoint_to_resume(plan: Plan, messages: Messages) -> checkpoint.Checkpoint | None:
+    """The run's checkpoint, if there is one: made by this run (or a UsageError)."""
+    path = plan.checkpoint_path
+    if not (path and os.path.exists(path)):
+        return None
+    resume = checkpoint.load(path)
+    corpus = checkpoint.file_identity(plan.corpus)
+    for note in checkpoint.check_same(resume, plan.identity(), corpus, init_identity(plan.base)):
+        messages.info(f"note: {note}")
+    return resume
+
+
 def init_identity(model: Model | None) -> dict | None:
     """What identifies an --init model for a checkpoint: its vocabulary and a digest."""
     if model is None:
@@ -154,21 +303,161 @@ def init_identity(model: Model | None) -> dict | None:
     return {"vocab_size": len(model.vocab), "digest": digest.hexdigest()}
 
 
-def continued_model(base: Model, vocab, config: TrainConfig) -> Model:
-    """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
-    outputs = base.output.shape[0] if base.tree is not None else len(vocab)
-    syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, outputs)
-    old = base.index()
-    rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
-    known = rows >= 0
-    syn0[known] = base.input[rows[known]]
-    tree = None
-    if base.tree is not None:  # hs: the tree is the model's (no new words), rows reordered
-        syn1[:] = base.output
-        tree = tuple(part[rows] for part in base.tree)
+# --------------------------------------------------------------------------- 2. the corpus
+
+
+def encode(corpus, config: TrainConfig, run: dict, vocabulary=None):
+    """Step 2: the corpus encoded (an :class:`~w2v_nce.encode.EncodedCorpus`, to use in a
+    ``with``) by the ``vocabulary`` rule, or the config's min-count and max-vocab;
+    ``run`` gives encoding_errors and tmp_dir."""
+    from .encode import encode_corpus
+
+    try:
+        return encode_corpus(
+            corpus,
+            min_count=config.min_count,
+            max_vocab=config.max_vocab,
+            encoding_errors=run.get("encoding_errors", "strict"),
+            tmp_dir=run.get("tmp_dir"),
+            vocabulary=vocabulary,
+            workers=config.threads,
+        )
+    except KeyboardInterrupt as stop:
+        stop.phase = "while reading the corpus"  # for the command line's message
+        raise
+
+
+def check_encoded(encoded, plan: Plan, messages: Messages) -> None:
+    """What the corpus turned out to be; a corpus with nothing to train, or not the
+    checkpoint's, refused."""
+    faults.point("encoded")
+    config, base = plan.config, plan.base
+    messages.info(
+        f"corpus: {encoded.raw_tokens:,} tokens in {encoded.sentences:,} lines; "
+        f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
+        f"covering {encoded.words:,} tokens"
+    )
+    if base is not None:
+        added = len(encoded.vocab) - len(base.vocab)
+        messages.info(
+            f"continuing the --init model ({len(base.vocab):,} words): "
+            + (f"{added:,} words added, " if plan.run.get("update_vocab") else "")
+            + f"{encoded.oov_tokens:,} tokens of the corpus outside the vocabulary skipped"
+        )
+    if encoded.words == 0:
+        raise UserError(
+            f"{plan.source}: no token of the corpus is in the model's vocabulary; nothing to "
+            "train (pass --update-vocab to add its words)"
+        )
+    if plan.resume is not None:
+        checkpoint.check_same_encoding(plan.resume, encoded.fingerprint, plan.source)
+
+
+# --------------------------------------------------------------------------- 3. training
+
+
+def train_planned(plan: Plan, encoded, progress: bool, messages: Messages) -> Run:
+    """Step 3: the model (new, continued or resumed) trained, with its checkpoints and
+    loss log."""
+    config, ck_path = plan.config, plan.checkpoint_path
+    needed = check_cost(encoded, config, messages)
+    model, state = starting_point(plan, encoded)
+    model.config = model_config(config, encoded, plan.source, plan.base, plan.run)
+    resumed = state.where(config.epochs) if plan.resume is not None else None
+    if resumed:
+        messages.info(f"resumed from {ck_path} at {resumed}")
+    writer = None
+    if ck_path:
+        every = plan.run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
+        writer = checkpoint.Writer(ck_path, checkpoint_info(plan, encoded), every)
+    loss_log = LossLog(plan.run["loss_log"]) if plan.run.get("loss_log") else None
+    try:
+        stats = fit(
+            encoded,
+            config,
+            model,
+            needed,
+            progress=progress,
+            state=state,
+            checkpoints=writer,
+            on_interval=loss_log.add if loss_log else None,
+        )
+    except TrainingInterrupted:
+        if loss_log:
+            loss_log.close()
+        raise
+    if loss_log:
+        loss_log.close()
+    model.stats = stats
+    save = (lambda: writer.save(model, state)) if writer else None
+    return Run(model, stats, ck_path, resumed, save)
+
+
+def starting_point(plan: Plan, encoded) -> tuple[Model, RunState]:
+    """The model and state training starts from: the checkpoint's, or the ``init``
+    model's rows in the corpus's vocabulary, or a new model; nothing trained yet."""
+    if plan.resume is not None:
+        return plan.resume.model, plan.resume.state
+    if plan.base is not None:
+        model = continued_model(plan.base, encoded.vocab, plan.config)
     else:
-        syn1[known] = base.output[rows[known]]
-    return Model(list(vocab.words), np.asarray(vocab.counts), syn0, syn1, {}, tree)
+        model = new_model(encoded.vocab, plan.config)
+    return model, RunState.fresh(plan.config.epochs, len(encoded.block_starts) - 1)
+
+
+def train_encoded(
+    encoded,
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+    source: str = "<corpus>",
+    messages: Messages = LIBRARY,
+) -> Model:
+    """Step 3 on a corpus the caller encoded (:func:`resolve_run`, :func:`encode`): a new
+    model trained on it. ``config`` is validated as :func:`train` validates it."""
+    config = config.validate()
+    needed = check_cost(encoded, config, messages)
+    model = new_model(encoded.vocab, config)
+    model.config = model_config(config, encoded, source, None, {})
+    model.stats = fit(encoded, config, model, needed, progress=progress)
+    return model
+
+
+def check_cost(encoded, config: TrainConfig, messages: Messages) -> memory.MemoryEstimate:
+    """Before the model is allocated: the run's memory, reported if large and refused if
+    impossible; the exact softmax's time."""
+    noise_group = spec_for(config).noise_group
+    needed = memory.estimate_run(config, len(encoded.vocab), encoded.longest_block, noise_group)
+    memory.check(needed, messages.info, messages.warn)
+    if config.loss_record.full_softmax:
+        memory.check_softmax_cost(encoded.vocab.counts, config, messages.info, messages.warn)
+    return needed
+
+
+def fit(encoded, config: TrainConfig, model: Model, needed, **how) -> TrainStats:
+    """:func:`w2v_nce.trainer.train` (``how``: its keywords), running out of memory a
+    UserError that says what the run needs."""
+    try:
+        return run_training(encoded, config, model, **how)
+    except MemoryError:
+        raise UserError(
+            f"out of memory: this run needs {needed.describe()}; "
+            "lower --max-vocab, --dim or --threads"
+        ) from None
+
+
+def checkpoint_info(plan: Plan, encoded) -> dict:
+    """What a checkpoint records besides the model and the tasks done (checkpoint.save)."""
+    return {
+        "options": plan.identity(),
+        "corpus": {
+            **checkpoint.file_identity(plan.corpus),
+            "raw_tokens": encoded.raw_tokens,
+            "words": encoded.words,
+            "fingerprint": encoded.fingerprint,
+        },
+        "init": init_identity(plan.base),
+    }
 
 
 def model_config(config: TrainConfig, encoded, source: str, base: Model | None, run) -> dict:
@@ -208,248 +497,6 @@ def model_config(config: TrainConfig, encoded, source: str, base: Model | None, 
         "vocab_size": len(encoded.vocab),
         "lineage": [*lineage, stage],
     }
-    if config.loss_record.output == losses.TREE:
+    if config.loss_record.tree:
         out["tree"] = "word2vec.c's Huffman tree of the counts, stored as tree_points/codes/lengths"
     return out
-
-
-def train(
-    corpus,
-    options: dict,
-    *,
-    progress: bool = True,
-    messages: Messages = LIBRARY,
-    outputs: tuple[str, ...] = (),
-    client=None,
-) -> Run:
-    """Train a model on ``corpus`` (a path, ``-`` for stdin, or an iterable of token lists).
-
-    ``options`` are ``train``'s (``w2v-nce train --help``); ``init`` may also be a
-    Model. ``outputs`` are the files the caller will write (the CLI's), for the
-    clean-up of what killed runs left beside them. With ``client`` (a Dask client),
-    ``workers`` or ``scheduler`` the run goes to :mod:`w2v_nce.distributed`. Raises
-    :class:`UserError` for mistakes and :class:`TrainingInterrupted` on Ctrl-C/SIGTERM.
-    """
-    from .atomic import check_writable_output, remove_stale
-    from .corpus import open_corpus
-    from .encode import check_tmp_dir, encode_corpus
-
-    options = dict(options)
-    init = options.pop("init", None)
-    if isinstance(init, Model):
-        hyper, run = check_options(options)
-    else:
-        hyper, run = check_options({**options, "init": init})
-        init = run.pop("init")
-    base = load_init(init) if init is not None else None
-    config = resolve_config(hyper, base, run.get("update_vocab", False))
-    record = config.loss_record
-    if not record.uses_k and "k" in hyper:
-        messages.info(f"note: --loss {config.loss} draws no noise words; -k is ignored")
-    if client is not None or run.get("workers") or run.get("scheduler"):
-        from .distributed import train_on_cluster
-
-        return train_on_cluster(corpus, config, run, base, client, progress, messages, outputs)
-    source = describe_source(corpus)
-    if _is_file(corpus):
-        open_corpus(os.fspath(corpus)).close()
-    ck_path = run.get("checkpoint")
-    if ck_path and not _is_file(corpus):
-        raise UsageError(
-            f"--checkpoint needs a corpus that can be read again, and {source} cannot: "
-            "write it to a file first (a .gz or .bz2 file is read as it is)"
-        )
-    tmp_dir = run.get("tmp_dir")
-    check_tmp_dir(tmp_dir)
-    if ck_path:
-        check_writable_output(ck_path)
-    removed = remove_stale([*outputs, *([ck_path] if ck_path else [])], tmp_dir)
-    if removed:
-        messages.info(
-            f"removed {len(removed)} file(s) left by killed runs: {', '.join(removed[:3])}"
-            + (" ..." if len(removed) > 3 else "")
-        )
-
-    identity = {**config.as_dict(), **{name: run.get(name) for name in RESULT_OPTIONS}}
-    resume = None
-    if ck_path and os.path.exists(ck_path):
-        resume = checkpoint.load(ck_path)
-        for note in checkpoint.check_same(
-            resume, identity, checkpoint.file_identity(corpus), init_identity(base)
-        ):
-            messages.info(f"note: {note}")
-
-    vocabulary = None
-    if base is not None:
-        from .vocab import Merged, Vocabulary
-
-        vocabulary = Merged(
-            Vocabulary(list(base.vocab), np.asarray(base.counts, dtype=np.int64)),
-            update=bool(run.get("update_vocab")),
-            min_count=config.min_count,
-            max_vocab=config.max_vocab,
-        )
-    try:
-        encoded = encode_corpus(
-            corpus,
-            min_count=config.min_count,
-            max_vocab=config.max_vocab,
-            encoding_errors=run.get("encoding_errors", "strict"),
-            tmp_dir=tmp_dir,
-            vocabulary=vocabulary,
-            workers=config.threads,
-        )
-    except KeyboardInterrupt as stop:
-        stop.phase = "while reading the corpus"  # for the command line's message
-        raise
-    with encoded:
-        faults.point("encoded")
-        messages.info(
-            f"corpus: {encoded.raw_tokens:,} tokens in {encoded.sentences:,} lines; "
-            f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
-            f"covering {encoded.words:,} tokens"
-        )
-        if base is not None:
-            added = len(encoded.vocab) - len(base.vocab)
-            messages.info(
-                f"continuing the --init model ({len(base.vocab):,} words): "
-                + (f"{added:,} words added, " if run.get("update_vocab") else "")
-                + f"{encoded.oov_tokens:,} tokens of the corpus outside the vocabulary skipped"
-            )
-        if encoded.words == 0:
-            raise UserError(
-                f"{source}: no token of the corpus is in the model's vocabulary; nothing to "
-                "train (pass --update-vocab to add its words)"
-            )
-        if resume is not None:
-            checkpoint.check_same_encoding(resume, encoded.fingerprint, source)
-        needed = check_memory(encoded, config, messages)
-        if record.output == losses.FULL_SOFTMAX:
-            describe_softmax_cost(encoded.vocab.counts, config, messages)
-
-        n_blocks = len(encoded.block_starts) - 1
-        if resume is not None:
-            model, state = resume.model, resume.state
-        else:
-            model = continued_model(base, encoded.vocab, config) if base else None
-            model = model or new_model(encoded.vocab, config)
-            state = RunState(np.zeros(config.epochs * n_blocks, dtype=bool))
-        model.config = model_config(config, encoded, source, base, run)
-        resumed = where(state, n_blocks, config.epochs) if resume is not None else None
-        if resumed:
-            messages.info(f"resumed from {ck_path} at {resumed}")
-        info = {
-            "options": identity,
-            "corpus": {
-                **checkpoint.file_identity(corpus),
-                "raw_tokens": encoded.raw_tokens,
-                "words": encoded.words,
-                "fingerprint": encoded.fingerprint,
-            }
-            if ck_path
-            else None,
-            "init": init_identity(base),
-        }
-        every = run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
-        last = [time.monotonic()]
-
-        def due() -> bool:
-            return time.monotonic() - last[0] >= every
-
-        def save(model, state) -> str:
-            path = checkpoint.save(ck_path, model, state, info)
-            last[0] = time.monotonic()
-            return path
-
-        loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
-        try:
-            stats = run_training(
-                encoded,
-                config,
-                model,
-                progress=progress,
-                state=state,
-                checkpoint=save if ck_path else None,
-                checkpoint_due=due if ck_path else None,
-                on_interval=loss_log.add if loss_log else None,
-            )
-        except TrainingInterrupted:
-            if loss_log:
-                loss_log.close()
-            raise
-        except MemoryError:
-            raise UserError(
-                f"out of memory: this run needs {needed.describe()}; "
-                "lower --max-vocab, --dim or --threads"
-            ) from None
-        if loss_log:
-            loss_log.close()
-    model.stats = stats
-    return Run(model, stats, ck_path, resumed, (lambda: save(model, state)) if ck_path else None)
-
-
-def train_encoded(encoded, config: TrainConfig, progress: bool = True, source="<corpus>") -> Model:
-    """A new model trained on an already encoded corpus (``nce-table``, ``compare``)."""
-    model = new_model(encoded.vocab, config.validate())
-    model.config = model_config(config, encoded, source, None, {})
-    model.stats = run_training(encoded, config, model, progress=progress)
-    return model
-
-
-class LossLog:
-    """``--loss-log``: a TSV row per progress interval, written atomically when the run ends."""
-
-    HEADER = "seconds\twords\tlearning_rate\tloss\n"
-
-    def __init__(self, path: str):
-        from .atomic import check_writable_output
-
-        check_writable_output(path)
-        self.path = path
-        self.rows: list[str] = []
-
-    def add(self, seconds: float, words: int, lr: float, loss: float) -> None:
-        self.rows.append(f"{seconds:.3f}\t{words}\t{lr:.6g}\t{loss:.6g}\n")
-
-    def close(self) -> None:
-        from .atomic import atomic_output
-
-        with atomic_output(self.path) as handle:
-            handle.write((self.HEADER + "".join(self.rows)).encode("ascii"))
-
-
-def check_memory(encoded, config: TrainConfig, messages: Messages):
-    """Estimate the run's memory before allocating; report it if large, refuse if impossible."""
-    from . import memory
-
-    needed = memory.estimate(
-        vocab_size=len(encoded.vocab),
-        dim=config.dim,
-        loss=config.loss_record,
-        model=config.model,
-        window=config.window,
-        k=config.k,
-        threads=config.loss_record.pool_size(config.threads),
-        longest_block=encoded.longest_block,
-        centres=spec_for(config).centres,
-    )
-    memory.check(needed, messages.info, messages.warn)
-    return needed
-
-
-SOFTMAX_LARGE_VOCAB = 50_000
-
-
-def describe_softmax_cost(counts, config: TrainConfig, messages: Messages) -> None:
-    """What the exact softmax will cost, before it starts; a warning on a large vocabulary."""
-    pairs, flops, rate = softmax_cost(counts, config)
-    messages.info(
-        f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
-        f"= {flops / 1e12:,.1f} TFLOP; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
-        f"that is at least {flops / rate / 60:,.1f} minutes"
-    )
-    if counts.size > SOFTMAX_LARGE_VOCAB:
-        messages.warn(
-            f"the exact softmax over {counts.size:,} words is slow; consider "
-            "--max-vocab 50000 or --loss nce"
-        )

@@ -79,8 +79,7 @@ def save_scatter(result, target) -> None:
     record = losses.get(result.loss)
     centred = " (row-centred)" if record.centred else ""
     ax.set_xlabel(f"target: {result.target} = {record.formula}")
-    score = "log p(c|w) along the tree" if record.output == losses.TREE else "u_w · v_c + b_c"
-    ax.set_ylabel(f"score s(w,c) = {score}{centred}")
+    ax.set_ylabel(f"score s(w,c) = {record.score}{centred}")
     pearson = "n/a" if result.pearson is None else f"{result.pearson:.3f}"
     ax.set_title(f"{result.loss}: {result.pairs:,} pairs, Pearson {pearson}")
     figure.tight_layout()
@@ -89,34 +88,33 @@ def save_scatter(result, target) -> None:
 
 # --------------------------------------------------------------------------- nce-table --plot
 
-REFERENCE_LINES = {  # the losses drawn as horizontal lines: label, line style
-    "softmax": ("exact softmax", "--"),
-    "hs": ("hierarchical softmax", ":"),
-}
-
 
 def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
     """Mnih & Teh's figure from ``nce-table``'s rows (:class:`~w2v_nce.nce_table.TableRow`).
 
-    Left: held-out perplexity of NCE against k (log axis), the softmax (and hs)
-    as horizontal lines. Right: NCE's frequency-weighted mean log Z_w with ± one
+    Left: held-out perplexity of NCE against k (log axis), the losses trained
+    without k (the softmax, hs) as horizontal lines, each in its record's
+    ``plot_style``. Right: NCE's frequency-weighted mean log Z_w with ± one
     standard deviation as error bars, and the line log Z = 0 (self-normalised).
     The softmax's log Z is not drawn: the softmax is invariant to a constant per
     word, so its Z is arbitrary.
     """
-    nce = sorted((row for row in rows if row.loss == "nce"), key=lambda row: row.k)
+    nce = sorted((row for row in rows if row.k is not None), key=lambda row: row.k)
+    if not nce:
+        raise ValueError("nce-table's figure needs rows trained with k noise words")
     ks = [row.k for row in nce]
     figure = new_figure(11, 4.8)
     left, right = figure.subplots(1, 2)
-    left.plot(ks, [row.perplexity for row in nce], marker="o", color="C0", label="NCE")
+    name, _, colour = losses.get(nce[0].loss).plot_style  # the curve's loss: nce
+    left.plot(ks, [row.perplexity for row in nce], marker="o", color=colour, label=name)
     for row in rows:
-        if row.loss in REFERENCE_LINES:
-            name, style = REFERENCE_LINES[row.loss]
+        if row.k is None:
+            label, style, line_colour = losses.get(row.loss).plot_style
             left.axhline(
                 row.perplexity,
                 linestyle=style,
-                color="black" if row.loss == "softmax" else "grey",
-                label=f"{name} ({row.perplexity:,.1f})",
+                color=line_colour,
+                label=f"{label} ({row.perplexity:,.1f})",
             )
     left.set_ylabel(r"held-out perplexity of $p(c\,|\,w)$ (lower is better)")
     left.set_title("held-out perplexity, exactly normalised")
@@ -128,8 +126,8 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
         yerr=[row.std_logz for row in nce],
         marker="o",
         capsize=4,
-        color="C0",
-        label=r"NCE: mean $\log Z_w$ ± std over the words",
+        color=colour,
+        label=name + r": mean $\log Z_w$ ± std over the words",
     )
     right.axhline(0, color="black", linewidth=1, label=r"$\log Z_w = 0$: self-normalised")
     right.set_ylabel(r"$\log Z_w = \log\, \Sigma_c \exp s(w,c)$  (nats)")
@@ -142,7 +140,7 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
         ax.minorticks_off()
         ax.set_xlabel("k: noise words per positive pair (log scale)")
         ax.grid(alpha=0.3)
-    softmax = next((row.perplexity for row in rows if row.loss == "softmax"), None)
+    softmax = reference_perplexity(rows)
     if softmax:  # under each k, NCE's perplexity against the softmax's
         left.set_xticks(ks, [f"{row.k}\n{row.perplexity / softmax - 1:+.1%}" for row in nce])
         left.set_xlabel("k: noise words per positive pair (log scale); NCE against the softmax")
@@ -150,6 +148,12 @@ def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
     figure.suptitle(title + (f"\n{subtitle}" if subtitle else ""))
     figure.tight_layout()
     write_png(figure, target)
+
+
+def reference_perplexity(rows: Sequence) -> float | None:
+    """The held-out perplexity of the full softmax among ``rows``, which the others are
+    compared with (None without a full softmax row)."""
+    return next((row.perplexity for row in rows if losses.get(row.loss).full_softmax), None)
 
 
 # --------------------------------------------------------------------------- plot-loss
@@ -168,7 +172,7 @@ class LossCurve:
 
 def read_loss_log(path) -> LossCurve:
     """Read a ``--loss-log`` TSV: a problem is one :class:`UserError` naming the file (and line)."""
-    from .pipeline import LossLog
+    from .loss_log import LossLog
 
     shown = os.fspath(path)
     header = LossLog.HEADER.strip()

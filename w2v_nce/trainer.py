@@ -27,39 +27,25 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from . import faults, losses
 from .errors import TrainingInterrupted, UserError, signal_of
 from .kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
-from .model import Model, unigram_log_prior
-from .noise import AliasTable, noise_distribution
+from .kernels.pairs import learning_rate
+from .kernels.rng import mix_seed
+from .model import Model, TrainStats, unigram_log_prior
+from .noise import AliasTable, keep_thresholds, noise_distribution
 from .params import TrainConfig
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from .encode import EncodedCorpus
 
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
-
-
-@dataclass
-class TrainStats:
-    words: int = 0  # words read (before subsampling), over all epochs
-    examples: int = 0  # pairs (skip-gram) or centre words (CBOW) trained
-    seconds: float = 0.0  # training time of this process (a resumed run: since it resumed)
-    final_loss: float = float("nan")  # mean loss per example over the last interval
-    loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
-    resumed_words: int = 0  # words already trained when this process resumed
-    kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
-
-    @property
-    def words_per_sec(self) -> float:
-        done = self.words - self.resumed_words
-        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -69,84 +55,29 @@ class RunState:
     done: np.ndarray  # bool, one per task (epoch-major)
     stats: TrainStats = field(default_factory=TrainStats)
 
+    @classmethod
+    def fresh(cls, epochs: int, n_blocks: int) -> RunState:
+        """A run with no task done."""
+        return cls(np.zeros(epochs * n_blocks, dtype=bool))
+
     @property
     def finished(self) -> bool:
         return bool(self.done.all())
 
-
-def keep_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
-    """word2vec's subsampling: keep an occurrence with p = min(1, sqrt(tN/c) + tN/c).
-
-    As uint64 thresholds on 32 random bits; 2^32 means "always keep".
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    if sample <= 0:
-        return np.full(counts.size, 2**32, dtype=np.uint64)
-    ratio = sample * counts.sum() / counts
-    keep = np.minimum(np.sqrt(ratio) + ratio, 1.0)
-    return np.floor(keep * 2.0**32).astype(np.uint64)
+    def where(self, epochs: int) -> str:
+        """'epoch 3 of 5, 41%': the first task not done and the share of tasks done."""
+        n_blocks = self.done.size // epochs
+        todo = np.flatnonzero(~self.done)
+        epoch = int(todo[0]) // max(n_blocks, 1) + 1 if todo.size else epochs
+        return f"epoch {epoch} of {epochs}, {self.done.mean():.0%}"
 
 
-def expected_pairs(counts: np.ndarray, sample: float, window: int, epochs: int) -> float:
-    """Pairs training will see: kept occurrences × E[2b] = window + 1 (ignoring line ends)."""
-    kept = (keep_thresholds(counts, sample).astype(np.float64) / 2**32 * counts).sum()
-    return float(kept * (window + 1) * epochs)
+class Checkpoints(Protocol):
+    """Where a run writes its state (:class:`w2v_nce.checkpoint.Writer`)."""
 
+    def due(self) -> bool: ...
 
-def sgemm_rate(rows: int, columns: int, dim: int, repeats: int = 3, seconds: float = 0.0) -> float:
-    """Measured float32 flop/s of numpy's (rows × dim) @ (dim × columns) on this machine.
-
-    At least ``repeats`` products, and more until ``seconds`` have passed (the
-    benchmark's steadier reading; the memory estimate wants it quick).
-    """
-    rng = np.random.default_rng(0)
-    u = rng.random((rows, dim), dtype=np.float32)
-    w = rng.random((columns, dim), dtype=np.float32)
-    u @ w.T  # warm up BLAS threads
-    calls, started = 0, time.perf_counter()
-    while calls < repeats or time.perf_counter() - started < seconds:
-        u @ w.T
-        calls += 1
-    return calls * 2.0 * rows * columns * dim / (time.perf_counter() - started)
-
-
-def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
-    """(pairs, flops, measured sgemm flop/s) of a full-softmax run: 6·pairs·V·d flops."""
-    from .kernels.softmax import BATCH
-
-    pairs = expected_pairs(counts, config.sample, config.window, config.epochs)
-    flops = 6.0 * pairs * counts.size * config.dim
-    return pairs, flops, sgemm_rate(BATCH, min(counts.size, 20000), config.dim)
-
-
-def initial_vectors(vocab_size: int, dim: int, seed: int, outputs: int | None = None):
-    """Input rows uniform in ±0.5/dim (word2vec.c), ``outputs`` (default V) output rows zero.
-
-    Computed in place: the peak is the two matrices themselves, not four copies.
-    """
-    rng = np.random.default_rng(seed)
-    syn0 = np.empty((vocab_size, dim), dtype=np.float32)
-    rng.random(out=syn0, dtype=np.float32)
-    syn0 -= np.float32(0.5)
-    syn0 /= np.float32(dim)
-    syn1 = np.zeros((vocab_size if outputs is None else outputs, dim), dtype=np.float32)
-    return syn0, syn1
-
-
-def huffman_tree(counts: np.ndarray):
-    """(points, codes, lengths) of word2vec.c's Huffman tree over ``counts`` (descending)."""
-    from .kernels.tree import huffman
-
-    return huffman(np.ascontiguousarray(counts, dtype=np.int64))
-
-
-def new_model(vocab, config: TrainConfig) -> Model:
-    """A model before training: random input rows, zero output rows (and the tree for hs)."""
-    record = config.loss_record
-    tree = huffman_tree(vocab.counts) if record.output == losses.TREE else None
-    outputs = max(len(vocab) - 1, 0) if tree is not None else None
-    syn0, syn1 = initial_vectors(len(vocab), config.dim, config.seed, outputs)
-    return Model(list(vocab.words), np.asarray(vocab.counts), syn0, syn1, {}, tree)
+    def save(self, model: Model, state: RunState) -> str: ...
 
 
 def tables_for(model: Model, config: TrainConfig) -> Tables:
@@ -160,7 +91,7 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
         keep=keep_thresholds(model.counts, config.sample),
         noise_threshold=noise.threshold,
         noise_alias=noise.alias,
-        offsets=record.offsets(config.k, q, log_prior),
+        logit_offsets=record.offsets(config.k, q, log_prior),
         points=points,
         codes=codes,
         lengths=lengths,
@@ -176,16 +107,16 @@ PRIVATE_ROWS = 63
 
 def spec_for(config: TrainConfig) -> Spec:
     record = config.loss_record
-    share = bool(config.share_negatives and record.shares_noise)
+    share_negatives = bool(config.share_negatives and record.share_negatives)
     return Spec(
         model=losses.MODELS.index(config.model),
-        output=record.output,
+        step=record.step,
         k=config.k if record.uses_k else 0,
         window=config.window,
-        share=share,
+        share_negatives=share_negatives,
         skip_positive=record.skip_positive,
-        private=PRIVATE_ROWS if record.output == losses.TREE and config.threads > 1 else 0,
-        centres=config.resolved_noise_group() if share else 1,
+        private=PRIVATE_ROWS if record.tree and config.threads > 1 else 0,
+        noise_group=config.resolved_noise_group() if share_negatives else 1,
     )
 
 
@@ -193,31 +124,35 @@ def train(
     corpus: EncodedCorpus,
     config: TrainConfig,
     model: Model,
+    *,
     progress: bool = True,
     state: RunState | None = None,
-    checkpoint: Callable[[Model, RunState], str] | None = None,
-    checkpoint_due: Callable[[], bool] | None = None,
+    checkpoints: Checkpoints | None = None,
     on_interval: Callable[[float, int, float, float], None] | None = None,
 ) -> TrainStats:
     """Train ``model`` in place on an encoded corpus whose ids are in its vocabulary.
 
-    ``state`` resumes a run: the tasks it marks done are skipped. ``checkpoint``
-    is called (between tasks, with no task running) when ``checkpoint_due()`` says
-    so, and on Ctrl-C/SIGTERM before :class:`TrainingInterrupted` is raised.
+    ``state`` resumes a run: the tasks it marks done are skipped. ``checkpoints``
+    saves the run (between tasks, with no task running) when it says one is due,
+    and on Ctrl-C/SIGTERM before :class:`TrainingInterrupted` is raised.
     ``on_interval(seconds, words, learning rate, mean loss)`` is called at every
     progress refresh (``train --loss-log``). Returns the statistics.
     """
     with block_kernel(config, model) as kernel:
-        return _run_blocks(
-            kernel, corpus, config, model, progress, state, checkpoint, checkpoint_due, on_interval
-        )
+        tasks = Tasks(kernel, corpus, config, model)
+        if state is None:
+            state = RunState.fresh(config.epochs, tasks.n_blocks)
+        resumed = state.where(config.epochs) if state.done.any() else None
+        bar = Progress(tasks, state.stats, progress, resumed, on_interval)
+        workers = config.loss_record.pool_size(config.threads)
+        return Training(tasks, model, state, bar, checkpoints).run(workers)
 
 
 @contextlib.contextmanager
 def block_kernel(config: TrainConfig, model: Model):
     """The run's block kernel: the candidate-block loop, or the full softmax with its
     vocabulary tiles (a thread each) and BLAS capped at one thread per call."""
-    if config.loss_record.output != losses.FULL_SOFTMAX:
+    if not config.loss_record.full_softmax:
         from .kernels.block import train_block
 
         yield train_block
@@ -231,78 +166,196 @@ def block_kernel(config: TrainConfig, model: Model):
         yield functools.partial(train_block_softmax, tiles=tiles)
 
 
-def _run_blocks(
-    kernel, corpus, config, model, progress, state, checkpoint, checkpoint_due, on_interval
-):
-    """:func:`train` with the block kernel chosen."""
-    from .kernels.rng import mix_seed
+class Tasks:
+    """The run's (epoch, block) tasks: each one's block of ids, seed and learning rates.
 
-    record = config.loss_record
-    weights = Weights(model.input, model.output)
-    tables = tables_for(model, config)
-    spec = spec_for(config)
-    ids = corpus.ids()
-    starts = corpus.block_starts
-    n_blocks = len(starts) - 1
-    total_words = corpus.words * config.epochs
-    block_offsets = np.concatenate(([0], np.cumsum(corpus.block_words)))
-    alpha, min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
+    A task's place in the global schedule depends only on its epoch and block, so
+    the run is the same whatever order the threads finish the tasks in.
+    """
 
-    def run(task: int):
-        epoch, block = divmod(task, n_blocks)
-        before = np.int64(epoch * corpus.words + block_offsets[block])
-        schedule = Schedule(alpha, min_alpha, before, np.int64(total_words))
-        seed = mix_seed(config.seed, epoch, block)
-        return kernel(ids[starts[block] : starts[block + 1]], weights, tables, spec, schedule, seed)
+    def __init__(self, kernel, corpus: EncodedCorpus, config: TrainConfig, model: Model):
+        self.kernel = kernel
+        self.weights = Weights(model.input, model.output)
+        self.tables = tables_for(model, config)
+        self.spec = spec_for(config)
+        self.ids = corpus.ids()
+        self.starts = corpus.block_starts
+        self.n_blocks = len(self.starts) - 1
+        self.corpus_words = corpus.words
+        self.total_words = corpus.words * config.epochs
+        self.block_offsets = np.concatenate(([0], np.cumsum(corpus.block_words)))
+        self.alpha, self.min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
+        self.seed = config.seed
 
-    if state is None:
-        state = RunState(np.zeros(config.epochs * n_blocks, dtype=bool))
-    stats = state.stats
-    stats.resumed_words = stats.words
-    stats.seconds = 0.0
-    todo = iter(np.flatnonzero(~state.done).tolist())
-    workers = record.pool_size(config.threads)
-    resumed = where(state, n_blocks, config.epochs) if state.done.any() else None
-    bar = _progress_bar(total_words, stats.words, progress, resumed)
-    # The kernel on an empty block: Numba loads it from its cache, or compiles it on
-    # the first run (tens of seconds), before the clock that gives words/s starts.
-    description = getattr(bar, "desc", "")  # a disabled bar has none
-    bar.set_description("loading the training kernel (the first run compiles it)")
-    loading = time.perf_counter()
-    schedule = Schedule(alpha, min_alpha, np.int64(0), np.int64(total_words))
-    try:
-        kernel(ids[:0], weights, tables, spec, schedule, mix_seed(config.seed, 0, 0))
-    except BaseException:  # Ctrl-C while compiling: nothing trained yet
-        bar.close()
-        raise
-    stats.kernel_seconds = time.perf_counter() - loading
-    bar.set_description(description)
-    interval = [0.0, 0]  # loss and examples since the last refresh
-    started = time.perf_counter()
-    last_refresh = started
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="w2v-nce")
-    in_flight: dict = {}
+    def schedule(self, words_before) -> Schedule:
+        """The learning-rate schedule of a block that starts ``words_before`` words in."""
+        return Schedule(
+            self.alpha, self.min_alpha, np.int64(words_before), np.int64(self.total_words)
+        )
 
-    def submit() -> None:
-        while len(in_flight) < workers * (1 + IN_FLIGHT):
-            task = next(todo, None)
+    def run(self, task: int) -> tuple[float, int, int]:
+        """Train one task's block: (loss sum, examples, words read). Runs in a pool thread."""
+        epoch, block = divmod(task, self.n_blocks)
+        ids = self.ids[self.starts[block] : self.starts[block + 1]]
+        schedule = self.schedule(epoch * self.corpus_words + self.block_offsets[block])
+        seed = mix_seed(self.seed, epoch, block)
+        return self.kernel(ids, self.weights, self.tables, self.spec, schedule, seed)
+
+    def load_kernel(self) -> None:
+        """The kernel on an empty block: Numba loads it from its cache, or compiles it
+        (and the learning rate's, which the progress bar calls)."""
+        seed = mix_seed(self.seed, 0, 0)
+        self.kernel(self.ids[:0], self.weights, self.tables, self.spec, self.schedule(0), seed)
+        self.learning_rate(0)
+
+    def learning_rate(self, words: int) -> float:
+        """The rate the kernel uses after ``words`` words of the whole schedule."""
+        return float(learning_rate(self.schedule(0), words))
+
+
+class Progress:
+    """The progress bar, and each refresh's learning rate and mean loss (``on_interval``)."""
+
+    def __init__(self, tasks: Tasks, stats: TrainStats, enabled: bool, resumed, on_interval):
+        self.tasks = tasks
+        self.stats = stats
+        self.on_interval = on_interval
+        self.bar = _progress_bar(tasks.total_words, stats.words, enabled, resumed)
+        self.interval = [0.0, 0]  # loss and examples since the last refresh
+        self.started = self.last_refresh = time.perf_counter()
+
+    @contextlib.contextmanager
+    def loading_kernel(self):
+        """Around loading the kernel: said on the bar (the first run compiles it, tens of
+        seconds), timed, and before the clock that gives words/s starts."""
+        description = getattr(self.bar, "desc", "")  # a disabled bar has none
+        self.bar.set_description("loading the training kernel (the first run compiles it)")
+        loading = time.perf_counter()
+        try:
+            yield
+        except BaseException:  # Ctrl-C while compiling: nothing trained yet
+            self.bar.close()
+            raise
+        self.stats.kernel_seconds = time.perf_counter() - loading
+        self.bar.set_description(description)
+        self.started = self.last_refresh = time.perf_counter()
+
+    def add(self, loss: float, examples: int, words: int) -> None:
+        self.interval[0] += loss
+        self.interval[1] += examples
+        self.bar.update(words)
+
+    def refresh(self, last: bool) -> None:
+        """Every second (and after the ``last`` task): the interval's loss and the rate."""
+        now = time.perf_counter()
+        if not self.interval[1] or (now - self.last_refresh < 1.0 and not last):
+            return
+        stats = self.stats
+        stats.final_loss = self.interval[0] / self.interval[1]
+        lr = self.tasks.learning_rate(stats.words)
+        self.bar.set_postfix(lr=f"{lr:.5f}", loss=f"{stats.final_loss:.4f}", refresh=False)
+        if self.on_interval is not None:
+            self.on_interval(now - self.started, stats.words, lr, stats.final_loss)
+        self.interval[:] = [0.0, 0]
+        self.last_refresh = now
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class Pool:
+    """The worker threads, fed a few tasks ahead (:data:`IN_FLIGHT`) so that the run
+    can stop at a task boundary."""
+
+    def __init__(self, tasks: Tasks, todo: Iterator[int], workers: int):
+        self.tasks = tasks
+        self.todo = todo
+        self.limit = workers * (1 + IN_FLIGHT)
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="w2v-nce")
+        self.in_flight: dict = {}  # future: task
+
+    def submit(self) -> None:
+        while len(self.in_flight) < self.limit:
+            task = next(self.todo, None)
             if task is None:
                 return
-            in_flight[pool.submit(run, task)] = task
+            self.in_flight[self.executor.submit(self.tasks.run, task)] = task
 
-    def collect(finished) -> None:
+    def finished(self) -> set:
+        """The tasks that finished within half a second (or none)."""
+        return wait(self.in_flight, timeout=0.5, return_when=FIRST_COMPLETED)[0]
+
+    def all_finished(self) -> set:
+        """Wait for every task in flight: a task boundary, nothing running."""
+        return wait(self.in_flight).done
+
+    def shutdown(self, cancel: bool = False) -> None:
+        if cancel:
+            for future in self.in_flight:
+                future.cancel()
+        self.executor.shutdown(wait=True)
+
+
+class Training:
+    """The main thread's loop: tasks to the pool, results to the statistics and the bar,
+    checkpoints between tasks, Ctrl-C turned into :class:`TrainingInterrupted`."""
+
+    def __init__(self, tasks: Tasks, model: Model, state: RunState, bar, checkpoints):
+        self.tasks = tasks
+        self.model = model
+        self.state = state
+        self.stats = state.stats
+        self.bar = bar
+        self.checkpoints = checkpoints
+
+    def run(self, workers: int) -> TrainStats:
+        self.stats.resumed_words = self.stats.words
+        self.stats.seconds = 0.0
+        todo = iter(np.flatnonzero(~self.state.done).tolist())
+        with self.bar.loading_kernel():
+            self.tasks.load_kernel()
+        pool = Pool(self.tasks, todo, workers)
+        try:
+            self._loop(pool)
+        except KeyboardInterrupt as stop:
+            pool.shutdown(cancel=True)
+            self.bar.close()
+            # The blocks that were running when Ctrl-C came finished: count them too.
+            self._collect(pool, list(pool.in_flight))
+            raise self._interrupted(stop) from None
+        except BaseException:
+            pool.shutdown(cancel=True)
+            self.bar.close()
+            raise
+        pool.shutdown()
+        self.bar.close()
+        return self._finish()
+
+    def _loop(self, pool: Pool) -> None:
+        pool.submit()
+        while pool.in_flight:
+            self._collect(pool, pool.finished())
+            if self.checkpoints is not None and self.checkpoints.due() and pool.in_flight:
+                self._collect(pool, pool.all_finished())
+                self.checkpoints.save(self.model, self.state)
+            pool.submit()
+            self.bar.refresh(last=not pool.in_flight)
+
+    def _collect(self, pool: Pool, finished) -> None:
+        """Count the finished tasks; a task that failed or was cancelled stays to do."""
         for future in finished:
-            task = in_flight.pop(future)
+            task = pool.in_flight.pop(future)
             if future.cancelled() or not future.done() or future.exception() is not None:
                 continue
             loss, examples, words = future.result()
-            state.done[task] = True
-            stats.words += words
-            stats.examples += examples
-            stats.loss_sum += loss
-            interval[0] += loss
-            interval[1] += examples
-            bar.update(words)
+            self.state.done[task] = True
+            self.stats.words += words
+            self.stats.examples += examples
+            self.stats.loss_sum += loss
+            self.bar.add(loss, examples, words)
             faults.point("task")
             if not math.isfinite(loss):
                 raise UserError(
@@ -310,65 +363,29 @@ def _run_blocks(
                     "lower --alpha and try again; nothing was written"
                 )
 
-    try:
-        submit()
-        while in_flight:
-            finished, _ = wait(in_flight, timeout=0.5, return_when=FIRST_COMPLETED)
-            collect(finished)
-            if checkpoint_due is not None and checkpoint_due() and in_flight:
-                collect(wait(in_flight).done)  # a task boundary: nothing running
-                checkpoint(model, state)
-            submit()
-            now = time.perf_counter()
-            if interval[1] and (now - last_refresh >= 1.0 or not in_flight):
-                stats.final_loss = interval[0] / interval[1]
-                lr = config.resolved_alpha - (config.resolved_alpha - config.min_alpha) * min(
-                    stats.words / max(total_words, 1), 1.0
-                )
-                bar.set_postfix(lr=f"{lr:.5f}", loss=f"{stats.final_loss:.4f}", refresh=False)
-                if on_interval is not None:
-                    on_interval(now - started, stats.words, lr, stats.final_loss)
-                interval[:] = [0.0, 0]
-                last_refresh = now
-    except KeyboardInterrupt as stop:
-        for future in in_flight:
-            future.cancel()
-        pool.shutdown(wait=True)
-        bar.close()
-        # The blocks that were running when Ctrl-C came finished: count them too.
-        collect(list(in_flight))
-        stats.seconds = time.perf_counter() - started
-        model.config.update(interrupted=True, words_trained=stats.words)
-        interrupted = TrainingInterrupted(model, stats, total_words, signal_of(stop))
-        if checkpoint is not None:
+    def _interrupted(self, stop: KeyboardInterrupt) -> TrainingInterrupted:
+        """The partial model, marked interrupted, and its checkpoint if the run writes one."""
+        self.stats.seconds = self.bar.seconds()
+        self.model.config.update(interrupted=True, words_trained=self.stats.words)
+        total = self.tasks.total_words
+        interrupted = TrainingInterrupted(self.model, self.stats, total, signal_of(stop))
+        if self.checkpoints is not None:
             try:
-                interrupted.checkpoint = checkpoint(model, state)
+                interrupted.checkpoint = self.checkpoints.save(self.model, self.state)
             except KeyboardInterrupt:
                 pass  # interrupted again while writing: the previous checkpoint stands
-        raise interrupted from None
-    except BaseException:
-        for future in in_flight:
-            future.cancel()
-        pool.shutdown(wait=True)
-        bar.close()
-        raise
-    pool.shutdown(wait=True)
-    bar.close()
-    stats.seconds = time.perf_counter() - started
-    if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
-        raise UserError(
-            "training diverged (the vectors became NaN or infinite); lower --alpha; "
-            "nothing was written"
-        )
-    model.config.update(interrupted=False, words_trained=stats.words)
-    return stats
+        return interrupted
 
-
-def where(state: RunState, n_blocks: int, epochs: int) -> str:
-    """'epoch 3 of 5, 41%': the first task not done and the share of tasks done."""
-    todo = np.flatnonzero(~state.done)
-    epoch = int(todo[0]) // max(n_blocks, 1) + 1 if todo.size else epochs
-    return f"epoch {epoch} of {epochs}, {state.done.mean():.0%}"
+    def _finish(self) -> TrainStats:
+        self.stats.seconds = self.bar.seconds()
+        model = self.model
+        if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
+            raise UserError(
+                "training diverged (the vectors became NaN or infinite); lower --alpha; "
+                "nothing was written"
+            )
+        model.config.update(interrupted=False, words_trained=self.stats.words)
+        return self.stats
 
 
 def _progress_bar(total: int, initial: int, enabled: bool, resumed: str | None):

@@ -30,6 +30,8 @@ calls again from there.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -50,6 +52,32 @@ _SEPARATOR = 10  # "\n" after each word in the arena: the arena decodes in one c
 # A slot is 2 uint64: KEY, the word's first 8 bytes (little-endian, zero-padded), and
 # TAG, the top 24 bits of its hash << 40 | min(length, 255) << 32 | (id + 1); 0 = empty.
 KEY, TAG = 0, 1
+
+
+class Rules(NamedTuple):
+    """How a kernel reads tokens: the ``encoding_errors`` mode (:data:`MODES`), the
+    tokens of a piece and the bytes of a token."""
+
+    mode: int
+    max_tokens: int
+    max_token_bytes: int
+
+
+class TableArrays(NamedTuple):
+    """The arrays of one word table, handed to the kernels as one bundle.
+
+    ``slots`` the hash table (:data:`KEY`, :data:`TAG`), and per word id its
+    ``hashes``, ``counts`` and ``offsets`` (its bytes are ``arena[offsets[w]:offsets[w
+    + 1] - 1]``; one more offset than words), ``arena`` the words' bytes, ``state`` the
+    int64 counters (:data:`N_WORDS` ...).
+    """
+
+    slots: np.ndarray  # (2^n, 2) uint64
+    hashes: np.ndarray  # uint64
+    counts: np.ndarray  # int64
+    offsets: np.ndarray  # int64
+    arena: np.ndarray  # uint8
+    state: np.ndarray  # int64[6]
 
 
 @numba.njit(inline="always", cache=True)
@@ -113,13 +141,14 @@ def _tag(h, length):
 
 
 @numba.njit(inline="always", cache=True)
-def _probe(slots, offsets, arena, data, start, length, h, key):
+def _probe(table, data, start, length, h, key):
     """The id of ``data[start:start+length]`` (hash ``h``, first 8 bytes ``key``), or
     ``-1 - slot`` for the empty slot where it belongs.
 
     Kept apart from :func:`_insert`: inlined together, the rarely run insertion makes
     the hot path of the kernel about a third slower.
     """
+    slots, offsets, arena = table.slots, table.offsets, table.arena
     mask = slots.shape[0] - 1
     want = _tag(h, length)
     i = np.int64(h & np.uint64(mask))
@@ -143,9 +172,10 @@ def _probe(slots, offsets, arena, data, start, length, h, key):
 
 
 @numba.njit(cache=True, nogil=True)
-def _insert(slots, hashes, offsets, arena, state, data, start, length, h, key, slot):
+def _insert(table, data, start, length, h, key, slot):
     """Add the word ``data[start:start+length]`` in the empty ``slot``: its id, or -1
     if the table is full."""
+    slots, offsets, arena, state = table.slots, table.offsets, table.arena, table.state
     n = state[N_WORDS]
     used = state[ARENA_USED]
     if n + 2 > offsets.size or used + length + 1 > arena.size or 2 * (n + 1) > slots.shape[0]:
@@ -154,7 +184,7 @@ def _insert(slots, hashes, offsets, arena, state, data, start, length, h, key, s
         arena[used + k] = data[start + k]
     arena[used + length] = _SEPARATOR
     offsets[n + 1] = used + length + 1
-    hashes[n] = h
+    table.hashes[n] = h
     slots[slot, KEY] = key
     slots[slot, TAG] = _tag(h, length) | np.uint64(n + 1)
     state[N_WORDS] = n + 1
@@ -163,16 +193,22 @@ def _insert(slots, hashes, offsets, arena, state, data, start, length, h, key, s
 
 
 @numba.njit(cache=True, nogil=True)
-def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, state, slots,
-                 hashes, counts, offsets, arena):  # fmt: skip
-    """Encode ``data[pos:]`` into ``out[n_out:]``; returns (status, position, n_out).
+def encode_block(data, pos, final, rules, out, n_out, table):
+    """Encode ``data[pos:]`` into ``out[n_out:]`` with ``table`` (:class:`TableArrays`);
+    returns (status, position, n_out).
 
     ``final``: the stream ends with ``data`` (its last line needs no newline). On
     ``FULL`` the position is the start of the token that did not fit; on
     ``BAD_UTF8`` the first bad byte, on ``TOO_LONG`` the start of the token.
     ``out`` must have room for ``data.size + 2`` ids.
+
+    One piece, over 80 lines, on purpose: this loop is the corpus pass's cost per byte,
+    and Numba pays for every helper even when it is inlined -- the token scan as an
+    inlined helper made the pass about 25% slower, small helpers for a piece's end and
+    the hash step about 6% (measured on bench-dev in one thread).
     """
     n = data.size
+    state = table.state
     piece = state[PIECE]
     tokens = state[TOKENS]
     sentences = state[SENTENCES]
@@ -215,35 +251,34 @@ def encode_block(data, pos, final, mode, max_tokens, max_token_bytes, out, n_out
         length = pos - start
         if length < 8:
             key = word8
-        if length > max_token_bytes:
+        if length > rules.max_token_bytes:
             status = TOO_LONG
             pos = start
             break
         if high >= 0x80:
             bad, valid = _check_utf8(data, start, pos)
             if bad >= 0:
-                if mode == STRICT:
+                if rules.mode == STRICT:
                     status = BAD_UTF8
                     pos = bad
                     break
                 state[INVALID] = 1
-                if mode == IGNORE and not valid:
+                if rules.mode == IGNORE and not valid:
                     continue
         h = _finish_hash(h, word8, length)
-        word = _probe(slots, offsets, arena, data, start, length, h, key)
+        word = _probe(table, data, start, length, h, key)
         if word < 0:
-            word = _insert(slots, hashes, offsets, arena, state, data, start, length, h, key,
-                           -1 - word)  # fmt: skip
+            word = _insert(table, data, start, length, h, key, -1 - word)
         if word < 0:
             status = FULL
             pos = start
             break
-        counts[word] += 1
+        table.counts[word] += 1
         out[n_out] = word
         n_out += 1
         tokens += 1
         piece += 1
-        if piece == max_tokens:
+        if piece == rules.max_tokens:
             out[n_out] = SENTENCE_END
             n_out += 1
             sentences += 1
@@ -273,35 +308,43 @@ def _rehash(slots, old, hashes):
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge(slots, hashes, counts, offsets, arena, state, src_hashes, src_counts, src_offsets,
-           src_arena, n_src, to_merged):  # fmt: skip
-    """Add the words of another table to this one, in the order of their ids."""
-    for w in range(n_src):
-        at = src_offsets[w]
-        length = src_offsets[w + 1] - at - 1
+def _merge(table, src, to_merged):
+    """Add the words of the table ``src`` to ``table`` (both :class:`TableArrays`), in the
+    order of their ids; ``to_merged[w]`` is the id in ``table`` of ``src``'s word ``w``."""
+    for w in range(src.state[N_WORDS]):
+        at = src.offsets[w]
+        length = src.offsets[w + 1] - at - 1
         key = np.uint64(0)
         for k in range(min(length, 8)):
-            key |= np.uint64(src_arena[at + k]) << np.uint64(8 * k)
-        h = src_hashes[w]
-        merged = _probe(slots, offsets, arena, src_arena, at, length, h, key)
+            key |= np.uint64(src.arena[at + k]) << np.uint64(8 * k)
+        h = src.hashes[w]
+        merged = _probe(table, src.arena, at, length, h, key)
         if merged < 0:  # (never full: the caller reserved room for every word)
-            merged = _insert(slots, hashes, offsets, arena, state, src_arena, at, length, h, key,
-                             -1 - merged)  # fmt: skip
-        counts[merged] += src_counts[w]
+            merged = _insert(table, src.arena, at, length, h, key, -1 - merged)
+        table.counts[merged] += src.counts[w]
         to_merged[w] = merged
 
 
 class WordTable:
-    """Distinct words (as bytes) with their counts, and the state of one encoding stream."""
+    """Distinct words (as bytes) with their counts, and the state of one encoding stream.
+
+    Its arrays are one :class:`TableArrays`, replaced by a bigger one when it grows.
+    """
 
     def __init__(self, words: int = 1 << 12, arena_bytes: int = 1 << 16):
         slots = 1 << max(4, (2 * words - 1).bit_length())
-        self.slots = np.zeros((slots, 2), dtype=np.uint64)
-        self.hashes = np.zeros(words, dtype=np.uint64)
-        self.counts = np.zeros(words, dtype=np.int64)
-        self.offsets = np.zeros(words + 1, dtype=np.int64)
-        self.arena = np.zeros(arena_bytes, dtype=np.uint8)
-        self.state = np.zeros(6, dtype=np.int64)
+        self.arrays = TableArrays(
+            slots=np.zeros((slots, 2), dtype=np.uint64),
+            hashes=np.zeros(words, dtype=np.uint64),
+            counts=np.zeros(words, dtype=np.int64),
+            offsets=np.zeros(words + 1, dtype=np.int64),
+            arena=np.zeros(arena_bytes, dtype=np.uint8),
+            state=np.zeros(6, dtype=np.int64),
+        )
+
+    @property
+    def state(self) -> np.ndarray:
+        return self.arrays.state
 
     def __len__(self) -> int:
         return int(self.state[N_WORDS])
@@ -318,16 +361,13 @@ class WordTable:
     def saw_invalid_utf8(self) -> bool:
         return bool(self.state[INVALID])
 
-    def encode(self, data, pos, final, mode, max_tokens, max_token_bytes, out, n_out):
+    def encode(self, data, pos, final, rules: Rules, out, n_out):
         """:func:`encode_block` on this table, growing it as often as needed."""
         while True:
-            status, pos, n_out = encode_block(
-                data, pos, final, mode, max_tokens, max_token_bytes, out, n_out, self.state,
-                self.slots, self.hashes, self.counts, self.offsets, self.arena,
-            )  # fmt: skip
+            status, pos, n_out = encode_block(data, pos, final, rules, out, n_out, self.arrays)
             if status != FULL:
                 return status, pos, n_out
-            self.grow(max_token_bytes + 1)
+            self.grow(rules.max_token_bytes + 1)
 
     def grow(self, room: int) -> None:
         """Make room for at least one more word of ``room`` bytes (sizes double)."""
@@ -335,29 +375,32 @@ class WordTable:
 
     def reserve(self, words: int, arena_bytes: int) -> None:
         """Make room for ``words`` words of ``arena_bytes`` bytes in all (sizes double)."""
-        if words + 1 > self.offsets.size:
-            size = max(2 * self.hashes.size, words)
-            self.hashes = _resized(self.hashes, size)
-            self.counts = _resized(self.counts, size)
-            self.offsets = _resized(self.offsets, size + 1)
-        if arena_bytes > self.arena.size:
-            self.arena = _resized(self.arena, max(2 * self.arena.size, arena_bytes))
-        slots = self.slots.shape[0]
+        a = self.arrays
+        if words + 1 > a.offsets.size:
+            size = max(2 * a.hashes.size, words)
+            a = a._replace(
+                hashes=_resized(a.hashes, size),
+                counts=_resized(a.counts, size),
+                offsets=_resized(a.offsets, size + 1),
+            )
+        if arena_bytes > a.arena.size:
+            a = a._replace(arena=_resized(a.arena, max(2 * a.arena.size, arena_bytes)))
+        slots = a.slots.shape[0]
         if 2 * words > slots:
             while 2 * words > slots:
                 slots *= 2
-            old = self.slots
-            self.slots = np.zeros((slots, 2), dtype=np.uint64)
-            _rehash(self.slots, old, self.hashes)
+            a = a._replace(slots=np.zeros((slots, 2), dtype=np.uint64))
+            _rehash(a.slots, self.arrays.slots, a.hashes)
+        self.arrays = a
 
     def words(self, errors: str) -> list[str]:
         """The words by id, decoded in one call (whitespace never occurs in a UTF-8 sequence)."""
         used = int(self.state[ARENA_USED])
-        return self.arena[:used].tobytes().decode("utf-8", errors).split("\n")[:-1]
+        return self.arrays.arena[:used].tobytes().decode("utf-8", errors).split("\n")[:-1]
 
     def word_counts(self) -> np.ndarray:
         """Each word's count, by id (int64)."""
-        return self.counts[: len(self)].copy()
+        return self.arrays.counts[: len(self)].copy()
 
 
 def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | None]]:
@@ -368,8 +411,7 @@ def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | 
     merged.reserve(sum(len(t) for t in tables), sum(int(t.state[ARENA_USED]) for t in tables))
     for t in tables[1:]:
         to_merged = np.empty(len(t), dtype=np.int32)
-        _merge(merged.slots, merged.hashes, merged.counts, merged.offsets, merged.arena,
-               merged.state, t.hashes, t.counts, t.offsets, t.arena, len(t), to_merged)  # fmt: skip
+        _merge(merged.arrays, t.arrays, to_merged)
         maps.append(to_merged)
         merged.state[TOKENS] += t.state[TOKENS]
         merged.state[SENTENCES] += t.state[SENTENCES]

@@ -5,6 +5,7 @@
 ``context``   context neighbours: words ranked by u_w·v_c, with p(c|w)
 ``baseline``  gensim's Word2Vec on the same corpus and settings, neighbour overlap
 ``bootstrap`` 95% percentile intervals of those scores, and of two models' difference
+``geometry``  alignment and uniformity of the unit input vectors (Wang & Isola 2020)
 
 :func:`evaluate_embeddings` combines the first two into the report both commands
 print; :func:`pearson` and :func:`spearman` are the correlations they share.
@@ -70,13 +71,17 @@ class Evaluation:
     extra_pairs: dict = field(default_factory=dict)  # --pairs FILE -> {spearman, ci, oov}
     items: dict = field(default_factory=dict)  # BENCHMARK_KEYS -> cosine.PairsScore/AnalogyScore
     notes: list = field(default_factory=list)  # what the reader should know (evaluate_model)
+    geometry: object | None = None  # geometry.Geometry (evaluate_model with a corpus)
 
     def as_json(self) -> dict:
-        """Exactly the keys of JSON_KEYS, plus ``pairs`` when extra pair files were given."""
+        """Exactly the keys of JSON_KEYS, plus ``pairs`` when extra pair files were given
+        and alignment, uniformity and their ``_ci`` when a corpus was."""
         out = {key: self.scores[key] for key in JSON_KEYS[:-1]}
         out["pmi"] = None if self.pmi is None else self.pmi.as_json()
         if self.extra_pairs:
             out["pairs"] = self.extra_pairs
+        if self.geometry is not None:
+            out.update(self.geometry.as_json())
         return out
 
     def differences(self, other: Evaluation) -> dict:
@@ -127,11 +132,12 @@ def evaluate_model(
 ) -> Evaluation:
     """What ``w2v-nce evaluate`` computes for a :class:`~w2v_nce.model.Model`.
 
-    ``corpus`` (a path) adds the PMI check, which needs the output vectors. What
-    the reader should know about the result (subsampling, a CBOW model, a corpus
-    that is not the model's) is in ``notes``.
+    ``corpus`` (a path) adds the PMI check, which needs the output vectors, and
+    alignment and uniformity, counted in the same pass. What the reader should know
+    about the result (subsampling, a CBOW model, a corpus that is not the model's)
+    is in ``notes``.
     """
-    chunks = None
+    chunks = geometry = None
     notes = []
     if corpus is not None:
         from .pmi import encode_with_vocab
@@ -147,6 +153,11 @@ def evaluate_model(
                 "are only a reference"
             )
         chunks = encode_with_vocab(corpus, model.vocab, encoding_errors)
+        if "window" in model.config:  # else the PMI check says what the config lacks
+            from .geometry import GeometryCounter
+
+            geometry = GeometryCounter(int(model.config["window"]), len(model.vocab))
+            chunks = geometry.watch(chunks)
     result = evaluate_embeddings(
         model.vocab,
         model.input,
@@ -163,6 +174,8 @@ def evaluate_model(
             "model was trained on?"
         )
     result.notes = notes
+    if geometry is not None:
+        result.geometry = geometry.result(model.input)
     return result
 
 

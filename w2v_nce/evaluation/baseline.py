@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import losses
 from ..corpus import iter_sentences
 from ..errors import UserError
 from ..model import Model
@@ -78,13 +79,14 @@ def _quiet_gensim():
 
 
 def gensim_loss(config: TrainConfig) -> str:
-    """The loss gensim trains for ``config``: hs as it is, negative sampling for the rest."""
-    return "hs" if config.loss == "hs" else "neg"
+    """The loss gensim trains for ``config`` (its record's ``gensim_name``): hs as it is,
+    negative sampling for the losses gensim does not have."""
+    return config.loss_record.gensim_name
 
 
 def gensim_settings(config: TrainConfig) -> dict:
     """``Word2Vec``'s arguments for the same run (sg/cbow, hs or negative sampling)."""
-    hs = gensim_loss(config) == "hs"
+    hs = losses.get(gensim_loss(config)).tree
     return dict(
         sg=1 if config.model == "skipgram" else 0,
         cbow_mean=1,
@@ -138,7 +140,7 @@ def gensim_as_model(w2v) -> Model:
     vocab = list(wv.index_to_key)
     counts = np.array([wv.get_vecattr(word, "count") for word in vocab], np.int64)
     config = {
-        "loss": "hs" if w2v.hs else "neg",
+        "loss": losses.gensim_native(tree=bool(w2v.hs)).name,
         "model": "skipgram" if w2v.sg else "cbow",
         "base": "none",
         "k": int(w2v.negative),

@@ -7,7 +7,9 @@ s(w, c) = u_w·v_c + b_c (b_c = log P(c) for a model trained with the unigram
 base, else 0) is the model's own score for "c appears next to w".
 
 Beside each word we print p(c|w), read from the score as the loss's record says
-(:meth:`Model.log_probs <w2v_nce.model.Model.log_probs>`):
+(:attr:`Loss.distribution <w2v_nce.losses.Loss.distribution>`, used by
+:meth:`Model.log_probs <w2v_nce.model.Model.log_probs>`), under the header that
+record gives:
 
 * ``nce``: exp(s(w, c)) itself. NCE with Z = 1 is self-normalised at its
   optimum, so no normalisation is applied: the raw value is the claim under test.
@@ -16,7 +18,8 @@ Beside each word we print p(c|w), read from the score as the loss's record says
 * every other loss: the exact softmax over the whole vocabulary. For softmax and
   InfoNCE that is the model's distribution (their scores are defined up to a
   per-row constant); negative sampling is not a normalised model, so for it the
-  softmax is only a way of reading its scores as probabilities.
+  softmax is only a way of reading its scores as probabilities: the header says
+  so, and a note says it as ``keywords``' does.
 """
 
 from __future__ import annotations
@@ -28,19 +31,13 @@ from ..errors import UsageError
 from ..model import Model
 from ..query import Neighbours
 
-LABELS = {
-    losses.SELF: "p(c|w) = exp(score), NCE's self-normalised model (not renormalised)",
-    losses.SOFTMAX: "p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
-    losses.READING: "p(c|w) = softmax of the score over the vocabulary (exactly normalised)",
-    losses.TREE_PATH: "p(c|w) = exp(score), the product along c's Huffman path (exact)",
-}
-
 
 def context_neighbours(
     model: Model, word: str, topn: int = 10
-) -> tuple[list[tuple[str, float, float]], str]:
+) -> tuple[list[tuple[str, float, float]], str, list[str]]:
     """The ``topn`` words c with the highest score s(w, c), as ``(c, score, p(c|w))``,
-    and a label saying what p(c|w) is.
+    the header saying what p(c|w) is, and the notes for the reader (that p(c|w) is
+    only a reading of a model that is not normalised).
 
     Raises :class:`~w2v_nce.errors.UsageError` (with close matches) for an unknown
     word. The word itself is not excluded: "w next to w" is a real prediction.
@@ -54,9 +51,10 @@ def context_neighbours(
     model.require_output("--by context")
     scores = model.scores(index[word])[0]
     probs = np.exp(model.log_probs(index[word])[0])
-    label = LABELS[model.loss.distribution if model.loss else losses.READING]
+    distribution = losses.distribution_of(model.loss)
     n = min(topn, scores.size)
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index
     rows = [(model.vocab[i], float(scores[i]), float(probs[i])) for i in top]
-    return rows, label
+    notes = [note for note in (losses.reading_note(model.loss),) if note]
+    return rows, distribution.header, notes

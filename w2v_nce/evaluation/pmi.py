@@ -37,7 +37,6 @@ log Z_w = log Σ_c exp(s(w, c)) over the whole vocabulary, for the ``top`` words
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -47,7 +46,6 @@ from .. import losses
 from ..errors import UserError
 from ..kernels.counts import add_pair_counts, window_pairs
 from ..noise import noise_distribution
-from ..plots import require_matplotlib, save_scatter  # noqa: F401  (drawn in plots.py)
 from . import pearson, spearman
 
 
@@ -131,10 +129,7 @@ def target_values(
     record = losses.LOSSES.get(loss)
     if record is None:
         raise UserError(f"no PMI target for loss {loss!r}; known: {', '.join(losses.LOSSES)}")
-    log_p = np.log(pairs) - np.log(row_totals)
-    if not record.normalised:  # negative sampling: PMI against q, shifted by log k
-        return log_p - np.log(q) - math.log(k)
-    return log_p
+    return record.pmi_target(np.log(pairs) - np.log(row_totals), q, k)
 
 
 def centre_rows(values: np.ndarray, row_ids: np.ndarray) -> np.ndarray:

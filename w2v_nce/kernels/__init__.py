@@ -4,6 +4,7 @@
 ``alias``       Walker's alias method: O(1) noise draws
 ``vecops``      the blocked float32 loops of the candidate block, a vectorisable exp,
                 prefetch and untracked (reference-count-free) array views
+``steps``       the integer codes of the models and of the kinds of output step
 ``bundles``     the named tuples the kernels take: Weights, Tables, Spec, Schedule
 ``pairs``       subsampling and the dynamic window; a block's examples for the softmax
 ``binary``      the logistic step shared by negative sampling, NCE and hierarchical softmax

@@ -46,8 +46,8 @@ def logistic_coefficients(logits, labels, n, lr, coefficients):
 
     One flat loop over all m × width terms of the block, not one per row: with few
     candidates (k = 5) a row is shorter than a SIMD register and its loop would run
-    scalar. A logit of −100 with label 0 adds exactly nothing to the loss (so a
-    block can be padded to whole registers with them). The indices are unsigned:
+    scalar. A logit of −40 with label 0 adds exactly nothing to the loss (so a block
+    can be padded to whole registers with them: ``block.PADDING_LOGIT``). The indices are unsigned:
     Numba then adds no negative-index wraparound and LLVM sees contiguous loads
     (with signed ones it gathers).
     """

@@ -16,16 +16,17 @@ trained example by example:
    vectors' gradients) and V += Cᵀ H (:func:`update_block`), both taken at the
    block's starting point.
 3. **The model** adds each hidden vector's gradient back to its input rows
-   (:func:`scatter_deltas`): skip-gram to the context's row, CBOW (unscaled, as
-   word2vec.c and gensim do) to every context row.
+   (:func:`scatter_window_deltas`): skip-gram to the context's row, CBOW
+   (unscaled, as word2vec.c and gensim do) to every context row.
 
-With ``spec.share`` the hidden vectors of one centre word share one candidate set
-(negative sharing, Ji et al. 2016; the Huffman path is shared by construction);
-otherwise every hidden vector draws its own and is scored on its own, one pair at
-a time as word2vec does. With ``spec.centres`` > 1 (``--noise-group``) that many
-consecutive centre words of a sentence are gathered first and share one set: one
-block of all their hidden rows against their positives and the k draws, with the
-terms of a row against another centre's positive masked (:func:`output_step`).
+With ``spec.share_negatives`` the hidden vectors of one centre word share one
+candidate set (negative sharing, Ji et al. 2016; the Huffman path is shared by
+construction); otherwise every hidden vector draws its own and is scored on its
+own, one pair at a time as word2vec does. With ``spec.noise_group`` > 1
+(``--noise-group``) that many consecutive centre words of a sentence, a noise
+group, are gathered first and share one set: one block of all their hidden rows
+against their positives and the k draws, with the terms of a row against another
+centre's positive masked (:func:`output_step`).
 
 Hidden vectors are copies in a contiguous scratch block and only the gradient is
 added back, so an update another thread makes to an input row meanwhile is kept
@@ -51,15 +52,15 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..losses import CBOW, SAMPLED_SOFTMAX, TREE
 from .alias import draw
 from .binary import logistic_coefficients
-from .bundles import Tables
 from .pairs import learning_rate, longest_sentence, read_sentence, window_bounds
 from .rng import noise_seed
 from .rowsoftmax import softmax_coefficients
 from .simd import WIDTH, wide_vectors
+from .steps import CBOW, SAMPLED_SOFTMAX, TREE
 from .vecops import (
+    Inputs,
     accumulate,
     accumulate_pair,
     add_row,
@@ -88,67 +89,78 @@ class Scratch(NamedTuple):
 
     candidates: np.ndarray  # int64 width_max: output rows of the current candidate set
     labels: np.ndarray  # float32 width_max
-    offsets: np.ndarray  # float32 width_max
+    logit_offsets: np.ndarray  # float32 width_max: the candidates' (Tables.logit_offsets)
     hidden: np.ndarray  # float32 rows_max × padded(dim): H, zeros beyond dim
     rows: np.ndarray  # float32 width_max × padded(dim): the candidates' output rows V
     # The flat buffers hold an m × width block row after row (no gaps), so a step over
     # all its terms is one loop; WIDTH more for padding to whole registers.
-    logits: np.ndarray  # float32 rows_max·width_max + WIDTH: X = H Vᵀ − offsets
+    logits: np.ndarray  # float32 rows_max·width_max + WIDTH: X = H Vᵀ − logit offsets
     block_labels: np.ndarray  # float32 as logits: each term's label
     coefficients: np.ndarray  # float32 as logits: C
     deltas: np.ndarray  # float32 rows_max × padded(dim): D = C V
     queue: np.ndarray  # int64: noise words drawn ahead, used in the stream's order
     cursor: np.ndarray  # uint64 2: the noise stream's state, the queue's next position
-    private: np.ndarray  # float32 spec.private × padded(dim): updates of the top rows not yet
-    dirty: np.ndarray  # uint8 spec.private: ... added to syn1, and which rows have some
-    group: np.ndarray  # int64 (spec.centres + 1) × 4: a step's centre words: position, lo,
-    # hi of the window, first hidden row (and one more first row: the end of the last)
+    private: np.ndarray  # float32 spec.private × padded(dim): updates of the top output
+    dirty: np.ndarray  # uint8 spec.private: ... rows not yet added, and which rows have some
+    group: np.ndarray  # int64 (spec.noise_group + 1) × 4: the noise group's centre words:
+    # position, lo and hi of the window, first hidden row (and one more first row: the end)
+
+
+class CandidateBlock(NamedTuple):
+    """The hidden rows lo..hi-1 of the scratch against its first ``width`` candidates."""
+
+    lo: int
+    hi: int
+    width: int
 
 
 @numba.njit(inline="always", cache=True)
-def new_scratch(rows_max, width_max, dim, k, private=0, centres=1):
+def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero)."""
     wide = padded(dim)
     batch = NOISE_BATCH
     while batch < 4 * k:
         batch *= 2
     return Scratch(
-        np.zeros(width_max, dtype=np.int64),
-        np.zeros(width_max, dtype=np.float32),
-        np.zeros(width_max, dtype=np.float32),
-        np.zeros((rows_max, wide), dtype=np.float32),
-        np.zeros((width_max, wide), dtype=np.float32),
-        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
-        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
-        np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
-        np.zeros((rows_max, wide), dtype=np.float32),
-        np.zeros(batch, dtype=np.int64),
-        np.zeros(2, dtype=np.uint64),
-        np.zeros((private, wide), dtype=np.float32),
-        np.zeros(private, dtype=np.uint8),
-        np.zeros((centres + 1, 4), dtype=np.int64),
+        candidates=np.zeros(width_max, dtype=np.int64),
+        labels=np.zeros(width_max, dtype=np.float32),
+        logit_offsets=np.zeros(width_max, dtype=np.float32),
+        hidden=np.zeros((rows_max, wide), dtype=np.float32),
+        rows=np.zeros((width_max, wide), dtype=np.float32),
+        logits=np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
+        block_labels=np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
+        coefficients=np.zeros(rows_max * width_max + WIDTH, dtype=np.float32),
+        deltas=np.zeros((rows_max, wide), dtype=np.float32),
+        queue=np.zeros(batch, dtype=np.int64),
+        cursor=np.zeros(2, dtype=np.uint64),
+        private=np.zeros((private, wide), dtype=np.float32),
+        dirty=np.zeros(private, dtype=np.uint8),
+        group=np.zeros((noise_group + 1, 4), dtype=np.int64),
     )
 
 
 @numba.njit(inline="always", cache=True)
-def refill_noise(threshold, alias, syn1, ahead, queue, cursor):
-    """Draw a batch of noise words; prefetch the rows of the first ``ahead``.
+def refill_noise(tables, output, ahead, scratch):
+    """Draw a batch of noise words into the queue; prefetch the output rows of the
+    first ``ahead``.
 
     One tight loop of independent draws: the alias table's cache misses overlap.
     """
+    threshold, alias = tables.noise_threshold, tables.noise_alias
+    queue, cursor = scratch.queue, scratch.cursor
     state = cursor[0]
     for slot in range(queue.shape[0]):
         state, queue[slot] = draw(state, threshold, alias)
     for slot in range(ahead):
-        prefetch_row(syn1, queue[slot])
+        prefetch_row(output, queue[slot])
     cursor[0], cursor[1] = state, 0
 
 
 @numba.njit(inline="always", cache=True)
-def start_noise(threshold, alias, syn1, k, seed, queue, cursor):
+def start_noise(tables, output, k, seed, scratch):
     """Seed the noise stream and draw its first batch."""
-    cursor[0] = np.uint64(seed)
-    refill_noise(threshold, alias, syn1, noise_ahead(k, queue), queue, cursor)
+    scratch.cursor[0] = np.uint64(seed)
+    refill_noise(tables, output, noise_ahead(k, scratch.queue), scratch)
 
 
 @numba.njit(inline="always", cache=True)
@@ -158,34 +170,34 @@ def noise_ahead(k, queue):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_hidden(syn0, sentence, lo, hi, centre, model, hidden, first):
-    """The hidden vectors of the window lo..hi-1 around ``centre``, into the rows of
-    ``hidden`` from ``first`` on; returns their number."""
-    dim = syn0.shape[1]
+def gather_hidden(input, sentence, lo, hi, centre, model, hidden, first):
+    """The hidden vectors of the window lo..hi-1 around ``centre``, from the input
+    matrix into the rows of ``hidden`` from ``first`` on; returns their number."""
+    dim = input.shape[1]
     if model == CBOW:
-        copy_row(syn0, sentence[lo if lo != centre else lo + 1], hidden, first, dim)
+        copy_row(input, sentence[lo if lo != centre else lo + 1], hidden, first, dim)
         for j in range(lo + 1 if lo != centre else lo + 2, hi):
             if j != centre:
-                add_row(ONE, syn0, sentence[j], hidden, first, dim)
+                add_row(ONE, input, sentence[j], hidden, first, dim)
         scale_row(ONE / np.float32(hi - lo - 1), hidden, first, dim)
         return 1
     rows = first
     for j in range(lo, hi):
         if j != centre:
-            copy_row(syn0, sentence[j], hidden, rows, dim)
+            copy_row(input, sentence[j], hidden, rows, dim)
             rows += 1
     return rows - first
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def scatter_deltas(syn0, sentence, lo, hi, centre, model, deltas, first):
-    """Add the gradients of the hidden vectors from row ``first`` on to the input rows
-    they came from."""
-    dim = syn0.shape[1]
+def scatter_window_deltas(input, sentence, lo, hi, centre, model, deltas, first):
+    """Add the gradients of a window's hidden vectors (the rows of ``deltas`` from
+    ``first`` on) to the input rows they came from."""
+    dim = input.shape[1]
     a = first
     for j in range(lo, hi):
         if j != centre:
-            add_row(ONE, deltas, first if model == CBOW else a, syn0, sentence[j], dim)
+            add_row(ONE, deltas, first if model == CBOW else a, input, sentence[j], dim)
             a += 1
 
 
@@ -194,31 +206,30 @@ def positive(b, target, tables, scratch):
     """Candidate b is ``target``, label 1."""
     scratch.candidates[b] = target
     scratch.labels[b] = ONE
-    scratch.offsets[b] = tables.offsets[target]
+    scratch.logit_offsets[b] = tables.logit_offsets[target]
 
 
 @numba.njit(inline="always", cache=True)
-def draw_noise(width, skip, spec, tables, syn1, scratch):
+def draw_noise(width, skip, spec, tables, output, scratch):
     """Append k draws from q (label 0) to the first ``width`` candidates, leaving out a
     draw equal to ``skip`` (−1: none); returns the new width."""
-    threshold, alias, logit_offsets = tables.noise_threshold, tables.noise_alias, tables.offsets
-    candidates, labels, offsets = scratch.candidates, scratch.labels, scratch.offsets
+    candidates, labels, logit_offsets = scratch.candidates, scratch.labels, scratch.logit_offsets
     queue, cursor = scratch.queue, scratch.cursor
     ahead = noise_ahead(spec.k, queue)
     position = np.int64(cursor[1])
     for _ in range(spec.k):
         if position == queue.shape[0]:
-            refill_noise(threshold, alias, syn1, ahead, queue, cursor)
+            refill_noise(tables, output, ahead, scratch)
             position = 0
         noise = queue[position]
         if position + ahead < queue.shape[0]:
-            prefetch_row(syn1, queue[position + ahead])
+            prefetch_row(output, queue[position + ahead])
         position += 1
         if noise == skip:
             continue
         candidates[width] = noise
         labels[width] = ZERO
-        offsets[width] = logit_offsets[noise]
+        logit_offsets[width] = tables.logit_offsets[noise]
         width += 1
     cursor[1] = np.uint64(position)
     return width
@@ -228,193 +239,192 @@ def draw_noise(width, skip, spec, tables, syn1, scratch):
 def tree_candidates(target, tables, scratch):
     """The inner nodes on the target's Huffman path, label 1 − code; returns the width."""
     points, codes, lengths = tables.points, tables.codes, tables.lengths
-    candidates, labels, offsets = scratch.candidates, scratch.labels, scratch.offsets
+    candidates, labels, logit_offsets = scratch.candidates, scratch.labels, scratch.logit_offsets
     width = lengths[target]
     for d in range(width):
         candidates[d] = points[target, d]
         labels[d] = ONE - codes[target, d]
-        offsets[d] = ZERO
+        logit_offsets[d] = ZERO
     return width
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_rows(syn1, candidates, width, rows, private):
-    """rows[b, :dim] = syn1[candidates[b]]: the candidate block's starting point, with
+def gather_rows(output, width, scratch):
+    """rows[b, :dim] = output[candidates[b]]: the candidate block's starting point, with
     this thread's private updates of the top rows (see :func:`flush_private`)."""
-    first = syn1.shape[0] - private.shape[0]
+    candidates, rows, private = scratch.candidates, scratch.rows, scratch.private
+    first = output.shape[0] - private.shape[0]
     for b in range(width):
-        copy_row(syn1, candidates[b], rows, b, syn1.shape[1])
+        copy_row(output, candidates[b], rows, b, output.shape[1])
         if candidates[b] >= first:
-            add_row(ONE, private, candidates[b] - first, rows, b, syn1.shape[1])
+            add_row(ONE, private, candidates[b] - first, rows, b, output.shape[1])
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def flush_private(syn1, private, dirty):
-    """Add this thread's private updates of the top output rows to syn1; zero them.
+def flush_private(output, scratch):
+    """Add this thread's private updates of the top output rows to the output matrix;
+    zero them.
 
-    With hs and several threads, the top ``private`` rows of syn1 -- the inner nodes
-    nearest the root, on every word's path -- are updated by every centre word of
-    every thread. Written straight to syn1, each update would take the rows' cache
-    lines from the other core. So a thread adds its updates of them to ``private``
-    (reading syn1 + private, so it sees its own updates at once), and adds them to
-    syn1 every :data:`PRIVATE_FLUSH` centre words and at the end of the block: the
-    other threads see them that much later, a bounded staleness of the kind
-    Hogwild already has.
+    With hs and several threads, the top ``private`` rows of the output matrix --
+    the inner nodes nearest the root, on every word's path -- are updated by every
+    centre word of every thread. Written straight to the matrix, each update would
+    take the rows' cache lines from the other core. So a thread adds its updates of
+    them to ``scratch.private`` (reading the row plus its private update, so it sees
+    its own updates at once), and adds them to the matrix every
+    :data:`PRIVATE_FLUSH` centre words and at the end of the block: the other
+    threads see them that much later, a bounded staleness of the kind Hogwild
+    already has.
     """
-    first = syn1.shape[0] - private.shape[0]
+    private, dirty = scratch.private, scratch.dirty
+    first = output.shape[0] - private.shape[0]
     for j in range(private.shape[0]):
         if dirty[j]:
-            add_row(ONE, private, j, syn1, first + j, syn1.shape[1])
+            add_row(ONE, private, j, output, first + j, output.shape[1])
             scale_row(ZERO, private, j, private.shape[1])
             dirty[j] = 0
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def score_block(hidden, lo, hi, rows, width, offsets, logits):
-    """logits[(a − lo)·width + b] = h_a · v_b − offsets[b] for rows lo..hi-1, two at a time."""
+def score_block(block, scratch):
+    """logits[(a − lo)·width + b] = h_a · v_b − logit_offsets[b] for the block's rows
+    lo..hi-1, two at a time."""
+    hidden, rows, logits = scratch.hidden, scratch.rows, scratch.logits
+    lo, hi, width = block
     a = lo
     while a + 2 <= hi:
-        dots_pair(hidden, a, rows, width, offsets, logits, (a - lo) * width)
+        dots_pair(hidden, a, rows, width, scratch.logit_offsets, logits, (a - lo) * width)
         a += 2
     if a < hi:
-        dots(hidden, a, rows, width, offsets, logits, (a - lo) * width)
+        dots(hidden, a, rows, width, scratch.logit_offsets, logits, (a - lo) * width)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def update_block(lo, hi, syn1, width, scratch):
+def update_block(block, output, scratch):
     """deltas[a] = Σ_b C_ab v_b, then v_b += Σ_a C_ab h_a: both at the starting point.
 
     ``coefficients`` holds the (hi − lo) × width block row after row: a hidden
     row's coefficients are a row of it, a candidate's a column (every width-th).
-    The deltas use the gathered copy of the candidate rows; each live row gets
-    its sum over the hidden rows added in one pass, two rows per pass.
+    The deltas use the gathered copy of the candidate rows; each live output row
+    gets its sum over the hidden rows added in one pass, two rows per pass.
     """
-    hidden, candidates, rows = scratch.hidden, scratch.candidates, scratch.rows
-    coefficients, deltas = scratch.coefficients, scratch.deltas
-    wide, dim, m = deltas.shape[1], syn1.shape[1], hi - lo
+    lo, hi, width = block
+    candidates, deltas = scratch.candidates, scratch.deltas
+    wide, dim, m = deltas.shape[1], output.shape[1], hi - lo
     for j in range(lo, hi):
         scale_row(ZERO, deltas, j, wide)
+    # a hidden row's coefficients: a row of the block, against the candidate rows
+    by_row = Inputs(scratch.rows, 0, width, scratch.coefficients, 1)
     j = 0
     while j + 2 <= m:
-        c = j * width
-        accumulate_pair(
-            coefficients, c, c + width, 1, rows, 0, width, deltas, lo + j, lo + j + 1, wide
-        )
+        accumulate_pair(by_row, j * width, (j + 1) * width, deltas, lo + j, lo + j + 1, wide)
         j += 2
     if j < m:
-        accumulate(coefficients, j * width, 1, rows, 0, width, deltas, lo + j, wide)
+        accumulate(by_row, j * width, deltas, lo + j, wide)
+    # a candidate's coefficients: a column of the block, against the hidden rows
+    by_column = Inputs(scratch.hidden, lo, m, scratch.coefficients, width)
     # The private top rows of a Huffman path come first: a parent's index is above its
     # children's (word2vec.c numbers the inner nodes as it merges them), so the rows
     # at or above `first` are the root's end of the path.
     private, dirty = scratch.private, scratch.dirty
-    first = syn1.shape[0] - private.shape[0]
+    first = output.shape[0] - private.shape[0]
     b = 0
     while b < width and candidates[b] >= first:
-        accumulate(coefficients, b, width, hidden, lo, m, private, candidates[b] - first, dim)
+        accumulate(by_column, b, private, candidates[b] - first, dim)
         dirty[candidates[b] - first] = 1
         b += 1
     while b + 2 <= width:
-        accumulate_pair(
-            coefficients,
-            b,
-            b + 1,
-            width,
-            hidden,
-            lo,
-            m,
-            syn1,
-            candidates[b],
-            candidates[b + 1],
-            dim,
-        )
+        accumulate_pair(by_column, b, b + 1, output, candidates[b], candidates[b + 1], dim)
         b += 2
     if b < width:
-        accumulate(coefficients, b, width, hidden, lo, m, syn1, candidates[b], dim)
+        accumulate(by_column, b, output, candidates[b], dim)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def output_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch):
-    """Score the hidden rows 0..rows_in-1 of the centre words in ``scratch.group`` (in
-    ``scratch.hidden``); fills ``scratch.deltas``, updates syn1. Returns the loss.
+def output_step(gathered, sentence, output, tables, spec, lr, scratch):
+    """Score the hidden rows of the ``gathered`` centre words in ``scratch.group``
+    (rows 0..group[gathered, 3]-1 of ``scratch.hidden``); fills ``scratch.deltas``,
+    updates the output matrix. Returns the loss.
 
     The candidates are the centre words' positives and k draws from q (one set for
-    all the rows with ``spec.share``, else one per row), or the Huffman path of the
-    (one) centre word. With several centre words (``spec.centres``) their rows share
-    one set, and a row's terms against another centre word's positive are masked:
-    they add nothing to the loss or to any update (that word is no draw from q). So
-    are, with ``spec.skip_positive`` (neg), a row's terms against a draw equal to its
-    own positive: word2vec's rule, which for one centre word drops such a draw.
+    all the rows with ``spec.share_negatives``, else one per row), or the Huffman
+    path of the (one) centre word. With a noise group of several centre words
+    (``spec.noise_group``) their rows share one set, and a row's terms against
+    another centre word's positive are masked: they add nothing to the loss or to
+    any update (that word is no draw from q). So are, with ``spec.skip_positive``
+    (neg), a row's terms against a draw equal to its own positive: word2vec's rule,
+    which for one centre word drops such a draw.
 
     Every block step is written once here (one inlined copy: Numba inlines these
     helpers, and each copy costs LLVM seconds of compilation).
     """
-    hidden, candidates, group = scratch.hidden, scratch.candidates, scratch.group
-    rows, logits, coefficients = scratch.rows, scratch.logits, scratch.coefficients
-    group[members, 3] = rows_in
+    candidates, group = scratch.candidates, scratch.group
+    hidden_rows = group[gathered, 3]
     loss = 0.0
-    shared = spec.share or spec.output == TREE
-    for lo in range(0, rows_in, rows_in if shared else 1):
-        hi = rows_in if shared else lo + 1
-        if spec.output == TREE:
+    shared = spec.share_negatives or spec.step == TREE
+    for lo in range(0, hidden_rows, hidden_rows if shared else 1):
+        hi = hidden_rows if shared else lo + 1
+        if spec.step == TREE:
             width = tree_candidates(sentence[group[0, 0]], tables, scratch)
         else:
-            for c in range(members):
+            for c in range(gathered):
                 positive(c, sentence[group[c, 0]], tables, scratch)
             # word2vec's rule: one centre word's draw equal to its positive is dropped
-            skip = candidates[0] if members == 1 and spec.skip_positive else -1
-            width = draw_noise(members, skip, spec, tables, syn1, scratch)
-        gather_rows(syn1, candidates, width, rows, scratch.private)
-        score_block(hidden, lo, hi, rows, width, scratch.offsets, logits)
-        if spec.output == SAMPLED_SOFTMAX:
-            loss += softmax_coefficients(logits, hi - lo, width, lr, coefficients)
+            skip = candidates[0] if gathered == 1 and spec.skip_positive else -1
+            width = draw_noise(gathered, skip, spec, tables, output, scratch)
+        block = CandidateBlock(lo, hi, width)
+        gather_rows(output, width, scratch)
+        score_block(block, scratch)
+        if spec.step == SAMPLED_SOFTMAX:
+            loss += softmax_coefficients(scratch.logits, hi - lo, width, lr, scratch.coefficients)
         else:
-            masked = members if members > 1 else 0
-            loss += binary_block(lo, hi, width, lr, masked, spec.skip_positive, scratch)
-        update_block(lo, hi, syn1, width, scratch)
+            loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
+        update_block(block, output, scratch)
     return loss
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def binary_block(lo, hi, width, lr, masked, skip, scratch):
-    """The logistic step of the (hi − lo) × width block of logits; returns its loss.
+def binary_block(block, lr, gathered, skip, scratch):
+    """The logistic step of the block's (hi − lo) × width logits; returns its loss.
 
-    Each term's label is its candidate's. With ``masked`` centre words (see
-    :func:`output_step`; 0: no mask; ``skip``: a draw equal to a row's positive is
-    masked too) the masked terms get the padding's logit and label 0, so they add
-    exactly nothing to the loss, and then a coefficient of 0.
+    Each term's label is its candidate's. With a noise group of ``gathered`` > 1
+    centre words (see :func:`output_step`; ``skip``: a draw equal to a row's
+    positive is masked too) the masked terms get the padding's logit and label 0,
+    so they add exactly nothing to the loss, and then a coefficient of 0.
     """
     logits, block_labels, labels = scratch.logits, scratch.block_labels, scratch.labels
+    lo, hi, width = block
     terms = (hi - lo) * width
     whole = padded(terms)
     for j in range(hi - lo):
         for b in range(width):
             block_labels[j * width + b] = labels[b]
     group, candidates = scratch.group, scratch.candidates
-    if masked:
-        mask_terms(lo, hi, width, masked, skip, group, candidates, logits, PADDING_LOGIT)
-        mask_terms(lo, hi, width, masked, skip, group, candidates, block_labels, ZERO)
+    if gathered > 1:
+        mask_terms(block, gathered, skip, group, candidates, logits, PADDING_LOGIT)
+        mask_terms(block, gathered, skip, group, candidates, block_labels, ZERO)
     for e in range(terms, whole):  # terms that add nothing: padding to whole registers
         logits[e] = PADDING_LOGIT
         block_labels[e] = ZERO
     loss = logistic_coefficients(logits, block_labels, whole, lr, scratch.coefficients)
-    if masked:
-        mask_terms(lo, hi, width, masked, skip, group, candidates, scratch.coefficients, ZERO)
+    if gathered > 1:
+        mask_terms(block, gathered, skip, group, candidates, scratch.coefficients, ZERO)
     return loss
 
 
 @numba.njit(cache=True)
-def mask_terms(lo, hi, width, members, skip, group, candidates, values, value):
-    """values[term] = value for the masked terms of rows lo..hi-1 (see output_step): a
-    row of centre c against the positive of another centre and, with ``skip``, against
-    a draw equal to its own positive. The first ``members`` candidates are the
-    positives. Not inlined: a separate function keeps the training loop's compile
-    time down, and it runs once per block."""
-    for c in range(members):
+def mask_terms(block, gathered, skip, group, candidates, values, value):
+    """values[term] = value for the masked terms of the block's rows lo..hi-1 (see
+    output_step): a row of centre c against the positive of another centre and, with
+    ``skip``, against a draw equal to its own positive. The first ``gathered``
+    candidates are the positives. Not inlined: a separate function keeps the
+    training loop's compile time down, and it runs once per block."""
+    lo, hi, width = block
+    for c in range(gathered):
         target = candidates[c]
         for j in range(max(lo, group[c, 3]), min(hi, group[c + 1, 3])):
             base = (j - lo) * width
             for b in range(width):
-                if b != c and (b < members or (skip and candidates[b] == target)):
+                if b != c and (b < gathered or (skip and candidates[b] == target)):
                     values[base + b] = value
 
 
@@ -426,50 +436,27 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     over the examples is what the progress bar averages.
     """
     sentence = np.empty(longest_sentence(ids), dtype=np.int32)
-    rows_max = spec.centres * (1 if spec.model == CBOW else 2 * spec.window)
-    width_max = max(spec.k + spec.centres, tables.points.shape[1])
+    rows_max = spec.noise_group * (1 if spec.model == CBOW else 2 * spec.window)
+    width_max = max(spec.k + spec.noise_group, tables.points.shape[1])
     private = min(spec.private, weights.output.shape[0])
     dim = weights.input.shape[1]
-    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.centres)
+    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group)
     # The arguments and this call own every array until _train_block returns: the
     # loop borrows them, untracked (see vecops.untracked).
     return _train_block(
-        untracked(ids), untracked(weights.input), untracked(weights.output),
-        untracked_tables(tables), spec, schedule, seed, untracked(sentence),
-        untracked_scratch(scratch),
-    )  # fmt: skip
-
-
-@numba.njit(inline="always", cache=True)
-def untracked_tables(tables):
-    return Tables(
-        untracked(tables.keep), untracked(tables.noise_threshold), untracked(tables.noise_alias),
-        untracked(tables.offsets), untracked(tables.points), untracked(tables.codes),
-        untracked(tables.lengths),
-    )  # fmt: skip
-
-
-@numba.njit(inline="always", cache=True)
-def untracked_scratch(scratch):
-    return Scratch(
-        untracked(scratch.candidates), untracked(scratch.labels), untracked(scratch.offsets),
-        untracked(scratch.hidden), untracked(scratch.rows), untracked(scratch.logits),
-        untracked(scratch.block_labels), untracked(scratch.coefficients),
-        untracked(scratch.deltas), untracked(scratch.queue),
-        untracked(scratch.cursor), untracked(scratch.private), untracked(scratch.dirty),
-        untracked(scratch.group),
+        untracked(ids), untracked(weights), untracked(tables), spec, schedule, seed,
+        untracked(sentence), untracked(scratch),
     )  # fmt: skip
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratch):
+def _train_block(ids, weights, tables, spec, schedule, seed, sentence, scratch):
+    """:func:`train_block`'s loop over the block's sentences and their centre words,
+    gathering each noise group's hidden rows before its step."""
     wide_vectors()
     if spec.k > 0:
-        start_noise(
-            tables.noise_threshold, tables.noise_alias, syn1, spec.k, noise_seed(seed),
-            scratch.queue, scratch.cursor,
-        )  # fmt: skip
-    keep, hidden, group = tables.keep, scratch.hidden, scratch.group
+        start_noise(tables, weights.output, spec.k, noise_seed(seed), scratch)
+    hidden, group = scratch.hidden, scratch.group
     state = np.uint64(seed)
     loss = 0.0
     examples = 0
@@ -477,47 +464,52 @@ def _train_block(ids, syn0, syn1, tables, spec, schedule, seed, sentence, scratc
     pos = 0
     steps = 0
     while pos < ids.shape[0]:
-        pos, length, read, state = read_sentence(ids, pos, keep, sentence, state)
+        pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
         words += read
         lr = learning_rate(schedule, words)
-        members = 0  # centre words gathered for the next step, their hidden rows so far
-        rows_in = 0
+        gathered = 0  # centre words of the next noise group gathered so far
+        hidden_rows = 0  # and their hidden rows
         for i in range(length + 1):  # i == length: the sentence's last, smaller, group
             if i < length:
                 lo, hi, state = window_bounds(i, length, spec.window, state)
                 if hi - lo < 2:
                     continue
-                if i + 1 < length and spec.output != TREE:  # the next centre's new rows
-                    prefetch_row(syn1, sentence[i + 1])
+                if i + 1 < length and spec.step != TREE:  # the next centre's new rows
+                    prefetch_row(weights.output, sentence[i + 1])
                 if i + 1 + spec.window < length:
-                    prefetch_row(syn0, sentence[i + 1 + spec.window])
-                group[members, 0], group[members, 1], group[members, 2] = i, lo, hi
-                group[members, 3] = rows_in
-                m = gather_hidden(syn0, sentence, lo, hi, i, spec.model, hidden, rows_in)
-                rows_in += m
-                members += 1
+                    prefetch_row(weights.input, sentence[i + 1 + spec.window])
+                group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
+                group[gathered, 3] = hidden_rows
+                m = gather_hidden(
+                    weights.input, sentence, lo, hi, i, spec.model, hidden, hidden_rows
+                )
+                hidden_rows += m
+                gathered += 1
                 examples += m
-                if members < spec.centres:
+                if gathered < spec.noise_group:
                     continue
-            elif members == 0:
+            elif gathered == 0:
                 continue
-            loss += centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch)
-            members = rows_in = 0
+            group[gathered, 3] = hidden_rows
+            loss += centre_step(gathered, sentence, weights, tables, spec, lr, scratch)
+            gathered = hidden_rows = 0
             steps += 1
             if steps % PRIVATE_FLUSH == 0:
-                flush_private(syn1, scratch.private, scratch.dirty)
-    flush_private(syn1, scratch.private, scratch.dirty)
+                flush_private(weights.output, scratch)
+    flush_private(weights.output, scratch)
     return loss, examples, words
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def centre_step(members, rows_in, sentence, syn0, syn1, tables, spec, lr, scratch):
-    """The output step of the centre words in ``scratch.group`` (all their hidden rows
-    gathered before any update), then their gradients added to their input rows;
-    returns the loss."""
+def centre_step(gathered, sentence, weights, tables, spec, lr, scratch):
+    """The output step of the noise group's ``gathered`` centre words in
+    ``scratch.group`` (all their hidden rows gathered before any update), then their
+    gradients added to their input rows; returns the loss."""
     group = scratch.group
-    loss = output_step(members, rows_in, sentence, syn1, tables, spec, lr, scratch)
-    for c in range(members):
+    loss = output_step(gathered, sentence, weights.output, tables, spec, lr, scratch)
+    for c in range(gathered):
         centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
-        scatter_deltas(syn0, sentence, lo, hi, centre, spec.model, scratch.deltas, first)
+        scatter_window_deltas(
+            weights.input, sentence, lo, hi, centre, spec.model, scratch.deltas, first
+        )
     return loss

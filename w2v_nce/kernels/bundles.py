@@ -1,11 +1,14 @@
 """The named bundles the kernels take instead of long argument lists.
 
-Built once per run in Python (``w2v_nce.train``) and handed to every block:
-``typing.NamedTuple``s compile under ``numba.njit`` as plain structs, so reading
-a field costs nothing, and adding a kernel input means adding one field here and
-one line where the bundle is built (gensim's ``Word2VecConfig``, pynndescent's
-tuples of arrays). Arrays a loss does not use are empty, never absent, so every
-run compiles the same specialisation.
+Built once per run in Python (``w2v_nce.trainer``'s ``tables_for`` and
+``spec_for``) and handed to every block, which carries them down to the inner
+kernels whole: ``typing.NamedTuple``s compile under ``numba.njit`` as plain
+structs, so reading a field costs nothing, and adding a kernel input means adding
+one field here and one line where the bundle is built (gensim's
+``Word2VecConfig``, pynndescent's tuples of arrays); the kernel's untracked copy
+of a bundle (:func:`.vecops.untracked`) follows its fields by itself. Arrays a
+loss does not use are empty, never absent, so every run compiles the same
+specialisation.
 """
 
 from typing import NamedTuple
@@ -16,8 +19,8 @@ import numpy as np
 class Weights(NamedTuple):
     """The two matrices every block updates in place (Hogwild)."""
 
-    input: np.ndarray  # float32 V × dim: u_w, the exported word vectors
-    output: np.ndarray  # float32 rows × dim: v_c (V rows; V − 1 inner nodes for hs)
+    input: np.ndarray  # float32 V × dim: u_w, the exported word vectors (word2vec.c's syn0)
+    output: np.ndarray  # float32 rows × dim: v_c, V rows or hs's V − 1 inner nodes (syn1neg, syn1)
 
 
 class Tables(NamedTuple):
@@ -26,7 +29,7 @@ class Tables(NamedTuple):
     keep: np.ndarray  # uint64 V: subsampling thresholds on 32 random bits (2^32 = keep)
     noise_threshold: np.ndarray  # uint64 V: the noise distribution's alias table ...
     noise_alias: np.ndarray  # int32 V: ... (kernels.alias)
-    offsets: np.ndarray  # float32 V: the logit of (w, x) is u_w·v_x − offsets[x]
+    logit_offsets: np.ndarray  # float32 V: the logit of (w, x) is u_w·v_x − logit_offsets[x]
     points: np.ndarray  # int32 V × L: hs, the inner nodes on each word's path, root first
     codes: np.ndarray  # float32 V × L: hs, each word's binary code (0/1) at each depth
     lengths: np.ndarray  # int32 V: hs, each word's path length
@@ -35,14 +38,14 @@ class Tables(NamedTuple):
 class Spec(NamedTuple):
     """What to train: the model that builds the hidden vector and the loss that scores it."""
 
-    model: int  # losses.SKIPGRAM or losses.CBOW
-    output: int  # losses.NOISE, SAMPLED_SOFTMAX or TREE
+    model: int  # steps.SKIPGRAM or steps.CBOW
+    step: int  # the kind of output step: steps.NOISE, SAMPLED_SOFTMAX or TREE
     k: int
     window: int
-    share: bool  # the hidden vectors of one centre word share one candidate set
+    share_negatives: bool  # the hidden vectors of one centre word share one candidate set
     skip_positive: bool  # drop a noise draw equal to the positive
     private: int  # hs with several threads: the top output rows each thread updates privately
-    centres: int  # neg/nce with share: consecutive centre words that share one noise set
+    noise_group: int  # neg/nce with share_negatives: consecutive centre words sharing one set
 
 
 class Schedule(NamedTuple):

@@ -21,7 +21,7 @@ Each loss only says dL/ds for every similarity s_jb; :func:`chain` turns that in
 (g = dL/ds). DrLIM's distance is the euclidean one: with s = −d², its
 dL/d(d²) = w is g = −w, and ∂d²/∂h = 2(h − v) is the euclidean row above.
 
-A step takes the block as :func:`score_block` leaves it (logits and the offsets)
+A step takes the block as :func:`score_block` leaves it (logits and the logit offsets)
 and overwrites the logits with the similarities; cosine, euclidean and DrLIM read
 the squared norms :func:`squared_norms` puts in the :class:`Terms` first (the dot
 product needs none). The steps are not inlined: each runs once per block, and a
@@ -121,12 +121,12 @@ def similarity(kind, product, hidden_norm, row_norm):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def similarities(logits, offsets, m, width, kind, terms):
+def similarities(logits, logit_offsets, m, width, kind, terms):
     """logits[j·width + b] = h_j·v_b − offset_b → s(h_j, v_b), in place."""
     for j in range(m):
         for b in range(width):
             e = j * width + b
-            product = logits[e] + offsets[b]
+            product = logits[e] + logit_offsets[b]
             logits[e] = similarity(kind, product, terms.hidden_norms[j], terms.row_norms[b])
 
 
@@ -166,11 +166,11 @@ def chain(kind, scores, m, width, terms):
 
 
 @numba.njit(fastmath=True, cache=True, error_model="numpy")
-def triplet_step(logits, offsets, candidates, m, width, lr, contrast, terms):
+def triplet_step(logits, logit_offsets, candidates, m, width, lr, contrast, terms):
     """Σ_n max(0, M − s_p + s_n) per hidden row over the mined noise columns n: ALL the
     violating ones; SEMI_HARD those with s_n < s_p < s_n + M, else the hardest
     (argmax s_n); HARD the hardest. Fills ``terms``; returns the block's loss (float64)."""
-    similarities(logits, offsets, m, width, contrast.similarity, terms)
+    similarities(logits, logit_offsets, m, width, contrast.similarity, terms)
     coefficients, margin, mining = terms.coefficients, contrast.margin, contrast.mining
     loss = 0.0
     for j in range(m):
@@ -210,11 +210,11 @@ def triplet_step(logits, offsets, candidates, m, width, lr, contrast, terms):
 
 
 @numba.njit(fastmath=True, cache=True, error_model="numpy")
-def drlim_step(logits, offsets, candidates, m, width, lr, contrast, terms):
+def drlim_step(logits, logit_offsets, candidates, m, width, lr, contrast, terms):
     """DrLIM's contrastive loss, d = |h − v|: ½d² for the positive, ½·max(0, M − d)² for
     each noise column (``contrast.similarity`` is not used: d is euclidean). Fills
     ``terms``; returns the block's loss (float64)."""
-    similarities(logits, offsets, m, width, EUCLIDEAN, terms)  # s = −d²
+    similarities(logits, logit_offsets, m, width, EUCLIDEAN, terms)  # s = −d²
     coefficients, margin = terms.coefficients, contrast.margin
     loss = 0.0
     for j in range(m):
@@ -237,7 +237,7 @@ def drlim_step(logits, offsets, candidates, m, width, lr, contrast, terms):
 
 
 @numba.njit(fastmath=True, cache=True, error_model="numpy")
-def infonce_step(logits, offsets, candidates, m, width, lr, contrast, terms):
+def infonce_step(logits, logit_offsets, candidates, m, width, lr, contrast, terms):
     """InfoNCE over each row, logits z_b = s_b/τ − offset_b, the positive in column 0:
     :mod:`.rowsoftmax`'s step, exactly it for the dot product at τ = 1. Fills
     ``terms``; returns the block's loss (float64). (``candidates``: unused, the
@@ -247,10 +247,10 @@ def infonce_step(logits, offsets, candidates, m, width, lr, contrast, terms):
     inverse = np.float32(1.0) / temperature
     source = logits
     if not plain:
-        similarities(logits, offsets, m, width, kind, terms)
+        similarities(logits, logit_offsets, m, width, kind, terms)
         for j in range(m):
             for b in range(width):
-                coefficients[j * width + b] = logits[j * width + b] * inverse - offsets[b]
+                coefficients[j * width + b] = logits[j * width + b] * inverse - logit_offsets[b]
         source = coefficients
     loss = softmax_coefficients(source, m, width, lr, coefficients)
     if not plain:

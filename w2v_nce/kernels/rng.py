@@ -47,7 +47,7 @@ def noise_seed(seed):
 
     Subsampling and the windows draw from the block's seed; the noise draws from
     a stream of their own, so they do not depend on when they are drawn and the
-    kernel can draw them ahead of use (:func:`.block.next_noise`).
+    kernel can draw them ahead of use (:func:`.block.refill_noise`).
     """
     return next_u64(np.uint64(seed) ^ NOISE_STREAM)[1]
 

@@ -3,7 +3,7 @@ over tiles of the vocabulary.
 
 For B examples with hidden vectors H (B×d: the context's input row for
 skip-gram, the mean of the context rows for CBOW) and all output rows W (V×d):
-S = H Wᵀ − offsets (B×V); S ← Y − P row by row; each row of S is scaled by its
+S = H Wᵀ − logit offsets (B×V); S ← Y − P row by row; each row of S is scaled by its
 example's learning rate; then the hidden gradients S W go to the input rows they
 came from (for CBOW, unscaled, to every context row) and W += Sᵀ H, both from the
 batch's starting point (mini-batch SGD). Cost 6·B·V·d flops per batch, almost all
@@ -92,63 +92,57 @@ class Examples:
         self.single = bool(np.all(sizes == 1))  # skip-gram: H is the context rows themselves
         self.owner = np.repeat(np.arange(targets.size), sizes)  # example of each context
 
-    def hidden(self, syn0) -> np.ndarray:
-        """H: the context rows (skip-gram) or each window's mean row (CBOW), contiguous."""
+    def hidden(self, input) -> np.ndarray:
+        """H: the context rows of the input matrix (skip-gram) or each window's mean row
+        (CBOW), contiguous."""
         if self.single:
-            return syn0[self.contexts]
-        return window_means(syn0, self.contexts, self.starts)
+            return input[self.contexts]
+        return window_means(input, self.contexts, self.starts)
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True)
-def window_means(syn0, contexts, starts):
-    """Row b: the mean of syn0's rows contexts[starts[b]:starts[b + 1]] (CBOW's h)."""
-    out = np.zeros((starts.size - 1, syn0.shape[1]), dtype=np.float32)
+def window_means(input, contexts, starts):
+    """Row b: the mean of the input rows contexts[starts[b]:starts[b + 1]] (CBOW's h)."""
+    out = np.zeros((starts.size - 1, input.shape[1]), dtype=np.float32)
     for b in range(starts.size - 1):
         for i in range(starts[b], starts[b + 1]):
-            for j in range(syn0.shape[1]):
-                out[b, j] += syn0[contexts[i], j]
+            for j in range(input.shape[1]):
+                out[b, j] += input[contexts[i], j]
         scale = ONE / np.float32(starts[b + 1] - starts[b])
-        for j in range(syn0.shape[1]):
+        for j in range(input.shape[1]):
             out[b, j] *= scale
     return out
 
 
-def softmax_step(weights, offsets, examples: Examples, tiles: VocabularyTiles = None) -> float:
+def softmax_step(
+    weights, logit_offsets, examples: Examples, tiles: VocabularyTiles = None
+) -> float:
     """One batched update of the examples; returns the loss sum (float64).
 
-    ``offsets`` are subtracted from every logit (minus the base measure b_c).
+    ``logit_offsets`` are subtracted from every logit (minus the base measure b_c).
     Without ``tiles``, the whole vocabulary is one tile.
     """
-    syn0, syn1 = weights
+    output = weights.output
     if tiles is None:
-        tiles = vocabulary_tiles(syn1.shape[0], 1, examples.targets.size, syn1.shape[1])
+        tiles = vocabulary_tiles(output.shape[0], 1, examples.targets.size, output.shape[1])
     return tiled_step(
-        examples.hidden(syn0), weights, offsets, examples.targets,
+        examples.hidden(weights.input), weights, logit_offsets, examples.targets,
         np.asarray(examples.rates, dtype=np.float32), examples.contexts, examples.owner, tiles,
     )  # fmt: skip
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True, error_model="numpy")
-def tiled_step(h, weights, offsets, targets, rates, contexts, owner, tiles):
+def tiled_step(h, weights, logit_offsets, targets, rates, contexts, owner, tiles):
     """:func:`softmax_step` on the hidden vectors ``h`` (contiguous, one row per
     example): the tiles' two halves in parallel (``prange``), the normalisers and
     the input rows' update between and after them."""
-    syn0, syn1 = weights
-    bounds, n = tiles.bounds, h.shape[0]
-    for t in numba.prange(bounds.size - 1):
-        lo, hi = bounds[t], bounds[t + 1]
-        tile_exponentials(
-            h, syn1, lo, hi, offsets, targets, tile_scores(tiles, t), tiles.maxes[t],
-            tiles.sums[t], tiles.target_scores,
-        )  # fmt: skip
+    n = h.shape[0]
+    for t in numba.prange(tiles.bounds.size - 1):
+        tile_exponentials(h, weights.output, logit_offsets, targets, tiles, t)
     loss = normalise(tiles.maxes, tiles.sums, tiles.target_scores, rates, tiles.scales[:, :n])
-    for t in numba.prange(bounds.size - 1):
-        lo, hi = bounds[t], bounds[t + 1]
-        tile_update(
-            h, syn1, lo, hi, targets, tiles.scales[t], rates, tile_scores(tiles, t),
-            tiles.deltas[t],
-        )  # fmt: skip
-    scatter_deltas(syn0, contexts, owner, tiles.deltas, n)
+    for t in numba.prange(tiles.bounds.size - 1):
+        tile_update(h, weights.output, targets, rates, tiles, t)
+    scatter_tile_deltas(weights.input, contexts, owner, tiles.deltas, n)
     return loss
 
 
@@ -182,39 +176,43 @@ def normalise(maxes, sums, target_scores, rates, scale):
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def scatter_deltas(syn0, contexts, owner, deltas, n):
+def scatter_tile_deltas(input, contexts, owner, deltas, n):
     """Add each example's hidden gradient, summed over the tiles in tile order, to its
-    context rows (CBOW: unscaled, to every row of its window; ``owner`` says whose)."""
+    context rows of the input matrix (CBOW: unscaled, to every row of its window;
+    ``owner`` says whose)."""
     for i in range(contexts.shape[0]):
         b = owner[i]
         row = contexts[i]
         for t in range(deltas.shape[0]):
-            for j in range(syn0.shape[1]):
-                syn0[row, j] += deltas[t, b, j]
+            for j in range(input.shape[1]):
+                input[row, j] += deltas[t, b, j]
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def tile_exponentials(h, syn1, lo, hi, offsets, targets, scores, maxes, sums, target_scores):
-    """The first half of a tile's work (its output rows lo..hi-1) for the n = len(h)
+def tile_exponentials(h, output, logit_offsets, targets, tiles, t):
+    """The first half of tile t's work (its output rows lo..hi-1) for the n = len(h)
     examples of a batch.
 
-    scores[b, j] = h_b · v_{lo+j} − offsets[lo+j] (one sgemm), then, in place, each
-    row exponentiated relative to its maximum (maxes[b]) and summed (sums[b]); the
-    target's logit goes to target_scores[b] when the target is in the tile. NaN
-    scores (a diverged model) give NaN sums, never an exception.
+    scores[b, j] = h_b · v_{lo+j} − logit_offsets[lo+j] (one sgemm, into the tile's
+    block of ``tiles.scores``), then, in place, each row exponentiated relative to
+    its maximum (``tiles.maxes[t, b]``) and summed (``tiles.sums[t, b]``); the
+    target's logit goes to ``tiles.target_scores[b]`` when the target is in the
+    tile. NaN scores (a diverged model) give NaN sums, never an exception.
     """
+    lo, hi = tiles.bounds[t], tiles.bounds[t + 1]
+    scores, maxes, sums = tile_scores(tiles, t), tiles.maxes[t], tiles.sums[t]
     n, dim, width = h.shape[0], h.shape[1], hi - lo
     # Sᵀ (width × n) = W_t (width × dim) · Hᵀ, column-major
-    sgemm(TRANSPOSE, NO, width, n, dim, ONE, syn1[lo:hi], dim, h, dim, ZERO, scores, width)
+    sgemm(TRANSPOSE, NO, width, n, dim, ONE, output[lo:hi], dim, h, dim, ZERO, scores, width)
     for b in range(n):
         row = scores[b]
         top = np.float32(-np.inf)
         for j in range(width):
-            row[j] -= offsets[lo + j]
+            row[j] -= logit_offsets[lo + j]
             top = max(top, row[j])
         target = targets[b] - lo
         if 0 <= target < width:
-            target_scores[b] = row[target]
+            tiles.target_scores[b] = row[target]
         total = ZERO
         for j in range(width):
             e = exp_nonpositive(row[j] - top)
@@ -225,15 +223,17 @@ def tile_exponentials(h, syn1, lo, hi, offsets, targets, scores, maxes, sums, ta
 
 
 @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def tile_update(h, syn1, lo, hi, targets, scale, rates, scores, deltas):
-    """The second half of a tile's work, once the batch's normalisers are known.
+def tile_update(h, output, targets, rates, tiles, t):
+    """The second half of tile t's work, once the batch's normalisers are known.
 
     In place, row b of the tile's exponentials becomes its residual
     rates[b]·(onehot(target) − p), with scale[b] = rates[b] · exp(tile max − row
-    max) / Z_b; then the tile's share of the hidden gradients, deltas = S_t W_t,
-    and its rows' update W_t += S_tᵀ H (BLAS's beta = 1: no temporary), both from
-    the rows as they were.
+    max) / Z_b (``tiles.scales[t]``); then the tile's share of the hidden
+    gradients, ``tiles.deltas[t]`` = S_t W_t, and its rows' update W_t += S_tᵀ H
+    (BLAS's beta = 1: no temporary), both from the rows as they were.
     """
+    lo, hi = tiles.bounds[t], tiles.bounds[t + 1]
+    scores, scale, deltas = tile_scores(tiles, t), tiles.scales[t], tiles.deltas[t]
     n, dim, width = h.shape[0], h.shape[1], hi - lo
     for b in range(n):
         row = scores[b]
@@ -243,7 +243,7 @@ def tile_update(h, syn1, lo, hi, targets, scale, rates, scores, deltas):
         target = targets[b] - lo
         if 0 <= target < width:
             row[target] += rates[b]
-    rows = syn1[lo:hi]
+    rows = output[lo:hi]
     # Dᵀ (dim × n) = W_tᵀ · Sᵀ; then W_tᵀ (dim × width) += Hᵀ · S, column-major
     sgemm(NO, NO, dim, n, width, ONE, rows, dim, scores, width, ZERO, deltas, dim)
     sgemm(NO, TRANSPOSE, dim, width, n, ONE, h, dim, scores, width, ONE, rows, dim)
@@ -256,9 +256,9 @@ def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH,
     seeded from the block's seed, then trained in batches of ``batch``, over
     ``tiles`` (:func:`vocabulary_tiles` for batches of ``batch``; default one tile).
     """
-    syn1 = weights.output
+    output = weights.output
     if tiles is None:
-        tiles = vocabulary_tiles(syn1.shape[0], 1, batch, syn1.shape[1])
+        tiles = vocabulary_tiles(output.shape[0], 1, batch, output.shape[1])
     # The prange's threads: as many as tiles (numba's setting is per calling thread).
     numba.set_num_threads(min(tiles.bounds.size - 1, numba.config.NUMBA_NUM_THREADS))
     contexts, starts, targets, rates, words = block_examples(
@@ -278,7 +278,7 @@ def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH,
             contexts[first:last], shuffled_starts[lo : hi + 1] - first, targets[lo:hi],
             rates[lo:hi],
         )  # fmt: skip
-        loss += softmax_step(weights, tables.offsets, examples, tiles)
+        loss += softmax_step(weights, tables.logit_offsets, examples, tiles)
     return loss, int(targets.size), int(words)
 
 

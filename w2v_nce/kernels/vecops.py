@@ -17,14 +17,17 @@ array is a new reference, and Numba's reference counts are atomic operations on
 the array's shared header.
 
 The scratch rows are :func:`padded` to a whole number of vectors, with zeros
-beyond dim, so the loops over them need no remainder; the live rows of syn0 and
-syn1 (dim columns) end in a masked vector. The result is deterministic for a
-given build, so reproducibility is unaffected. Everything is float32.
+beyond dim, so the loops over them need no remainder; the live rows of the input
+and output matrices (dim columns) end in a masked vector. The result is
+deterministic for a given build, so reproducibility is unaffected. Everything is
+float32.
 
 Three small LLVM intrinsics complete the set: :func:`exp_nonpositive`'s bit cast
 (a float32 exp that vectorises, where ``math.exp`` is a libm call per element),
 :func:`prefetch_row` and :func:`untracked`.
 """
+
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -93,8 +96,8 @@ def scale_row(alpha, target, j, n):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def dots(x, a, rows, n, offsets, out, o):
-    """out[o + b] = x[a] · rows[b] − offsets[b] for b < n (padded rows); four b per pass."""
+def dots(x, a, rows, n, logit_offsets, out, o):
+    """out[o + b] = x[a] · rows[b] − logit_offsets[b] for b < n (padded rows); four b per pass."""
     width = x.shape[1]
     b = 0
     while b + 4 <= n:
@@ -106,19 +109,19 @@ def dots(x, a, rows, n, offsets, out, o):
             s2 = vfma(xt, vload(rows, b + 2, t), s2)
             s3 = vfma(xt, vload(rows, b + 3, t), s3)
         t0, t1, t2, t3 = vsum4(s0, s1, s2, s3)
-        out[o + b], out[o + b + 1] = t0 - offsets[b], t1 - offsets[b + 1]
-        out[o + b + 2], out[o + b + 3] = t2 - offsets[b + 2], t3 - offsets[b + 3]
+        out[o + b], out[o + b + 1] = t0 - logit_offsets[b], t1 - logit_offsets[b + 1]
+        out[o + b + 2], out[o + b + 3] = t2 - logit_offsets[b + 2], t3 - logit_offsets[b + 3]
         b += 4
     while b < n:
         s0 = vzero()
         for t in range(0, width, WIDTH):
             s0 = vfma(vload(x, a, t), vload(rows, b, t), s0)
-        out[o + b] = vsum(s0) - offsets[b]
+        out[o + b] = vsum(s0) - logit_offsets[b]
         b += 1
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def dots_pair(x, a, rows, n, offsets, out, o):
+def dots_pair(x, a, rows, n, logit_offsets, out, o):
     """:func:`dots` of rows a, a + 1 into out[o:o + n], out[o + n:o + 2n]: each candidate
     vector loaded feeds both."""
     width = x.shape[1]
@@ -132,7 +135,8 @@ def dots_pair(x, a, rows, n, offsets, out, o):
             r2, r3 = vload(rows, b + 2, t), vload(rows, b + 3, t)
             s0, s1, s2, s3 = vfma(xt, r0, s0), vfma(xt, r1, s1), vfma(xt, r2, s2), vfma(xt, r3, s3)
             u0, u1, u2, u3 = vfma(yt, r0, u0), vfma(yt, r1, u1), vfma(yt, r2, u2), vfma(yt, r3, u3)
-        f0, f1, f2, f3 = offsets[b], offsets[b + 1], offsets[b + 2], offsets[b + 3]
+        f0, f1 = logit_offsets[b], logit_offsets[b + 1]
+        f2, f3 = logit_offsets[b + 2], logit_offsets[b + 3]
         t0, t1, t2, t3 = vsum4(s0, s1, s2, s3)
         out[o + b], out[o + b + 1], out[o + b + 2], out[o + b + 3] = (
             t0 - f0,
@@ -153,7 +157,7 @@ def dots_pair(x, a, rows, n, offsets, out, o):
         for t in range(0, width, WIDTH):
             r0 = vload(rows, b, t)
             s0, u0 = vfma(vload(x, a, t), r0, s0), vfma(vload(x, c, t), r0, u0)
-        out[o + b], out[p + b] = vsum(s0) - offsets[b], vsum(u0) - offsets[b]
+        out[o + b], out[p + b] = vsum(s0) - logit_offsets[b], vsum(u0) - logit_offsets[b]
         b += 1
 
 
@@ -171,22 +175,36 @@ def lane_counts(t, length):
     )
 
 
+class Inputs(NamedTuple):
+    """The input rows of :func:`accumulate` and where their coefficients are: rows
+    first..first+n-1 of a padded matrix, row first + q weighted by
+    ``coefficients[c + q·step]`` for the c of the call (with a step, a column of a
+    row-major block is read without transposing it)."""
+
+    rows: np.ndarray  # float32, padded to whole vectors
+    first: int
+    n: int
+    coefficients: np.ndarray  # float32
+    step: int
+
+
 @numba.njit(fastmath=True, cache=True)
-def accumulate(coefficients, c, step, rows, r, n, out, o, length):
-    """out[o, :length] += Σ_{q<n} coefficients[c + q·step] · rows[r + q, :length].
+def accumulate(inputs, c, out, o, length):
+    """out[o, :length] += Σ_{q<n} coefficients[c + q·step] · rows[first + q, :length]
+    (the fields of ``inputs``).
 
     A GEMM micro-kernel's shape: a chunk of four vectors of the output row stays
     in registers while all n inputs are added, each input's coefficient
-    broadcast once per chunk (with a step, a column of a row-major block is read
-    without transposing it): four independent chains of multiply-adds. The last
-    chunk is masked lane by lane: ``out`` need not be padded (a live row of syn1),
-    ``rows`` must be.
+    broadcast once per chunk: four independent chains of multiply-adds. The last
+    chunk is masked lane by lane: ``out`` need not be padded (a live row of the
+    output matrix), ``rows`` must be.
 
     Not inlined: :func:`.block.update_block` and :func:`accumulate_pair` call it from
     five places, and five inlined copies doubled the training kernel's compile time;
     a call costs a few nanoseconds (the arrays are untracked views).
     """
     wide_vectors()
+    rows, r, n, coefficients, step = inputs
     t = 0
     while t + CHUNK <= length:
         o0, o1 = vload(out, o, t), vload(out, o, t + WIDTH)
@@ -223,7 +241,7 @@ def accumulate(coefficients, c, step, rows, r, n, out, o, length):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def accumulate_pair(coefficients, c, d, step, rows, r, n, out, o, p, length):
+def accumulate_pair(inputs, c, d, out, o, p, length):
     """:func:`accumulate` into rows o and p, their coefficients from c and from d.
 
     Each input vector loaded feeds both outputs (eight accumulators per chunk).
@@ -231,9 +249,10 @@ def accumulate_pair(coefficients, c, d, step, rows, r, n, out, o, p, length):
     other.
     """
     if o == p:
-        accumulate(coefficients, c, step, rows, r, n, out, o, length)
-        accumulate(coefficients, d, step, rows, r, n, out, p, length)
+        accumulate(inputs, c, out, o, length)
+        accumulate(inputs, d, out, p, length)
         return
+    rows, r, n, coefficients, step = inputs
     t = 0
     while t + CHUNK <= length:
         t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
@@ -345,30 +364,52 @@ def prefetch_row(matrix, row):
     _prefetch(matrix, row, length - 1)
 
 
+def _untracked_view(context, builder, arraytype, value):
+    """A copy of the array struct ``value`` with a NULL meminfo and parent."""
+    source = context.make_array(arraytype)(context, builder, value)
+    view = context.make_array(arraytype)(context, builder)
+    for name in ("nitems", "itemsize", "data", "shape", "strides"):
+        setattr(view, name, getattr(source, name))
+    view.meminfo = cgutils.get_null_value(view.meminfo.type)
+    view.parent = cgutils.get_null_value(view.parent.type)
+    return view._getvalue()
+
+
 @intrinsic
-def untracked(typingctx, array):
+def untracked(typingctx, value):
     """The same array without its reference count (a NULL meminfo): a borrowed view.
+    Of a bundle (a NamedTuple of arrays: :mod:`.bundles`, the scratch), the same
+    bundle with every field untracked.
 
     Numba counts references with atomic read-modify-writes on the array's header,
     and its pruning leaves some of them in the training loop: measured, they
     were a quarter of the kernel's time (and the header of a weight matrix is
     shared by every thread). The kernel takes untracked views of the arrays it
     loops over for the duration of one call, while their owners hold them.
+
+    A bundle is rebuilt from its own type, field i of the copy from field i of
+    the original: a field added anywhere is carried without a line here.
     """
-    if not isinstance(array, types.Array):
-        return None
+    if isinstance(value, types.Array):
 
-    def codegen(context, builder, signature, args):
-        arraytype = signature.args[0]
-        source = context.make_array(arraytype)(context, builder, args[0])
-        view = context.make_array(arraytype)(context, builder)
-        for name in ("nitems", "itemsize", "data", "shape", "strides"):
-            setattr(view, name, getattr(source, name))
-        view.meminfo = cgutils.get_null_value(view.meminfo.type)
-        view.parent = cgutils.get_null_value(view.parent.type)
-        return view._getvalue()
+        def codegen(context, builder, signature, args):
+            return _untracked_view(context, builder, signature.args[0], args[0])
 
-    return array(array), codegen
+        return value(value), codegen
+    if isinstance(value, types.BaseNamedTuple) and all(
+        isinstance(field, types.Array) for field in value.types
+    ):
+
+        def codegen(context, builder, signature, args):
+            bundle = signature.args[0]
+            views = [
+                _untracked_view(context, builder, kind, builder.extract_value(args[0], i))
+                for i, kind in enumerate(bundle.types)
+            ]
+            return context.make_tuple(builder, bundle, views)
+
+        return value(value), codegen
+    return None
 
 
 LOG2E = np.float32(1.4426950408889634)

@@ -1,0 +1,116 @@
+"""BENCHMARKS.md: the header (command, machine, software, corpus, settings), the
+method note, the picture and each section's text, and the failures."""
+
+import importlib.metadata
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+from .common import ROOT, SETTINGS, fmt
+from .sections import SECTIONS
+from .systems import SGNS
+
+
+def machine():
+    cpu = "unknown"
+    memory = None
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        for line in info:
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) / 1024**2
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": memory, "load": os.getloadavg()}
+
+
+def versions():
+    found = {"python": platform.python_version()}
+    for package in ("w2v-nce", "numba", "numpy", "gensim", "word2vec", "fasttext-wheel"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def command_line():
+    python = (
+        os.path.relpath(sys.executable)
+        if Path.cwd() in Path(sys.executable).parents
+        else sys.executable
+    )
+    script = os.path.relpath(sys.argv[0])
+    if Path(script).name == "__main__.py":  # python -m benchmarks
+        return shlex.join([python, "-m", "benchmarks", *sys.argv[1:]])
+    return shlex.join([python, script, *sys.argv[1:]])
+
+
+NOTE = (
+    "**Compare the ratios, not the absolute numbers**: the machine is shared with other "
+    "jobs, so wall times are noisy; the systems alternate within each round, so the "
+    "noise hits them alike and the ratios are what to compare. words/s = corpus tokens × "
+    "epochs ÷ whole-process wall seconds (median over the rounds), start-up, vocabulary "
+    "and writing the vectors included. Peak RSS is the child process's ru_maxrss (the "
+    "largest over the rounds), read by a small launcher whose floor is {floor:.0f} MiB (what "
+    "`/bin/true` reads); gensim and fastText include their Python interpreter. Quality: "
+    "the numbers of gensim's `evaluate_word_pairs` (WordSim-353, Spearman ρ) and "
+    "`evaluate_word_analogies` (Google analogies, restrict_vocab=30000) on each system's "
+    "binary output, with a 95% bootstrap interval (percentile, 1,000 seeded resamples of the "
+    "pairs or questions; it measures how precisely the data set pins the score down, not "
+    "training noise); medians of the scores and of the bounds. × columns are ratios to w2v-nce."
+)
+
+
+def header_lines(bench, info):
+    args, host, s = bench.args, info["machine"], SETTINGS
+    where = "the project root" if Path.cwd() == ROOT else str(Path.cwd())
+    software = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    return [
+        f"- **Command** (from {where}): `{info['command']}`",
+        f"- **Date**: {info['date']}",
+        f"- **Machine**: {host['cpu']}, {host['cores']} cores, "
+        f"{fmt(host['memory_gib'], 1)} GiB memory; load average {host['load'][0]:.2f} "
+        f"at the start, {info['load_end'][0]:.2f} at the end",
+        f"- **Software**: {software}",
+        f"- **Corpus**: `{args.corpus}`, {bench.tokens:,} tokens (runs of non-whitespace), "
+        "decompressed once to a plain file that every system reads",
+        f"- **Settings**: skip-gram, negative sampling k = {s['negative']}, "
+        f"window {s['window']}, dim {s['dim']}, sample {s['sample']:g}, {args.epochs} epochs, "
+        f"min-count {s['min_count']}, alpha {SGNS.alpha} (→ {s['min_alpha']}), "
+        f"{args.threads} threads, {args.repeats} repeat rounds (systems alternate within "
+        "each round)",
+    ]
+
+
+def report(bench, info, results):
+    parts = [
+        "# Benchmarks",
+        "",
+        "Written by `benchmarks/bench.py`; rerun it (or `make bench`) to refresh this file.",
+        "",
+        *header_lines(bench, info),
+        "",
+        NOTE.format(floor=info["rss_floor_mib"]),
+    ]
+    if info.get("picture"):
+        parts += ["", f"![WordSim-353 against whole-process seconds]({info['picture']})"]
+    for name, section in SECTIONS.items():
+        if name in results:
+            parts += ["", f"## {section.title}", "", section.text(results)]
+    if bench.failures:
+        parts += ["", "## Failures", ""]
+        for failure in bench.failures:
+            parts += [
+                f"**{failure['run']}**: `{failure['command']}`",
+                "",
+                "```",
+                failure["tail"] or "(no output)",
+                "```",
+                "",
+            ]
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,0 +1,123 @@
+"""The command line: prepare the corpus, run the chosen sections, write the report."""
+
+import argparse
+import datetime
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from . import __doc__ as DOC
+from .common import (
+    ROOT,
+    SETTINGS,
+    TINY_TOKENS,
+    Bench,
+    count_tokens,
+    head_corpus,
+    log,
+    plain_corpus,
+    rss_floor,
+)
+from .picture import draw_picture
+from .report import command_line, machine, report, versions
+from .sections import SECTIONS
+from .systems import find_systems, warm_up
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=DOC.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("corpus", help="plain, .gz or .bz2 text, whitespace-separated tokens")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="worker threads for every system (default 2)"
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="repeat rounds (default 2)")
+    parser.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
+    parser.add_argument("--only", help=f"comma-separated sections to run, of {','.join(SECTIONS)}")
+    parser.add_argument("--skip", default="", help="comma-separated sections to leave out")
+    parser.add_argument(
+        "--nce-epochs",
+        type=int,
+        default=1,
+        help="epochs of the NCE section (default 1: k = 64 costs about 10x k = 5)",
+    )
+    parser.add_argument(
+        "--nce-k", default="5,25,64", help="noise words for the NCE section (default 5,25,64)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=3600, help="seconds before a run is killed (default 3600)"
+    )
+    parser.add_argument(
+        "--markdown",
+        default=str(ROOT / "BENCHMARKS.md"),
+        help="report to write (default BENCHMARKS.md)",
+    )
+    parser.add_argument("--json", help="also dump the raw numbers here")
+    parser.add_argument(
+        "--plot",
+        default=str(ROOT / "docs" / "img" / "quality-speed.png"),
+        help="the quality/speed picture (default docs/img/quality-speed.png; '' for none)",
+    )
+    parser.add_argument(
+        "--work-dir", help="where to keep the plain corpus, outputs and logs (default: a temp dir)"
+    )
+    args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = (set(chosen) | set(filter(None, args.skip.split(",")))) - set(SECTIONS)
+    if unknown:
+        parser.error(
+            f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}"
+        )
+    args.sections = [s for s in chosen if s not in args.skip.split(",")]
+    if min(args.threads, args.repeats, args.epochs, args.nce_epochs) < 1:
+        parser.error("--threads, --repeats, --epochs and --nce-epochs must be at least 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    info = {
+        "command": command_line(),
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+    }
+    info.update(machine=machine(), versions=versions())
+    with tempfile.TemporaryDirectory(prefix="w2v-bench-", dir=args.work_dir) as tmp:
+        work_dir = Path(tmp)
+        log(f"preparing {args.corpus} in {work_dir}")
+        corpus = plain_corpus(args.corpus, work_dir)
+        tokens = count_tokens(corpus)
+        log(f"{tokens:,} tokens")
+        tiny = head_corpus(corpus, work_dir / "tiny.txt", TINY_TOKENS)
+        info["rss_floor_mib"] = rss_floor(work_dir / "logs")
+        bench = Bench(args, work_dir, corpus, tokens, tiny, find_systems())
+        for system in bench.systems:
+            if system.missing:
+                log(f"{system.name}: {system.missing}")
+        warm_up(bench)
+        results = {}
+        for section in args.sections:
+            results[section] = SECTIONS[section].measure(bench)
+    info["load_end"] = os.getloadavg()
+    subtitle = (
+        f"{Path(args.corpus).name}, {tokens:,} tokens, {args.epochs} epochs, "
+        f"{args.threads} threads, dim {SETTINGS['dim']}; medians of {args.repeats} rounds"
+    )
+    if args.plot and draw_picture(results, args.plot, subtitle):
+        info["picture"] = os.path.relpath(args.plot, Path(args.markdown).resolve().parent)
+        log(f"wrote {args.plot}")
+    markdown = report(bench, info, results)
+    Path(args.markdown).write_text(markdown)
+    print(markdown)
+    if args.json:
+        raw = {
+            "info": info,
+            "corpus": args.corpus,
+            "tokens": tokens,
+            "settings": SETTINGS,
+            "results": results,
+            "failures": bench.failures,
+        }
+        Path(args.json).write_text(json.dumps(raw, indent=2, default=str) + "\n")
+    log(f"wrote {args.markdown}" + (f" and {args.json}" if args.json else ""))
