@@ -59,10 +59,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import TrainingInterrupted, UsageError, UserError, signal_of
+from .params import RUN_OPTIONS
 
-#: Words each worker trains between two synchronisations when --sync-every is not
-#: given (docs/distributed.md: the measurement behind it).
-DEFAULT_SYNC_EVERY = 1 << 18
 LOCAL_START_SECONDS = 60  # a LocalCluster's workers must be up by then
 MIRROR_ATTEMPTS = 20  # a round's tries to find every worker's mirror before giving up
 
@@ -834,7 +832,7 @@ def train_on_cluster(settled, client, progress, messages, outputs):
     config, run, base = settled.config, settled.run, settled.base
     path, ck_path = check_corpus(settled.corpus), settled.checkpoint_path
     _check_outputs(ck_path, outputs, run, messages)
-    sync_every = run.get("sync_every") or DEFAULT_SYNC_EVERY
+    sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
     with cluster(run.get("workers"), run.get("scheduler"), client) as connected:
         n = len(worker_addresses(connected))
         shards = shard_pieces(split_corpus(path, n), n)
@@ -927,7 +925,7 @@ def _prepare(client, shards, settled, resume, source):
     counted = count_corpus(client, pieces, errors, source)
     rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
     vocab, _ = rule(counted.words, counted.counts, source)
-    sync_every = run.get("sync_every") or DEFAULT_SYNC_EVERY
+    sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
     plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
     if plan.corpus_words == 0:
         raise UserError(
@@ -959,7 +957,6 @@ def _checkpointing(ck_path, info, run):
     follows each round: the checkpoint when one is due, a --loss-log row."""
     from . import checkpoint as ck
     from .loss_log import LossLog
-    from .params import RUN_OPTIONS
 
     every = run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
     writer = ck.Writer(ck_path, info, every) if ck_path else None

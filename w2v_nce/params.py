@@ -354,12 +354,10 @@ RUN_OPTIONS = _params(
         "sync_every",
         ("--sync-every",),
         int,
-        None,
+        1 << 18,  # measured: docs/distributed.md
         "With --workers/--scheduler: words each worker trains between two synchronisations "
         "of the model.",
         low=1,
-        optional=True,
-        default_text="262144",
     ),
 )
 
