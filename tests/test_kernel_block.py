@@ -26,7 +26,7 @@ from w2v_nce.kernels.vecops import exp_nonpositive
 from w2v_nce.model import Model, huffman_tree
 from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
-from w2v_nce.trainer import spec_for, tables_for
+from w2v_nce.training.trainer import spec_for, tables_for
 
 
 def _logistic_row(x, label, lr=1.0):

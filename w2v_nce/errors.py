@@ -11,10 +11,6 @@ ordinary exceptions so they keep their traceback.
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .model import Model
 
 
 class UserError(ValueError):
@@ -63,7 +59,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     wrote a checkpoint, its path on ``.checkpoint``.
     """
 
-    def __init__(self, model: Model, stats, total_words: int, signum: int = signal.SIGINT):
+    def __init__(self, model, stats, total_words: int, signum: int = signal.SIGINT):
         super().__init__("training interrupted; the partial model is on .model")
         self.model = model
         self.stats = stats

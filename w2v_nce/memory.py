@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UserError
-from .losses import MAX_TREE_DEPTH, Loss
+from w2v_nce.errors import UserError
+from w2v_nce.losses import MAX_TREE_DEPTH, Loss
 
 if TYPE_CHECKING:
-    from .params import TrainConfig
+    from w2v_nce.params import TrainConfig
 
 FLOAT = 4
 ID = 4
@@ -81,7 +81,7 @@ def estimate(
         per_word += MAX_TREE_DEPTH * (ID + FLOAT)  # each word's path: points and codes
     per_thread = 2 * longest_block * ID  # the block and its kept words
     if loss.full_softmax:
-        from .kernels.softmax import BATCH  # imported only here: it pulls in numba
+        from w2v_nce.kernels.softmax import BATCH  # imported only here: it pulls in numba
 
         per_thread += 2 * 2 * window * longest_block * 20
         per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
@@ -205,7 +205,7 @@ SOFTMAX_LARGE_VOCAB = 50_000  # warn above this many words: the exact softmax is
 
 def expected_pairs(counts: np.ndarray, sample: float, window: int, epochs: int) -> float:
     """Pairs training will see: kept occurrences × E[2b] = window + 1 (ignoring line ends)."""
-    from .noise import keep_thresholds  # imported only here: noise pulls in numba
+    from w2v_nce.noise import keep_thresholds  # imported only here: noise pulls in numba
 
     kept = (keep_thresholds(counts, sample).astype(np.float64) / 2**32 * counts).sum()
     return float(kept * (window + 1) * epochs)
@@ -230,7 +230,7 @@ def sgemm_rate(rows: int, columns: int, dim: int, repeats: int = 3, seconds: flo
 
 def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
     """(pairs, flops, measured sgemm flop/s) of a full-softmax run: 6·pairs·V·d flops."""
-    from .kernels.softmax import BATCH  # imported only here: it pulls in numba
+    from w2v_nce.kernels.softmax import BATCH  # imported only here: it pulls in numba
 
     pairs = expected_pairs(counts, config.sample, config.window, config.epochs)
     flops = 6.0 * pairs * counts.size * config.dim

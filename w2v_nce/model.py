@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses
-from .errors import UsageError, UserError, W2VNceWarning
+from w2v_nce import losses
+from w2v_nce.errors import UsageError, UserError, W2VNceWarning
+from w2v_nce.query import SCORE_CELLS
 
 if TYPE_CHECKING:
-    from .params import TrainConfig
-    from .vocab import Vocabulary
+    from w2v_nce.params import TrainConfig
+    from w2v_nce.vocab import Vocabulary
 
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
 TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
-_SCORE_CELLS = 1 << 24  # float64 cells of a block of scores held at a time
 
 
 def unigram_log_prior(counts) -> np.ndarray:
@@ -137,7 +137,7 @@ class Model:
         nodes = nodes.T.astype(np.float64)
         signs = np.where(np.arange(points.shape[1]) < lengths[:, None], 1.0 - 2.0 * codes, 0.0)
         out = np.empty((len(rows), len(points)))
-        step = max(1, _SCORE_CELLS // max(points.size, 1))
+        step = max(1, SCORE_CELLS // max(points.size, 1))
         for lo in range(0, len(rows), step):
             inner = u[lo : lo + step] @ nodes  # rows × inner nodes
             on_path = inner[:, points] * signs  # rows × columns × L; 0 past each path's end
@@ -166,7 +166,7 @@ class Model:
     def log_partition(self, rows) -> np.ndarray:
         """log Σ_c exp(s(w, c)) for each input row (0 for hs, by construction)."""
         out = np.empty(len(rows))
-        step = max(1, _SCORE_CELLS // max(len(self.vocab), 1))
+        step = max(1, SCORE_CELLS // max(len(self.vocab), 1))
         for lo in range(0, len(rows), step):
             scores = self.scores(rows[lo : lo + step])
             peak = scores.max(axis=1, keepdims=True)
@@ -249,23 +249,11 @@ class Model:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
         (``most-similar --by context``); needs the output vectors. Like :meth:`keywords`,
         it warns (:class:`W2VNceWarning`) that a ``neg`` model's p(c|w) is only a reading."""
-        from .evaluation.context import context_neighbours
+        from w2v_nce.context import context_neighbours
 
         rows, _, notes = context_neighbours(self, word, topn)
         _warn(notes)
         return rows
-
-    def evaluate(self, corpus=None, **options) -> dict:
-        """The scores of ``w2v-nce evaluate --json``: the same dict.
-
-        ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
-        pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
-        """
-        from .evaluation import evaluate_model
-
-        result = evaluate_model(self, corpus, **options)
-        _warn(result.notes)
-        return result.as_json()
 
     def keywords(self, text, topn: int | None = 10) -> list[tuple[str, float]]:
         """The words of ``text`` that best predict the rest of it, as ``[(word, log p(text |
@@ -286,7 +274,7 @@ class Model:
 
     def save_word2vec_format(self, path, binary: bool = False) -> None:
         """Write the input vectors in word2vec text (or binary) format, which gensim loads."""
-        from .word2vec_format import write_word2vec
+        from w2v_nce.io.word2vec_format import write_word2vec
 
         write_word2vec(path, self.vocab, self.input, binary=binary)
 
@@ -297,13 +285,13 @@ class Model:
 
     @cached_property
     def _neighbours(self):
-        from .query import Neighbours
+        from w2v_nce.query import Neighbours
 
         return Neighbours(self.vocab, self.input)
 
     @cached_property
     def _keywords(self):
-        from .keywords import Scorer
+        from w2v_nce.keywords import Scorer
 
         return Scorer(self)
 
@@ -336,7 +324,7 @@ def initial_vectors(vocab_size: int, dim: int, seed: int, output_rows: int | Non
 
 def huffman_tree(counts: np.ndarray):
     """(points, codes, lengths) of word2vec.c's Huffman tree over ``counts`` (descending)."""
-    from .kernels.tree import huffman
+    from w2v_nce.kernels.tree import huffman
 
     return huffman(np.ascontiguousarray(counts, dtype=np.int64))
 
@@ -378,7 +366,7 @@ def load(path) -> Model:
     """
     shown = os.fspath(path)
     if not shown.lower().endswith(".npz"):
-        from .word2vec_format import read_word2vec
+        from w2v_nce.io.word2vec_format import read_word2vec
 
         words, vectors = read_word2vec(path)
         return Model(list(words), None, vectors, None, {})
@@ -409,7 +397,7 @@ def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
 
 def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
     """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
-    from .word2vec_format import _check_regular_file, _one_line, check_finite
+    from w2v_nce.io.word2vec_format import _check_regular_file, _one_line, check_finite
 
     _check_regular_file(shown, "model file")
     _check_zip_magic(shown, extra)
@@ -460,7 +448,7 @@ def save_npz(model: Model, path, also=None) -> None:
     ``also`` lets a caller write a second file whose rename must come after this
     one is complete (``train -o ... --save-model ...``).
     """
-    from .atomic import atomic_output
+    from w2v_nce.io.atomic import atomic_output
 
     with atomic_output(path) as handle:
         np.savez(handle, **model.to_npz_arrays())

@@ -6,7 +6,7 @@ The jitted part (Vose's construction and the draws) is :mod:`w2v_nce.kernels.ali
 
 import numpy as np
 
-from .kernels.alias import vose
+from w2v_nce.kernels.alias import vose
 
 
 def noise_distribution(counts: np.ndarray, power: float) -> np.ndarray:

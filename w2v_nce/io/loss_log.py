@@ -1,5 +1,5 @@
 """The ``train --loss-log`` file: its format, for the run that writes it and ``plot-loss``
-that reads it (:func:`w2v_nce.plots.read_loss_log`).
+that reads it (:func:`w2v_nce.evaluation.plots.read_loss_log`).
 
 A TSV file: the :attr:`LossLog.HEADER` line, then a row per progress interval -- seconds
 since training started, corpus words processed so far (all epochs), the learning
@@ -8,7 +8,7 @@ rate and the mean loss per example over the interval.
 
 from __future__ import annotations
 
-from .atomic import atomic_output, check_writable_output
+from w2v_nce.io.atomic import atomic_output, check_writable_output
 
 
 class LossLog:

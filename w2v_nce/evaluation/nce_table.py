@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses
-from .corpus import iter_sentences
-from .evaluation.pmi import encode_with_vocab
-from .kernels.counts import window_pairs
-from .params import TrainConfig
-from .pipeline import Messages, encode, train_encoded
-from .plots import reference_perplexity
+from w2v_nce import losses
+from w2v_nce.evaluation.plots import reference_perplexity
+from w2v_nce.evaluation.pmi import encode_with_vocab
+from w2v_nce.io.corpus import iter_sentences
+from w2v_nce.kernels.counts import window_pairs
+from w2v_nce.params import TrainConfig
+from w2v_nce.training.pipeline import Messages, encode, train_encoded
 
 HELD_OUT_EVERY = 10
 
@@ -93,7 +93,7 @@ def nce_table(
 ) -> list[TableRow]:
     """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%.
 
-    ``config`` as :func:`w2v_nce.pipeline.resolve_run` resolves it; ``log`` prints the
+    ``config`` as :func:`w2v_nce.training.pipeline.resolve_run` resolves it; ``log`` prints the
     progress lines and the training's notes.
     """
     messages = Messages(info=log, warn=lambda message: log(f"warning: {message}"))

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import faults
-from .errors import UsageError, UserError
-from .model import Model, TrainStats, load_npz
-from .trainer import RunState
+from w2v_nce import faults
+from w2v_nce.errors import UsageError, UserError
+from w2v_nce.model import Model, TrainStats, load_npz
+from w2v_nce.training.trainer import RunState
 
 FORMAT = 1
 STATE_KEY = "checkpoint_state"
@@ -50,7 +50,7 @@ class Checkpoint:
 
 def save(path: str, model: Model, state: RunState, info: dict) -> str:
     """Write the checkpoint atomically; returns ``path``."""
-    from .atomic import atomic_output
+    from w2v_nce.io.atomic import atomic_output
 
     record = {
         "format": FORMAT,

@@ -10,7 +10,7 @@ API are two thin front ends on it. :func:`train` is three steps:
 2. :func:`encode` and :func:`check_encoded` -- the corpus, encoded with the run's
    vocabulary rule;
 3. :func:`train_planned` -- estimate the memory (and the softmax's time), build or
-   resume the model (:mod:`~w2v_nce.model`), train it (:mod:`~w2v_nce.trainer`)
+   resume the model (:mod:`~w2v_nce.model`), train it (:mod:`~w2v_nce.training.trainer`)
    writing checkpoints and the loss log, and record its config and lineage.
 
 ``nce-table`` and ``compare`` train on corpora they encode themselves: they take
@@ -32,14 +32,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__, checkpoint, faults, memory
-from .errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
-from .loss_log import LossLog
-from .model import Model, TrainStats, continued_model, new_model
-from .params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
-from .params import check_options as _check_options
-from .trainer import RunState, spec_for
-from .trainer import train as run_training
+from w2v_nce import faults, memory
+from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
+from w2v_nce.io.loss_log import LossLog
+from w2v_nce.model import Model, TrainStats, continued_model, new_model
+from w2v_nce.params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
+from w2v_nce.params import check_options as _check_options
+from w2v_nce.training import checkpoint
+from w2v_nce.training.trainer import RunState, spec_for
+from w2v_nce.training.trainer import train as run_training
+from w2v_nce.version import __version__
 
 log = logging.getLogger("w2v_nce")
 log.addHandler(logging.NullHandler())
@@ -105,7 +107,7 @@ class Plan:
         for a new model (the config's min-count and max-vocab)."""
         if self.base is None:
             return None
-        from .vocab import Merged, Vocabulary
+        from w2v_nce.vocab import Merged, Vocabulary
 
         return Merged(
             Vocabulary(list(self.base.vocab), np.asarray(self.base.counts, dtype=np.int64)),
@@ -176,7 +178,7 @@ def resolve_run(options: dict) -> Plan:
     """Step 1 for a command that trains on a corpus it encodes itself (``nce-table``'s
     split, ``compare``'s plain copy): the options resolved as :func:`train` resolves
     them and ``tmp_dir`` checked."""
-    from .encode import check_tmp_dir
+    from w2v_nce.io.encode import check_tmp_dir
 
     plan = resolve(options)
     check_tmp_dir(plan.run.get("tmp_dir"))
@@ -240,7 +242,7 @@ def load_init(init) -> Model:
     if isinstance(init, Model):
         model = init
     else:
-        from .model import load
+        from w2v_nce.model import load
 
         model = load(init)
         if model.output is None:
@@ -254,9 +256,9 @@ def load_init(init) -> Model:
 
 def check_paths(plan: Plan, outputs: tuple[str, ...], messages: Messages) -> None:
     """What can be checked before reading the corpus; what killed runs left, removed."""
-    from .atomic import check_writable_output, remove_stale
-    from .corpus import open_corpus
-    from .encode import check_tmp_dir
+    from w2v_nce.io.atomic import check_writable_output, remove_stale
+    from w2v_nce.io.corpus import open_corpus
+    from w2v_nce.io.encode import check_tmp_dir
 
     corpus, ck_path = plan.corpus, plan.checkpoint_path
     if _is_file(corpus):
@@ -307,10 +309,10 @@ def init_identity(model: Model | None) -> dict | None:
 
 
 def encode(corpus, config: TrainConfig, run: dict, vocabulary=None):
-    """Step 2: the corpus encoded (an :class:`~w2v_nce.encode.EncodedCorpus`, to use in a
+    """Step 2: the corpus encoded (an :class:`~w2v_nce.io.encode.EncodedCorpus`, to use in a
     ``with``) by the ``vocabulary`` rule, or the config's min-count and max-vocab;
     ``run`` gives encoding_errors and tmp_dir."""
-    from .encode import encode_corpus
+    from w2v_nce.io.encode import encode_corpus
 
     try:
         return encode_corpus(
@@ -435,7 +437,7 @@ def check_cost(encoded, config: TrainConfig, messages: Messages) -> memory.Memor
 
 
 def fit(encoded, config: TrainConfig, model: Model, needed, **how) -> TrainStats:
-    """:func:`w2v_nce.trainer.train` (``how``: its keywords), running out of memory a
+    """:func:`w2v_nce.training.trainer.train` (``how``: its keywords), running out of memory a
     UserError that says what the run needs."""
     try:
         return run_training(encoded, config, model, **how)

@@ -31,19 +31,19 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from . import faults, losses
-from .errors import TrainingInterrupted, UserError, signal_of
-from .kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
-from .kernels.pairs import learning_rate
-from .kernels.rng import mix_seed
-from .model import Model, TrainStats, unigram_log_prior
-from .noise import AliasTable, keep_thresholds, noise_distribution
-from .params import TrainConfig
+from w2v_nce import faults, losses
+from w2v_nce.errors import TrainingInterrupted, UserError, signal_of
+from w2v_nce.kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
+from w2v_nce.kernels.pairs import learning_rate
+from w2v_nce.kernels.rng import mix_seed
+from w2v_nce.model import Model, TrainStats, unigram_log_prior
+from w2v_nce.noise import AliasTable, keep_thresholds, noise_distribution
+from w2v_nce.params import TrainConfig
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from .encode import EncodedCorpus
+    from w2v_nce.io.encode import EncodedCorpus
 
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
 
@@ -73,7 +73,7 @@ class RunState:
 
 
 class Checkpoints(Protocol):
-    """Where a run writes its state (:class:`w2v_nce.checkpoint.Writer`)."""
+    """Where a run writes its state (:class:`w2v_nce.training.checkpoint.Writer`)."""
 
     def due(self) -> bool: ...
 
@@ -153,13 +153,13 @@ def block_kernel(config: TrainConfig, model: Model):
     """The run's block kernel: the candidate-block loop, or the full softmax with its
     vocabulary tiles (a thread each) and BLAS capped at one thread per call."""
     if not config.loss_record.full_softmax:
-        from .kernels.block import train_block
+        from w2v_nce.kernels.block import train_block
 
         yield train_block
         return
     from threadpoolctl import threadpool_limits
 
-    from .kernels.softmax import BATCH, train_block_softmax, vocabulary_tiles
+    from w2v_nce.kernels.softmax import BATCH, train_block_softmax, vocabulary_tiles
 
     tiles = vocabulary_tiles(model.output.shape[0], config.threads, BATCH, config.dim)
     with threadpool_limits(limits=1, user_api="blas"):
