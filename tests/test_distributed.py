@@ -22,9 +22,9 @@ import pytest
 distributed = pytest.importorskip("dask.distributed")
 
 import w2v_nce  # noqa: E402
-from w2v_nce import distributed as dist  # noqa: E402
-from w2v_nce.encode import encode_corpus  # noqa: E402
 from w2v_nce.errors import TrainingInterrupted, UserError  # noqa: E402
+from w2v_nce.io.encode import encode_corpus  # noqa: E402
+from w2v_nce.training import distributed as dist  # noqa: E402
 from w2v_nce.vocab import Fresh  # noqa: E402
 
 from .conftest import default_sigint, entry_point, run_cli, wait_for_training  # noqa: E402

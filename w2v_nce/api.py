@@ -27,6 +27,8 @@ Where the work is done:
   (:mod:`~w2v_nce.training.trainer` the schedule and threads, :mod:`~w2v_nce.kernels` the
   arithmetic, :mod:`~w2v_nce.io.encode` and :mod:`~w2v_nce.io.corpus` the corpus,
   :mod:`~w2v_nce.training.checkpoint` crash-safe checkpoints);
+  :mod:`w2v_nce.training.distributed` the same run on a Dask cluster (``workers=``,
+  ``client=``);
 * :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
 * :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation`, :mod:`w2v_nce.keywords` --
   neighbours, evaluation, keywords;
@@ -40,7 +42,7 @@ import inspect
 from w2v_nce.errors import W2VNceWarning
 from w2v_nce.model import Model, load
 from w2v_nce.params import HYPERPARAMETERS, RUN_OPTIONS
-from w2v_nce.training.pipeline import train as _train
+from w2v_nce.training.distributed import train as _train
 
 __all__ = ["Model", "W2VNceWarning", "evaluate", "load", "train"]
 

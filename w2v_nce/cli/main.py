@@ -139,7 +139,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
         )
     for path in outputs:
         check_writable_output(path)
-    from w2v_nce.training.pipeline import train as run_training
+    from w2v_nce.training.distributed import train as run_training
 
     messages = cli_messages(quiet)
     try:

@@ -124,23 +124,14 @@ def train(
     progress: bool = True,
     messages: Messages = LIBRARY,
     outputs: tuple[str, ...] = (),
-    client=None,
 ) -> Run:
     """Train a model on ``corpus`` (a path, ``-`` for stdin, or an iterable of token lists).
 
     ``options`` are ``train``'s (``w2v-nce train --help``); ``init`` may also be a
     Model. ``outputs`` are the files the caller will write (the CLI's), for the
-    clean-up of what killed runs left beside them. With ``client`` (a Dask client),
-    ``workers`` or ``scheduler`` the run goes to a Dask cluster (:mod:`.distributed`).
-    Raises :class:`UserError` for mistakes and :class:`TrainingInterrupted` on
-    Ctrl-C/SIGTERM.
+    clean-up of what killed runs left beside them. Raises :class:`UserError` for
+    mistakes and :class:`TrainingInterrupted` on Ctrl-C/SIGTERM.
     """
-    if client is not None or {"workers", "scheduler"} & {
-        k for k, v in options.items() if v is not None
-    }:
-        from .distributed import train_on_cluster
-
-        return train_on_cluster(resolve(options, corpus), client, progress, messages, outputs)
     plan = prepare(corpus, options, messages, outputs)
     with encode(corpus, plan.config, plan.run, plan.vocabulary()) as encoded:
         check_encoded(encoded, plan, messages)

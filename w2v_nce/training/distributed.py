@@ -58,8 +58,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import TrainingInterrupted, UsageError, UserError, signal_of
-from .params import RUN_OPTIONS
+from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, signal_of
+from w2v_nce.params import RUN_OPTIONS
 
 LOCAL_START_SECONDS = 60  # a LocalCluster's workers must be up by then
 MIRROR_ATTEMPTS = 20  # a round's tries to find every worker's mirror before giving up
@@ -99,8 +99,8 @@ def corpus_files(corpus: str) -> list[str]:
 def split_corpus(corpus: str, parts: int) -> list[Piece]:
     """The pieces of ``corpus`` in order: each plain file in ``parts`` newline-aligned
     byte ranges (the encoder's first pass), each compressed file whole."""
-    from .corpus import SNIFF_BYTES, open_corpus, source_name, start_of_text
-    from .first_pass import _line_bounds, _pread
+    from w2v_nce.io.corpus import SNIFF_BYTES, open_corpus, source_name, start_of_text
+    from w2v_nce.io.first_pass import _line_bounds, _pread
 
     pieces = []
     for path in corpus_files(corpus):
@@ -135,7 +135,7 @@ def shard_pieces(pieces: list[Piece], shards: int) -> list[list[Piece]]:
 
 def piece_blocks(piece: Piece):
     """The blocks of :func:`~w2v_nce.corpus.blocks` of one piece (on a worker)."""
-    from .corpus import (
+    from w2v_nce.io.corpus import (
         SNIFF_BYTES,
         blocks,
         open_corpus,
@@ -144,7 +144,7 @@ def piece_blocks(piece: Piece):
         start_of_text,
         stream_chunks,
     )
-    from .first_pass import CHUNK_BYTES, _pread
+    from w2v_nce.io.first_pass import CHUNK_BYTES, _pread
 
     name = source_name(piece.path)
     if piece.end < 0:
@@ -187,9 +187,9 @@ class PieceCount:
 
 def count_piece(piece: Piece, encoding_errors: str) -> PieceCount:
     """A worker's task: the distinct words of a piece and their counts."""
-    from .corpus import LocatedError, source_name
-    from .first_pass import _encode_blocks, _rules, _unique
-    from .wordtable import WordTable
+    from w2v_nce.io.corpus import LocatedError, source_name
+    from w2v_nce.io.first_pass import _encode_blocks, _rules, _unique
+    from w2v_nce.kernels.wordtable import WordTable
 
     table = WordTable()
     name = source_name(piece.path)
@@ -213,7 +213,7 @@ class Counted:
 
 def merge_counts(pieces: list[Piece], counted: list[PieceCount]) -> Counted:
     """Add the pieces' counts; the first error in corpus order, with its file's line number."""
-    from .corpus import LocatedError
+    from w2v_nce.io.corpus import LocatedError
 
     first_line: dict[str, int] = {}
     for piece, count in zip(pieces, counted, strict=True):
@@ -239,7 +239,7 @@ def merge_counts(pieces: list[Piece], counted: list[PieceCount]) -> Counted:
 
 def count_corpus(client, pieces: list[Piece], encoding_errors: str, name: str) -> Counted:
     """Count every piece on the cluster and merge: one process's counts of the corpus."""
-    from .corpus import check_encoding_errors
+    from w2v_nce.io.corpus import check_encoding_errors
 
     check_encoding_errors(encoding_errors)
     futures = [
@@ -257,10 +257,10 @@ def count_corpus(client, pieces: list[Piece], encoding_errors: str, name: str) -
 
 def encode_shard(pieces: list[Piece], words: list[str], encoding_errors: str) -> np.ndarray:
     """A worker's task: the shard's final ids, -1 after each sentence, none empty."""
-    from .corpus import source_name
-    from .encode import _remap_chunk
-    from .first_pass import _encode_blocks, _rules
-    from .wordtable import WordTable
+    from w2v_nce.io.corpus import source_name
+    from w2v_nce.io.encode import _remap_chunk
+    from w2v_nce.io.first_pass import _encode_blocks, _rules
+    from w2v_nce.kernels.wordtable import WordTable
 
     index = {word: i for i, word in enumerate(words)}
     parts = [np.zeros(0, dtype=np.int32)]
@@ -368,9 +368,9 @@ def apply_rows(version: int, rows: tuple, values: tuple) -> int:
 def train_slice(version: int, ids: np.ndarray, start: int, end: int, job: Job, at: Position):
     """A worker's task: train ids[start:end] from the synchronised model of round
     ``version`` with ``threads`` Hogwild threads; the rows changed (:class:`Update`)."""
-    from .kernels.bundles import Schedule, Weights
-    from .kernels.rng import mix_seed
-    from .trainer import block_kernel
+    from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.kernels.rng import mix_seed
+    from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
     with _MIRROR_LOCK:
@@ -415,8 +415,8 @@ def changed_rows(before: np.ndarray, after: np.ndarray) -> np.ndarray:
 
 def load_kernel(job: Job) -> float:
     """On a worker: load (or compile) the block kernel before the first round."""
-    from .kernels.bundles import Schedule, Weights
-    from .trainer import block_kernel
+    from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
     dim = job.config.dim
@@ -718,7 +718,7 @@ class Rounds:
 def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
     """Run the rounds ``state`` has not done, refreshing one progress bar; on Ctrl-C save
     the last synchronised model with ``writer`` and raise TrainingInterrupted."""
-    from .trainer import _progress_bar
+    from w2v_nce.training.trainer import _progress_bar
 
     plan, stats, model = rounds.plan, state.stats, rounds.model
     total_words = plan.corpus_words * plan.epochs
@@ -822,12 +822,28 @@ def fingerprint(words: list[str], counts: np.ndarray, plan: Plan) -> str:
     return digest.hexdigest()
 
 
+def train(corpus, options: dict, *, progress=True, messages=None, outputs=(), client=None):
+    """:func:`pipeline.train <w2v_nce.training.pipeline.train>`, on a Dask cluster when
+    ``client`` (a ``dask.distributed.Client``), ``workers`` or ``scheduler`` is given; what
+    the command line and the API call."""
+    from w2v_nce.training import pipeline
+
+    messages = messages or pipeline.LIBRARY
+    given = {name for name, value in options.items() if value is not None}
+    if client is None and not {"workers", "scheduler"} & given:
+        return pipeline.train(
+            corpus, options, progress=progress, messages=messages, outputs=outputs
+        )
+    settled = pipeline.resolve(options, corpus)
+    return train_on_cluster(settled, client, progress, messages, outputs)
+
+
 def train_on_cluster(settled, client, progress, messages, outputs):
     """pipeline.train on a Dask cluster: the same options, messages, checkpoint and Run.
 
     ``settled`` is the run's :class:`pipeline.Plan` (options resolved, ``init`` loaded).
     """
-    from .pipeline import Run, init_identity
+    from w2v_nce.training.pipeline import Run, init_identity
 
     config, run, base = settled.config, settled.run, settled.base
     path, ck_path = check_corpus(settled.corpus), settled.checkpoint_path
@@ -877,8 +893,8 @@ def train_on_cluster(settled, client, progress, messages, outputs):
 
 def _check_outputs(ck_path, outputs, run: dict, messages) -> None:
     """The checkpoint writable; what killed runs left beside the outputs, removed."""
-    from .atomic import check_writable_output
-    from .stale import remove_stale
+    from w2v_nce.io.atomic import check_writable_output
+    from w2v_nce.io.stale import remove_stale
 
     if ck_path:
         check_writable_output(ck_path)
@@ -889,7 +905,7 @@ def _check_outputs(ck_path, outputs, run: dict, messages) -> None:
 
 def _resume(ck_path, identity: dict, path: str, init: dict | None, messages):
     """The checkpoint to resume from, made by this run (or a UsageError); None if none."""
-    from . import checkpoint as ck
+    from w2v_nce.training import checkpoint as ck
 
     if not (ck_path and os.path.exists(ck_path)):
         return None
@@ -900,13 +916,13 @@ def _resume(ck_path, identity: dict, path: str, init: dict | None, messages):
 
 
 def _fresh_state(rounds: int):
-    from .trainer import RunState
+    from w2v_nce.training.trainer import RunState
 
     return RunState(np.zeros(rounds, dtype=bool))
 
 
 def _job(model, config, plan: Plan) -> Job:
-    from .trainer import spec_for, tables_for
+    from w2v_nce.training.trainer import spec_for, tables_for
 
     return Job(config, tables_for(model, config), spec_for(config), plan.corpus_words * plan.epochs)
 
@@ -914,10 +930,10 @@ def _job(model, config, plan: Plan) -> Job:
 def _prepare(client, shards, settled, resume, source):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
     or resumed), the rounds' plan and the counts."""
-    from . import checkpoint as ck
-    from .model import continued_model, new_model
-    from .pipeline import model_config
-    from .vocab import Fresh
+    from w2v_nce.model import continued_model, new_model
+    from w2v_nce.training import checkpoint as ck
+    from w2v_nce.training.pipeline import model_config
+    from w2v_nce.vocab import Fresh
 
     config, run, base = settled.config, settled.run, settled.base
     errors = run.get("encoding_errors", "strict")
@@ -955,8 +971,8 @@ class _Encoded(NamedTuple):
 def _checkpointing(ck_path, info, run):
     """(writer, on_round): the checkpoint writer (None without --checkpoint), and what
     follows each round: the checkpoint when one is due, a --loss-log row."""
-    from . import checkpoint as ck
-    from .loss_log import LossLog
+    from w2v_nce.io.loss_log import LossLog
+    from w2v_nce.training import checkpoint as ck
 
     every = run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
     writer = ck.Writer(ck_path, info, every) if ck_path else None
