@@ -100,6 +100,9 @@ def cli_messages(quiet: bool):
 @run_option("loss_log")
 @encoding_errors_option()
 @run_option("tmp_dir")
+@run_option("workers")
+@run_option("scheduler")
+@run_option("sync_every")
 @click.option(
     "--save-on-interrupt",
     is_flag=True,
@@ -136,7 +139,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
         )
     for path in outputs:
         check_writable_output(path)
-    from w2v_nce.training.pipeline import train as run_training
+    from w2v_nce.training.distributed import train as run_training
 
     messages = cli_messages(quiet)
     try:
@@ -199,6 +202,7 @@ def summary(run) -> dict:
         "corpus_raw_tokens": config["corpus_raw_tokens"],
         "corpus_words": config["corpus_words"],
         "resumed": run.resumed,
+        **({"distributed": config["distributed"]} if "distributed" in config else {}),
     }
 
 
