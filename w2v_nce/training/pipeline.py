@@ -273,13 +273,13 @@ def check_paths(plan: Plan, outputs: tuple[str, ...], messages: Messages) -> Non
     from w2v_nce.io.encode import check_tmp_dir
 
     corpus, ck_path = plan.corpus, plan.checkpoint_path
+    check_distinct([("checkpoint", ck_path), ("loss_log", plan.run.get("loss_log"))])
     rereadable = _is_file(corpus) and check_corpus(os.fspath(corpus))
     if ck_path and not rereadable:
         raise UsageError(
             f"--checkpoint needs a corpus that can be read again, and {plan.source} cannot: "
             "write it to a file first (a .gz or .bz2 file is read as it is)"
         )
-    check_distinct([("checkpoint", ck_path), ("loss_log", plan.run.get("loss_log"))])
     tmp_dir = plan.run.get("tmp_dir")
     check_tmp_dir(tmp_dir)
     if ck_path:
