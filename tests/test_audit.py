@@ -141,8 +141,11 @@ def test_a_hard_link_is_the_same_file(corpus, tmp_path):
 
 
 def test_the_loss_log_may_not_be_the_corpus(corpus, tmp_path):
-    result = run_cli("train", corpus, *FAST, "-o", tmp_path / "v.txt", "--loss-log", corpus)
+    copy = tmp_path / "c.txt"
+    copy.write_bytes(corpus.read_bytes())
+    result = run_cli("train", copy, *FAST, "-o", tmp_path / "v.txt", "--loss-log", copy)
     assert "is the corpus" in _one_line_error(result, 2)
+    assert copy.read_bytes() == corpus.read_bytes()
 
 
 def test_the_library_refuses_a_checkpoint_that_is_the_loss_log(tmp_path):

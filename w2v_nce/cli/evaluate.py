@@ -105,9 +105,9 @@ def evaluate(
         from w2v_nce.evaluation.plots import image_format, require_matplotlib
         from w2v_nce.io.atomic import check_writable_output
 
-        image_format(plot)
         require_matplotlib()
         check_writable_output(plot)
+        image_format(plot)
     loaded = load(model)
     result = evaluate_model(
         loaded, corpus, pairs_files, analogies, pmi_top, pmi_min_count, encoding_errors

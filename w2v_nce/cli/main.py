@@ -491,10 +491,10 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
         from w2v_nce.evaluation.plots import image_format, require_matplotlib
         from w2v_nce.io.atomic import check_writable_output
 
-        image_format(plot)
-        require_matplotlib()
         check_corpus_path(corpus, [plot])
+        require_matplotlib()
         check_writable_output(plot)
+        image_format(plot)
     log = (lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True))
     rows = nce_table(corpus, config, k_values, progress=not quiet, log=log)
     if plot:

@@ -33,12 +33,12 @@ def check_output(output: str, inputs, what: str) -> None:
     from w2v_nce.evaluation.plots import image_format, require_matplotlib
     from w2v_nce.io.atomic import check_writable_output
 
-    image_format(output)
-    require_matplotlib(what)
     for path in inputs:
         if os.path.realpath(path) == os.path.realpath(output):
             raise UsageError(f"-o {output} is also an input; writing it would destroy it")
+    require_matplotlib(what)
     check_writable_output(output)
+    image_format(output)
 
 
 @click.command("plot-loss")
