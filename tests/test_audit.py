@@ -242,9 +242,9 @@ def test_a_changed_option_is_named_as_typed(corpus, tmp_path):
     run.save_checkpoint()
     base = ("train", corpus, *FAST, "-o", tmp_path / "v.txt", "--checkpoint", ck)
     message = _one_line_error(run_cli(*base, "--max-vocab", "500"), 2)
-    assert "None" not in message and "--max-vocab 500 in this run, not set" in message
+    assert "None" not in message and "--max-vocab 500 now, not set" in message
     message = _one_line_error(run_cli(*base, "--sample", "0"), 2)
-    assert "--sample 0 in this run, 0.001" in message
+    assert "--sample 0 now, 0.001" in message
 
 
 def test_resuming_a_finished_run_says_so(corpus, tmp_path):

@@ -135,7 +135,7 @@ def _check_whole(path: str, keep: str) -> None:
     if STATE_KEY not in names and "input" in names:
         raise UserError(
             f"{path} is a model (written by --save-model or model.save), not a checkpoint; "
-            "give --checkpoint a path of its own"
+            "give --checkpoint a path of its own; the file was left as it is"
         )
 
 
@@ -155,9 +155,9 @@ def check_same(checkpoint: Checkpoint, options: dict, corpus: dict, init: dict |
         option = f"--{name.replace('_', '-')}"
         now, then = f"{option} {_shown(value)}", _shown(old) if old is not None else "not set"
         if name in MAY_DIFFER:
-            notes.append(f"{now} in this run, {then} in the checkpoint")
+            notes.append(f"{now} now, {then} in the checkpoint")
             continue
-        raise _differs(checkpoint.path, f"{now} in this run, {then}")
+        raise _differs(checkpoint.path, f"{now} now, {then}")
     old_corpus = saved["corpus"]
     if corpus["size"] != old_corpus["size"]:
         raise _differs(
