@@ -209,6 +209,7 @@ GEOMETRY_LINES = (
 
 # --------------------------------------------------------------------------- compare
 
+# (label, JSON key, format) tables, one row a line: data, alike in shape on purpose.
 COMPARE_ROWS = (
     ("training seconds", "seconds", ".1f"),
     ("words/s", "words_per_sec", ",.0f"),

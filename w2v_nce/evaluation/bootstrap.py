@@ -142,6 +142,7 @@ def _spread(ci: list[float] | None) -> list[float] | None:
     return None if ci is None or ci[0] == ci[1] else ci
 
 
+# The keywords of interval, spelled out again on purpose: a caller passes either the same way.
 def paired_interval(
     ours: Statistic,
     theirs: Statistic,
@@ -152,7 +153,4 @@ def paired_interval(
 ) -> list[float] | None:
     """Percentile interval of ``ours − theirs``, both computed on the same resamples;
     None as for :func:`interval`."""
-    if items < MIN_ITEMS:
-        return None
-    index = resample_indices(items, resamples, seed)
-    return _spread(percentile_interval(ours(index) - theirs(index), level))
+    return interval(lambda index: ours(index) - theirs(index), items, resamples, seed, level)
