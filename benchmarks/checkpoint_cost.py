@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 import w2v_nce
-from w2v_nce import checkpoint
-from w2v_nce.trainer import RunState
+from w2v_nce.training import checkpoint
+from w2v_nce.training.trainer import RunState
 
 WORDS, DIM, INTERVAL = 27_445, 100, 600.0  # bench-dev's vocabulary; --checkpoint-every 10m
 

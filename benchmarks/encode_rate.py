@@ -51,7 +51,7 @@ DEFAULT_CORPORA = (
 
 CHILD = """
 import inspect, json, os, resource, sys, tempfile, time
-from w2v_nce import encode
+from w2v_nce.io import encode
 kind, path, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
 call = encode.encode_corpus if kind == "encode" else encode.count_words
 kwargs = {"workers": workers} if "workers" in inspect.signature(call).parameters else {}

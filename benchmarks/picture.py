@@ -39,7 +39,7 @@ def draw_picture(results, path, subtitle):
     from matplotlib.lines import Line2D
     from matplotlib.ticker import LogLocator, NullFormatter
 
-    from w2v_nce.plots import draw_labels, new_figure, write_png
+    from w2v_nce.evaluation.plots import draw_labels, new_figure, write_png
 
     figure = new_figure(11, 7)
     ax = figure.add_subplot()

@@ -14,7 +14,7 @@ from gensim.models import KeyedVectors
 
 import w2v_nce
 from tests.conftest import DEMO_CORPUS, default_sigint, run_cli, wait_for_training
-from w2v_nce.corpus import iter_sentences
+from w2v_nce.io.corpus import iter_sentences
 
 CORPUS = "\n".join(
     ["the cat sat on the mat", "the dog sat on the log", "a cat and a dog", "the mat and the log"]
@@ -76,7 +76,7 @@ def test_the_api_answers_as_the_command_line(corpus, tmp_path):
     assert [w for w, _, _ in got] == [r[0] for r in rows]
     np.testing.assert_allclose([p for _, _, p in got], [float(r[2]) for r in rows], atol=1e-4)
     cli = run_cli("evaluate", tmp_path / "model.npz", "--json")
-    assert model.evaluate() == json.loads(cli.stdout)
+    assert w2v_nce.evaluate(model) == json.loads(cli.stdout)
 
 
 def test_save_load_and_word2vec_files_round_trip(corpus, tmp_path):
@@ -147,7 +147,7 @@ _SILENT = """
 import sys, w2v_nce
 model = w2v_nce.train(sys.argv[1], dim=8, epochs=1, min_count=1, threads=1, progress=False)
 model.most_similar("cat")
-model.evaluate()
+w2v_nce.evaluate(model)
 """
 
 
@@ -193,7 +193,7 @@ def test_warnings_are_warnings_not_prints(corpus):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = w2v_nce.train(str(corpus), **SMALL)
-        model.evaluate(corpus=str(corpus))  # trained with subsampling: a note
+        w2v_nce.evaluate(model, corpus=str(corpus))  # trained with subsampling: a note
     assert any(issubclass(w.category, w2v_nce.W2VNceWarning) for w in caught)
     assert os.environ.get("W2V_NCE_TEST_KILL") is None
 
@@ -201,7 +201,7 @@ def test_warnings_are_warnings_not_prints(corpus):
 def test_the_readme_session(demo, tmp_path):
     """train, neighbours, evaluate, save, load in gensim: the README's Python section."""
     assert "cat" in [w for w, _ in demo.most_similar("dog", topn=10)]
-    scores = demo.evaluate()
+    scores = w2v_nce.evaluate(demo)
     assert scores["ws353"] > 0.3 and scores["ws353_ci"][0] < scores["ws353"]
     demo.save_word2vec_format(tmp_path / "vectors.txt")
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "vectors.txt"))

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from w2v_nce.atomic import atomic_output, check_writable_output
 from w2v_nce.errors import UserError
+from w2v_nce.io.atomic import atomic_output, check_writable_output
 
 
 def _leftovers(directory):

@@ -14,9 +14,10 @@ import time
 import numpy as np
 import pytest
 
+import w2v_nce
 from tests.conftest import DEMO_CORPUS, default_sigint, entry_point, run_cli, wait_for_training
+from w2v_nce.io.stale import owner
 from w2v_nce.model import load
-from w2v_nce.stale import owner
 
 # 2 epochs × 11 blocks of the demo corpus: 22 tasks of a fraction of a second each.
 SETTINGS = ["--dim", "20", "--epochs", "2", "--threads", "1", "--seed", "7", "--quiet"]
@@ -134,7 +135,7 @@ def test_more_threads_may_resume_a_run(work, uninterrupted):
     model = load(work / "m.npz")
     assert model.config["words_trained"] == uninterrupted.config["words_trained"]
     # Hogwild's order differs, the quality does not: WordSim-353 inside the other's interval.
-    ours, theirs = model.evaluate(), uninterrupted.evaluate()
+    ours, theirs = w2v_nce.evaluate(model), w2v_nce.evaluate(uninterrupted)
     assert theirs["ws353_ci"][0] <= ours["ws353"] <= theirs["ws353_ci"][1]
 
 

@@ -1,4 +1,4 @@
-"""Tests for the streaming corpus reader (w2v_nce.corpus)."""
+"""Tests for the streaming corpus reader (w2v_nce.io.corpus)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
-from w2v_nce import corpus
-from w2v_nce.corpus import MAX_SENTENCE_TOKENS, open_corpus
-from w2v_nce.encode import encode_corpus
 from w2v_nce.errors import UsageError, UserError
+from w2v_nce.io import corpus
+from w2v_nce.io.corpus import MAX_SENTENCE_TOKENS, open_corpus
+from w2v_nce.io.encode import encode_corpus
 
 
 def read_all(path, **kwargs) -> list[list[str]]:

@@ -1,6 +1,6 @@
 """The docs say what the code does: their option tables, option names and Python blocks.
 
-- docs/commands.md's table of training options is what ``python -m w2v_nce.optiondoc``
+- docs/commands.md's table of training options is what ``python -m w2v_nce.cli.optiondoc``
   generates from ``w2v_nce/params.py``;
 - every option table of a command in docs/commands.md lists exactly that command's
   options, and every ``--option`` the docs name in code format is one of some command;
@@ -24,8 +24,9 @@ import click
 import pytest
 
 from tests.conftest import DEMO_CORPUS, ROOT, run_cli
-from w2v_nce import optiondoc, params
-from w2v_nce.cli import cli
+from w2v_nce import params
+from w2v_nce.cli import optiondoc
+from w2v_nce.cli.main import cli
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 COMMANDS_MD = ROOT / "docs" / "commands.md"
@@ -41,7 +42,7 @@ def test_the_option_table_is_the_generated_one():
     assert text.count(optiondoc.BEGIN) == 1 and text.count(optiondoc.END) == 1
     assert optiondoc.marked_table(text) == optiondoc.option_table(), (
         "docs/commands.md's option table is not params.py's: run "
-        "`python -m w2v_nce.optiondoc docs/commands.md`"
+        "`python -m w2v_nce.cli.optiondoc docs/commands.md`"
     )
 
 

@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
-from w2v_nce import first_pass
-from w2v_nce.corpus import iter_sentences
-from w2v_nce.encode import count_words, encode_corpus
 from w2v_nce.errors import UserError
-from w2v_nce.stale import host
+from w2v_nce.io import first_pass
+from w2v_nce.io.corpus import iter_sentences
+from w2v_nce.io.encode import count_words, encode_corpus
+from w2v_nce.io.stale import host
 from w2v_nce.vocab import Fixed, Merged, Vocabulary
 
 TEXT = "b a c a\n\nd a b b\nzz\n   \nc c a b e\n"
@@ -485,8 +485,8 @@ def test_fingerprint_is_the_same_for_the_same_encoded_corpus_only(tmp_path):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_disk_while_encoding_raises_an_errno_the_no_space_message_knows():
     """ndarray.tofile reports a full disk with errno None; the id writer keeps ENOSPC."""
-    from w2v_nce.atomic import NO_SPACE_ERRNOS
-    from w2v_nce.idfile import write_ids
+    from w2v_nce.io.atomic import NO_SPACE_ERRNOS
+    from w2v_nce.io.idfile import write_ids
 
     with open("/dev/full", "wb", buffering=0) as full:
         with pytest.raises(OSError) as info:

@@ -17,7 +17,7 @@ from gensim.test.utils import datapath
 from scipy import stats
 
 from tests.conftest import run_cli
-from w2v_nce.commands_eval import compare_table, report_lines
+from w2v_nce.cli.evaluate import compare_table, report_lines
 from w2v_nce.evaluation.bootstrap import resample_indices
 
 BENCHMARKS = ("ws353", "simlex999", "analogy")

@@ -8,7 +8,6 @@ from scipy import stats
 
 from tests.conftest import run_cli
 from w2v_nce.errors import UserError
-from w2v_nce.evaluation import pearson, ranks, spearman
 from w2v_nce.evaluation.bootstrap import resample_indices
 from w2v_nce.evaluation.cosine import (
     cosine_scores,
@@ -19,6 +18,7 @@ from w2v_nce.evaluation.cosine import (
     read_analogies,
     read_pairs,
 )
+from w2v_nce.evaluation.stats import pearson, ranks, spearman
 
 PAIR_FILES = ("wordsim353.tsv", "simlex999.txt")
 

@@ -6,8 +6,6 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from w2v_nce.corpus import MAX_SENTENCE_TOKENS
-from w2v_nce.encode import encode_corpus
 from w2v_nce.errors import UserError
 from w2v_nce.evaluation.pmi import (
     Cooccurrence,
@@ -21,6 +19,8 @@ from w2v_nce.evaluation.pmi import (
 from w2v_nce.evaluation.pmi import (
     pmi_fidelity as fidelity,
 )
+from w2v_nce.io.corpus import MAX_SENTENCE_TOKENS
+from w2v_nce.io.encode import encode_corpus
 from w2v_nce.model import Model
 
 WORDS = ["a", "b", "c", "d", "e"]

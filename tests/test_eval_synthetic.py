@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 
 from w2v_nce import losses
-from w2v_nce.encode import encode_corpus
+from w2v_nce.context import context_neighbours
 from w2v_nce.errors import UsageError
-from w2v_nce.evaluation.context import context_neighbours
 from w2v_nce.evaluation.pmi import chunks_of, model_pmi
+from w2v_nce.io.encode import encode_corpus
 from w2v_nce.model import Model
 from w2v_nce.params import TrainConfig
-from w2v_nce.pipeline import train_encoded
+from w2v_nce.training.pipeline import train_encoded
 
 LABEL_NCE, LABEL_SOFTMAX = losses.SELF.header, losses.SOFTMAX.header
 

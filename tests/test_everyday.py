@@ -10,7 +10,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from tests.conftest import run_cli
-from w2v_nce.cli import cli
+from w2v_nce.cli.main import cli
 
 # -- vocab ---------------------------------------------------------------------------------
 

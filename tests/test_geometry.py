@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
+import w2v_nce
 from tests.conftest import DEMO_CORPUS, run_cli
-from w2v_nce.commands_eval import report_lines
+from w2v_nce.cli.evaluate import report_lines
 from w2v_nce.evaluation import bootstrap
 from w2v_nce.evaluation.geometry import (
     PairReservoir,
@@ -224,7 +225,7 @@ def test_evaluate_json_through_the_cli_and_the_api(demo_model):
     from w2v_nce import load
 
     with pytest.warns(Warning):  # the demo model subsamples: the PMI note
-        api = load(demo_model / "model.npz").evaluate(str(DEMO_CORPUS))
+        api = w2v_nce.evaluate(load(demo_model / "model.npz"), str(DEMO_CORPUS))
     assert {key: api[key] for key in GEOMETRY_KEYS} == {key: scores[key] for key in GEOMETRY_KEYS}
     text = run_cli("evaluate", demo_model / "model.npz", check=True).stdout
     assert "alignment" not in text and "uniformity" not in text  # only with --corpus

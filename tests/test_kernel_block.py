@@ -23,9 +23,10 @@ from w2v_nce.kernels.binary import logistic_coefficients
 from w2v_nce.kernels.block import new_scratch, output_step, start_noise, train_block
 from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.vecops import exp_nonpositive
-from w2v_nce.model import Model
+from w2v_nce.model import Model, huffman_tree
+from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
-from w2v_nce.trainer import huffman_tree, keep_thresholds, spec_for, tables_for
+from w2v_nce.training.trainer import spec_for, tables_for
 
 
 def _logistic_row(x, label, lr=1.0):

@@ -21,8 +21,9 @@ from w2v_nce.kernels.softmax import (
 )
 from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
+from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
-from w2v_nce.trainer import keep_thresholds, spec_for, tables_for
+from w2v_nce.training.trainer import spec_for, tables_for
 
 
 @pytest.mark.parametrize("tiles", [1, 3])

@@ -17,11 +17,10 @@ import w2v_nce
 from tests.conftest import run_cli
 from w2v_nce import W2VNceWarning
 from w2v_nce import keywords as keywords_module
-from w2v_nce.corpus import iter_sentences
 from w2v_nce.errors import UsageError
+from w2v_nce.io.corpus import iter_sentences
 from w2v_nce.keywords import document_keywords, text_keywords, tokenize
-from w2v_nce.model import Model
-from w2v_nce.trainer import huffman_tree
+from w2v_nce.model import Model, huffman_tree
 
 
 def random_model(loss, vocab_size=40, dim=6, seed=0):

@@ -17,7 +17,7 @@ import w2v_nce
 from w2v_nce import losses
 from w2v_nce.evaluation.baseline import gensim_settings
 from w2v_nce.params import TrainConfig
-from w2v_nce.pipeline import W2VNceWarning
+from w2v_nce.training.pipeline import W2VNceWarning
 
 from .conftest import run_cli
 

@@ -1,7 +1,7 @@
 """The figures: ``plot-loss``, ``map`` and ``nce-table --plot`` through the installed
 entry point on tiny corpora, their errors, and the data work behind them (the PCA,
 the loss-log reader, the label placement, the shared-neighbour rule) by calling
-:mod:`w2v_nce.plots` directly."""
+:mod:`w2v_nce.evaluation.plots` directly."""
 
 import json
 import struct
@@ -11,8 +11,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from tests.conftest import run_cli
-from w2v_nce.pipeline import LossLog
-from w2v_nce.plots import pca_2d, place_labels, read_loss_log, word_map
+from w2v_nce.evaluation.plots import pca_2d, place_labels, read_loss_log, word_map
+from w2v_nce.io.loss_log import LossLog
 from w2v_nce.query import Neighbours
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""What a killed run leaves behind, and its removal by the next run (w2v_nce.stale)."""
+"""What a killed run leaves behind, and its removal by the next run (w2v_nce.io.stale)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import textwrap
 
 import pytest
 
-from w2v_nce.atomic import atomic_output, check_writable_output
-from w2v_nce.encode import make_workdir
-from w2v_nce.stale import host, remove_stale
+from w2v_nce.io.atomic import atomic_output, check_writable_output
+from w2v_nce.io.encode import make_workdir
+from w2v_nce.io.stale import host, remove_stale
 
 # A child that starts writing two outputs and encoding a corpus, then waits to be killed.
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from w2v_nce.atomic import atomic_output
-    from w2v_nce.encode import make_workdir
+    from w2v_nce.io.atomic import atomic_output
+    from w2v_nce.io.encode import make_workdir
 
     out, model, tmp_dir = sys.argv[1:4]
     with atomic_output(out) as a, atomic_output(model) as b:

@@ -6,8 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference import brute_force_huffman_lengths
-from w2v_nce.model import Model
-from w2v_nce.trainer import huffman_tree
+from w2v_nce.model import Model, huffman_tree
 
 
 def paths(counts):

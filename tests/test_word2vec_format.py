@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
-from w2v_nce import word2vec_format
 from w2v_nce.errors import UserError
+from w2v_nce.io import word2vec_format
+from w2v_nce.io.word2vec_format import check_finite, read_word2vec, write_word2vec
 from w2v_nce.model import Model, load
-from w2v_nce.word2vec_format import check_finite, read_word2vec, write_word2vec
 
 UNICODE_WORDS = [
     "the",

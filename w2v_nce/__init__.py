@@ -6,25 +6,26 @@ numpy, numba and gensim load when first used (the command line's ``--help``
 imports this package too).
 """
 
-from .errors import TrainingInterrupted, UsageError, UserError
+from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
+from w2v_nce.version import __version__
 
-__version__ = "0.2.0"
 __all__ = [
     "Model",
     "TrainingInterrupted",
     "UsageError",
     "UserError",
+    "evaluate",
     "W2VNceWarning",
     "__version__",
     "load",
     "train",
 ]
-_API = ("Model", "W2VNceWarning", "load", "train")
+_API = ("Model", "evaluate", "load", "train")
 
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
+        from w2v_nce import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'w2v_nce' has no attribute {name!r}")

@@ -7,7 +7,7 @@
     model.most_similar("king", topn=10)               # [(word, cosine)]
     model.context("dog", topn=10)                     # [(word, score, p(c|w))]
     model.keywords("a dog barked at the cat")         # [(word, log p(text | word))]
-    model.evaluate()                                  # the dict of `w2v-nce evaluate --json`
+    w2v_nce.evaluate(model)                           # the dict of `w2v-nce evaluate --json`
     model.save("model.npz"); model = w2v_nce.load("model.npz")
     model.save_word2vec_format("vectors.txt", binary=False)
     model = w2v_nce.train("more.txt", init=model, update_vocab=True, epochs=2)
@@ -23,26 +23,26 @@ training within a second and raises :class:`w2v_nce.TrainingInterrupted`, a
 
 Where the work is done:
 
-* :mod:`w2v_nce.pipeline` -- a training run, for this API and the CLI alike
-  (:mod:`~w2v_nce.train` the schedule and threads, :mod:`~w2v_nce.kernels` the
-  arithmetic, :mod:`~w2v_nce.encode` and :mod:`~w2v_nce.corpus` the corpus,
-  :mod:`~w2v_nce.checkpoint` crash-safe checkpoints);
+* :mod:`w2v_nce.training.pipeline` -- a training run, for this API and the CLI alike
+  (:mod:`~w2v_nce.training.trainer` the schedule and threads, :mod:`~w2v_nce.kernels` the
+  arithmetic, :mod:`~w2v_nce.io.encode` and :mod:`~w2v_nce.io.corpus` the corpus,
+  :mod:`~w2v_nce.training.checkpoint` crash-safe checkpoints);
 * :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
 * :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation`, :mod:`w2v_nce.keywords` --
   neighbours, evaluation, keywords;
-* :mod:`w2v_nce.word2vec_format` -- the word2vec files.
+* :mod:`w2v_nce.io.word2vec_format` -- the word2vec files.
 """
 
 from __future__ import annotations
 
 import inspect
 
-from .model import Model, load
-from .params import HYPERPARAMETERS, RUN_OPTIONS
-from .pipeline import W2VNceWarning
-from .pipeline import train as _train
+from w2v_nce.errors import W2VNceWarning
+from w2v_nce.model import Model, load
+from w2v_nce.params import HYPERPARAMETERS, RUN_OPTIONS
+from w2v_nce.training.pipeline import train as _train
 
-__all__ = ["Model", "W2VNceWarning", "load", "train"]
+__all__ = ["Model", "W2VNceWarning", "evaluate", "load", "train"]
 
 
 def train(corpus, *, progress: bool = True, **options) -> Model:
@@ -74,3 +74,21 @@ def _signature() -> inspect.Signature:
 
 
 train.__signature__ = _signature()
+
+
+def evaluate(model: Model, corpus=None, **options) -> dict:
+    """The scores of ``w2v-nce evaluate --json`` for ``model``: the same dict.
+
+    ``corpus`` (a path) adds the PMI check and the alignment and uniformity;
+    ``options`` are ``evaluate``'s: pairs (a list of files), analogies, pmi_top,
+    pmi_min_count, encoding_errors. A function here rather than a method of
+    :class:`Model`: evaluation sits above the model in the package's layers.
+    """
+    import warnings
+
+    from w2v_nce.evaluation import evaluate_model
+
+    result = evaluate_model(model, corpus, **options)
+    for note in result.notes:
+        warnings.warn(note, W2VNceWarning, stacklevel=2)
+    return result.as_json()

@@ -11,10 +11,6 @@ ordinary exceptions so they keep their traceback.
 from __future__ import annotations
 
 import signal
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .model import Model
 
 
 class UserError(ValueError):
@@ -30,6 +26,10 @@ class UsageError(UserError):
 
     def __init__(self, message: str):
         super().__init__(message, exit_code=2)
+
+
+class W2VNceWarning(UserWarning):
+    """A warning about a run or a model (a slow loss, memory that may not suffice)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -59,7 +59,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     wrote a checkpoint, its path on ``.checkpoint``.
     """
 
-    def __init__(self, model: Model, stats, total_words: int, signum: int = signal.SIGINT):
+    def __init__(self, model, stats, total_words: int, signum: int = signal.SIGINT):
         super().__init__("training interrupted; the partial model is on .model")
         self.model = model
         self.stats = stats

@@ -32,8 +32,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from . import losses
-from .corpus import (
+from w2v_nce import losses
+from w2v_nce.errors import UsageError
+from w2v_nce.io.corpus import (
     check_encoding_errors,
     open_corpus,
     reader,
@@ -41,8 +42,7 @@ from .corpus import (
     stream_chunks,
     utf8_error,
 )
-from .errors import UsageError
-from .model import _SCORE_CELLS, Model
+from w2v_nce.query import SCORE_CELLS
 
 _TOKEN = re.compile(r"[^ \t\n\r\x0b\x0c]+")  # the training reader's ASCII whitespace
 _SHOWN = 20  # unknown tokens named in a note, at most
@@ -66,7 +66,7 @@ def _check_topn(topn) -> int | None:
 class Scorer:
     """The keyword scores of texts under one model (the log-partitions cached)."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model):
         model.require_output("keywords")
         self.model = model
         self.index = model.index()
@@ -112,7 +112,7 @@ class Scorer:
         """The text's distinct words (ids, two or more) by log p(text | w), best first."""
         words, first, counts = np.unique(ids, return_index=True, return_counts=True)
         scores = np.empty(len(words))
-        step = max(1, _SCORE_CELLS // len(words))
+        step = max(1, SCORE_CELLS // len(words))
         for lo in range(0, len(words), step):
             rows = words[lo : lo + step]
             block = self.model.scores(rows, words)  # s(w, c) at the text's words c
@@ -190,7 +190,7 @@ class Scorer:
 
 
 def text_keywords(
-    model: Model, text: str | Sequence[str], topn: int | None = 10
+    model, text: str | Sequence[str], topn: int | None = 10
 ) -> tuple[list[tuple[str, float]], list[str]]:
     """The keywords of one text, ``[(word, log p(text | word))]`` best first, and the notes.
 
@@ -202,7 +202,7 @@ def text_keywords(
 
 
 def document_keywords(
-    model: Model, lines: Iterable[str], topn: int | None = 10, name: str = "the input"
+    model, lines: Iterable[str], topn: int | None = 10, name: str = "the input"
 ) -> tuple[list[list[tuple[str, float]] | None], list[str]]:
     """The keywords of each line of a document (``lines``, each one text), and the notes.
 

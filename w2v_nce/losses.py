@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
+from w2v_nce.kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
 
 # Bound on a Huffman path's length, for the memory estimate: the output rows a tree
 # step scores at most (word2vec.c's MAX_CODE_LENGTH is 40).

@@ -1,4 +1,5 @@
-"""How much memory a training run needs, computed before anything large is allocated.
+"""How much memory a training run needs, computed before anything large is allocated;
+and how long the exact softmax will take (:func:`check_softmax_cost`).
 
 The model is two float32 V×dim matrices; around it each worker thread holds the
 kernel's buffers, whose size depends on the model and the loss (:func:`estimate`):
@@ -14,10 +15,17 @@ thread at a time.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .errors import UserError
-from .losses import MAX_TREE_DEPTH, Loss
+import numpy as np
+
+from w2v_nce.errors import UserError
+from w2v_nce.losses import MAX_TREE_DEPTH, Loss
+
+if TYPE_CHECKING:
+    from w2v_nce.params import TrainConfig
 
 FLOAT = 4
 ID = 4
@@ -73,7 +81,7 @@ def estimate(
         per_word += MAX_TREE_DEPTH * (ID + FLOAT)  # each word's path: points and codes
     per_thread = 2 * longest_block * ID  # the block and its kept words
     if loss.full_softmax:
-        from .kernels.softmax import BATCH  # imported only here: it pulls in numba
+        from w2v_nce.kernels.softmax import BATCH  # imported only here: it pulls in numba
 
         per_thread += 2 * 2 * window * longest_block * 20
         per_thread += BATCH * vocab_size * FLOAT + matrix + 2 * BATCH * dim * FLOAT
@@ -83,6 +91,24 @@ def estimate(
         per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
     buffers = vocab_size * per_word + threads * per_thread
     return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)
+
+
+def estimate_run(
+    config: TrainConfig, vocab_size: int, longest_block: int, noise_group: int
+) -> MemoryEstimate:
+    """:func:`estimate` for a run of ``config`` (``noise_group`` centre words sharing
+    their noise draws) on a corpus with that vocabulary and longest block."""
+    return estimate(
+        vocab_size=vocab_size,
+        dim=config.dim,
+        loss=config.loss_record,
+        model=config.model,
+        window=config.window,
+        k=config.k,
+        threads=config.loss_record.pool_size(config.threads),
+        longest_block=longest_block,
+        noise_group=noise_group,
+    )
 
 
 def format_bytes(n: float) -> str:
@@ -168,4 +194,62 @@ def check(needed: MemoryEstimate, say, warn) -> None:
             f"this run needs {format_bytes(needed.total)} of memory but only "
             f"{format_bytes(available)} is available; it may swap or be killed "
             "(lower --max-vocab or --dim)"
+        )
+
+
+# --------------------------------------------------------------------------- time
+
+
+SOFTMAX_LARGE_VOCAB = 50_000  # warn above this many words: the exact softmax is O(V) a pair
+
+
+def expected_pairs(counts: np.ndarray, sample: float, window: int, epochs: int) -> float:
+    """Pairs training will see: kept occurrences × E[2b] = window + 1 (ignoring line ends)."""
+    from w2v_nce.noise import keep_thresholds  # imported only here: noise pulls in numba
+
+    kept = (keep_thresholds(counts, sample).astype(np.float64) / 2**32 * counts).sum()
+    return float(kept * (window + 1) * epochs)
+
+
+def sgemm_rate(rows: int, columns: int, dim: int, repeats: int = 3, seconds: float = 0.0) -> float:
+    """Measured float32 flop/s of numpy's (rows × dim) @ (dim × columns) on this machine.
+
+    At least ``repeats`` products, and more until ``seconds`` have passed (the
+    benchmark's steadier reading; the memory estimate wants it quick).
+    """
+    rng = np.random.default_rng(0)
+    u = rng.random((rows, dim), dtype=np.float32)
+    w = rng.random((columns, dim), dtype=np.float32)
+    u @ w.T  # warm up BLAS threads
+    calls, started = 0, time.perf_counter()
+    while calls < repeats or time.perf_counter() - started < seconds:
+        u @ w.T
+        calls += 1
+    return calls * 2.0 * rows * columns * dim / (time.perf_counter() - started)
+
+
+def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
+    """(pairs, flops, measured sgemm flop/s) of a full-softmax run: 6·pairs·V·d flops."""
+    from w2v_nce.kernels.softmax import BATCH  # imported only here: it pulls in numba
+
+    pairs = expected_pairs(counts, config.sample, config.window, config.epochs)
+    flops = 6.0 * pairs * counts.size * config.dim
+    return pairs, flops, sgemm_rate(BATCH, min(counts.size, 20000), config.dim)
+
+
+def check_softmax_cost(counts: np.ndarray, config: TrainConfig, say, warn) -> None:
+    """What the exact softmax will cost, before it starts; a warning on a large vocabulary.
+
+    ``say`` and ``warn`` as for :func:`check`.
+    """
+    pairs, flops, rate = softmax_cost(counts, config)
+    say(
+        f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
+        f"= {flops / 1e12:,.1f} TFLOP; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
+        f"that is at least {flops / rate / 60:,.1f} minutes"
+    )
+    if counts.size > SOFTMAX_LARGE_VOCAB:
+        warn(
+            f"the exact softmax over {counts.size:,} words is slow; consider "
+            "--max-vocab 50000 or --loss nce"
         )

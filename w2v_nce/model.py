@@ -27,15 +27,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses
-from .errors import UsageError, UserError
+from w2v_nce import losses
+from w2v_nce.errors import UsageError, UserError, W2VNceWarning
+from w2v_nce.query import SCORE_CELLS
 
 if TYPE_CHECKING:
-    from .trainer import TrainStats
+    from w2v_nce.params import TrainConfig
+    from w2v_nce.vocab import Vocabulary
 
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
 TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
-_SCORE_CELLS = 1 << 24  # float64 cells of a block of scores held at a time
 
 
 def unigram_log_prior(counts) -> np.ndarray:
@@ -47,6 +48,24 @@ def unigram_log_prior(counts) -> np.ndarray:
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log σ(x) without overflow."""
     return -np.logaddexp(0.0, -x)
+
+
+@dataclass
+class TrainStats:
+    """What a training run did (``model.stats``; ``train --json`` prints it)."""
+
+    words: int = 0  # words read (before subsampling), over all epochs
+    examples: int = 0  # pairs (skip-gram) or centre words (CBOW) trained
+    seconds: float = 0.0  # training time of this process (a resumed run: since it resumed)
+    final_loss: float = float("nan")  # mean loss per example over the last interval
+    loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
+    resumed_words: int = 0  # words already trained when this process resumed
+    kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
+
+    @property
+    def words_per_sec(self) -> float:
+        done = self.words - self.resumed_words
+        return done / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass(eq=False)
@@ -118,7 +137,7 @@ class Model:
         nodes = nodes.T.astype(np.float64)
         signs = np.where(np.arange(points.shape[1]) < lengths[:, None], 1.0 - 2.0 * codes, 0.0)
         out = np.empty((len(rows), len(points)))
-        step = max(1, _SCORE_CELLS // max(points.size, 1))
+        step = max(1, SCORE_CELLS // max(points.size, 1))
         for lo in range(0, len(rows), step):
             inner = u[lo : lo + step] @ nodes  # rows × inner nodes
             on_path = inner[:, points] * signs  # rows × columns × L; 0 past each path's end
@@ -147,7 +166,7 @@ class Model:
     def log_partition(self, rows) -> np.ndarray:
         """log Σ_c exp(s(w, c)) for each input row (0 for hs, by construction)."""
         out = np.empty(len(rows))
-        step = max(1, _SCORE_CELLS // max(len(self.vocab), 1))
+        step = max(1, SCORE_CELLS // max(len(self.vocab), 1))
         for lo in range(0, len(rows), step):
             scores = self.scores(rows[lo : lo + step])
             peak = scores.max(axis=1, keepdims=True)
@@ -230,23 +249,11 @@ class Model:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
         (``most-similar --by context``); needs the output vectors. Like :meth:`keywords`,
         it warns (:class:`W2VNceWarning`) that a ``neg`` model's p(c|w) is only a reading."""
-        from .evaluation.context import context_neighbours
+        from w2v_nce.context import context_neighbours
 
         rows, _, notes = context_neighbours(self, word, topn)
         _warn(notes)
         return rows
-
-    def evaluate(self, corpus=None, **options) -> dict:
-        """The scores of ``w2v-nce evaluate --json``: the same dict.
-
-        ``corpus`` (a path) adds the PMI check; ``options`` are ``evaluate``'s:
-        pairs (a list of files), analogies, pmi_top, pmi_min_count, encoding_errors.
-        """
-        from .evaluation import evaluate_model
-
-        result = evaluate_model(self, corpus, **options)
-        _warn(result.notes)
-        return result.as_json()
 
     def keywords(self, text, topn: int | None = 10) -> list[tuple[str, float]]:
         """The words of ``text`` that best predict the rest of it, as ``[(word, log p(text |
@@ -267,7 +274,7 @@ class Model:
 
     def save_word2vec_format(self, path, binary: bool = False) -> None:
         """Write the input vectors in word2vec text (or binary) format, which gensim loads."""
-        from .word2vec_format import write_word2vec
+        from w2v_nce.io.word2vec_format import write_word2vec
 
         write_word2vec(path, self.vocab, self.input, binary=binary)
 
@@ -278,13 +285,13 @@ class Model:
 
     @cached_property
     def _neighbours(self):
-        from .query import Neighbours
+        from w2v_nce.query import Neighbours
 
         return Neighbours(self.vocab, self.input)
 
     @cached_property
     def _keywords(self):
-        from .keywords import Scorer
+        from w2v_nce.keywords import Scorer
 
         return Scorer(self)
 
@@ -293,10 +300,62 @@ def _warn(notes) -> None:
     """The library's notes, as warnings from the caller's line."""
     import warnings
 
-    from .pipeline import W2VNceWarning
-
     for note in notes:
         warnings.warn(note, W2VNceWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------- before training
+
+
+def initial_vectors(vocab_size: int, dim: int, seed: int, output_rows: int | None = None):
+    """(input, output): input rows uniform in ±0.5/dim (word2vec.c), ``output_rows``
+    (default V) output rows zero.
+
+    Computed in place: the peak is the two matrices themselves, not four copies.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = np.empty((vocab_size, dim), dtype=np.float32)
+    rng.random(out=inputs, dtype=np.float32)
+    inputs -= np.float32(0.5)
+    inputs /= np.float32(dim)
+    outputs = np.zeros((vocab_size if output_rows is None else output_rows, dim), dtype=np.float32)
+    return inputs, outputs
+
+
+def huffman_tree(counts: np.ndarray):
+    """(points, codes, lengths) of word2vec.c's Huffman tree over ``counts`` (descending)."""
+    from w2v_nce.kernels.tree import huffman
+
+    return huffman(np.ascontiguousarray(counts, dtype=np.int64))
+
+
+def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
+    """A model before training: random input rows, zero output rows (and the tree for hs)."""
+    record = config.loss_record
+    tree = huffman_tree(vocab.counts) if record.tree else None
+    output_rows = max(len(vocab) - 1, 0) if tree is not None else None
+    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+
+
+def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
+    """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
+    output_rows = base.output.shape[0] if base.tree is not None else len(vocab)
+    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    old = base.index()
+    rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
+    known = rows >= 0
+    inputs[known] = base.input[rows[known]]
+    tree = None
+    if base.tree is not None:  # hs: the tree is the model's (no new words), rows reordered
+        outputs[:] = base.output
+        tree = tuple(part[rows] for part in base.tree)
+    else:
+        outputs[known] = base.output[rows[known]]
+    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+
+
+# ---------------------------------------------------------------------- reading and writing
 
 
 def load(path) -> Model:
@@ -307,7 +366,7 @@ def load(path) -> Model:
     """
     shown = os.fspath(path)
     if not shown.lower().endswith(".npz"):
-        from .word2vec_format import read_word2vec
+        from w2v_nce.io.word2vec_format import read_word2vec
 
         words, vectors = read_word2vec(path)
         return Model(list(words), None, vectors, None, {})
@@ -338,7 +397,7 @@ def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
 
 def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
     """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
-    from .word2vec_format import _check_regular_file, _one_line, check_finite
+    from w2v_nce.io.word2vec_format import _check_regular_file, _one_line, check_finite
 
     _check_regular_file(shown, "model file")
     _check_zip_magic(shown, extra)
@@ -389,7 +448,7 @@ def save_npz(model: Model, path, also=None) -> None:
     ``also`` lets a caller write a second file whose rename must come after this
     one is complete (``train -o ... --save-model ...``).
     """
-    from .atomic import atomic_output
+    from w2v_nce.io.atomic import atomic_output
 
     with atomic_output(path) as handle:
         np.savez(handle, **model.to_npz_arrays())

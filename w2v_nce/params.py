@@ -20,8 +20,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import losses
-from .errors import UsageError
+from w2v_nce import losses
+from w2v_nce.errors import UsageError
 
 MAX_WINDOW = 10_000  # a sentence has at most 10,000 tokens (corpus.MAX_SENTENCE_TOKENS)
 MAX_NOISE_POWER = 10.0  # count^power must stay a finite float64

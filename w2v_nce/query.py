@@ -19,7 +19,9 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import UsageError
+from w2v_nce.errors import UsageError
+
+SCORE_CELLS = 1 << 24  # float64 cells of a block of scores held at a time
 
 # Same cutoff as difflib.get_close_matches' default.
 _CLOSE_MATCH_CUTOFF = 0.6

@@ -2,7 +2,7 @@
 
 Every :class:`Vocabulary` is sorted by count descending, ties broken by the word
 itself, so the order never depends on hashing or on the order words first appear.
-The encoder (:func:`w2v_nce.encode.encode_corpus`) counts the distinct words of a
+The encoder (:func:`w2v_nce.io.encode.encode_corpus`) counts the distinct words of a
 corpus and hands them to a *rule*, which returns the vocabulary and the map from
 the encoder's provisional word ids to vocabulary ids (-1: the word is dropped):
 
@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import UserError
+from w2v_nce.errors import UserError
 
 
 @dataclass

@@ -32,7 +32,7 @@ KERNEL_GROUPS = (None, 1)
 
 SGEMM_SCRIPT = """
 import json, sys
-from w2v_nce.trainer import sgemm_rate
+from w2v_nce.memory import sgemm_rate
 rows, columns, dim = (int(x) for x in sys.argv[1:4])
 print(json.dumps({"gflops": sgemm_rate(rows, columns, dim, seconds=2.0) / 1e9}))
 """

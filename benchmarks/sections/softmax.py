@@ -76,7 +76,7 @@ def measure(bench):
 
 def sgemm_gflops(vocab, batch=SOFTMAX_BATCH, seconds=1.0):
     """numpy float32 (batch × dim) @ (dim × vocab): the softmax's score sgemm."""
-    from w2v_nce.trainer import sgemm_rate
+    from w2v_nce.memory import sgemm_rate
 
     return sgemm_rate(batch, vocab, SETTINGS["dim"], seconds=seconds) / 1e9
 

@@ -8,7 +8,7 @@
 ``geometry``  alignment and uniformity of the unit input vectors (Wang & Isola 2020)
 
 :func:`evaluate_embeddings` combines the first two into the report both commands
-print; :func:`pearson` and :func:`spearman` are the correlations they share.
+print; the correlations they share are in :mod:`.stats`.
 Submodules are imported when used, so importing this package is cheap.
 """
 
@@ -18,43 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-
-def ranks(x: np.ndarray) -> np.ndarray:
-    """Ranks from 1, ties sharing their average rank (``scipy.stats.rankdata``'s default)."""
-    x = np.asarray(x)
-    order = np.argsort(x, kind="mergesort")
-    inverse = np.empty(x.size, dtype=np.intp)
-    inverse[order] = np.arange(x.size)
-    ordered = x[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]]
-    dense = first.cumsum()[inverse]
-    bounds = np.r_[np.flatnonzero(first), x.size]
-    return 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
-
-
-def pearson(x, y) -> float | None:
-    """Pearson's r in float64, or None when undefined (under 2 points, NaN, a constant side).
-
-    Ours rather than scipy.stats', whose import alone takes a second per command.
-    """
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
-        return None
-    dx, dy = x - x.mean(), y - y.mean()
-    denominator = np.sqrt((dx @ dx) * (dy @ dy))
-    if denominator == 0:
-        return None
-    return float(np.clip((dx @ dy) / denominator, -1.0, 1.0))
-
-
-def spearman(x, y) -> float | None:
-    """Spearman's rho: Pearson's r of the (average-tie) ranks, as scipy.stats.spearmanr."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if x.size < 2 or not (np.isfinite(x).all() and np.isfinite(y).all()):
-        return None
-    return pearson(ranks(x), ranks(y))
-
 
 BENCHMARK_KEYS = ("ws353", "simlex999", "analogy")  # each with _ci and _oov
 JSON_KEYS = (
@@ -109,11 +72,11 @@ def evaluate_embeddings(
     ``chunks`` are the corpus as ids in ``model.vocab`` order (see
     :func:`pmi.encode_with_vocab`), each ending at a sentence end.
     """
-    from .cosine import cosine_scores
+    from w2v_nce.evaluation.cosine import cosine_scores
 
     pmi = counts_match = None
     if model is not None and chunks is not None:  # first: a bad corpus fails fast
-        from .pmi import model_pmi
+        from w2v_nce.evaluation.pmi import model_pmi
 
         pmi, cooc = model_pmi(model, chunks, pmi_top, pmi_min_count)
         counts_match = bool(np.array_equal(cooc.unigrams, model.counts))
@@ -140,7 +103,7 @@ def evaluate_model(
     chunks = geometry = None
     notes = []
     if corpus is not None:
-        from .pmi import encode_with_vocab
+        from w2v_nce.evaluation.pmi import encode_with_vocab
 
         model.require_output("the PMI check (--corpus)")
         sample = float(model.config.get("sample", 0) or 0)
@@ -154,7 +117,7 @@ def evaluate_model(
             )
         chunks = encode_with_vocab(corpus, model.vocab, encoding_errors)
         if "window" in model.config:  # else the PMI check says what the config lacks
-            from .geometry import GeometryCounter
+            from w2v_nce.evaluation.geometry import GeometryCounter
 
             geometry = GeometryCounter(int(model.config["window"]), len(model.vocab))
             chunks = geometry.watch(chunks)

@@ -1,7 +1,7 @@
 """The gensim side of ``compare``: Word2Vec on the same tokens with the same settings.
 
 Both trainers read one plain copy of the corpus written from
-:func:`~w2v_nce.corpus.iter_sentences` (a sentence per line, tokens joined by
+:func:`~w2v_nce.io.corpus.iter_sentences` (a sentence per line, tokens joined by
 single spaces), so they see exactly the same tokens and sentence boundaries
 whatever the input was (gzip, bzip2, stdin, long lines already cut at 10,000
 tokens, which is also gensim's limit). gensim reads it in its fastest mode,
@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import losses
-from ..corpus import iter_sentences
-from ..errors import UserError
-from ..model import Model
+from w2v_nce import losses
+from w2v_nce.errors import UserError
+from w2v_nce.io.corpus import iter_sentences
+from w2v_nce.model import Model
 
 if TYPE_CHECKING:
-    from ..params import TrainConfig
+    from w2v_nce.params import TrainConfig
 
 _WRITE_LINES = 4096  # sentences joined per write
 

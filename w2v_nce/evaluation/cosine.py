@@ -36,9 +36,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import UserError
-from . import bootstrap, spearman
-from .bootstrap import RESAMPLES, SEED
+from w2v_nce.errors import UserError
+from w2v_nce.evaluation import bootstrap
+from w2v_nce.evaluation.bootstrap import RESAMPLES, SEED
+from w2v_nce.evaluation.stats import spearman
 
 PAIRS_RESTRICT = 300_000  # gensim's default for evaluate_word_pairs
 ANALOGY_RESTRICT = 30_000

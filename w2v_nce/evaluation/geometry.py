@@ -42,9 +42,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels.counts import window_pairs
-from . import bootstrap
-from .bootstrap import RESAMPLES, SEED
+from w2v_nce.evaluation import bootstrap
+from w2v_nce.evaluation.bootstrap import RESAMPLES, SEED
+from w2v_nce.kernels.counts import window_pairs
 
 SAMPLE_PAIRS = 100_000
 UNIFORMITY_T = 2.0  # the t of exp(−t‖f(x) − f(y)‖²)

@@ -3,7 +3,7 @@
 **Counting.** Co-occurrences are counted exactly as training samples its pairs:
 out-of-vocabulary tokens are dropped before windowing (the model's vocabulary,
 matched by word), no pair crosses a sentence (a line, or a 10,000-token piece of
-a long line, as :func:`~w2v_nce.corpus.iter_sentences` yields them), and with the
+a long line, as :func:`~w2v_nce.io.corpus.iter_sentences` yields them), and with the
 dynamic window (effective window uniform in 1..window) a context at distance d
 is used with probability (window − d + 1)/window, so it is counted with that
 weight. To stay exact the counts are kept as integers in units of 1/window: a
@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import losses
-from ..errors import UserError
-from ..kernels.counts import add_pair_counts, window_pairs
-from ..noise import noise_distribution
-from . import pearson, spearman
+from w2v_nce import losses
+from w2v_nce.errors import UserError
+from w2v_nce.evaluation.stats import pearson, spearman
+from w2v_nce.kernels.counts import add_pair_counts, window_pairs
+from w2v_nce.noise import noise_distribution
 
 
 def count_chunk(ids, window, top, pairs, rows):
@@ -100,8 +100,8 @@ def encode_with_vocab(
     tokens are mapped by word, so any vocabulary works (the model's, gensim's), and
     unknown tokens are dropped before any windowing, as training does.
     """
-    from ..encode import encode_corpus
-    from ..vocab import Fixed, Vocabulary
+    from w2v_nce.io.encode import encode_corpus
+    from w2v_nce.vocab import Fixed, Vocabulary
 
     rule = Fixed(Vocabulary(list(vocab), np.ones(len(vocab), dtype=np.int64)))
     with encode_corpus(path, vocabulary=rule, encoding_errors=encoding_errors) as encoded:

@@ -10,7 +10,7 @@ alias. :class:`w2v_nce.noise.AliasTable` builds it; the kernels call :func:`draw
 import numba
 import numpy as np
 
-from .rng import LOW32, S32, next_u64
+from w2v_nce.kernels.rng import LOW32, S32, next_u64
 
 
 @numba.njit(cache=True)

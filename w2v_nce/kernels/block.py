@@ -52,14 +52,14 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .alias import draw
-from .binary import logistic_coefficients
-from .pairs import learning_rate, longest_sentence, read_sentence, window_bounds
-from .rng import noise_seed
-from .rowsoftmax import softmax_coefficients
-from .simd import WIDTH, wide_vectors
-from .steps import CBOW, SAMPLED_SOFTMAX, TREE
-from .vecops import (
+from w2v_nce.kernels.alias import draw
+from w2v_nce.kernels.binary import logistic_coefficients
+from w2v_nce.kernels.pairs import learning_rate, longest_sentence, read_sentence, window_bounds
+from w2v_nce.kernels.rng import noise_seed
+from w2v_nce.kernels.rowsoftmax import softmax_coefficients
+from w2v_nce.kernels.simd import WIDTH, wide_vectors
+from w2v_nce.kernels.steps import CBOW, SAMPLED_SOFTMAX, TREE
+from w2v_nce.kernels.vecops import (
     Inputs,
     accumulate,
     accumulate_pair,

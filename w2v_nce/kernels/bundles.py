@@ -1,6 +1,6 @@
 """The named bundles the kernels take instead of long argument lists.
 
-Built once per run in Python (``w2v_nce.trainer``'s ``tables_for`` and
+Built once per run in Python (``w2v_nce.training.trainer``'s ``tables_for`` and
 ``spec_for``) and handed to every block, which carries them down to the inner
 kernels whole: ``typing.NamedTuple``s compile under ``numba.njit`` as plain
 structs, so reading a field costs nothing, and adding a kernel input means adding

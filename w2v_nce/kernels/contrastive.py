@@ -39,8 +39,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .rowsoftmax import softmax_coefficients
-from .vecops import add_row
+from w2v_nce.kernels.rowsoftmax import softmax_coefficients
+from w2v_nce.kernels.vecops import add_row
 
 DOT, COSINE, EUCLIDEAN = 0, 1, 2  # Contrast.similarity
 ALL, SEMI_HARD, HARD = 0, 1, 2  # Contrast.mining

@@ -12,8 +12,8 @@ of them.
 import numba
 import numpy as np
 
-from .rng import LOW32, S32, below, next_u64
-from .steps import CBOW
+from w2v_nce.kernels.rng import LOW32, S32, below, next_u64
+from w2v_nce.kernels.steps import CBOW
 
 
 @numba.njit(inline="always", cache=True)

@@ -15,7 +15,7 @@ import math
 import numba
 import numpy as np
 
-from .vecops import exp_nonpositive
+from w2v_nce.kernels.vecops import exp_nonpositive
 
 ONE = np.float32(1.0)
 

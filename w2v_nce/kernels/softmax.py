@@ -46,9 +46,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .blas import NO, TRANSPOSE, sgemm
-from .pairs import block_examples
-from .vecops import exp_nonpositive
+from w2v_nce.kernels.blas import NO, TRANSPOSE, sgemm
+from w2v_nce.kernels.pairs import block_examples
+from w2v_nce.kernels.vecops import exp_nonpositive
 
 BATCH = 64
 ONE = np.float32(1.0)

@@ -36,7 +36,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .simd import (
+from w2v_nce.kernels.simd import (
     WIDTH,
     vfma,
     vload,

@@ -16,8 +16,16 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import (
+from w2v_nce.cli.options import (
+    ALL_HYPERPARAMETERS,
+    encoding_errors_option,
+    hyperparameters,
+    note_zero_vectors,
+    run_option,
+    topn_option,
+    vectors_option,
+)
+from w2v_nce.errors import (
     Interrupted,
     Terminated,
     TrainingInterrupted,
@@ -25,14 +33,7 @@ from .errors import (
     UserError,
     signal_of,
 )
-from .options import (
-    ALL_HYPERPARAMETERS,
-    encoding_errors_option,
-    hyperparameters,
-    run_option,
-    topn_option,
-    vectors_option,
-)
+from w2v_nce.version import __version__
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 COMPILE_NOTE_SECONDS = 3.0  # loading a cached kernel takes well under a second
@@ -67,7 +68,7 @@ def given_options(ctx: click.Context, options: dict) -> dict:
 
 
 def cli_messages(quiet: bool):
-    from .pipeline import Messages
+    from w2v_nce.training.pipeline import Messages
 
     return Messages(
         info=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
@@ -123,7 +124,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
       w2v-nce train more.txt --init model.npz --update-vocab --save-model model2.npz
       w2v-nce train big.txt.gz --checkpoint ck.npz    # rerun the same command to resume
     """
-    from .atomic import check_writable_output
+    from w2v_nce.io.atomic import check_writable_output
 
     # What can be checked without reading the corpus is checked now, in a fraction of
     # a second (before the kernels are even imported), not after an hour of training.
@@ -135,7 +136,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
         )
     for path in outputs:
         check_writable_output(path)
-    from .pipeline import train as run_training
+    from w2v_nce.training.pipeline import train as run_training
 
     messages = cli_messages(quiet)
     try:
@@ -254,8 +255,8 @@ def write_outputs(model, output, binary, save_model):
     The model's temporary file is complete before the vectors are renamed, so a
     failure while writing either leaves both previous files as they were.
     """
-    from . import faults
-    from .model import save_npz
+    from w2v_nce import faults
+    from w2v_nce.model import save_npz
 
     def vectors():
         faults.point("outputs")
@@ -292,13 +293,13 @@ def most_similar(words, vectors, topn, negative, by):
     With --by context, the words most likely to occur near WORD, with p(c|w):
       w2v-nce most-similar dog --by context --vectors model.npz
     """
-    from .model import load
+    from w2v_nce.model import load
 
     model = load(vectors)
     if by == "context":
         if len(words) != 1 or negative:
             raise UsageError("--by context takes exactly one word and no --negative")
-        from .evaluation.context import context_neighbours
+        from w2v_nce.context import context_neighbours
 
         model.require_output("--by context")
         rows, header, notes = context_neighbours(model, words[0], topn)
@@ -312,16 +313,6 @@ def most_similar(words, vectors, topn, negative, by):
     note_zero_vectors(model, vectors)
     for word, similarity in result:
         click.echo(f"{word}\t{similarity:.4f}")
-
-
-def note_zero_vectors(model, path) -> None:
-    """The note that a file's all-zero vectors are left out of the neighbours."""
-    if zeros := model.zero_vectors:
-        click.echo(
-            f"note: {path} has {zeros:,} zero vector{'' if zeros == 1 else 's'} "
-            "(all components 0); they are left out of the neighbours",
-            err=True,
-        )
 
 
 @cli.command()
@@ -338,7 +329,7 @@ def analogy(a, b, c, vectors, topn):
     cosine per line, best first, the three query words excluded:
       w2v-nce analogy man boy woman      # girl
     """
-    from .model import load
+    from w2v_nce.model import load
 
     model = load(vectors)
     result = model.analogy(a, b, c, topn=topn)
@@ -372,9 +363,9 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
 
     import numpy as np
 
-    from .encode import count_words
-    from .vocab import choose_vocabulary
-    from .vocab import kept_counts as vocabulary_counts
+    from w2v_nce.io.encode import count_words
+    from w2v_nce.vocab import choose_vocabulary
+    from w2v_nce.vocab import kept_counts as vocabulary_counts
 
     words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=os.cpu_count() or 1)
     kept_counts = vocabulary_counts(counts, min_count, max_vocab)
@@ -467,8 +458,8 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
     import dataclasses
     import json
 
-    from .nce_table import format_table, nce_table
-    from .params import TrainConfig
+    from w2v_nce.evaluation.nce_table import format_table, nce_table
+    from w2v_nce.training.pipeline import resolve_run
 
     try:
         k_values = [int(k) for k in ks.split(",") if k.strip()]
@@ -476,11 +467,10 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
         raise UsageError(f"--ks must be comma-separated integers, not {ks!r}") from None
     if not k_values or min(k_values) < 1:
         raise UsageError("--ks needs at least one k, each at least 1")
-    config = TrainConfig(loss="nce", **options)
-    config.validate()
+    config = resolve_run({**options, "loss": "nce"}).config
     if plot:  # before minutes of training
-        from .atomic import check_writable_output
-        from .plots import require_matplotlib
+        from w2v_nce.evaluation.plots import require_matplotlib
+        from w2v_nce.io.atomic import check_writable_output
 
         require_matplotlib()
         check_corpus_path(corpus, [plot])
@@ -488,7 +478,7 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
     log = (lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True))
     rows = nce_table(corpus, config, k_values, progress=not quiet, log=log)
     if plot:
-        from .plots import save_nce_table
+        from w2v_nce.evaluation.plots import save_nce_table
 
         save_nce_table(rows, plot, subtitle=table_settings(corpus, config))
     if as_json:
@@ -516,14 +506,14 @@ def table_settings(corpus: str, config) -> str:
     )
 
 
-from .commands_eval import compare, evaluate  # noqa: E402  (they do not import cli)
-from .commands_text import keywords  # noqa: E402
+from w2v_nce.cli.evaluate import compare, evaluate  # noqa: E402  (they do not import cli)
+from w2v_nce.cli.text import keywords  # noqa: E402
 
 cli.add_command(evaluate)
 cli.add_command(compare)
 cli.add_command(keywords)
 
-from .commands_plot import plot_loss, word_map  # noqa: E402  (cli only inside a command)
+from w2v_nce.cli.plot import plot_loss, word_map  # noqa: E402  (cli only inside a command)
 
 cli.add_command(plot_loss)
 cli.add_command(word_map)

@@ -24,14 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses
-from .corpus import iter_sentences
-from .encode import encode_corpus
-from .evaluation.pmi import encode_with_vocab
-from .kernels.counts import window_pairs
-from .params import TrainConfig
-from .pipeline import train_encoded
-from .plots import reference_perplexity
+from w2v_nce import losses
+from w2v_nce.evaluation.plots import reference_perplexity
+from w2v_nce.evaluation.pmi import encode_with_vocab
+from w2v_nce.io.corpus import iter_sentences
+from w2v_nce.kernels.counts import window_pairs
+from w2v_nce.params import TrainConfig
+from w2v_nce.training.pipeline import Messages, encode, train_encoded
 
 HELD_OUT_EVERY = 10
 
@@ -92,14 +91,17 @@ def aggregate_pairs(inputs, outputs, weights, vocab_size):
 def nce_table(
     corpus: str, config: TrainConfig, ks: list[int], progress: bool = True, log=print
 ) -> list[TableRow]:
-    """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%."""
+    """Train softmax and NCE for each k on 90% of ``corpus``; score on the other 10%.
+
+    ``config`` as :func:`w2v_nce.training.pipeline.resolve_run` resolves it; ``log`` prints the
+    progress lines and the training's notes.
+    """
+    messages = Messages(info=log, warn=lambda message: log(f"warning: {message}"))
     workdir = tempfile.mkdtemp(prefix="w2v-nce-table-")
     try:
         train_path, held_path = split_corpus(corpus, workdir)
         rows = []
-        with encode_corpus(
-            train_path, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=workdir
-        ) as encoded:
+        with encode(train_path, config, {"tmp_dir": workdir}) as encoded:
             vocab = encoded.vocab
             held = np.concatenate(list(encode_with_vocab(held_path, vocab.words)))
             inputs, outputs, weights = aggregate_pairs(
@@ -117,7 +119,7 @@ def nce_table(
                 if not losses.get(loss).base_allowed:
                     run_config.base = "none"
                 started = time.perf_counter()
-                model = train_encoded(encoded, run_config, progress=progress)
+                model = train_encoded(encoded, run_config, progress=progress, messages=messages)
                 seconds = time.perf_counter() - started
                 result = score(model, inputs, outputs, weights, vocab.counts)
                 rows.append(TableRow(loss=loss, k=k, seconds=seconds, **result))

@@ -1,11 +1,11 @@
 """The encoded corpus on disk: the final int32 id file and what the trainer needs to know of it.
 
-:func:`w2v_nce.encode.encode_corpus` returns an :class:`EncodedCorpus`. The trainer
+:func:`w2v_nce.io.encode.encode_corpus` returns an :class:`EncodedCorpus`. The trainer
 reads its id file one block at a time with ``pread`` (:class:`IdFile`), not through a
 memory map, so even the pages of the id file never accumulate in the process: memory
 is bounded by the distinct-word tables plus fixed buffers, whatever the corpus size.
 The id files live in a temporary directory named after the process
-(:mod:`w2v_nce.stale`) that is removed with the corpus (:meth:`EncodedCorpus.close`).
+(:mod:`w2v_nce.io.stale`) that is removed with the corpus (:meth:`EncodedCorpus.close`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .vocab import Vocabulary
+from w2v_nce.vocab import Vocabulary
 
 
 @dataclass

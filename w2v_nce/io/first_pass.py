@@ -1,7 +1,7 @@
 """The first pass of the encoder: a corpus to its distinct words, their counts and
 provisional ids, read by several threads at once.
 
-The jitted tokenizer of :mod:`w2v_nce.wordtable` gives each token a provisional id
+The jitted tokenizer of :mod:`w2v_nce.kernels.wordtable` gives each token a provisional id
 (its index in a hash table of the distinct words, which also counts them) and the ids
 go to an int32 file with -1 after each sentence. A plain file is read by
 :class:`Workers` threads at once, each over a byte range that starts and ends at a
@@ -12,7 +12,7 @@ A corpus given as an iterable of token lists is counted with a Python dictionary
 instead, under the same rules (pieces of at most 10,000 tokens, empty sentences
 skipped), so the sentences of a file give the same words, counts and ids as the file.
 
-:func:`w2v_nce.encode.encode_corpus` then chooses the vocabulary and makes the final
+:func:`w2v_nce.io.encode.encode_corpus` then chooses the vocabulary and makes the final
 id file from these (its second pass).
 """
 
@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import (
+from w2v_nce.errors import UserError
+from w2v_nce.io.corpus import (
     MAX_SENTENCE_TOKENS,
     MAX_TOKEN_BYTES,
     SNIFF_BYTES,
@@ -47,9 +48,16 @@ from .corpus import (
     too_long,
     utf8_error,
 )
-from .errors import UserError
-from .idfile import write_ids
-from .wordtable import BAD_UTF8, MODES, SENTENCE_END, TOO_LONG, Rules, WordTable, merge_tables
+from w2v_nce.io.idfile import write_ids
+from w2v_nce.kernels.wordtable import (
+    BAD_UTF8,
+    MODES,
+    SENTENCE_END,
+    TOO_LONG,
+    Rules,
+    WordTable,
+    merge_tables,
+)
 
 FLUSH_IDS = 1 << 20  # ids of token lists buffered in memory before a write
 CHUNK_BYTES = 1 << 20  # bytes read (and tokenised) at a time
@@ -230,7 +238,7 @@ def _rules(errors: str) -> Rules:
 
 
 def _encode_blocks(pieces, table: WordTable, rules: Rules, name: str, sink: str | None) -> int:
-    """Encode the blocks of :func:`~w2v_nce.corpus.blocks` into ``table``, appending the
+    """Encode the blocks of :func:`~w2v_nce.io.corpus.blocks` into ``table``, appending the
     ids to the file ``sink`` (None: count only). Returns the number of the last line."""
     lineno = 1
     with open(sink, "wb") if sink else contextlib.nullcontext() as out_file:

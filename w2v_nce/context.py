@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import losses
-from ..errors import UsageError
-from ..model import Model
-from ..query import Neighbours
+from w2v_nce import losses
+from w2v_nce.errors import UsageError
+from w2v_nce.query import Neighbours
 
 
 def context_neighbours(
-    model: Model, word: str, topn: int = 10
+    model, word: str, topn: int = 10
 ) -> tuple[list[tuple[str, float, float]], str, list[str]]:
     """The ``topn`` words c with the highest score s(w, c), as ``(c, score, p(c|w))``,
     the header saying what p(c|w) is, and the notes for the reader (that p(c|w) is

@@ -1,8 +1,8 @@
 """Streaming corpus reader: a text file (plain, gzip, bzip2 or stdin) to lists of tokens.
 
 :func:`iter_sentences` yields str tokens (for evaluation and baselines); the encoder
-(:mod:`w2v_nce.first_pass`) reads the same blocks of bytes (:func:`stream_chunks`,
-:func:`blocks`) with a jitted tokenizer (:mod:`w2v_nce.wordtable`) that follows the
+(:mod:`w2v_nce.io.first_pass`) reads the same blocks of bytes (:func:`stream_chunks`,
+:func:`blocks`) with a jitted tokenizer (:mod:`w2v_nce.kernels.wordtable`) that follows the
 same rules, and reports errors the same way (:class:`LocatedError`). Why it looks
 like this:
 
@@ -57,7 +57,7 @@ from functools import partial
 from itertools import repeat
 from typing import BinaryIO
 
-from .errors import UsageError, UserError
+from w2v_nce.errors import UsageError, UserError
 
 MAX_SENTENCE_TOKENS = 10_000
 MAX_TOKEN_BYTES = 100_000  # longer runs without whitespace mean "not a text corpus"

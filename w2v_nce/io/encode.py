@@ -2,7 +2,7 @@
 
 Two passes, of which only the first reads the text (so ``-`` for stdin works):
 
-1. :mod:`w2v_nce.first_pass` reads the corpus -- a plain file by ``workers`` threads
+1. :mod:`w2v_nce.io.first_pass` reads the corpus -- a plain file by ``workers`` threads
    over newline-aligned byte ranges, a stream by one, or an iterable of token lists --
    into its distinct words, their counts and files of provisional ids.
 2. The distinct words and their counts go to a vocabulary rule (:mod:`w2v_nce.vocab`:
@@ -16,7 +16,7 @@ Two passes, of which only the first reads the text (so ``-`` for stdin works):
 The final file is cut into blocks of about ``block_words`` tokens on sentence
 boundaries: a block is the unit a thread trains, with its own RNG stream, and the
 point between which the trainer checks for Ctrl-C and reports progress. The trainer
-reads it through :class:`~w2v_nce.idfile.EncodedCorpus` (:mod:`w2v_nce.idfile`).
+reads it through :class:`~w2v_nce.io.idfile.EncodedCorpus` (:mod:`w2v_nce.io.idfile`).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from collections.abc import Iterable
 import numba
 import numpy as np
 
-from .atomic import NO_SPACE_ERRNOS
-from .errors import UserError
-from .first_pass import SENTENCES_NAME, Counted, Workers, count
-from .idfile import EncodedCorpus, read_exactly, write_ids
-from .stale import workdir_prefix
-from .vocab import Fresh, Vocabulary, VocabularyRule
-from .wordtable import SENTENCE_END
+from w2v_nce.errors import UserError
+from w2v_nce.io.atomic import NO_SPACE_ERRNOS
+from w2v_nce.io.first_pass import SENTENCES_NAME, Counted, Workers, count
+from w2v_nce.io.idfile import EncodedCorpus, read_exactly, write_ids
+from w2v_nce.io.stale import workdir_prefix
+from w2v_nce.kernels.wordtable import SENTENCE_END
+from w2v_nce.vocab import Fresh, Vocabulary, VocabularyRule
 
 __all__ = [
     "DEFAULT_BLOCK_WORDS",

@@ -11,8 +11,8 @@ import json
 
 import click
 
-from .errors import UsageError
-from .options import encoding_errors_option, topn_option
+from w2v_nce.cli.options import encoding_errors_option, topn_option
+from w2v_nce.errors import UsageError
 
 
 @click.command()
@@ -52,9 +52,9 @@ def keywords(text, vectors, path, topn, as_json, encoding_errors):
       w2v-nce keywords a dog barked at the cat --vectors model.npz
       w2v-nce keywords --file glosses.txt --topn 3 --json
     """
-    from .corpus import source_name
-    from .keywords import document_keywords, read_lines, text_keywords
-    from .model import load
+    from w2v_nce.io.corpus import source_name
+    from w2v_nce.keywords import document_keywords, read_lines, text_keywords
+    from w2v_nce.model import load
 
     if text == ("-",):
         if path is not None:

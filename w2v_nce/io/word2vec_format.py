@@ -29,8 +29,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .atomic import atomic_output
-from .errors import UserError
+from w2v_nce.errors import UserError
+from w2v_nce.io.atomic import atomic_output
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The corpus pass in Numba: bytes to provisional word ids, without a Python object per token.
 
 A block of UTF-8 bytes that starts and ends on token boundaries (the reader in
-:mod:`w2v_nce.corpus` cuts the stream so) is scanned once. Each token is hashed
+:mod:`w2v_nce.io.corpus` cuts the stream so) is scanned once. Each token is hashed
 8 bytes at a time as it is scanned and looked up in an open-addressing hash table
 (linear probing, load at most 1/2) of 16-byte slots -- the word's first 8 bytes and
 its id, length and 24 more bits of its hash -- so that a token of up to 8 bytes (most
@@ -9,7 +9,7 @@ tokens) is found by comparing two integers in one cache line; longer words are
 compared with their bytes, which live back to back in one arena. A token costs a
 few dozen nanoseconds and no allocation; its id goes to an int32 buffer and its
 count is incremented. The rules are exactly those of
-:func:`w2v_nce.corpus.iter_sentences`: tokens are separated by ASCII whitespace
+:func:`w2v_nce.io.corpus.iter_sentences`: tokens are separated by ASCII whitespace
 only, a line ends at ``\\n``, an empty line yields nothing, a line of more than
 ``max_tokens`` tokens is cut into pieces of ``max_tokens``, and ``-1``
 (:data:`SENTENCE_END`) follows each piece.
@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .kernels.rng import GOLDEN, LOW32, S32, next_u64
+from w2v_nce.kernels.rng import GOLDEN, LOW32, S32, next_u64
 
 SENTENCE_END = -1
 

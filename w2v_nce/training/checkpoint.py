@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import faults
-from .errors import UsageError, UserError
-from .model import Model, load_npz
-from .trainer import RunState, TrainStats
+from w2v_nce import faults
+from w2v_nce.errors import UsageError, UserError
+from w2v_nce.model import Model, TrainStats, load_npz
+from w2v_nce.training.trainer import RunState
 
 FORMAT = 1
 STATE_KEY = "checkpoint_state"
@@ -49,7 +50,7 @@ class Checkpoint:
 
 def save(path: str, model: Model, state: RunState, info: dict) -> str:
     """Write the checkpoint atomically; returns ``path``."""
-    from .atomic import atomic_output
+    from w2v_nce.io.atomic import atomic_output
 
     record = {
         "format": FORMAT,
@@ -68,6 +69,24 @@ def save(path: str, model: Model, state: RunState, info: dict) -> str:
         handle.flush()
         faults.point("checkpoint")
     return path
+
+
+class Writer:
+    """A run's checkpoints: the trainer asks :meth:`due` between tasks and calls :meth:`save`."""
+
+    def __init__(self, path: str, info: dict, every: float):
+        self.path = path
+        self.info = info  # options, corpus, init identity (see save)
+        self.every = every  # seconds between checkpoints
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.every
+
+    def save(self, model: Model, state: RunState) -> str:
+        path = save(self.path, model, state, self.info)
+        self.last = time.monotonic()
+        return path
 
 
 def load(path: str) -> Checkpoint:

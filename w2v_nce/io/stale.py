@@ -52,7 +52,7 @@ def temp_prefix(name: str) -> str:
 def remove_stale(outputs: list[str], tmp_dir: str | None) -> list[str]:
     """Remove what dead processes of this host left; return the paths removed.
 
-    Next to each of ``outputs`` (symlinks resolved, as :func:`~w2v_nce.atomic.atomic_output`
+    Next to each of ``outputs`` (symlinks resolved, as :func:`~w2v_nce.io.atomic.atomic_output`
     does), that output's temporary files; in ``tmp_dir`` (default: $TMPDIR) the
     encoded-corpus directories. A directory that cannot be listed and a file that
     cannot be removed are left alone: this is housekeeping, never an error.

@@ -16,9 +16,9 @@ import tempfile
 
 import click
 
-from . import losses
-from .errors import UsageError
-from .options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
+from w2v_nce import losses
+from w2v_nce.cli.options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
+from w2v_nce.errors import UsageError
 
 # The loss lists of the two commands' help, from the loss records.
 _TARGETS = losses.per_loss(lambda loss: loss.target, sep="; ")
@@ -96,14 +96,14 @@ def evaluate(
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
     """
-    from .evaluation import evaluate_model
-    from .model import load
+    from w2v_nce.evaluation import evaluate_model
+    from w2v_nce.model import load
 
     if plot and not corpus:
         raise UsageError("--plot draws the PMI comparison: give --corpus too")
     if plot:
-        from .atomic import check_writable_output
-        from .plots import require_matplotlib
+        from w2v_nce.evaluation.plots import require_matplotlib
+        from w2v_nce.io.atomic import check_writable_output
 
         require_matplotlib()
         check_writable_output(plot)
@@ -114,7 +114,7 @@ def evaluate(
     for note in result.notes:
         _note(note)
     if plot and result.pmi is not None:
-        from .plots import save_scatter
+        from w2v_nce.evaluation.plots import save_scatter
 
         save_scatter(result.pmi, plot)  # atomically
     if as_json:
@@ -244,7 +244,7 @@ def _difference(entry) -> str:
 
 def compare_table(result: dict) -> list[str]:
     """The side-by-side table of ``compare`` as text lines, from its JSON dict."""
-    from .evaluation.bootstrap import RESAMPLES
+    from w2v_nce.evaluation.bootstrap import RESAMPLES
 
     ours, theirs = result["w2v_nce"], result["gensim"]
     settings, differences = result["settings"], result["differences"]
@@ -309,12 +309,9 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
     gensim has no {not_in_gensim}: for those it trains with negative sampling, and
     the table says so.
     """
-    from .params import TrainConfig
+    from w2v_nce.training.pipeline import resolve_run
 
-    config = TrainConfig(**options)
-    config.validate()
-    if tmp_dir is not None and not os.path.isdir(tmp_dir):
-        raise UsageError(f"--tmp-dir {tmp_dir} is not a directory; create it or choose another")
+    config = resolve_run({**options, "encoding_errors": encoding_errors, "tmp_dir": tmp_dir}).config
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
     with tempfile.TemporaryDirectory(prefix="w2v-nce-compare-", dir=tmp_dir) as work:
         result = _run_compare(
@@ -330,26 +327,26 @@ def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, q
 def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, quiet, say):
     from dataclasses import asdict
 
-    from .encode import encode_corpus
-    from .errors import Interrupted, TrainingInterrupted
-    from .evaluation import evaluate_embeddings
-    from .evaluation.baseline import (
+    from w2v_nce.errors import Interrupted, TrainingInterrupted
+    from w2v_nce.evaluation import evaluate_embeddings
+    from w2v_nce.evaluation.baseline import (
         gensim_loss,
         neighbour_overlap,
         train_gensim,
         write_plain_copy,
     )
-    from .evaluation.pmi import chunks_of, encode_with_vocab
-    from .pipeline import train_encoded
+    from w2v_nce.evaluation.pmi import chunks_of, encode_with_vocab
+    from w2v_nce.training.pipeline import Messages, encode, train_encoded
 
     plain = os.path.join(work, "corpus.txt")
     tokens = write_plain_copy(corpus, plain, encoding_errors)
     say(f"corpus: {tokens:,} tokens; training w2v-nce ({config.loss})")
-    with encode_corpus(
-        plain, min_count=config.min_count, max_vocab=config.max_vocab, tmp_dir=work
-    ) as encoded:
+    messages = Messages(info=say, warn=lambda message: click.echo(f"warning: {message}", err=True))
+    with encode(plain, config, {"tmp_dir": work}) as encoded:
         try:
-            ours = train_encoded(encoded, config, progress=not quiet, source=corpus)
+            ours = train_encoded(
+                encoded, config, progress=not quiet, source=corpus, messages=messages
+            )
         except TrainingInterrupted as stop:
             raise Interrupted(
                 "interrupted during training; nothing was compared", stop.signal
@@ -376,7 +373,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         pmi_min_count,
     )
     if config.sample > 0 and not quiet:
-        from .evaluation import subsampling_note
+        from w2v_nce.evaluation import subsampling_note
 
         _note(subsampling_note(config.sample))
     overlap = neighbour_overlap((ours.vocab, ours.input), (theirs.model.vocab, theirs.model.input))

@@ -1,6 +1,6 @@
 """The ``plot-loss`` and ``map`` commands (registered in cli.py with ``cli.add_command``).
 
-Thin: the figures are drawn, and their data prepared, in :mod:`w2v_nce.plots`.
+Thin: the figures are drawn, and their data prepared, in :mod:`w2v_nce.evaluation.plots`.
 Like cli.py, heavy modules are imported inside the commands. Each checks its
 output before reading anything: matplotlib importable, the PNG's directory
 writable, the PNG not one of the inputs.
@@ -12,8 +12,8 @@ import os
 
 import click
 
-from .errors import UsageError
-from .options import vectors_option
+from w2v_nce.cli.options import vectors_option
+from w2v_nce.errors import UsageError
 
 
 def output_option(command):
@@ -30,8 +30,8 @@ def title_option(command):
 
 def check_output(output: str, inputs, what: str) -> None:
     """Fail now, before any reading, if the PNG cannot be written or would destroy an input."""
-    from .atomic import check_writable_output
-    from .plots import require_matplotlib
+    from w2v_nce.evaluation.plots import require_matplotlib
+    from w2v_nce.io.atomic import check_writable_output
 
     require_matplotlib(what)
     for path in inputs:
@@ -69,7 +69,7 @@ def plot_loss(logs, output, x_axis, labels, title):
       w2v-nce train corpus.txt --loss neg --loss-log neg.tsv
       w2v-nce plot-loss nce.tsv neg.tsv -o loss.png
     """
-    from .plots import read_loss_log, save_loss_curves
+    from w2v_nce.evaluation.plots import read_loss_log, save_loss_curves
 
     if labels and len(labels) != len(logs):
         raise UsageError(f"give one --label per log: {len(logs)} logs, {len(labels)} labels")
@@ -107,17 +107,17 @@ def word_map(words, vectors, output, neighbours, title):
     of the word it is closest to, circled:
       w2v-nce map king dog music water --vectors model.npz -o map.png
     """
-    from .model import load
-    from .plots import save_word_map
-    from .plots import word_map as select
-    from .query import Neighbours
+    from w2v_nce.evaluation.plots import save_word_map
+    from w2v_nce.evaluation.plots import word_map as select
+    from w2v_nce.model import load
+    from w2v_nce.query import Neighbours
 
     check_output(output, [vectors], "map")
     model = load(vectors)
     index = Neighbours(model.vocab, model.input)
     points = select(index, words, neighbours)
     if index.zero_vectors:
-        from .cli import note_zero_vectors
+        from w2v_nce.cli.options import note_zero_vectors
 
         note_zero_vectors(index, vectors)
     save_word_map(points, output, title=title, source=os.path.basename(vectors))

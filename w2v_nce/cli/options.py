@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from .params import HYPERPARAMETERS, RUN_OPTIONS, Param
+from w2v_nce.params import HYPERPARAMETERS, RUN_OPTIONS, Param
 
 ALL_HYPERPARAMETERS = tuple(HYPERPARAMETERS)
 
@@ -126,3 +126,13 @@ def topn_option(help: str, low: int = 1):
     return click.option(
         "--topn", default=10, show_default=True, type=click.IntRange(min=low), help=help
     )
+
+
+def note_zero_vectors(model, path) -> None:
+    """The note that a file's all-zero vectors are left out of the neighbours."""
+    if zeros := model.zero_vectors:
+        click.echo(
+            f"note: {path} has {zeros:,} zero vector{'' if zeros == 1 else 's'} "
+            "(all components 0); they are left out of the neighbours",
+            err=True,
+        )

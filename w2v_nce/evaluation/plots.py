@@ -11,7 +11,7 @@
 
 matplotlib's object API on the Agg canvas, never pyplot: no global state, no
 display, nothing shared between two figures. Each ``save_*`` function takes a
-path, written atomically (:func:`w2v_nce.atomic.atomic_output`), or an open
+path, written atomically (:func:`w2v_nce.io.atomic.atomic_output`), or an open
 binary file. matplotlib is imported inside the functions, so importing this
 module costs nothing.
 """
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import losses
-from .errors import UserError
+from w2v_nce import losses
+from w2v_nce.errors import UserError
 
 DPI = 120
 
@@ -55,7 +55,7 @@ def new_figure(width: float, height: float):
 def write_png(figure, target) -> None:
     """Save ``figure`` as PNG to a path (atomically) or to an open binary file."""
     if isinstance(target, str | os.PathLike):
-        from .atomic import atomic_output
+        from w2v_nce.io.atomic import atomic_output
 
         with atomic_output(target) as handle:
             figure.savefig(handle, format="png")
@@ -90,7 +90,7 @@ def save_scatter(result, target) -> None:
 
 
 def save_nce_table(rows: Sequence, target, subtitle: str = "") -> None:
-    """Mnih & Teh's figure from ``nce-table``'s rows (:class:`~w2v_nce.nce_table.TableRow`).
+    """Mnih & Teh's figure from ``nce-table``'s rows (``evaluation.nce_table.TableRow``).
 
     Left: held-out perplexity of NCE against k (log axis), the losses trained
     without k (the softmax, hs) as horizontal lines, each in its record's
@@ -172,7 +172,7 @@ class LossCurve:
 
 def read_loss_log(path) -> LossCurve:
     """Read a ``--loss-log`` TSV: a problem is one :class:`UserError` naming the file (and line)."""
-    from .pipeline import LossLog
+    from w2v_nce.io.loss_log import LossLog
 
     shown = os.fspath(path)
     header = LossLog.HEADER.strip()

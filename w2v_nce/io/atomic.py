@@ -6,7 +6,7 @@ the previous good file and leave a truncated one that readers choke on much
 later. Instead we write to a temporary file in the *same directory* (so that
 ``os.replace`` is an atomic rename on the same filesystem), fsync it, and only then
 rename it over the destination. The temporary file's name says which process on which
-host wrote it (:mod:`w2v_nce.stale`), so that one left by a killed run can be removed.
+host wrote it (:mod:`w2v_nce.io.stale`), so that one left by a killed run can be removed.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .errors import UserError
-from .stale import remove_stale as remove_stale  # callers import it from here
-from .stale import temp_prefix
+from w2v_nce.errors import UserError
+from w2v_nce.io.stale import remove_stale as remove_stale  # callers import it from here
+from w2v_nce.io.stale import temp_prefix
 
 # Errors raised while the caller writes into the temporary file that the user can
 # fix (free space, quota, file-size limit); anything else keeps its traceback.
