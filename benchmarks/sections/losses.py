@@ -302,7 +302,7 @@ def draw(results, args):
     corpora = [c for c in [results, *results["others"]] if points(c)]
     if path is None or not corpora:
         return None
-    from w2v_nce.plots import draw_labels, new_figure, write_png
+    from w2v_nce.evaluation.plots import draw_labels, new_figure, write_png
 
     figure = new_figure(6.5 * len(corpora) + 1, 6)
     scores = [p[3] for c in corpora for p in points(c)]
