@@ -61,8 +61,8 @@ triplet with each mining, contrastive, softmax and neg on a capped vocabulary; w
 against neg's in the same rounds, WordSim-353, SimLex-999 and analogies with paired
 intervals against neg, alignment and uniformity from `w2v-nce evaluate --corpus`;
 also on --losses-also, the dictionary glosses by default; a run whose loss or flags
-the installed w2v-nce lacks is listed and skipped), each section warming every job up on the tiny corpus
-first (each model and loss compiles its own kernel), w2v-nce thread scaling
+the installed w2v-nce lacks is listed and skipped), each section warming every job
+up on the tiny corpus first (each model and loss compiles its own kernel), w2v-nce thread scaling
 (word2vec.c beside it as a reference for what the machine allows), NCE with k = 5,
 25, 64 against word2vec.c's negative sampling with the same k (same number of dot
 products per pair; 1 epoch unless --nce-epochs says otherwise, since k = 64 costs
@@ -82,5 +82,6 @@ main, models and losses sections.
 The results replace BENCHMARKS.md (Markdown tables) and are printed (with --update
 only the sections that ran are replaced); --json dumps the raw numbers. The losses
 section also draws docs/img/losses-geometry.png, each loss a point in the (uniformity,
-alignment) plane as Wang & Isola draw it. The environment is passed on unchanged (OPENBLAS_CORETYPE included).
+alignment) plane as Wang & Isola draw it. The environment is passed on unchanged
+(OPENBLAS_CORETYPE included).
 """
