@@ -126,14 +126,23 @@ def candidate_set(rng, tables, target, step, k, skip_positive):
     return rows, labels, tables.logit_offsets[rows].astype(np.float64)
 
 
-def block_step(hidden, output, rows, labels, offsets, lr, step, mask=None):
+def block_step(hidden, output, rows, labels, offsets, lr, step, mask=None, contrast=None):
     """The m × width block at the starting point: (loss, deltas of the hidden vectors).
 
     ``labels`` are a candidate's (width) or a term's (m × width); ``mask`` (m × width,
     True: left out) drops terms. Updates the ``output`` matrix in place. Every update is −lr × the
     gradient of the block's loss (the sum of its terms) with respect to that row.
+    ``step`` "triplet", "contrastive" or "infonce" (a similarity or a temperature) is the
+    contrastive family's (tests/reference_contrastive.py), with ``contrast`` its options.
     """
     v = output[rows].astype(np.float64)
+    if step in ("triplet", "contrastive", "infonce"):
+        from tests.reference_contrastive import contrast_block, gradients
+
+        loss, a, c, e = contrast_block(hidden, v, rows, offsets, step, contrast)
+        grad_h, grad_v = gradients(a, c, e, hidden, v)
+        np.add.at(output, rows, (-lr * grad_v).astype(np.float32))
+        return loss, -lr * grad_h
     z = hidden @ v.T - offsets[None, :]
     if step == "sampled":
         loss, grad = softmax_terms(z)
@@ -142,6 +151,18 @@ def block_step(hidden, output, rows, labels, offsets, lr, step, mask=None):
     coefficients = -lr * grad
     np.add.at(output, rows, (coefficients.T @ hidden).astype(np.float32))
     return loss, coefficients @ v
+
+
+def contrast_options(contrast):
+    """The kernels' Contrast as the option names spell it (reference_contrastive's dict)."""
+    from w2v_nce.kernels.contrastive import MININGS, SIMILARITIES
+
+    return {
+        "similarity": {v: k for k, v in SIMILARITIES.items()}[contrast.similarity],
+        "temperature": float(contrast.temperature),
+        "margin": float(contrast.margin),
+        "mining": {v: k for k, v in MININGS.items()}[contrast.mining],
+    }
 
 
 def train_block_reference(ids, input, output, tables, spec, schedule, seed):
@@ -161,9 +182,16 @@ def train_block_reference(ids, input, output, tables, spec, schedule, seed):
     one is the ordinary step.
     """
     model = "cbow" if spec.model == losses.CBOW else "skipgram"
-    step = {losses.NOISE: "noise", losses.SAMPLED_SOFTMAX: "sampled", losses.TREE: "tree"}[
-        spec.step
-    ]
+    step = {
+        losses.NOISE: "noise",
+        losses.SAMPLED_SOFTMAX: "sampled",
+        losses.TREE: "tree",
+        losses.TRIPLET: "triplet",
+        losses.DRLIM: "contrastive",
+    }[spec.step]
+    contrast = contrast_options(spec.contrast)
+    if step == "sampled" and (contrast["similarity"] != "dot" or contrast["temperature"] != 1):
+        step = "infonce"
     k, window, skip_positive = spec.k, spec.window, spec.skip_positive
     alpha, min_alpha = float(schedule.alpha), float(schedule.min_alpha)
     words_before, total_words = int(schedule.words_before), int(schedule.total_words)
@@ -190,7 +218,7 @@ def train_block_reference(ids, input, output, tables, spec, schedule, seed):
             row_set = list(row_set)
             cands, labels, offsets = candidate_set(noise, tables, target, step, k, skip_positive)
             step_loss, deltas[row_set] = block_step(
-                hidden[row_set], output, cands, labels, offsets, lr, step
+                hidden[row_set], output, cands, labels, offsets, lr, step, contrast=contrast
             )
             part += step_loss
         add_deltas(ctx, deltas)

@@ -123,14 +123,14 @@ def test_cbow_gradient_goes_unscaled_to_every_context_row():
 DIM = 21  # not a whole number of SIMD lanes: the kernel's padded scratch rows are exercised
 
 
-def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=None):
+def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=None, **contrast):
     rng = np.random.default_rng(seed)
     sentences = [rng.integers(0, V, size=n) for n in (7, 1, 12, 5, 9)]
     ids = np.concatenate([np.append(s, -1) for s in sentences]).astype(np.int32)
     counts = np.sort(np.bincount(ids[ids >= 0], minlength=V) + 1)[::-1].astype(np.int64)
     config = TrainConfig(
         model=model, loss=loss, k=4, dim=DIM, window=3, sample=sample, share_negatives=share,
-        alpha=0.05, threads=1, noise_group=noise_group,
+        alpha=0.05, threads=1, noise_group=noise_group, **contrast,
     ).validate()  # fmt: skip
     tree = huffman_tree(counts) if loss == "hs" else None
     outputs = V - 1 if tree is not None else V
@@ -160,6 +160,36 @@ def test_train_block_equals_numpy_reference(model, loss, share, sample):
     np.testing.assert_allclose(syn1, ref1, atol=1e-6)
     assert syn0.dtype == np.float32 and syn1.dtype == np.float32
     assert not np.array_equal(syn1, _problem(model, loss, sample, share)[2])  # it trained
+
+
+CONTRASTIVE = [
+    ("triplet", {"similarity": similarity, "mining": mining, "margin": 0.3})
+    for similarity in ("dot", "cosine", "euclidean")
+    for mining in ("all", "semi-hard", "hard")
+] + [
+    ("contrastive", {"margin": 0.5}),
+    ("infonce", {"similarity": "cosine", "temperature": 0.1}),
+    ("infonce", {"similarity": "euclidean"}),
+    ("infonce", {"temperature": 0.5}),
+]
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize(("loss", "contrast"), CONTRASTIVE)
+@pytest.mark.parametrize("share", [True, False])
+def test_contrastive_block_equals_numpy_reference(model, loss, contrast, share):
+    """The contrastive family's steps in the block kernel (the self terms of cosine and
+    euclidean included) against the float64 reference of design.md section 9."""
+    ids, syn0, syn1, tables, spec, _ = _problem(model, loss, 0.0, share, **contrast)
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(2024))
+    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 2024)
+    assert got[1:] == want[1:]
+    assert got[0] == pytest.approx(want[0], rel=1e-4)
+    np.testing.assert_allclose(syn0, ref0, atol=2e-5)
+    np.testing.assert_allclose(syn1, ref1, atol=2e-5)
+    assert not np.array_equal(syn1, _problem(model, loss, 0.0, share, **contrast)[2])
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])

@@ -31,13 +31,13 @@ def corpus(tmp_path_factory):
     return path
 
 
-def train(corpus, out, model, loss, seed, threads=1):
+def train(corpus, out, model, loss, seed, threads=1, options=()):
     """The binary vectors file and the output matrix of one run."""
     vocab = ["--max-vocab", "300"] if loss == "softmax" else []
     run_cli(
         "train", corpus, "--model", model, "--loss", loss, "--threads", threads,
         "--seed", seed, "--dim", "16", "--epochs", "1", *vocab, "--quiet",
-        "--binary", "-o", out / "v.bin", "--save-model", out / "m.npz",
+        "--binary", "-o", out / "v.bin", "--save-model", out / "m.npz", *options,
         check=True,
     )  # fmt: skip
     with np.load(out / "m.npz") as saved:
@@ -75,4 +75,24 @@ def test_the_softmax_is_reproducible_with_two_threads_too(corpus, tmp_path):
     for name in ("first", "again"):
         (tmp_path / name).mkdir()
         runs.append(train(corpus, tmp_path / name, "skipgram", "softmax", SEED, threads=2))
+    assert runs[0] == runs[1]
+
+
+#: The contrastive family's similarities and minings (each loss's defaults run above).
+CONTRAST_VARIANTS = [
+    ("infonce", ("--similarity", "cosine", "--temperature", "0.1")),
+    ("infonce", ("--similarity", "euclidean")),
+    ("triplet", ("--similarity", "cosine", "--mining", "semi-hard")),
+    ("triplet", ("--similarity", "euclidean", "--mining", "hard")),
+    ("contrastive", ("--margin", "2")),
+]
+
+
+@pytest.mark.parametrize(("loss", "options"), CONTRAST_VARIANTS)
+@pytest.mark.parametrize("model", losses.MODELS)
+def test_the_contrastive_options_are_reproducible(corpus, tmp_path, model, loss, options):
+    runs = []
+    for name in ("first", "again"):
+        (tmp_path / name).mkdir()
+        runs.append(train(corpus, tmp_path / name, model, loss, SEED, options=options))
     assert runs[0] == runs[1]

@@ -68,6 +68,8 @@ class Scorer:
 
     def __init__(self, model):
         model.require_output("keywords")
+        if model.loss is not None:  # a ranking (triplet, contrastive) has no p(c|w)
+            model.loss.require_probabilities("keywords")
         self.model = model
         self.index = model.index()
         self.renormalise = losses.distribution_of(model.loss).renormalise

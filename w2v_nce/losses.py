@@ -12,8 +12,10 @@ on such a comparison outside this module and the kernels' dispatch), and a new
 loss is one more record (fastText's ``createLoss``).
 
 The kernels see only the integer ``step`` of the record (which output step to
-run: :data:`NOISE`, :data:`SAMPLED_SOFTMAX`, :data:`TREE`, or the batched
-:data:`FULL_SOFTMAX`) and the per-word offsets it computes.
+run: :data:`NOISE`, :data:`SAMPLED_SOFTMAX`, :data:`TREE`, :data:`TRIPLET`, :data:`DRLIM`,
+or the batched :data:`FULL_SOFTMAX`), the per-word offsets it computes, and the
+contrastive family's scalars (similarity, temperature, margin, mining) resolved from
+the record's defaults.
 
 Importing this module costs nothing (numpy is imported inside the functions that
 need it): the command line's ``--help`` reads the names and help texts from here.
@@ -24,7 +26,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from w2v_nce.kernels.steps import CBOW, FULL_SOFTMAX, NOISE, SAMPLED_SOFTMAX, SKIPGRAM, TREE  # noqa: F401
+from w2v_nce.kernels.steps import (  # noqa: F401
+    CBOW,
+    DRLIM,
+    FULL_SOFTMAX,
+    NOISE,
+    SAMPLED_SOFTMAX,
+    SKIPGRAM,
+    TREE,
+    TRIPLET,
+)
 
 # Bound on a Huffman path's length, for the memory estimate: the output rows a tree
 # step scores at most (word2vec.c's MAX_CODE_LENGTH is 40).
@@ -39,11 +50,19 @@ class Distribution:
     renormalise: bool  # p(c|w) is the softmax of s over the vocabulary (else exp(s) as it is)
     normalised: bool  # that p(c|w) is the model's own distribution, not a reading of its scores
     header: str  # the p(c|w) column's header in ``most-similar --by context``
+    # the score is a log-probability up to a constant (else a ranking or a distance only:
+    # keywords and the PMI check refuse, most-similar --by context ranks with a note)
+    probabilities: bool = True
 
     def note(self, model: str) -> str | None:
         """The note that ``model``'s p(c|w) is only a reading of its scores (None if it is not)."""
         if self.normalised:
             return None
+        if not self.probabilities:
+            return (
+                f"{model} learns a ranking of the contexts, not probabilities: the column "
+                "orders them by score (the softmax of the scores), its values are no p(c|w)"
+            )
         return (
             f"{model} is not a normalised model: its p(c|w) here is a reading (the softmax "
             "of its scores over the vocabulary), not the model's own distribution"
@@ -75,6 +94,13 @@ TREE_PATH = Distribution(
     normalised=True,
     header="p(c|w) = exp(score), the product along c's Huffman path (exact)",
 )
+# triplet and contrastive: a ranking (or a distance), no probabilities at all
+RANKING = Distribution(
+    renormalise=True,
+    normalised=False,
+    header="softmax of the score over the vocabulary (a ranking only: no probabilities)",
+    probabilities=False,
+)
 
 
 @dataclass(frozen=True)
@@ -86,10 +112,11 @@ class Loss:
     skip_positive: bool  # drop a noise draw equal to the positive (word2vec/gensim's rule)
     default_base: str  # "unigram" or "none" for --base auto
     base_allowed: bool  # whether a unigram base measure makes sense for the score at all
+    no_base: str  # ... and why not, for the usage error ("" when it does)
     share_negatives: bool  # --share-negatives applies
     default_noise_group: int  # centre words sharing one set of draws (with --share-negatives)
     noise_offset: str  # what the logit subtracts besides the base: "", "log_kq" or "log_q"
-    distribution: Distribution  # SELF, SOFTMAX, READING or TREE_PATH
+    distribution: Distribution  # SELF, SOFTMAX, READING, TREE_PATH or RANKING
     score: str  # what the model's score s(w, c) is, as a figure labels it
     target: str  # what the PMI check compares the score with (its name)
     formula: str  # ... and its formula
@@ -97,6 +124,27 @@ class Loss:
     loss_printed: str  # what the reported loss is (the training summary says it)
     gensim_name: str  # the loss gensim's Word2Vec trains in its place (``compare``)
     plot_style: tuple[str, str, str]  # label, line style and colour in a figure
+    # The contrastive family's options (kernels.contrastive): the similarities
+    # --similarity may name (the first is the default), which of --temperature, --margin
+    # and --mining apply, and the defaults (the margin's per similarity).
+    similarities: tuple[str, ...] = ("dot",)
+    options: tuple[str, ...] = ()
+    default_temperatures: tuple[tuple[str, float], ...] = ()  # per similarity (else 1)
+    default_margins: tuple[tuple[str, float], ...] = ()
+    default_mining: str = "all"
+    noise_groups: bool = False  # a step can score several centre words against one set
+
+    default_alpha_factors: tuple[tuple[str, float], ...] = ()  # of word2vec.c's alpha
+
+    def default_temperature(self, similarity: str) -> float:
+        return dict(self.default_temperatures).get(similarity, 1.0)
+
+    def default_margin(self, similarity: str) -> float:
+        return dict(self.default_margins).get(similarity, 1.0)
+
+    def alpha_factor(self, similarity: str) -> float:
+        """The default learning rate at ``similarity``, as a factor of word2vec.c's."""
+        return dict(self.default_alpha_factors).get(similarity, 1.0)
 
     @property
     def tree(self) -> bool:
@@ -135,9 +183,22 @@ class Loss:
         (Levy & Goldberg 2014); the caller centres the rows of a ``centred`` loss."""
         if self.normalised:
             return log_p
+        self.require_probabilities("the PMI check")
         import numpy as np
 
         return log_p - np.log(q) - math.log(k)
+
+    def require_probabilities(self, what: str) -> None:
+        """A UserError if the model's scores are no log-probabilities (a ranking or a
+        distance: triplet, contrastive), for ``what`` needs them."""
+        if not self.distribution.probabilities:
+            from w2v_nce.errors import UserError
+
+            raise UserError(
+                f"{what} needs probabilities, and a {self.name} model learns a ranking of "
+                "the contexts (scores with a margin), not p(c|w); use a neg, nce, infonce, "
+                "softmax or hs model"
+            )
 
     def offsets(self, k: int, q, log_prior):
         """What the loss subtracts from u·v to get its logit, per output word x (float32).
@@ -181,6 +242,7 @@ LOSSES: dict[str, Loss] = {
             skip_positive=True,
             default_base="none",
             base_allowed=True,
+            no_base="",
             share_negatives=True,
             # word2vec's draws per centre word (with 4, analogy was ~0.005 lower over
             # three seeds)
@@ -194,6 +256,7 @@ LOSSES: dict[str, Loss] = {
             loss_printed="the binary loss of the positive and its k noise words",
             gensim_name="neg",
             plot_style=("negative sampling", "-.", "grey"),
+            noise_groups=True,
         ),
         Loss(
             name="nce",
@@ -203,6 +266,7 @@ LOSSES: dict[str, Loss] = {
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
+            no_base="",
             share_negatives=True,
             # Measured on bench-dev, 1 thread, 1M tokens: k = 25 ran 23 GFLOP/s with 1,
             # 34 with 4; WordSim-353 and analogy moved less than a change of seed does.
@@ -216,6 +280,7 @@ LOSSES: dict[str, Loss] = {
             loss_printed="the data-against-noise cross-entropy of the positive and k noise words",
             gensim_name="neg",
             plot_style=("NCE", "-", "C0"),
+            noise_groups=True,
         ),
         Loss(
             name="softmax",
@@ -225,6 +290,7 @@ LOSSES: dict[str, Loss] = {
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
+            no_base="",
             share_negatives=False,
             default_noise_group=1,
             noise_offset="",
@@ -245,6 +311,7 @@ LOSSES: dict[str, Loss] = {
             skip_positive=False,
             default_base="unigram",
             base_allowed=True,
+            no_base="",
             share_negatives=False,
             default_noise_group=1,
             noise_offset="log_q",
@@ -256,6 +323,11 @@ LOSSES: dict[str, Loss] = {
             loss_printed="the (k+1)-way cross-entropy",
             gensim_name="neg",
             plot_style=("InfoNCE", "-", "C1"),
+            similarities=("dot", "cosine", "euclidean"),
+            options=("similarity", "temperature"),
+            # τ = 1 keeps the dot product's InfoNCE as it was; a cosine lies in [−1, 1],
+            # so its logits need a small τ (SimCLR/CPC's 0.05–0.2)
+            default_temperatures=(("dot", 1.0), ("cosine", 0.1), ("euclidean", 1.0)),
         ),
         Loss(
             name="hs",
@@ -265,6 +337,7 @@ LOSSES: dict[str, Loss] = {
             skip_positive=False,
             default_base="none",
             base_allowed=False,
+            no_base="scores inner nodes of a tree, not words: it takes no base measure",
             share_negatives=False,
             default_noise_group=1,
             noise_offset="",
@@ -276,6 +349,55 @@ LOSSES: dict[str, Loss] = {
             loss_printed="-log p(c|w), summed along the path",
             gensim_name="hs",
             plot_style=("hierarchical softmax", ":", "grey"),
+        ),
+        Loss(
+            name="triplet",
+            help="triplet hinge: the positive above each (mined) noise word by --margin",
+            step=TRIPLET,
+            uses_k=True,
+            skip_positive=True,
+            default_base="none",
+            base_allowed=False,
+            no_base="learns a margin between scores: a per-word offset would break it",
+            share_negatives=True,
+            default_noise_group=1,
+            noise_offset="",
+            distribution=RANKING,
+            score="s(u_w, v_c): --similarity",
+            target="a ranking (no PMI target)",
+            formula="-",
+            centred=False,
+            loss_printed="the hinge sum over the mined noise words",
+            gensim_name="neg",
+            plot_style=("triplet", "--", "C2"),
+            similarities=("dot", "cosine", "euclidean"),
+            options=("similarity", "margin", "mining"),
+            default_margins=(("dot", 1.0), ("cosine", 0.5), ("euclidean", 1.0)),
+            default_alpha_factors=(("euclidean", 0.1),),
+        ),
+        Loss(
+            name="contrastive",
+            help="DrLIM: positives pulled in, noise words pushed beyond --margin",
+            step=DRLIM,
+            uses_k=True,
+            skip_positive=True,
+            default_base="none",
+            base_allowed=False,
+            no_base="learns distances with a margin: a per-word offset would break it",
+            share_negatives=True,
+            default_noise_group=1,
+            noise_offset="",
+            distribution=RANKING,
+            score="-|u_w - v_c|",
+            target="a distance (no PMI target)",
+            formula="-",
+            centred=False,
+            loss_printed="½d² of the positive plus ½max(0, M - d)² of each noise word",
+            gensim_name="neg",
+            plot_style=("contrastive (DrLIM)", ":", "C3"),
+            similarities=("euclidean",),
+            options=("margin",),
+            default_margins=(("euclidean", 1.0),),
         ),
     )
 }

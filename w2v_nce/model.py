@@ -307,9 +307,14 @@ def _warn(notes) -> None:
 # ---------------------------------------------------------------------- before training
 
 
-def initial_vectors(vocab_size: int, dim: int, seed: int, output_rows: int | None = None):
+def initial_vectors(
+    vocab_size: int, dim: int, seed: int, output_rows: int | None = None, random_output=False
+):
     """(input, output): input rows uniform in ±0.5/dim (word2vec.c), ``output_rows``
-    (default V) output rows zero.
+    (default V) output rows zero. With ``random_output`` (a cosine similarity: a zero row
+    has no direction) the output rows are random too, from the next seed, and every row
+    has unit norm: a cosine's gradient scales as 1/|row|, so word2vec's short rows made
+    the first steps hundreds of times their length.
 
     Computed in place: the peak is the two matrices themselves, not four copies.
     """
@@ -319,6 +324,10 @@ def initial_vectors(vocab_size: int, dim: int, seed: int, output_rows: int | Non
     inputs -= np.float32(0.5)
     inputs /= np.float32(dim)
     outputs = np.zeros((vocab_size if output_rows is None else output_rows, dim), dtype=np.float32)
+    if random_output:
+        outputs = initial_vectors(outputs.shape[0], dim, seed + 1)[0]
+        for rows in (inputs, outputs):
+            rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), np.float32(1e-30))
     return inputs, outputs
 
 
@@ -334,14 +343,18 @@ def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
     record = config.loss_record
     tree = huffman_tree(vocab.counts) if record.tree else None
     output_rows = max(len(vocab) - 1, 0) if tree is not None else None
-    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    inputs, outputs = initial_vectors(
+        len(vocab), config.dim, config.seed, output_rows, config.random_output
+    )
     return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
 
 
 def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
     """``base``'s rows in the order of the merged ``vocab``; new words as in a new model."""
     output_rows = base.output.shape[0] if base.tree is not None else len(vocab)
-    inputs, outputs = initial_vectors(len(vocab), config.dim, config.seed, output_rows)
+    inputs, outputs = initial_vectors(
+        len(vocab), config.dim, config.seed, output_rows, config.random_output
+    )
     old = base.index()
     rows = np.array([old.get(word, -1) for word in vocab.words], dtype=np.int64)
     known = rows >= 0

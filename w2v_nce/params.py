@@ -129,7 +129,15 @@ def _params(*items: Param) -> dict[str, Param]:
 
 
 _SHARING = [loss for loss in losses.LOSSES.values() if loss.share_negatives]
-_SHARED_BY = "/".join(loss.name for loss in _SHARING)  # "neg/nce", in the help texts
+_SHARED_BY = "/".join(loss.name for loss in _SHARING)  # in the help texts
+_GROUPING = [loss for loss in losses.LOSSES.values() if loss.noise_groups]
+_GROUPED_BY = "/".join(loss.name for loss in _GROUPING)  # "neg/nce"
+
+
+def _taking(option: str) -> str:
+    """The losses an option of the contrastive family applies to: "triplet/contrastive"."""
+    return "/".join(loss.name for loss in losses.LOSSES.values() if option in loss.options)
+
 
 #: The hyperparameters: what a model's config records, what ``compare`` and
 #: ``nce-table`` share with ``train``.
@@ -191,7 +199,13 @@ HYPERPARAMETERS = _params(
         low=0,
         low_open=True,
         optional=True,
-        default_text="0.025 for skipgram, 0.05 for cbow, as word2vec.c",
+        default_text="0.025 for skipgram, 0.05 for cbow, as word2vec.c; times "
+        + ", ".join(
+            f"{f:g} for {loss.name} ({s})"
+            for loss in losses.LOSSES.values()
+            for s, f in loss.default_alpha_factors
+            if f != 1
+        ),
     ),
     Param(
         "min_alpha",
@@ -223,13 +237,13 @@ HYPERPARAMETERS = _params(
         ("--noise-group",),
         int,
         None,
-        f"{_SHARED_BY} with --share-negatives: this many consecutive centre words of a sentence "
+        f"{_GROUPED_BY} with --share-negatives: this many consecutive centre words of a sentence "
         "share one set of k noise draws, scored as one block (a row is not scored against "
         "another centre's positive); 1 draws a set per centre word.",
         low=1,
         high=MAX_NOISE_GROUP,
         optional=True,
-        default_text=losses.per_loss(lambda loss: loss.default_noise_group, _SHARING)
+        default_text=losses.per_loss(lambda loss: loss.default_noise_group, _GROUPING)
         + " (word2vec's draws per centre word)",  # of 1, listed last
     ),
     Param(
@@ -242,6 +256,62 @@ HYPERPARAMETERS = _params(
         + losses.per_loss(lambda loss: loss.default_base, sep="; ")
         + ".",
         choices=("auto", "unigram", "none"),
+    ),
+    Param(
+        "similarity",
+        ("--similarity",),
+        str,
+        None,
+        f"{_taking('similarity')}: the score s(w, c) of the hidden vector and an output row: "
+        "dot u·v, cosine, or euclidean −|u − v|² (contrastive's distance is euclidean).",
+        choices=("dot", "cosine", "euclidean"),
+        optional=True,
+        default_text=losses.per_loss(
+            lambda loss: loss.similarities[0],
+            [loss for loss in losses.LOSSES.values() if len(loss.similarities) > 1],
+        ),
+    ),
+    Param(
+        "temperature",
+        ("--temperature",),
+        float,
+        None,
+        f"{_taking('temperature')}: the logits are s/τ (SimCLR/CPC use cosine with τ ≈ 0.05–0.2).",
+        low=0,
+        low_open=True,
+        optional=True,
+        default_text="; ".join(
+            f"{loss.name}: " + ", ".join(f"{t:g} ({s})" for s, t in loss.default_temperatures)
+            for loss in losses.LOSSES.values()
+            if "temperature" in loss.options
+        ),
+    ),
+    Param(
+        "margin",
+        ("--margin",),
+        float,
+        None,
+        f"{_taking('margin')}: the margin M of the hinge (triplet: s(w,c⁺) − s(w,n) ≥ M; "
+        "contrastive: noise words at least M away).",
+        low=0,
+        low_open=True,
+        optional=True,
+        default_text="; ".join(
+            f"{loss.name}: " + ", ".join(f"{m:g} ({s})" for s, m in loss.default_margins)
+            for loss in losses.LOSSES.values()
+            if "margin" in loss.options
+        ),
+    ),
+    Param(
+        "mining",
+        ("--mining",),
+        str,
+        None,
+        f"{_taking('mining')}: which noise draws enter the hinge: all violating ones, "
+        "FaceNet's semi-hard ones (else the hardest), or the hardest only.",
+        choices=("all", "semi-hard", "hard"),
+        optional=True,
+        default_text="all",
     ),
     Param(
         "threads",
@@ -333,7 +403,10 @@ FIXED_BY_MODEL = ("model", "loss", "dim", "base")
 #: Options that shape what a model learns: continued training defaults to the model's.
 INHERITED = (
     "k", "window", "noise_power", "sample", "share_negatives", "noise_group", "min_count",
+    "similarity", "temperature", "margin", "mining",
 )  # fmt: skip
+#: The contrastive family's options: a loss record's ``options`` say which apply.
+CONTRAST_OPTIONS = ("similarity", "temperature", "margin", "mining")
 
 
 def default(name: str):
@@ -361,6 +434,10 @@ class TrainConfig:
     share_negatives: bool = default("share_negatives")
     noise_group: int | None = default("noise_group")  # None: resolved_noise_group
     base: str = default("base")  # "auto", "unigram" or "none"
+    similarity: str | None = default("similarity")  # None: the loss's (resolved_contrast)
+    temperature: float | None = default("temperature")
+    margin: float | None = default("margin")
+    mining: str | None = default("mining")
 
     @property
     def loss_record(self) -> losses.Loss:
@@ -368,7 +445,18 @@ class TrainConfig:
 
     @property
     def resolved_alpha(self) -> float:
-        return losses.DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+        """--alpha, else word2vec.c's for the model times the loss's factor (at its
+        similarity: the contrastive family's steps are larger than the logistic's)."""
+        if self.alpha is not None:
+            return self.alpha
+        factor = self.loss_record.alpha_factor(self.similarity or self.loss_record.similarities[0])
+        return losses.DEFAULT_ALPHA[self.model] * factor
+
+    @property
+    def random_output(self) -> bool:
+        """Output rows start random, not zero: the cosine of a zero row has no gradient
+        direction (its norm is floored, and the first steps would be huge)."""
+        return self.resolved_contrast()["similarity"] == "cosine"
 
     def resolved_noise_group(self) -> int:
         if self.noise_group is not None:
@@ -389,16 +477,56 @@ class TrainConfig:
                 f"({self.resolved_alpha:g})"
             )
         if self.base == "unigram" and not self.loss_record.base_allowed:
-            raise UsageError(
-                f"--loss {self.loss} scores inner nodes of a tree, not words: it takes no "
-                "base measure; drop --base unigram"
-            )
+            raise UsageError(f"--loss {self.loss} {self.loss_record.no_base}; drop --base unigram")
+        self._check_contrast()
         return self
 
+    def _check_contrast(self) -> None:
+        """The contrastive family's options make sense for the loss (a UsageError saying
+        why otherwise)."""
+        record = self.loss_record
+        for name in CONTRAST_OPTIONS[1:]:
+            if getattr(self, name) is not None and name not in record.options:
+                takers = _taking(name)
+                raise UsageError(
+                    f"--{name} applies to --loss {takers} only, not to {self.loss}; drop --{name}"
+                )
+        if self.similarity is not None and self.similarity not in record.similarities:
+            raise UsageError(
+                f"--loss {self.loss} scores {record.score}: it takes --similarity "
+                f"{' or '.join(record.similarities)} only, not {self.similarity}; "
+                "drop --similarity"
+            )
+        if record.share_negatives and not record.noise_groups and self.resolved_noise_group() > 1:
+            raise UsageError(
+                f"--loss {self.loss} scores one centre word's positive against its draws "
+                f"(column 0 of its block): --noise-group must be 1, not {self.noise_group}"
+            )
+
+    def resolved_contrast(self) -> dict:
+        """similarity, temperature, margin and mining: the given ones, else the loss's
+        defaults (what the kernels' Contrast is built from)."""
+        record = self.loss_record
+        similarity = self.similarity or record.similarities[0]
+        return {
+            "similarity": similarity,
+            "temperature": record.default_temperature(similarity)
+            if self.temperature is None
+            else self.temperature,
+            "margin": record.default_margin(similarity) if self.margin is None else self.margin,
+            "mining": self.mining or record.default_mining,
+        }
+
     def as_dict(self) -> dict:
-        """The config a model records: alpha, noise_group and base resolved."""
+        """The config a model records: alpha, noise_group and base resolved, and the
+        contrastive options that apply to the loss (None for those that do not)."""
         resolved = {"alpha": self.resolved_alpha, "noise_group": self.resolved_noise_group()}
-        return {**asdict(self), **resolved, "base": self.resolved_base()}
+        applying = self.loss_record.options
+        contrast = {
+            name: value if name in applying else None
+            for name, value in self.resolved_contrast().items()
+        }
+        return {**asdict(self), **resolved, "base": self.resolved_base(), **contrast}
 
 
 def check_options(given: dict, allowed: dict[str, Param]) -> dict:

@@ -121,6 +121,15 @@ def evaluate_model(
 
             geometry = GeometryCounter(int(model.config["window"]), len(model.vocab))
             chunks = geometry.watch(chunks)
+    ranking = model.loss is not None and not model.loss.distribution.probabilities
+    if ranking and chunks is not None:  # no PMI check: the pass only counts the geometry
+        notes.append(
+            f"a {model.loss.name} model learns a ranking (scores with a margin), not "
+            "probabilities: no PMI check or log Z for it"
+        )
+        for _ in chunks:
+            pass
+        chunks = None
     result = evaluate_embeddings(
         model.vocab,
         model.input,

@@ -54,11 +54,21 @@ import numpy as np
 
 from w2v_nce.kernels.alias import draw
 from w2v_nce.kernels.binary import logistic_coefficients
+from w2v_nce.kernels.contrastive import (
+    DOT,
+    Terms,
+    add_hidden_self,
+    add_row_self,
+    drlim_step,
+    infonce_step,
+    squared_norms,
+    triplet_step,
+)
 from w2v_nce.kernels.pairs import learning_rate, longest_sentence, read_sentence, window_bounds
 from w2v_nce.kernels.rng import noise_seed
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
 from w2v_nce.kernels.simd import WIDTH, wide_vectors
-from w2v_nce.kernels.steps import CBOW, SAMPLED_SOFTMAX, TREE
+from w2v_nce.kernels.steps import CBOW, NOISE, SAMPLED_SOFTMAX, TREE, TRIPLET
 from w2v_nce.kernels.vecops import (
     Inputs,
     accumulate,
@@ -104,6 +114,11 @@ class Scratch(NamedTuple):
     dirty: np.ndarray  # uint8 spec.private: ... rows not yet added, and which rows have some
     group: np.ndarray  # int64 (spec.noise_group + 1) × 4: the noise group's centre words:
     # position, lo and hi of the window, first hidden row (and one more first row: the end)
+    # The contrastive steps' Terms besides the coefficients (kernels.contrastive):
+    hidden_norms: np.ndarray  # float32 rows_max: |h_j|²
+    row_norms: np.ndarray  # float32 width_max: |v_b|²
+    hidden_self: np.ndarray  # float32 rows_max: lr·(−c_j)
+    row_self: np.ndarray  # float32 width_max: lr·(−e_b)
 
 
 class CandidateBlock(NamedTuple):
@@ -136,6 +151,10 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1):
         private=np.zeros((private, wide), dtype=np.float32),
         dirty=np.zeros(private, dtype=np.uint8),
         group=np.zeros((noise_group + 1, 4), dtype=np.int64),
+        hidden_norms=np.zeros(rows_max, dtype=np.float32),
+        row_norms=np.zeros(width_max, dtype=np.float32),
+        hidden_self=np.zeros(rows_max, dtype=np.float32),
+        row_self=np.zeros(width_max, dtype=np.float32),
     )
 
 
@@ -374,12 +393,55 @@ def output_step(gathered, sentence, output, tables, spec, lr, scratch):
         block = CandidateBlock(lo, hi, width)
         gather_rows(output, width, scratch)
         score_block(block, scratch)
-        if spec.step == SAMPLED_SOFTMAX:
+        if spec.step == NOISE or spec.step == TREE:
+            loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
+        elif spec.step == SAMPLED_SOFTMAX and plain(spec.contrast):
             loss += softmax_coefficients(scratch.logits, hi - lo, width, lr, scratch.coefficients)
         else:
-            loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
+            loss += contrast_block(block, spec, lr, scratch)
         update_block(block, output, scratch)
+        if spec.contrast.similarity != DOT:  # a similarity that moves a vector along itself
+            terms = terms_of(scratch)
+            add_hidden_self(scratch.hidden, lo, hi, terms, scratch.deltas)
+            add_row_self(scratch.rows, candidates, width, terms, output)
     return loss
+
+
+@numba.njit(inline="always", cache=True)
+def plain(contrast):
+    """InfoNCE at the dot product and τ = 1: the row-softmax step as it is."""
+    return contrast.similarity == DOT and contrast.temperature == ONE
+
+
+@numba.njit(inline="always", cache=True)
+def terms_of(scratch):
+    """The contrastive steps' :class:`.contrastive.Terms` in the scratch."""
+    return Terms(
+        scratch.coefficients,
+        scratch.hidden_norms,
+        scratch.row_norms,
+        scratch.hidden_self,
+        scratch.row_self,
+    )
+
+
+@numba.njit(fastmath=True, cache=True, error_model="numpy")
+def contrast_block(block, spec, lr, scratch):
+    """The contrastive family's step of the block (triplet, DrLIM, or InfoNCE with a
+    similarity or a temperature), as kernels.contrastive's docstring calls it: the
+    squared norms if the similarity needs them, then the step, which fills the
+    coefficients and the self coefficients; returns the block's loss. Not inlined: it
+    runs once per block, and a separate function keeps the loop's compile time down."""
+    lo, hi, width = block
+    terms = terms_of(scratch)
+    if spec.contrast.similarity != DOT:
+        squared_norms(scratch.hidden, lo, hi, scratch.rows, width, terms)
+    arguments = (scratch.logits, scratch.logit_offsets, scratch.candidates, hi - lo, width, lr)
+    if spec.step == TRIPLET:
+        return triplet_step(*arguments, spec.contrast, terms)
+    if spec.step == SAMPLED_SOFTMAX:
+        return infonce_step(*arguments, spec.contrast, terms)
+    return drlim_step(*arguments, spec.contrast, terms)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)

@@ -15,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from w2v_nce.kernels.contrastive import Contrast
+
 
 class Weights(NamedTuple):
     """The two matrices every block updates in place (Hogwild)."""
@@ -39,13 +41,14 @@ class Spec(NamedTuple):
     """What to train: the model that builds the hidden vector and the loss that scores it."""
 
     model: int  # steps.SKIPGRAM or steps.CBOW
-    step: int  # the kind of output step: steps.NOISE, SAMPLED_SOFTMAX or TREE
+    step: int  # the kind of output step: steps.NOISE, SAMPLED_SOFTMAX, TREE, TRIPLET or DRLIM
     k: int
     window: int
     share_negatives: bool  # the hidden vectors of one centre word share one candidate set
     skip_positive: bool  # drop a noise draw equal to the positive
     private: int  # hs with several threads: the top output rows each thread updates privately
     noise_group: int  # neg/nce with share_negatives: consecutive centre words sharing one set
+    contrast: Contrast  # similarity, temperature, margin, mining (kernels.contrastive)
 
 
 class Schedule(NamedTuple):

@@ -14,3 +14,5 @@ NOISE = 0  # binary logistic: the positive against k noise draws (neg, nce)
 SAMPLED_SOFTMAX = 1  # a (k+1)-way softmax over the positive and k noise draws (infonce)
 TREE = 2  # binary logistic along the target's Huffman path (hs)
 FULL_SOFTMAX = 3  # the exact softmax over the vocabulary, batched through BLAS
+TRIPLET = 4  # the triplet hinge of the positive against mined noise draws (triplet)
+DRLIM = 5  # DrLIM's contrastive loss: pull the positive in, push the draws beyond a margin

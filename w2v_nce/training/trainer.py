@@ -34,6 +34,7 @@ import numpy as np
 from w2v_nce import faults, losses
 from w2v_nce.errors import TrainingInterrupted, UserError, signal_of
 from w2v_nce.kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
+from w2v_nce.kernels.contrastive import contrast
 from w2v_nce.kernels.pairs import learning_rate
 from w2v_nce.kernels.rng import mix_seed
 from w2v_nce.model import Model, TrainStats, unigram_log_prior
@@ -117,6 +118,7 @@ def spec_for(config: TrainConfig) -> Spec:
         skip_positive=record.skip_positive,
         private=PRIVATE_ROWS if record.tree and config.threads > 1 else 0,
         noise_group=config.resolved_noise_group() if share_negatives else 1,
+        contrast=contrast(**config.resolved_contrast()),
     )
 
 
