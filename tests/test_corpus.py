@@ -420,11 +420,14 @@ def test_text_in_many_short_reads_is_read_whole(monkeypatch):
     assert read_all("-", chunk_bytes=7) == reference(text.decode())
 
 
-def test_only_the_first_64_kib_are_judged(tmp_path):
-    """The check is cheap: NUL bytes after the first 64 KiB of text are part of a word."""
+def test_only_the_first_64_kib_are_judged_as_binary(tmp_path):
+    """The first 64 KiB are judged as a whole ("looks like a binary file"); a NUL after
+    them is never part of a word either, but an error naming its line (issue 27)."""
     path = tmp_path / "c.txt"
     path.write_bytes(b"word " * 13_200 + b"\0" * 1000 + b" end\n")
-    assert [len(s) for s in read_all(path)] == [10_000, 3_202]
+    assert "line 1 contains a NUL byte" in user_error(path)
+    path.write_bytes(b"word\n" * 13_200 + b"the\0cat\n")
+    assert "line 13201 contains a NUL byte" in user_error(path)
     path.write_bytes(b"word " * 12_800 + b"\0" * 1000 + b" end\n")
     assert "looks like a binary file" in user_error(path)
 

@@ -95,7 +95,7 @@ def test_scores_are_log_p_of_the_text_given_the_word(loss, monkeypatch):
     assert [w for w, _ in got] == [w for w, _ in expected]
     np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-10)
     # The same in blocks of a few rows (a long text's distinct words).
-    monkeypatch.setattr(keywords_module, "_SCORE_CELLS", 7)
+    monkeypatch.setattr(keywords_module, "SCORE_CELLS", 7)
     blocks, _ = text_keywords(model, TEXT.split(), topn=None)
     np.testing.assert_allclose([s for _, s in blocks], [s for _, s in got], rtol=1e-12)
 

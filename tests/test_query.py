@@ -98,8 +98,9 @@ def test_zero_vectors_are_left_out():
     assert result[0][1] == pytest.approx(np.sqrt(0.5))
     assert [w for w, _ in nb.analogy("a", "b", "c", topn=5)] == []
     assert [w for w, _ in nb.most_similar(["b"], topn=1)] == ["a"]
-    # A zero query vector (a word minus itself) is not an error: every cosine is 0.
-    assert nb.most_similar(["a"], ["a"], topn=5) == [("b", 0.0), ("c", 0.0)]
+    # A word minus itself would rank every word at cosine 0: an error (issue 27).
+    with pytest.raises(UsageError, match="both a positive and a negative word"):
+        nb.most_similar(["a"], ["a"], topn=5)
 
 
 @pytest.mark.parametrize(("positive", "negative"), [(["zero"], []), (["a"], ["zero"])])

@@ -7,6 +7,7 @@ import numba
 import numpy as np
 import pytest
 
+# Deliberately the list vecops imports: each vector operation its loops are built on, tested here.
 from w2v_nce.kernels.simd import (
     WIDTH,
     vfma,
@@ -21,6 +22,9 @@ from w2v_nce.kernels.simd import (
     vzero,
     wide_vectors,
 )
+
+# Deliberately the list block.py imports (prefetch_row aside, a hint with no result): each loop
+# the training kernel calls, tested here.
 from w2v_nce.kernels.vecops import (
     Inputs,
     accumulate,

@@ -213,14 +213,20 @@ def _vocab_and_vectors(draw):
     return words, np.array(values, dtype=np.float32).reshape(len(words), dim)
 
 
+def _write_and_read(words, vectors, binary, read):
+    """What ``read(path)`` makes of the file we write at ``path`` (a fresh temporary
+    directory: hypothesis runs an example many times, a pytest tmp_path only once)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "v")
+        write_word2vec(path, words, vectors, binary=binary)
+        return read(path)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=_vocab_and_vectors(), binary=st.booleans())
 def test_property_round_trip(data, binary):
     words, vectors = data
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "v")
-        write_word2vec(path, words, vectors, binary=binary)
-        got_words, got = read_word2vec(path)
+    got_words, got = _write_and_read(words, vectors, binary, read_word2vec)
     assert got_words == words
     assert got.shape == vectors.shape
     np.testing.assert_array_equal(_bits(got), _bits(vectors))
@@ -230,10 +236,9 @@ def test_property_round_trip(data, binary):
 @given(data=_vocab_and_vectors(), binary=st.booleans())
 def test_property_gensim_reads_our_files(data, binary):
     words, vectors = data
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "v")
-        write_word2vec(path, words, vectors, binary=binary)
-        kv = KeyedVectors.load_word2vec_format(path, binary=binary)
+    kv = _write_and_read(
+        words, vectors, binary, lambda path: KeyedVectors.load_word2vec_format(path, binary=binary)
+    )
     assert kv.index_to_key == words
     np.testing.assert_array_equal(_bits(kv.vectors), _bits(vectors))
 
@@ -278,19 +283,6 @@ TEXT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("content", "where"), TEXT_CASES)
-def test_malformed_text_files(tmp_path, content, where):
-    path = tmp_path / "bad.txt"
-    path.write_bytes(content)
-    with pytest.raises(UserError) as info:
-        read_word2vec(path)
-    message = str(info.value)
-    assert f"{where}:" in message
-    assert str(path) in message
-    assert "\n" not in message
-    assert info.value.exit_code == 1
-
-
 def test_malformed_messages_say_what_is_wrong(tmp_path):
     cases = {
         b"2 3\na 1 2 3\nb 1 2\n": "expected 3 values",
@@ -324,15 +316,23 @@ BINARY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("content", "where"), BINARY_CASES)
-def test_malformed_binary_files(tmp_path, content, where):
-    path = tmp_path / "bad.bin"
+MALFORMED_CASES = [("bad.txt", *case) for case in TEXT_CASES] + [
+    ("bad.bin", *case) for case in BINARY_CASES
+]
+
+
+@pytest.mark.parametrize(("name", "content", "where"), MALFORMED_CASES)
+def test_malformed_files(tmp_path, name, content, where):
+    """Text or binary: one line naming the file and the line or record, exit code 1."""
+    path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(UserError) as info:
         read_word2vec(path)
     message = str(info.value)
     assert f"{where}:" in message
+    assert str(path) in message
     assert "\n" not in message
+    assert info.value.exit_code == 1
 
 
 def test_missing_file(tmp_path):

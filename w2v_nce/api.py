@@ -27,6 +27,8 @@ Where the work is done:
   (:mod:`~w2v_nce.training.trainer` the schedule and threads, :mod:`~w2v_nce.kernels` the
   arithmetic, :mod:`~w2v_nce.io.encode` and :mod:`~w2v_nce.io.corpus` the corpus,
   :mod:`~w2v_nce.training.checkpoint` crash-safe checkpoints);
+  :mod:`w2v_nce.training.distributed` the same run on a Dask cluster (``workers=``,
+  ``client=``);
 * :class:`w2v_nce.model.Model` -- the model, its scores and p(c|w);
 * :mod:`w2v_nce.query`, :mod:`w2v_nce.evaluation`, :mod:`w2v_nce.keywords` --
   neighbours, evaluation, keywords;
@@ -40,12 +42,12 @@ import inspect
 from w2v_nce.errors import W2VNceWarning
 from w2v_nce.model import Model, load
 from w2v_nce.params import HYPERPARAMETERS, RUN_OPTIONS
-from w2v_nce.training.pipeline import train as _train
+from w2v_nce.training.distributed import train as _train
 
 __all__ = ["Model", "W2VNceWarning", "evaluate", "load", "train"]
 
 
-def train(corpus, *, progress: bool = True, **options) -> Model:
+def train(corpus, *, progress: bool = True, client=None, **options) -> Model:
     """Train word vectors on ``corpus``: a path (plain, .gz, .bz2; "-" for stdin) or any
     iterable of sentences, each a list of str tokens. Returns the :class:`Model`.
 
@@ -53,10 +55,12 @@ def train(corpus, *, progress: bool = True, **options) -> Model:
     corpus; ``update_vocab=True`` also adds the new corpus's words. With
     ``checkpoint="ck.npz"`` the run's state is saved every ``checkpoint_every``
     seconds and on Ctrl-C, and the same call resumes from it (the checkpoint is
-    removed when training finishes). The options, their defaults and their help:
+    removed when training finishes). ``workers=N`` trains on N Dask worker processes,
+    ``client=`` (a ``dask.distributed.Client``) on its cluster (docs/distributed.md).
+    The options, their defaults and their help:
     ``w2v-nce train --help``; ``model.config`` records the values used.
     """
-    run = _train(corpus, options, progress=progress)
+    run = _train(corpus, options, progress=progress, client=client)
     run.finish()
     return run.model
 
@@ -67,6 +71,7 @@ def _signature() -> inspect.Signature:
     parameters = [
         inspect.Parameter("corpus", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         inspect.Parameter("progress", keyword, default=True),
+        inspect.Parameter("client", keyword, default=None),
     ]
     for name, param in {**HYPERPARAMETERS, **RUN_OPTIONS}.items():
         parameters.append(inspect.Parameter(name, keyword, default=param.default))

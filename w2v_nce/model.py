@@ -250,7 +250,10 @@ class Model:
         (``most-similar --by context``); needs the output vectors. Like :meth:`keywords`,
         it warns (:class:`W2VNceWarning`) that a ``neg`` model's p(c|w) is only a reading."""
         from w2v_nce.context import context_neighbours
+        from w2v_nce.query import a_type
 
+        if not isinstance(word, str):
+            raise UsageError(f"context takes one word (a str), not {a_type(word)}")
         rows, _, notes = context_neighbours(self, word, topn)
         _warn(notes)
         return rows
@@ -264,6 +267,10 @@ class Model:
         skipped with a :class:`W2VNceWarning`, as is the note that a ``neg`` model's
         p(c|w) is only a reading; fewer than two known tokens raise a UsageError.
         """
+        if not isinstance(text, str | list | tuple):
+            from w2v_nce.query import a_type
+
+            raise UsageError(f"keywords takes a text (str) or a list of tokens, not {a_type(text)}")
         ranked, notes = self._keywords.text(text, topn)
         _warn(notes)
         return ranked
@@ -377,13 +384,37 @@ def load(path) -> Model:
     Every problem is a one-line :class:`UserError` naming the file: malformed or
     inconsistent data, NaN or infinite values, a pickled (code-running) array.
     """
-    shown = os.fspath(path)
-    if not shown.lower().endswith(".npz"):
+    shown = _path_of(path, "w2v_nce.load")
+    if not (shown.lower().endswith(".npz") or _is_zip(shown)):
         from w2v_nce.io.word2vec_format import read_word2vec
 
-        words, vectors = read_word2vec(path)
+        words, vectors = read_word2vec(shown)
         return Model(list(words), None, vectors, None, {})
     return load_npz(shown)[0]
+
+
+def _path_of(path, what: str) -> str:
+    """``path`` as a str, or a UserError saying what ``what`` takes."""
+    if not isinstance(path, str | os.PathLike):
+        from w2v_nce.query import a_type
+
+        raise UserError(f"{what} takes the path of a model file (str or Path), not {a_type(path)}")
+    return os.fspath(path)
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _is_zip(shown: str) -> bool:
+    """The file is a zip archive (a model saved under any name); False if unreadable
+    (the reader then says why)."""
+    if not os.path.isfile(shown):  # a FIFO would block here
+        return False
+    try:
+        with open(shown, "rb") as handle:
+            return handle.read(4) in _ZIP_MAGIC
+    except OSError:
+        return False
 
 
 def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
@@ -399,7 +430,7 @@ def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
         raise UserError(f"{shown}: no such file") from None
     except OSError as exc:
         raise UserError(f"{shown}: cannot read it ({exc.strerror})") from None
-    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+    if magic not in _ZIP_MAGIC:
         what = "checkpoint" if extra else "model"
         raise UserError(
             f"{shown}: not a w2v-nce {what} (.npz files are zip archives, and this one does "

@@ -56,6 +56,8 @@ class Param:
             return "a duration in seconds, or with a unit: 90s, 10m, 1h"
         if self.kind == "path":
             return "a path"
+        if self.kind == "text":
+            return "a non-empty text"
         what = {int: "an integer", float: "a finite number"}[self.kind]
         bounds = []
         if self.low is not None:
@@ -88,6 +90,8 @@ def _convert(param: Param, value):
         return parse_duration(value)
     if kind == "path":
         return os.fspath(value) if isinstance(value, str | os.PathLike) else _INVALID
+    if kind == "text":
+        return value if isinstance(value, str) and value.strip() else _INVALID
     if isinstance(value, bool):  # True is an int to Python, never to us
         return _INVALID
     try:
@@ -394,6 +398,36 @@ RUN_OPTIONS = _params(
         "TSV file (see plot-loss).",
         optional=True,
         default_text="none",
+    ),
+    Param(
+        "workers",
+        ("--workers",),
+        int,
+        None,
+        "Train on this many Dask worker processes on this machine (a LocalCluster), each "
+        "running --threads threads; see docs/distributed.md.",
+        low=1,
+        optional=True,
+        default_text="one process, no Dask",
+    ),
+    Param(
+        "scheduler",
+        ("--scheduler",),
+        "text",
+        None,
+        "Train on the existing Dask cluster of this scheduler (tcp://host:8786), one shard "
+        "per worker; the corpus must be readable at the same path on every worker.",
+        optional=True,
+        default_text="none",
+    ),
+    Param(
+        "sync_every",
+        ("--sync-every",),
+        int,
+        1 << 18,  # measured: docs/distributed.md
+        "With --workers/--scheduler: words each worker trains between two synchronisations "
+        "of the model.",
+        low=1,
     ),
 )
 

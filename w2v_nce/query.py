@@ -114,14 +114,24 @@ class Neighbours:
         the words with a zero vector. Raises :class:`UsageError` for unknown
         words, query words with a zero vector, no words at all, or ``topn < 1``.
         """
-        positive = [positive] if isinstance(positive, str) else list(positive)
-        negative = [negative] if isinstance(negative, str) else list(negative)
+        positive, negative = words_of(positive, "positive"), words_of(negative, "negative")
         if not positive and not negative:
             raise UsageError("give at least one word to compare against")
-        if topn < 1:
-            raise UsageError(f"topn must be at least 1, got {topn}")
+        if isinstance(topn, bool) or not isinstance(topn, int | np.integer) or topn < 1:
+            raise UsageError(f"topn must be a whole number of at least 1, got {topn!r}")
+        if len(self.words) < 2:
+            raise UsageError(
+                f"the vocabulary has {len(self.words)} word(s): there is no other word to "
+                "compare with; train on a bigger corpus (or lower --min-count)"
+            )
         pos_ids = [self._query_row(w) for w in positive]
         neg_ids = [self._query_row(w) for w in negative]
+        if set(pos_ids) & set(neg_ids):
+            shared = sorted({self.words[i] for i in set(pos_ids) & set(neg_ids)})
+            raise UsageError(
+                f"{', '.join(map(repr, shared))} is both a positive and a negative word: "
+                "they cancel out and every cosine would be 0; give it once"
+            )
 
         # float32 throughout, like gensim, so the scores agree to ~1e-7.
         mean = self.unit[pos_ids].sum(axis=0) - self.unit[neg_ids].sum(axis=0)
@@ -151,3 +161,24 @@ class Neighbours:
     def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:
         """``a`` is to ``b`` as ``c`` is to ...? (``b - a + c``, gensim's 3CosAdd)."""
         return self.most_similar(positive=[b, c], negative=[a], topn=topn)
+
+
+def words_of(value, what: str) -> list[str]:
+    """A query's words: one str, or an iterable of str (a UsageError for anything else)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Iterable) or isinstance(value, bytes):
+        raise UsageError(f"{what}: give a word (str) or a list of words, not {a_type(value)}")
+    words = list(value)
+    for word in words:
+        if not isinstance(word, str):
+            raise UsageError(f"{what}: every word must be a str, not {a_type(word)} ({word!r})")
+    return words
+
+
+def a_type(value) -> str:
+    """ "an int", "a list": the type of ``value`` for a message."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"

@@ -5,7 +5,19 @@ name, its heading, ``measure(bench)`` and ``text(results)``); adding one is its 
 and its line below.
 """
 
-from . import checkpoint, encode, kernel, losses, main, models, nce, softmax, startup, threads
+from . import (
+    checkpoint,
+    distributed,
+    encode,
+    kernel,
+    losses,
+    main,
+    models,
+    nce,
+    softmax,
+    startup,
+    threads,
+)
 
 SECTIONS = {
     section.name: section
@@ -20,5 +32,6 @@ SECTIONS = {
         startup.SECTION,
         softmax.SECTION,
         checkpoint.SECTION,
+        distributed.SECTION,
     )
 }

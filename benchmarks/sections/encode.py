@@ -99,6 +99,7 @@ def encode_text(encode):
                 fmt(ratio(row["tokens_per_sec"], one and one["tokens_per_sec"]), suffix="×"),
             ]
         )
+    # The column titles, one a line (data: every section's table ends like this one).
     header = [
         "code",
         "input",

@@ -5,6 +5,7 @@ import os
 import sys
 from pathlib import Path
 
+# The softmax section imports much the same list: both time w2v-nce against numpy's sgemm.
 from ..common import (
     SETTINGS,
     Section,
@@ -120,6 +121,7 @@ def kernel_text(kernel):
         for k, rate in kernel["k"].items()
     ]
     rows.append(["numpy sgemm, one thread", "", fmt(sgemm), "1.00", "", ""])
+    # The column titles, one a line (data: every section's table ends like this one).
     header = [
         "k",
         "flops per pair",

@@ -5,6 +5,7 @@ import subprocess
 
 from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
 
+# The kernel section imports much the same list: both time w2v-nce against numpy's sgemm.
 from ..common import (
     SETTINGS,
     Section,

@@ -102,11 +102,12 @@ def evaluate(
     if plot and not corpus:
         raise UsageError("--plot draws the PMI comparison: give --corpus too")
     if plot:
-        from w2v_nce.evaluation.plots import require_matplotlib
+        from w2v_nce.evaluation.plots import image_format, require_matplotlib
         from w2v_nce.io.atomic import check_writable_output
 
         require_matplotlib()
         check_writable_output(plot)
+        image_format(plot)
     loaded = load(model)
     result = evaluate_model(
         loaded, corpus, pairs_files, analogies, pmi_top, pmi_min_count, encoding_errors
@@ -149,7 +150,14 @@ def _pct(value) -> str:
 
 
 def _interval(ci, fmt=".3f") -> str:
-    return "n/a" if ci is None else f"[{ci[0]:{fmt}}, {ci[1]:{fmt}}]"
+    """``[0.512, 0.655]``, or ``no CI`` (a set too small or too uniform for one)."""
+    return "no CI" if ci is None else f"[{_number(ci[0], fmt)}, {_number(ci[1], fmt)}]"
+
+
+def _number(value: float, fmt: str) -> str:
+    """``value`` formatted, with no minus sign on a value that rounds to zero."""
+    text = f"{value:{fmt}}"
+    return text.replace("-", "+" if "+" in fmt else "", 1) if float(text) == 0 else text
 
 
 def report_lines(scores: dict) -> list[str]:
@@ -201,6 +209,7 @@ GEOMETRY_LINES = (
 
 # --------------------------------------------------------------------------- compare
 
+# (label, JSON key, format) tables, one row a line: data, alike in shape on purpose.
 COMPARE_ROWS = (
     ("training seconds", "seconds", ".1f"),
     ("words/s", "words_per_sec", ",.0f"),
@@ -239,7 +248,9 @@ def _difference(entry) -> str:
         return "n/a"
     ci = entry["ci"]
     resolved = ci is not None and (ci[0] > 0 or ci[1] < 0)
-    return f"{entry['diff']:+.4f} {_interval(ci, '+.3f')}" + (f" {RESOLVED}" if resolved else "  ")
+    return f"{_number(entry['diff'], '+.4f')} {_interval(ci, '+.3f')}" + (
+        f" {RESOLVED}" if resolved else "  "
+    )
 
 
 def compare_table(result: dict) -> list[str]:
@@ -266,10 +277,11 @@ def compare_table(result: dict) -> list[str]:
         f"  {row[3]:>{widths[3]}}".rstrip()
         for row in rows
     ]
-    lines.append(
-        f"{RESOLVED} the interval excludes 0 (paired bootstrap: both models scored on the same "
-        f"{RESAMPLES:,} resamples of the pairs or questions)"
-    )
+    if any(row[3].endswith(RESOLVED) for row in rows):
+        lines.append(
+            f"{RESOLVED} the interval excludes 0 (paired bootstrap: both models scored on the "
+            f"same {RESAMPLES:,} resamples of the pairs or questions)"
+        )
     overlap = result["neighbour_overlap_at_10"]
     lines.append(
         f"neighbour overlap@10: {_num(overlap, '.3f')} (mean over the 1,000 most frequent words)"

@@ -100,6 +100,9 @@ def cli_messages(quiet: bool):
 @run_option("loss_log")
 @encoding_errors_option()
 @run_option("tmp_dir")
+@run_option("workers")
+@run_option("scheduler")
+@run_option("sync_every")
 @click.option(
     "--save-on-interrupt",
     is_flag=True,
@@ -124,19 +127,20 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
       w2v-nce train more.txt --init model.npz --update-vocab --save-model model2.npz
       w2v-nce train big.txt.gz --checkpoint ck.npz    # rerun the same command to resume
     """
-    from w2v_nce.io.atomic import check_writable_output
+    from w2v_nce.io.atomic import check_distinct, check_writable_output
 
     # What can be checked without reading the corpus is checked now, in a fraction of
     # a second (before the kernels are even imported), not after an hour of training.
+    if is_discarded(output):
+        output = None  # -o /dev/null: the vectors are not wanted (--save-model is)
+    named = [("-o", output), ("--save-model", save_model)]
+    named += [(f"--{n.replace('_', '-')}", options.get(n)) for n in ("checkpoint", "loss_log")]
+    check_distinct(named)
     outputs = [p for p in (output, save_model) if p]
-    check_corpus_path(corpus, outputs)
-    if save_model and _same_path(output, save_model):
-        raise UsageError(
-            f"-o and --save-model are the same file ({output}); give the model its own .npz path"
-        )
+    check_corpus_path(corpus, [p for _, p in named if p])
     for path in outputs:
         check_writable_output(path)
-    from w2v_nce.training.pipeline import train as run_training
+    from w2v_nce.training.distributed import train as run_training
 
     messages = cli_messages(quiet)
     try:
@@ -153,13 +157,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
         phase = getattr(stop, "phase", "before training started")
         raise Interrupted(f"interrupted {phase}; nothing was written", signal_of(stop)) from None
     stats = run.stats
-    examples = "centre words" if run.model.config["model"] == "cbow" else "pairs"
-    messages.info(
-        f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
-        f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
-        f"{stats.final_loss:.4f} per {examples[:-1]} ({run.model.loss.loss_printed})"
-        + (f" (resumed at {run.resumed})" if run.resumed else "")
-    )
+    messages.info(trained_line(run))
     if stats.kernel_seconds >= COMPILE_NOTE_SECONDS:
         messages.info(
             f"compiling the training kernel took {stats.kernel_seconds:.0f} s (not counted "
@@ -178,9 +176,27 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
             f"interrupted while writing the outputs; nothing was written{saved}", signal_of(stop)
         ) from None
     run.finish()
-    messages.info(f"wrote {output}" + (f" and {save_model}" if save_model else ""))
+    written = " and ".join(p for p in (output, save_model) if p)
+    messages.info(f"wrote {written}" if written else "wrote nothing (-o /dev/null)")
     if as_json:
         click.echo(json.dumps(summary(run), indent=2))
+
+
+def trained_line(run) -> str:
+    """What the run trained (or that a resumed checkpoint had nothing left to train)."""
+    stats = run.stats
+    examples = "centre words" if run.model.config["model"] == "cbow" else "pairs"
+    if run.resumed and stats.words == stats.resumed_words:
+        return (
+            f"the checkpoint's training was already complete ({stats.words:,} words): "
+            "nothing left to train; writing its outputs"
+        )
+    return (
+        f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
+        f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
+        f"{stats.final_loss:.4f} per {examples[:-1]} ({run.model.loss.loss_printed})"
+        + (f" (resumed at {run.resumed})" if run.resumed else "")
+    )
 
 
 def summary(run) -> dict:
@@ -199,19 +215,23 @@ def summary(run) -> dict:
         "corpus_raw_tokens": config["corpus_raw_tokens"],
         "corpus_words": config["corpus_words"],
         "resumed": run.resumed,
+        **({"distributed": config["distributed"]} if "distributed" in config else {}),
     }
 
 
-def _same_path(a: str, b: str) -> bool:
-    return os.path.realpath(a) == os.path.realpath(b)
+def is_discarded(output: str | None) -> bool:
+    """``-o /dev/null``: write no vectors (a model saved with --save-model is enough)."""
+    return bool(output) and os.path.realpath(output) == os.path.realpath(os.devnull)
 
 
 def check_corpus_path(corpus: str, outputs: list[str]) -> None:
     """The corpus is not one of the outputs (the library checks that it can be opened)."""
+    from w2v_nce.io.atomic import same_file
+
     if corpus == "-":
         return
     for path in outputs:
-        if _same_path(corpus, path):
+        if same_file(corpus, path):
             raise UsageError(f"{path} is the corpus; writing it would destroy the corpus")
 
 
@@ -243,7 +263,7 @@ def report_interrupt(stop, output, binary, save_model, save_on_interrupt):
         raise Interrupted(
             f"{where}; interrupted again while writing, nothing was written", stop.signal
         ) from None
-    written = f"{output} and {save_model}" if save_model else output
+    written = " and ".join(p for p in (output, save_model) if p)
     raise Interrupted(
         f"{where}; wrote the partial vectors to {written} (marked interrupted)", stop.signal
     )
@@ -260,7 +280,8 @@ def write_outputs(model, output, binary, save_model):
 
     def vectors():
         faults.point("outputs")
-        model.save_word2vec_format(output, binary=binary)
+        if output:
+            model.save_word2vec_format(output, binary=binary)
 
     if save_model:
         save_npz(model, save_model, also=vectors)
@@ -391,7 +412,9 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         limit = f", --max-vocab {max_vocab}" if max_vocab is not None else ""
-        click.echo(f"corpus: {tokens:,} tokens in {lines:,} lines")
+        click.echo(
+            f"corpus: {tokens:,} token{'s' * (tokens != 1)} in {lines:,} line{'s' * (lines != 1)}"
+        )
         click.echo(
             f"distinct words: {len(words):,} ({summary['words_seen_once']:,} seen only once)"
         )
@@ -469,12 +492,13 @@ def nce_table_command(corpus, ks, as_json, plot, quiet, **options):
         raise UsageError("--ks needs at least one k, each at least 1")
     config = resolve_run({**options, "loss": "nce"}).config
     if plot:  # before minutes of training
-        from w2v_nce.evaluation.plots import require_matplotlib
+        from w2v_nce.evaluation.plots import image_format, require_matplotlib
         from w2v_nce.io.atomic import check_writable_output
 
-        require_matplotlib()
         check_corpus_path(corpus, [plot])
+        require_matplotlib()
         check_writable_output(plot)
+        image_format(plot)
     log = (lambda m: None) if (quiet or as_json) else (lambda m: click.echo(m, err=True))
     rows = nce_table(corpus, config, k_values, progress=not quiet, log=log)
     if plot:

@@ -30,14 +30,15 @@ def title_option(command):
 
 def check_output(output: str, inputs, what: str) -> None:
     """Fail now, before any reading, if the PNG cannot be written or would destroy an input."""
-    from w2v_nce.evaluation.plots import require_matplotlib
+    from w2v_nce.evaluation.plots import image_format, require_matplotlib
     from w2v_nce.io.atomic import check_writable_output
 
-    require_matplotlib(what)
     for path in inputs:
         if os.path.realpath(path) == os.path.realpath(output):
             raise UsageError(f"-o {output} is also an input; writing it would destroy it")
+    require_matplotlib(what)
     check_writable_output(output)
+    image_format(output)
 
 
 @click.command("plot-loss")

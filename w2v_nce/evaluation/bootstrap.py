@@ -23,7 +23,10 @@ tie, with the average rank, as ``scipy.stats.spearmanr``), for all resamples at
 once from a (resamples × items) index matrix -- no Python loop over resamples. A
 resample on which the score is undefined (fewer than two scored pairs, a constant
 side: possible only with a few pairs) is left out of the percentiles; the
-interval is ``None`` when no resample is defined.
+interval is ``None`` when no resample is defined, and also when the set is too
+small for one (fewer than ``MIN_ITEMS`` items) or every resample gives the same
+value (0 correct of 137 questions: the percentiles would be [0, 0], as if the
+score were known exactly).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ import numpy as np
 RESAMPLES = 1000
 SEED = 0
 LEVEL = 0.95
+# Fewer items than this give no interval: resamples of 2 pairs are mostly ties or
+# copies of one pair, and their percentiles say nothing about the data set.
+MIN_ITEMS = 10
 
 # index matrix (resamples × items) -> one score per resample, NaN where undefined
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -124,10 +130,19 @@ def interval(
     seed: int = SEED,
     level: float = LEVEL,
 ) -> list[float] | None:
-    """Percentile interval of ``statistic`` over ``resamples`` resamples of ``items`` items."""
-    return percentile_interval(statistic(resample_indices(items, resamples, seed)), level)
+    """Percentile interval of ``statistic`` over ``resamples`` resamples of ``items`` items;
+    None for a set too small or too uniform for one (see the module docstring)."""
+    if items < MIN_ITEMS:
+        return None
+    return _spread(percentile_interval(statistic(resample_indices(items, resamples, seed)), level))
 
 
+def _spread(ci: list[float] | None) -> list[float] | None:
+    """``ci``, or None when it is a single point (every resample scored the same)."""
+    return None if ci is None or ci[0] == ci[1] else ci
+
+
+# The keywords of interval, spelled out again on purpose: a caller passes either the same way.
 def paired_interval(
     ours: Statistic,
     theirs: Statistic,
@@ -136,6 +151,6 @@ def paired_interval(
     seed: int = SEED,
     level: float = LEVEL,
 ) -> list[float] | None:
-    """Percentile interval of ``ours − theirs``, both computed on the same resamples."""
-    index = resample_indices(items, resamples, seed)
-    return percentile_interval(ours(index) - theirs(index), level)
+    """Percentile interval of ``ours − theirs``, both computed on the same resamples;
+    None as for :func:`interval`."""
+    return interval(lambda index: ours(index) - theirs(index), items, resamples, seed, level)

@@ -121,6 +121,8 @@ class _ItemScores(ABC):
         return out
 
 
+# PairsScore and AnalogyScore declare their fields alike on purpose: each names its own score
+# (value) and per-item arrays for the shared bootstrap of _ItemScores.
 @dataclass
 class PairsScore(_ItemScores):
     spearman: float | None

@@ -64,6 +64,8 @@ class Geometry:
     tokens: int  # in-vocabulary tokens in the corpus
 
     def as_json(self) -> dict:
+        # The report's keys spelled out, as pmi.PmiScore.as_json does: deliberate, so that a
+        # field added to the record does not join the JSON report unasked.
         return {
             "alignment": self.alignment,
             "alignment_ci": self.alignment_ci,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from w2v_nce import losses
-from w2v_nce.errors import UserError
+from w2v_nce.errors import UsageError, UserError
 
 DPI = 120
 
@@ -52,13 +52,31 @@ def new_figure(width: float, height: float):
     return figure
 
 
+IMAGE_FORMATS = ("png", "pdf", "svg")
+
+
+def image_format(path) -> str:
+    """The format a figure's file name asks for (its extension): png, pdf or svg; a
+    UsageError for any other (a .jpg holding PNG data would mislead every viewer)."""
+    extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if extension not in IMAGE_FORMATS:
+        shown = f"a .{extension} file" if extension else "no extension"
+        raise UsageError(
+            f"{os.fspath(path)}: {shown}; a figure is written as "
+            f"{', '.join('.' + f for f in IMAGE_FORMATS)}: give the file one of these extensions"
+        )
+    return extension
+
+
 def write_png(figure, target) -> None:
-    """Save ``figure`` as PNG to a path (atomically) or to an open binary file."""
+    """Save ``figure`` to a path (atomically) in the format its extension names
+    (:func:`image_format`), or as PNG to an open binary file."""
     if isinstance(target, str | os.PathLike):
         from w2v_nce.io.atomic import atomic_output
 
+        kind = image_format(target)
         with atomic_output(target) as handle:
-            figure.savefig(handle, format="png")
+            figure.savefig(handle, format=kind)
     else:
         figure.savefig(target, format="png")
 

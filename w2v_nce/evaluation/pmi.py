@@ -154,6 +154,8 @@ class PmiResult:
     targets: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
     def as_json(self) -> dict:
+        # The report's keys spelled out (geometry.Geometry.as_json likewise): deliberate, so
+        # that a field added to the record (the plot's dots, targets) stays out of the report.
         return {
             "target": self.target,
             "pearson": self.pearson,

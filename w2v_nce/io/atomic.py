@@ -166,3 +166,28 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
             raise UserError(f"cannot write {shown}: {exc.strerror}") from exc
         raise
     _fsync_directory(directory)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """``a`` and ``b`` name one file: the same resolved path, or the same inode."""
+    if _resolve(a) == _resolve(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): different files
+        return False
+
+
+def check_distinct(named: list[tuple[str, str | os.PathLike | None]]) -> None:
+    """A UsageError if two of the ``(option, path)`` outputs are the same file: one would
+    overwrite (or, for a checkpoint, delete) the other. Unset paths are ignored."""
+    from w2v_nce.errors import UsageError
+
+    given = [(option, path) for option, path in named if path]
+    for i, (option, path) in enumerate(given):
+        for other, other_path in given[i + 1 :]:
+            if same_file(path, other_path):
+                raise UsageError(
+                    f"{option} and {other} are the same file ({os.fspath(path)}); "
+                    f"give each output its own path"
+                )

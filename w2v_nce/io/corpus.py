@@ -34,7 +34,8 @@ like this:
   directory, permission, corrupt gzip/bzip2 data (which only shows up while reading),
   xz/zstd/zip/7z data (by magic bytes: decompress first), binary files (more than 1%
   NUL bytes or 5% other C0 control bytes in the first 64 KiB -- however many reads that
-  takes, since a pipe may deliver a short text-looking piece first),
+  takes, since a pipe may deliver a short text-looking piece first), a NUL byte anywhere
+  (with its line: a NUL is never part of a word),
   and invalid UTF-8 under ``encoding_errors='strict'``, reported with its 1-based line
   number and the 1-based *byte* column within that line (the line may never be held in
   memory, so a character column is not available).
@@ -50,6 +51,7 @@ import gzip
 import io
 import os
 import select
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -183,6 +185,31 @@ def open_corpus(path: str) -> BinaryIO:
     return raw
 
 
+def check_corpus(path: str) -> bool:
+    """Check that ``path`` can be read as a corpus, without losing any of it; True if it
+    is a regular file (which can be read again, as a checkpoint's resume needs).
+
+    A regular file is opened and its start looked at. Anything else -- a pipe such as
+    ``<(cat corpus.txt)`` or ``/dev/stdin``, a FIFO, a device -- is only looked up: its
+    data can be read once, so the one read is training's (opening a FIFO here would
+    also take its writer away and leave the real open waiting for another).
+    """
+    if path == "-":
+        return False
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None  # open_corpus says what is wrong
+    if mode is None or stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        open_corpus(path).close()
+        return mode is not None and stat.S_ISREG(mode)
+    if not os.access(path, os.R_OK):
+        raise UserError(
+            f"{path}: permission denied; make the file readable or copy it somewhere readable"
+        )
+    return False
+
+
 def iter_sentences(
     path: str,
     encoding_errors: str = "strict",
@@ -271,6 +298,16 @@ def too_long(name: str, lineno: int) -> LocatedError:
     )
 
 
+def nul_byte(name: str, lineno: int) -> LocatedError:
+    """A NUL byte is never part of a word: text has none (UTF-16 and binary data do)."""
+    return LocatedError(
+        lineno,
+        f"{name}: line ",
+        " contains a NUL byte, which text never does (binary data, or UTF-16?); "
+        "give a UTF-8 text file (convert UTF-16 with iconv, or remove the NULs: tr -d '\\0')",
+    )
+
+
 def utf8_error(name: str, data: bytes, pos: int, lineno: int, line_offset: int) -> LocatedError:
     """The invalid byte ``data[pos]`` as line and byte column; ``data`` starts at byte
     ``line_offset`` of line ``lineno``."""
@@ -294,14 +331,14 @@ def check_text(head: bytes, name: str) -> None:
     if nuls * 100 > len(head):
         raise UserError(
             f"{name} looks like a binary file, not a text corpus "
-            f"({nuls:,} NUL bytes in the first {len(head):,} bytes); "
+            f"({nuls:,} NUL byte{'s' * (nuls != 1)} in the first {len(head):,} bytes); "
             "give a UTF-8 text file (convert UTF-16 with iconv)"
         )
     controls = len(head) - len(head.translate(None, _BINARY_CONTROLS))
     if controls * 20 > len(head):
         raise UserError(
             f"{name} looks like a binary file, not a text corpus "
-            f"({controls:,} control bytes in the first {len(head):,} bytes); "
+            f"({controls:,} control byte{'s' * (controls != 1)} in the first {len(head):,} bytes); "
             "give a UTF-8 text file (plain, .gz or .bz2)"
         )
 
@@ -383,6 +420,8 @@ def blocks(
         carry = buf[cut + 1 :]
         if carry:
             buf = buf[: cut + 1]
+        if b"\0" in buf:
+            raise nul_byte(name, lineno + buf.count(b"\n", 0, buf.index(b"\0")))
         yield buf, False, lineno, line_offset
         newlines = buf.count(b"\n")
         if newlines:
@@ -393,6 +432,8 @@ def blocks(
         del buf
         if len(carry) > MAX_TOKEN_BYTES:
             raise too_long(name, lineno)
+    if b"\0" in carry:
+        raise nul_byte(name, lineno)
     yield carry, True, lineno, line_offset
 
 

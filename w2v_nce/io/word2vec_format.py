@@ -21,9 +21,13 @@ problem as a one-line :class:`UserError` naming the line (text) or record
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
+import shutil
 import stat
+import tempfile
+import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -160,12 +164,28 @@ def _check_regular_file(shown: str, what: str) -> None:
 
 
 def _open_for_reading(path: str | os.PathLike) -> BinaryIO:
+    """The file, or a temporary file holding what a gzipped one decompresses to (the
+    readers seek and take the file's size)."""
     shown = os.fspath(path)
     _check_regular_file(shown, "vectors file")
     try:
-        return open(shown, "rb")
+        fh = open(shown, "rb")
     except OSError as exc:
         raise UserError(f"cannot read {shown}: {exc.strerror}") from exc
+    if fh.peek(2)[:2] != b"\x1f\x8b":
+        return fh
+    with fh:
+        plain = tempfile.TemporaryFile()
+        try:
+            with gzip.GzipFile(fileobj=fh, mode="rb") as unzipped:
+                shutil.copyfileobj(unzipped, plain, 1 << 20)
+        except (OSError, EOFError, zlib.error) as exc:
+            plain.close()
+            raise UserError(
+                f"{shown} is not a valid gzip file ({_one_line(exc)}); re-download or recompress it"
+            ) from None
+    plain.seek(0)
+    return plain
 
 
 def _read_header(fh: BinaryIO, shown: str) -> tuple[int, int]:
@@ -179,9 +199,14 @@ def _read_header(fh: BinaryIO, shown: str) -> tuple[int, int]:
             raise ValueError
     except ValueError:
         snippet = raw[:40].decode("utf-8", "replace").strip()
+        if snippet.isprintable():
+            shown_header = f"bad header {snippet!r}"
+        else:  # binary data: no raw bytes in a message
+            shown_header = "binary data, not a header"
         raise UserError(
-            f"{shown}: line 1: bad header {snippet!r}; expected two positive integers "
-            f"'<number of words> <dimensions>'"
+            f"{shown}: line 1: {shown_header}; expected two positive integers "
+            f"'<number of words> <dimensions>' (a word2vec text or binary file, or a "
+            f"model saved by w2v-nce)"
         ) from None
     return n_words, dim
 

@@ -13,6 +13,16 @@ import numpy as np
 from w2v_nce.kernels.rng import LOW32, S32, next_u64
 
 
+@numba.njit(inline="always", cache=True)
+def _stack(i, scaled, small, ns, large, nl):
+    """Push column i on ``small`` (scaled below 1) or on ``large``; the two new heights."""
+    if scaled[i] < 1.0:
+        small[ns] = i
+        return ns + 1, nl
+    large[nl] = i
+    return ns, nl + 1
+
+
 @numba.njit(cache=True)
 def vose(q):
     """(threshold, alias) of the alias table of the probabilities ``q`` (sum 1)."""
@@ -25,12 +35,7 @@ def vose(q):
     ns = 0
     nl = 0
     for i in range(n):
-        if scaled[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
+        ns, nl = _stack(i, scaled, small, ns, large, nl)
     while ns > 0 and nl > 0:
         ns -= 1
         s = small[ns]
@@ -39,12 +44,7 @@ def vose(q):
         threshold[s] = scaled[s]
         alias[s] = g
         scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            small[ns] = g
-            ns += 1
-        else:
-            large[nl] = g
-            nl += 1
+        ns, nl = _stack(g, scaled, small, ns, large, nl)
     # Leftovers are 1 up to rounding: they keep their own column.
     return threshold, alias
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from w2v_nce.kernels.blas import NO, TRANSPOSE, sgemm
 from w2v_nce.kernels.pairs import block_examples
-from w2v_nce.kernels.vecops import exp_nonpositive
+from w2v_nce.kernels.vecops import EXACT_FLAGS, exp_nonpositive
 
 BATCH = 64
 ONE = np.float32(1.0)
@@ -153,7 +153,7 @@ def tile_scores(tiles, t):
     return tiles.scores[batch * lo : batch * hi].reshape((batch, hi - lo))
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, fastmath=EXACT_FLAGS, cache=True, error_model="numpy")
 def normalise(maxes, sums, target_scores, rates, scale):
     """Combine the tiles' row maxima and sums (tiles × n, read up to n = scale's columns)
     into each row's normaliser: scale[t, b] = rates[b] · exp(maxes[t, b] − top_b) / Z_b,
@@ -188,7 +188,7 @@ def scatter_tile_deltas(input, contexts, owner, deltas, n):
                 input[row, j] += deltas[t, b, j]
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, fastmath=EXACT_FLAGS, cache=True, error_model="numpy")
 def tile_exponentials(h, output, logit_offsets, targets, tiles, t):
     """The first half of tile t's work (its output rows lo..hi-1) for the n = len(h)
     examples of a batch.
@@ -198,6 +198,14 @@ def tile_exponentials(h, output, logit_offsets, targets, tiles, t):
     its maximum (``tiles.maxes[t, b]``) and summed (``tiles.sums[t, b]``); the
     target's logit goes to ``tiles.target_scores[b]`` when the target is in the
     tile. NaN scores (a diverged model) give NaN sums, never an exception.
+
+    No ``reassoc`` here or in :func:`normalise` (their sums are added in order):
+    a caller compiled with Numba links in its own copy of this function and
+    optimises it again, and a fast-math sum's order came out different in that
+    copy. A fresh process runs the first copy loaded (this function's own) and a
+    process loading the caller from Numba's cache runs the caller's, so the
+    trained vectors depended on the cache. The exponentials' loop has no
+    reduction and still vectorises.
     """
     lo, hi = tiles.bounds[t], tiles.bounds[t + 1]
     scores, maxes, sums = tile_scores(tiles, t), tiles.maxes[t], tiles.sums[t]
@@ -213,11 +221,11 @@ def tile_exponentials(h, output, logit_offsets, targets, tiles, t):
         target = targets[b] - lo
         if 0 <= target < width:
             tiles.target_scores[b] = row[target]
-        total = ZERO
         for j in range(width):
-            e = exp_nonpositive(row[j] - top)
-            row[j] = e
-            total += e
+            row[j] = exp_nonpositive(row[j] - top)
+        total = ZERO
+        for j in range(width):  # in order: no reassoc (see the decorator)
+            total += row[j]
         maxes[b] = top
         sums[b] = total
 

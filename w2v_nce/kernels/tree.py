@@ -17,6 +17,15 @@ import numpy as np
 _NEVER = np.int64(1) << np.int64(62)  # the count of a node not yet made
 
 
+@numba.njit(inline="always", cache=True)
+def _smallest(count, leaf, inner):
+    """(node, leaf, inner): the node of the smaller count, the rarest leaf left or the
+    oldest inner node (the inner node on a tie), and the two pointers past it."""
+    if leaf >= 0 and count[leaf] < count[inner]:
+        return leaf, leaf - 1, inner
+    return inner, leaf, inner + 1
+
+
 @numba.njit(cache=True)
 def huffman(counts):
     """(points int32 V × L, codes float32 V × L, lengths int32 V) for counts sorted descending."""
@@ -34,18 +43,8 @@ def huffman(counts):
     leaf = n - 1  # the rarest leaf not yet merged
     inner = n  # the oldest inner node not yet merged
     for a in range(n - 1):
-        if leaf >= 0 and count[leaf] < count[inner]:
-            first = leaf
-            leaf -= 1
-        else:
-            first = inner
-            inner += 1
-        if leaf >= 0 and count[leaf] < count[inner]:
-            other = leaf
-            leaf -= 1
-        else:
-            other = inner
-            inner += 1
+        first, leaf, inner = _smallest(count, leaf, inner)
+        other, leaf, inner = _smallest(count, leaf, inner)
         count[n + a] = count[first] + count[other]
         parent[first] = n + a
         parent[other] = n + a

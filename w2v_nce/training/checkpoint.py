@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +93,7 @@ class Writer:
 def load(path: str) -> Checkpoint:
     """Read a checkpoint; a corrupt or truncated one is a UserError, never a fresh start."""
     keep = "the checkpoint was left as it is: remove it to start over"
+    _check_whole(path, keep)
     try:
         model, arrays = load_npz(path, extra=(STATE_KEY, DONE_KEY))
         info = json.loads(str(arrays[STATE_KEY]))
@@ -112,6 +114,31 @@ def load(path: str) -> Checkpoint:
     return Checkpoint(path, model, state, info)
 
 
+def _check_whole(path: str, keep: str) -> None:
+    """A UserError saying "damaged checkpoint" for an empty file or a broken zip, and
+    "not a checkpoint" for a model saved by --save-model, before the arrays are read."""
+    damaged = f"{path}: damaged checkpoint"
+    try:
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            raise UserError(f"{damaged} (an empty file); {keep}")
+        if not os.path.isfile(path):
+            return  # load_npz says what it is
+        if not zipfile.is_zipfile(path):
+            raise UserError(f"{damaged} (not a zip archive, which a checkpoint is); {keep}")
+        with zipfile.ZipFile(path) as archive:
+            names = {os.path.splitext(n)[0] for n in archive.namelist()}
+            broken = archive.testzip()
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(f"{damaged} ({exc}); {keep}") from None
+    if broken is not None:
+        raise UserError(f"{damaged} (its {broken} does not match its checksum); {keep}")
+    if STATE_KEY not in names and "input" in names:
+        raise UserError(
+            f"{path} is a model (written by --save-model or model.save), not a checkpoint; "
+            "give --checkpoint a path of its own; the file was left as it is"
+        )
+
+
 def check_same(checkpoint: Checkpoint, options: dict, corpus: dict, init: dict | None) -> list[str]:
     """A UsageError naming the first difference between this run and the checkpoint's.
 
@@ -125,10 +152,12 @@ def check_same(checkpoint: Checkpoint, options: dict, corpus: dict, init: dict |
         old = saved["options"].get(name)
         if old == value:
             continue
+        option = f"--{name.replace('_', '-')}"
+        now, then = f"{option} {_shown(value)}", _shown(old) if old is not None else "not set"
         if name in MAY_DIFFER:
-            notes.append(f"--{name.replace('_', '-')} {value} now, {old} in the checkpoint")
+            notes.append(f"{now} now, {then} in the checkpoint")
             continue
-        raise _differs(checkpoint.path, f"--{name.replace('_', '-')} {value} now, {old}")
+        raise _differs(checkpoint.path, f"{now} now, {then}")
     old_corpus = saved["corpus"]
     if corpus["size"] != old_corpus["size"]:
         raise _differs(
@@ -144,6 +173,15 @@ def check_same_encoding(checkpoint: Checkpoint, fingerprint: str, path: str) -> 
     """After encoding: the corpus's ids and vocabulary are the checkpoint's."""
     if checkpoint.info["corpus"]["fingerprint"] != fingerprint:
         raise _differs(checkpoint.path, f"the corpus {path} has other content now than")
+
+
+def _shown(value) -> str:
+    """An option's value as it would be typed: 0.001 and 0 (not 0.0), none for None."""
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _differs(path: str, what: str) -> UsageError:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +143,7 @@ def train(
 
 def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] = ()) -> Plan:
     """Step 1: the options resolved, the paths checked, the checkpoint to resume from."""
+    check_corpus_type(corpus)
     plan = resolve(options, corpus)
     if not plan.config.loss_record.uses_k and "k" in options:
         messages.info(f"note: --loss {plan.config.loss} draws no noise words; -k is ignored")
@@ -157,6 +158,12 @@ def resolve(options: dict, corpus=None) -> Plan:
     init = options.pop("init", None)
     if isinstance(init, Model):
         hyper, run = check_options(options)
+    elif init is not None and not isinstance(init, str | os.PathLike):
+        from w2v_nce.query import a_type
+
+        raise UsageError(
+            f"init must be a Model or the path of a model (--init FILE.npz), not {a_type(init)}"
+        )
     else:
         hyper, run = check_options({**options, "init": init})
         init = run.pop("init")
@@ -182,6 +189,20 @@ def check_options(options: dict) -> tuple[dict, dict]:
     hyper = {k: v for k, v in options.items() if k in HYPERPARAMETERS}
     run = {k: v for k, v in options.items() if k in RUN_OPTIONS}
     return hyper, run
+
+
+def check_corpus_type(corpus) -> None:
+    """A path or an iterable of sentences (a UsageError naming what was given instead)."""
+    if isinstance(corpus, str | os.PathLike) or (
+        isinstance(corpus, Iterable) and not isinstance(corpus, bytes | bytearray | dict)
+    ):
+        return
+    from w2v_nce.query import a_type
+
+    raise UsageError(
+        f"the corpus must be a path (str or Path; '-' for stdin) or an iterable of "
+        f"sentences (lists of str tokens), not {a_type(corpus)}"
+    )
 
 
 def describe_source(corpus) -> str:
@@ -247,14 +268,14 @@ def load_init(init) -> Model:
 
 def check_paths(plan: Plan, outputs: tuple[str, ...], messages: Messages) -> None:
     """What can be checked before reading the corpus; what killed runs left, removed."""
-    from w2v_nce.io.atomic import check_writable_output, remove_stale
-    from w2v_nce.io.corpus import open_corpus
+    from w2v_nce.io.atomic import check_distinct, check_writable_output, remove_stale
+    from w2v_nce.io.corpus import check_corpus
     from w2v_nce.io.encode import check_tmp_dir
 
     corpus, ck_path = plan.corpus, plan.checkpoint_path
-    if _is_file(corpus):
-        open_corpus(os.fspath(corpus)).close()
-    if ck_path and not _is_file(corpus):
+    check_distinct([("checkpoint", ck_path), ("loss_log", plan.run.get("loss_log"))])
+    rereadable = _is_file(corpus) and check_corpus(os.fspath(corpus))
+    if ck_path and not rereadable:
         raise UsageError(
             f"--checkpoint needs a corpus that can be read again, and {plan.source} cannot: "
             "write it to a file first (a .gz or .bz2 file is read as it is)"
@@ -320,13 +341,19 @@ def encode(corpus, config: TrainConfig, run: dict, vocabulary=None):
         raise
 
 
+def _counted(n: int, noun: str) -> str:
+    """1 line, 2 lines."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
 def check_encoded(encoded, plan: Plan, messages: Messages) -> None:
     """What the corpus turned out to be; a corpus with nothing to train, or not the
     checkpoint's, refused."""
     faults.point("encoded")
     config, base = plan.config, plan.base
     messages.info(
-        f"corpus: {encoded.raw_tokens:,} tokens in {encoded.sentences:,} lines; "
+        f"corpus: {_counted(encoded.raw_tokens, 'token')} in "
+        f"{_counted(encoded.sentences, 'line')}; "
         f"vocabulary: {len(encoded.vocab):,} words (min-count {config.min_count}) "
         f"covering {encoded.words:,} tokens"
     )
@@ -341,6 +368,12 @@ def check_encoded(encoded, plan: Plan, messages: Messages) -> None:
         raise UserError(
             f"{plan.source}: no token of the corpus is in the model's vocabulary; nothing to "
             "train (pass --update-vocab to add its words)"
+        )
+    if encoded.longest_sentence < 2:
+        raise UserError(
+            f"{plan.source}: no line has two words of the vocabulary, so there is no "
+            "(word, context) pair to train on; give a corpus of sentences, one per line "
+            "(or lower --min-count if its words are rare)"
         )
     if plan.resume is not None:
         checkpoint.check_same_encoding(plan.resume, encoded.fingerprint, plan.source)

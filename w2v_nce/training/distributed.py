@@ -1,0 +1,990 @@
+"""Data-parallel training on a Dask cluster: ``train --workers N`` / ``--scheduler ADDRESS``.
+
+Dask (``dask.distributed``) is the engine: it starts the worker processes (a
+``LocalCluster``) or reaches an existing cluster, places each task where its data
+is, moves the data, and reruns a task whose worker died. What is ours is the plan
+(pWord2Vec's, Ji et al. 2016, with design.md §11's touched rows):
+
+1. **Shards.** The corpus (one file, a directory or a glob; plain, .gz, .bz2) is
+   cut into pieces -- a compressed file whole, a plain file into newline-aligned
+   byte ranges, as the encoder's first pass cuts it for its threads -- and the
+   pieces, in order, into one shard per worker of about equal bytes.
+2. **Vocabulary.** Each piece is counted on a worker by the encoder's own
+   tokenizer (:class:`~w2v_nce.wordtable.WordTable`); the driver adds the counts
+   and applies the same vocabulary rule, so the vocabulary and its counts are
+   exactly one process's. A bad byte in a piece comes back as data and is raised
+   as the same one-line error, with the line number in its file.
+3. **Encoding.** Each shard is encoded on a worker into int32 ids (-1 after each
+   sentence) that stay in that worker's memory, a Dask future; a worker that dies
+   takes it along and Dask re-encodes it from the file (a pure task).
+4. **Rounds.** Each round every shard trains its next slice of about
+   ``sync_every`` words, with ``threads`` Hogwild threads in the one-machine
+   block kernel, from the last synchronised model, with seeds from
+   (seed, epoch, shard, round, part) and learning rates from the global schedule.
+   A task returns the rows it changed and by how much; the driver adds, for each
+   row, the changes of the workers that touched it (:func:`combine`: only touched
+   rows move, and their changes are summed, as a parameter server applies its
+   workers' updates; averaging was measured to lose quality), in shard order, and
+   the next round starts from that model. A round's task is a pure
+   function of (synchronised model, slice, seed): rerun after its worker died, it
+   gives the same update; with ``--threads 1`` a seed and a worker count fix the
+   result bit for bit.
+5. **What moves.** Every worker keeps a mirror of the synchronised model
+   (:data:`_MIRROR`); after a round the driver sends every worker only the rows
+   the round changed, and a worker that has no mirror of the current round (a
+   replacement for one that died) is sent the whole model first.
+
+A checkpoint is the synchronised model and the rounds done (the one-machine
+checkpoint file, a round per task), written after a round; rerunning resumes at
+the next round with the same result as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import io
+import logging
+import math
+import os
+import stat
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, signal_of
+from w2v_nce.params import RUN_OPTIONS
+
+LOCAL_START_SECONDS = 60  # a LocalCluster's workers must be up by then
+MIRROR_ATTEMPTS = 20  # a round's tries to find every worker's mirror before giving up
+
+
+# -- the corpus: files, pieces, shards -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A part of one file a worker reads: bytes [start, end), or the whole stream (end -1)."""
+
+    path: str
+    start: int
+    end: int
+    size: int  # bytes, for balancing shards (a compressed file: its compressed size)
+
+
+def corpus_files(corpus: str) -> list[str]:
+    """The files of ``corpus``: a file, the files of a directory, or a glob's; sorted."""
+    if os.path.isdir(corpus):
+        names = sorted(os.listdir(corpus))
+        files = [os.path.join(corpus, n) for n in names if not n.startswith(".")]
+        files = [f for f in files if os.path.isfile(f)]
+        what = f"the directory {corpus} has no files"
+    elif os.path.exists(corpus) or not glob.has_magic(corpus):
+        files = [corpus]
+        what = ""
+    else:
+        files = sorted(f for f in glob.glob(corpus) if os.path.isfile(f))
+        what = f"no file matches {corpus}"
+    if not files:
+        raise UserError(f"{what}; give a text file (plain, .gz, .bz2), a directory or a glob")
+    return files
+
+
+def split_corpus(corpus: str, parts: int) -> list[Piece]:
+    """The pieces of ``corpus`` in order: each plain file in ``parts`` newline-aligned
+    byte ranges (the encoder's first pass), each compressed file whole."""
+    from w2v_nce.io.corpus import SNIFF_BYTES, open_corpus, source_name, start_of_text
+    from w2v_nce.io.first_pass import _line_bounds, _pread
+
+    pieces = []
+    for path in corpus_files(corpus):
+        stream = open_corpus(path)
+        try:
+            fd = stream.fileno() if isinstance(stream, io.BufferedReader) else None
+            size = os.fstat(stream.fileno()).st_size
+            if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+                pieces.append(Piece(path, 0, -1, size))
+                continue
+            name = source_name(path)
+            start = start_of_text(_pread(fd, SNIFF_BYTES + 3, 0, name), name)
+            bounds = _line_bounds(fd, start, size, parts, name)
+        finally:
+            stream.close()
+        bounds[0] = 0  # the piece at 0 skips the byte-order mark itself (piece_blocks)
+        pieces += [Piece(path, a, b, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return pieces
+
+
+def shard_pieces(pieces: list[Piece], shards: int) -> list[list[Piece]]:
+    """The pieces, in order, into ``shards`` runs of about equal bytes (some may be empty)."""
+    total = sum(p.size for p in pieces) or 1
+    out: list[list[Piece]] = [[] for _ in range(shards)]
+    done = 0
+    for piece in pieces:
+        middle = done + piece.size / 2
+        out[min(int(middle * shards / total), shards - 1)].append(piece)
+        done += piece.size
+    return out
+
+
+def piece_blocks(piece: Piece):
+    """The blocks of :func:`~w2v_nce.corpus.blocks` of one piece (on a worker)."""
+    from w2v_nce.io.corpus import (
+        SNIFF_BYTES,
+        blocks,
+        open_corpus,
+        reader,
+        source_name,
+        start_of_text,
+        stream_chunks,
+    )
+    from w2v_nce.io.first_pass import CHUNK_BYTES, _pread
+
+    name = source_name(piece.path)
+    if piece.end < 0:
+        with contextlib.closing(open_corpus(piece.path)) as stream:
+            chunks, dropped = stream_chunks(reader(stream, name), CHUNK_BYTES, name)
+            yield from blocks(chunks, dropped, name)
+        return
+    fd = os.open(piece.path, os.O_RDONLY)
+    try:
+        start = piece.start
+        if start == 0:
+            start = start_of_text(_pread(fd, SNIFF_BYTES + 3, 0, name), name)
+
+        def chunks():
+            pos = start
+            while pos < piece.end:
+                data = _pread(fd, min(CHUNK_BYTES, piece.end - pos), pos, name)
+                if not data:
+                    return
+                pos += len(data)
+                yield data
+
+        yield from blocks(chunks(), start if piece.start == 0 else 0, name)
+    finally:
+        os.close(fd)
+
+
+# -- the vocabulary: counted per piece, merged ----------------------------------------------
+
+
+@dataclass
+class PieceCount:
+    words: list[str] = field(default_factory=list)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tokens: int = 0
+    sentences: int = 0
+    last_line: int = 1
+    error: tuple | None = None  # a LocatedError's (lineno, before, after)
+
+
+def count_piece(piece: Piece, encoding_errors: str) -> PieceCount:
+    """A worker's task: the distinct words of a piece and their counts."""
+    from w2v_nce.io.corpus import LocatedError, source_name
+    from w2v_nce.io.first_pass import _encode_blocks, _rules, _unique
+    from w2v_nce.kernels.wordtable import WordTable
+
+    table = WordTable()
+    name = source_name(piece.path)
+    try:
+        last = _encode_blocks(piece_blocks(piece), table, _rules(encoding_errors), name, None)
+    except LocatedError as exc:
+        return PieceCount(error=(exc.lineno, exc.before, exc.after))
+    words, counts, _ = _unique(table.words(encoding_errors), table.word_counts())
+    return PieceCount(words, counts, table.tokens, table.sentences, last)
+
+
+@dataclass
+class Counted:
+    """The merged counts of a corpus: what the vocabulary rule chooses from."""
+
+    words: list[str]
+    counts: np.ndarray
+    tokens: int
+    sentences: int
+
+
+def merge_counts(pieces: list[Piece], counted: list[PieceCount]) -> Counted:
+    """Add the pieces' counts; the first error in corpus order, with its file's line number."""
+    from w2v_nce.io.corpus import LocatedError
+
+    first_line: dict[str, int] = {}
+    for piece, count in zip(pieces, counted, strict=True):
+        line = first_line.get(piece.path, 1)
+        if count.error is not None:
+            raise LocatedError(*count.error).at(line) from None
+        first_line[piece.path] = line + count.last_line - 1
+    index: dict[str, int] = {}
+    for count in counted:
+        for word in count.words:
+            index.setdefault(word, len(index))
+    totals = np.zeros(len(index), dtype=np.int64)
+    for count in counted:
+        positions = np.fromiter((index[w] for w in count.words), np.int64, len(count.words))
+        np.add.at(totals, positions, count.counts)
+    return Counted(
+        list(index),
+        totals,
+        sum(c.tokens for c in counted),
+        sum(c.sentences for c in counted),
+    )
+
+
+def count_corpus(client, pieces: list[Piece], encoding_errors: str, name: str) -> Counted:
+    """Count every piece on the cluster and merge: one process's counts of the corpus."""
+    from w2v_nce.io.corpus import check_encoding_errors
+
+    check_encoding_errors(encoding_errors)
+    futures = [
+        client.submit(count_piece, piece, encoding_errors, key=f"w2v-count-{i}-{_token()}")
+        for i, piece in enumerate(pieces)
+    ]
+    counted = merge_counts(pieces, client.gather(futures))
+    if counted.tokens == 0:
+        raise UserError(f"{name}: the corpus is empty (no tokens); give a text file")
+    return counted
+
+
+# -- the shards' ids, on the workers --------------------------------------------------------
+
+
+def encode_shard(pieces: list[Piece], words: list[str], encoding_errors: str) -> np.ndarray:
+    """A worker's task: the shard's final ids, -1 after each sentence, none empty."""
+    from w2v_nce.io.corpus import source_name
+    from w2v_nce.io.encode import _remap_chunk
+    from w2v_nce.io.first_pass import _encode_blocks, _rules
+    from w2v_nce.kernels.wordtable import WordTable
+
+    index = {word: i for i, word in enumerate(words)}
+    parts = [np.zeros(0, dtype=np.int32)]
+    with tempfile.TemporaryDirectory(prefix="w2v-nce-shard-") as tmp:
+        sink = os.path.join(tmp, "provisional.int32")
+        for piece in pieces:
+            table = WordTable()
+            name = source_name(piece.path)
+            _encode_blocks(piece_blocks(piece), table, _rules(encoding_errors), name, sink)
+            provisional = np.fromfile(sink, dtype=np.int32)
+            remap = np.array([index.get(w, -1) for w in table.words(encoding_errors)], np.int32)
+            out = np.empty(provisional.size, dtype=np.int32)
+            ends = np.empty(provisional.size, dtype=np.int64)
+            n_out, _ = _remap_chunk(provisional, remap, out, ends, np.zeros(3, dtype=np.int64))
+            parts.append(out[:n_out])
+    return np.concatenate(parts)
+
+
+def cut_words(ids: np.ndarray, parts_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets that cut ``ids`` at sentence ends into parts of about ``parts_words`` words,
+    and the words of each part."""
+    ends = np.flatnonzero(ids < 0) + 1
+    words_at = ends - np.arange(1, ends.size + 1)  # words before each sentence end
+    total = int(words_at[-1]) if ends.size else 0
+    targets = np.arange(1, math.ceil(total / max(parts_words, 1))) * parts_words
+    picked = np.searchsorted(words_at, targets)
+    cuts = np.unique(np.concatenate(([0], ends[picked], [ids.size]))).astype(np.int64)
+    if cuts.size == 1:
+        return cuts, np.zeros(0, dtype=np.int64)
+    lengths = np.diff(cuts) - np.add.reduceat((ids < 0).astype(np.int64), cuts[:-1])
+    return cuts, lengths
+
+
+def shard_layout(ids: np.ndarray, sync_every: int) -> tuple[np.ndarray, np.ndarray]:
+    """A worker's task: the slices of a shard (offsets and words), to the driver."""
+    return cut_words(ids, sync_every)
+
+
+# -- a round's task, on a worker ------------------------------------------------------------
+
+
+class Job(NamedTuple):
+    """What every round's task shares: sent to each worker once."""
+
+    config: object  # params.TrainConfig
+    tables: object  # kernels.bundles.Tables
+    spec: object  # kernels.bundles.Spec
+    total_words: int  # epochs × corpus words: the schedule's length
+
+
+class Position(NamedTuple):
+    """Where a task sits: its seeds' parts and the words of the schedule before it."""
+
+    epoch: int
+    shard: int
+    round: int
+    words_before: int
+
+
+class Update(NamedTuple):
+    """A task's result: the rows it changed and by how much, and its numbers."""
+
+    input_rows: np.ndarray  # int32
+    input_delta: np.ndarray  # float32 rows × dim
+    output_rows: np.ndarray
+    output_delta: np.ndarray
+    loss: float
+    examples: int
+    words: int
+    seconds: float
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self[:4])
+
+
+MISSING = "missing"  # a task's answer on a worker with no mirror of its round
+
+_MIRROR: dict = {}  # on each worker: {"version": round, "input": ..., "output": ...}
+_MIRROR_LOCK = threading.Lock()
+
+
+def mirror_version() -> int:
+    return _MIRROR.get("version", -1)
+
+
+def set_mirror(version: int, input: np.ndarray, output: np.ndarray) -> int:
+    with _MIRROR_LOCK:
+        _MIRROR.update(version=version, input=np.array(input), output=np.array(output))
+    return version
+
+
+def apply_rows(version: int, rows: tuple, values: tuple) -> int:
+    """Bring the mirror from round ``version`` - 1 to ``version``: the rows that changed."""
+    with _MIRROR_LOCK:
+        if _MIRROR.get("version") != version - 1:
+            _MIRROR.clear()  # stale: the driver sends the whole model
+            return -1
+        for name, r, v in zip(("input", "output"), rows, values, strict=True):
+            _MIRROR[name][r] = v
+        _MIRROR["version"] = version
+    return version
+
+
+def train_slice(version: int, ids: np.ndarray, start: int, end: int, job: Job, at: Position):
+    """A worker's task: train ids[start:end] from the synchronised model of round
+    ``version`` with ``threads`` Hogwild threads; the rows changed (:class:`Update`)."""
+    from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.kernels.rng import mix_seed
+    from w2v_nce.training.trainer import block_kernel
+
+    started = time.perf_counter()
+    with _MIRROR_LOCK:
+        if _MIRROR.get("version") != version:
+            return MISSING
+        synced = Weights(_MIRROR["input"], _MIRROR["output"])
+    weights = Weights(synced.input.copy(), synced.output.copy())
+    config = job.config
+    part = ids[start:end]
+    cuts, words = cut_words(part, max(1, math.ceil(max(1, (part >= 0).sum()) / config.threads)))
+    before = at.words_before + np.concatenate(([0], np.cumsum(words)))
+    alpha, min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
+    with block_kernel(config, weights) as kernel:
+
+        def run(i: int):
+            schedule = Schedule(alpha, min_alpha, np.int64(before[i]), np.int64(job.total_words))
+            seed = mix_seed(config.seed, at.epoch, at.shard, at.round, i)
+            return kernel(
+                part[cuts[i] : cuts[i + 1]], weights, job.tables, job.spec, schedule, seed
+            )
+
+        with ThreadPoolExecutor(max_workers=max(1, len(words))) as pool:
+            results = list(pool.map(run, range(len(words))))
+    input_rows = changed_rows(synced.input, weights.input)
+    output_rows = changed_rows(synced.output, weights.output)
+    return Update(
+        input_rows,
+        weights.input[input_rows] - synced.input[input_rows],
+        output_rows,
+        weights.output[output_rows] - synced.output[output_rows],
+        float(sum(r[0] for r in results)),
+        int(sum(r[1] for r in results)),
+        int(sum(r[2] for r in results)),
+        time.perf_counter() - started,
+    )
+
+
+def changed_rows(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The rows of ``after`` that differ from ``before`` (int32)."""
+    return np.flatnonzero((before != after).any(axis=1)).astype(np.int32)
+
+
+def load_kernel(job: Job) -> float:
+    """On a worker: load (or compile) the block kernel before the first round."""
+    from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.training.trainer import block_kernel
+
+    started = time.perf_counter()
+    dim = job.config.dim
+    weights = Weights(np.zeros((1, dim), np.float32), np.zeros((1, dim), np.float32))
+    schedule = Schedule(np.float32(0), np.float32(0), np.int64(0), np.int64(1))
+    with block_kernel(job.config, weights) as kernel:
+        kernel(np.zeros(0, np.int32), weights, job.tables, job.spec, schedule, np.uint64(0))
+    return time.perf_counter() - started
+
+
+# -- combining a round's updates, on the driver ---------------------------------------------
+
+
+def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Add to each row the changes of the updates that touched it, in the order given
+    (shard order, so the float32 sums are the same every run). Returns the rows changed.
+
+    Only touched rows move, so a rare word's update is never divided by the workers
+    that did not see it. The changes of a row several workers touched are summed, not
+    averaged: averaging divides a frequent word's learning by the workers (measured on
+    bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
+    0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
+    """
+    rows = np.unique(np.concatenate([r for r, _ in parts] or [np.zeros(0, np.int32)]))
+    sums = np.zeros((rows.size, matrix.shape[1]), dtype=np.float32)
+    for r, delta in parts:
+        sums[np.searchsorted(rows, r)] += delta
+    matrix[rows] += sums
+    return rows
+
+
+# -- the cluster -----------------------------------------------------------------------------
+
+
+def _token() -> str:
+    return os.urandom(4).hex()
+
+
+@contextlib.contextmanager
+def cluster(workers: int | None, scheduler: str | None, client=None):
+    """A Dask client: the one given, one of an existing cluster at ``scheduler``, or of a
+    LocalCluster of ``workers`` processes (closed on exit)."""
+    if client is not None:
+        yield client
+        return
+    from dask.distributed import Client, LocalCluster
+
+    # Ctrl-C in the middle of a gather leaves the client's own pending tasks with an
+    # exception nobody retrieves, which asyncio logs with a traceback: not for the user.
+    asyncio_log = logging.getLogger("asyncio")
+    level = asyncio_log.level
+    asyncio_log.setLevel(logging.CRITICAL)
+    try:
+        with _cluster(workers, scheduler, Client, LocalCluster) as connected:
+            yield connected
+    finally:
+        asyncio_log.setLevel(level)
+
+
+@contextlib.contextmanager
+def _cluster(workers, scheduler, Client, LocalCluster):
+    """:func:`cluster`'s client of an existing cluster, or of a new LocalCluster."""
+    if scheduler:
+        try:
+            connected = Client(scheduler, timeout=30)
+        except OSError as exc:
+            raise UserError(
+                f"cannot reach the Dask scheduler at {scheduler} ({exc}); start it with "
+                "'dask scheduler' and its workers with 'dask worker ADDRESS'"
+            ) from None
+        with connected:
+            yield connected
+        return
+    local = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # no fixed port: runs side by side
+        silence_logs=logging.CRITICAL,  # a worker's error reaches the user as an exception
+    )
+    try:
+        with Client(local) as connected:
+            connected.wait_for_workers(workers, timeout=LOCAL_START_SECONDS)
+            connected.register_worker_callbacks(setup=ignore_interrupts)
+            yield connected
+    finally:
+        local.close()
+
+
+def ignore_interrupts() -> None:
+    """On a worker of our LocalCluster: Ctrl-C in the terminal reaches every process of
+    the group; the driver handles it (checkpoint, one message) and closes the cluster."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def worker_addresses(client) -> list[str]:
+    return sorted(client.scheduler_info(n_workers=-1)["workers"])
+
+
+# -- the rounds, on the driver ---------------------------------------------------------------
+
+
+@dataclass
+class SyncStats:
+    """What synchronising cost: for docs/distributed.md's model."""
+
+    rounds: int = 0
+    seconds: float = 0.0  # wall time of the rounds
+    compute_seconds: float = 0.0  # the slowest task of each round, summed
+    combine_seconds: float = 0.0  # the driver's combining of the updates
+    send_seconds: float = 0.0  # the combined rows to every worker's mirror
+    bytes_up: int = 0  # the updates the workers sent
+    bytes_down: int = 0  # the combined rows sent to the workers
+    bytes_whole: int = 0  # whole models sent: at the start, and to replacement workers
+
+    @property
+    def share(self) -> float:
+        """The share of wall time not spent in the slowest worker's training."""
+        return 1.0 - self.compute_seconds / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def bytes_per_sync(self) -> float:
+        return (self.bytes_up + self.bytes_down) / max(self.rounds, 1)
+
+    def as_dict(self) -> dict:
+        return {
+            "rounds": self.rounds,
+            "seconds": self.seconds,
+            "sync_share": self.share,
+            "bytes_up": self.bytes_up,
+            "bytes_down": self.bytes_down,
+            "bytes_whole_models": self.bytes_whole,
+            "bytes_per_sync": self.bytes_per_sync,
+            "seconds_per_sync": (self.seconds - self.compute_seconds) / max(self.rounds, 1),
+            "combine_seconds": self.combine_seconds,
+            "send_seconds": self.send_seconds,
+            "compute_seconds": self.compute_seconds,
+        }
+
+
+@dataclass
+class Plan:
+    """The rounds of a run: shards' ids on the workers, their slices, the schedule."""
+
+    shards: list  # futures of the shards' ids
+    cuts: list[np.ndarray]  # per shard, the slices' offsets
+    words: np.ndarray  # int64 shards × rounds of an epoch: the words of each slice
+    corpus_words: int
+    epochs: int
+
+    @property
+    def rounds_per_epoch(self) -> int:
+        return self.words.shape[1]
+
+    @property
+    def rounds(self) -> int:
+        return self.epochs * self.rounds_per_epoch
+
+    def before(self, epoch: int, rnd: int, shard: int) -> int:
+        """Words of the schedule before this slice: earlier rounds, then earlier shards."""
+        done = int(self.words[:, :rnd].sum()) + int(self.words[:shard, rnd].sum())
+        return epoch * self.corpus_words + done
+
+
+def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, config, sync):
+    """Encode each shard on its own worker (a round's task runs where its shard is: two
+    shards on one worker would train one after the other) and cut it into slices."""
+    addresses = worker_addresses(client)
+    futures = [
+        client.submit(
+            encode_shard,
+            pieces,
+            words,
+            errors,
+            key=f"w2v-shard-{s}-{_token()}",
+            workers=[addresses[s % len(addresses)]],
+            allow_other_workers=True,
+        )
+        for s, pieces in enumerate(shards)
+    ]
+    layouts = client.gather([client.submit(shard_layout, f, sync) for f in futures])
+    rounds = max(1, max(lengths.size for _, lengths in layouts))
+    table = np.zeros((len(shards), rounds), dtype=np.int64)
+    for s, (_, lengths) in enumerate(layouts):
+        table[s, : lengths.size] = lengths
+    cuts = [c for c, _ in layouts]
+    return Plan(futures, cuts, table, int(table.sum()), config.epochs)
+
+
+def _same(value):
+    return value
+
+
+def _result(future):
+    """The future's result, or None when the cluster cancelled it (a worker that died
+    took its inputs along; the round submits it again)."""
+    from distributed.client import FutureCancelledError
+
+    try:
+        return future.result()
+    except FutureCancelledError:
+        return None
+
+
+class Rounds:
+    """The driver's loop: one round at a time, every worker's mirror kept in step."""
+
+    def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats):
+        self.client, self.plan, self.job, self.model, self.sync = client, plan, job, model, sync
+        # A task's result, not scattered data: Dask recomputes it if its workers die.
+        self.job_future = client.submit(_same, job, key=f"w2v-job-{_token()}")
+        self.version = 0  # the mirror's round: the rounds done before this process started
+
+    def start(self, version: int) -> float:
+        """Every worker mirrors the model as round ``version``; the kernel loaded."""
+        self.version = version
+        self._refresh_mirrors()
+        return max(self.client.run(load_kernel, self.job).values(), default=0.0)
+
+    def _refresh_mirrors(self) -> None:
+        """Send the whole model to the workers whose mirror is not of this round."""
+        versions = self.client.run(mirror_version, on_error="return")
+        stale = [a for a, v in versions.items() if v != self.version]
+        if stale:
+            model = self.model
+            self.client.run(
+                set_mirror,
+                self.version,
+                model.input,
+                model.output,
+                workers=stale,
+                on_error="return",
+            )
+            self.sync.bytes_whole += len(stale) * (model.input.nbytes + model.output.nbytes)
+
+    def run(self, number: int) -> list[Update]:
+        """Round ``number`` (epoch-major) on every shard with a slice in it: the updates."""
+        plan = self.plan
+        epoch, rnd = divmod(number, plan.rounds_per_epoch)
+        shards = [s for s in range(len(plan.shards)) if plan.words[s, rnd] > 0]
+        updates: dict[int, Update] = {}
+        for attempt in range(MIRROR_ATTEMPTS):
+            todo = [s for s in shards if s not in updates]
+            futures = [self._submit(number, epoch, rnd, s) for s in todo]
+            for s, future in zip(todo, futures, strict=True):
+                result = _result(future)
+                if result is not None and not isinstance(result, str):
+                    updates[s] = result
+            if len(updates) == len(shards):
+                return [updates[s] for s in shards]
+            time.sleep(0.1 * attempt)  # a replacement worker: send it the model
+            self._refresh_mirrors()
+        raise UserError(
+            f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in round "
+            f"{number}; check the cluster (dask worker logs) and rerun (--checkpoint resumes)"
+        )
+
+    def _submit(self, number, epoch, rnd, shard):
+        """A round's task on the cluster (retried by Dask if its worker dies)."""
+        plan = self.plan
+        at = Position(epoch, shard, rnd, plan.before(epoch, rnd, shard))
+        start, end = plan.cuts[shard][rnd], plan.cuts[shard][rnd + 1]
+        return self.client.submit(
+            train_slice,
+            self.version,
+            plan.shards[shard],
+            int(start),
+            int(end),
+            self.job_future,
+            at,
+            key=f"w2v-round-{number}-{shard}-{_token()}",
+            retries=2,
+        )
+
+    def combine(self, updates: list[Update]) -> None:
+        """Combine the round's updates into the model: the synchronised model of the next."""
+        model = self.model
+        self.rows = (
+            combine(model.input, [(u.input_rows, u.input_delta) for u in updates]),
+            combine(model.output, [(u.output_rows, u.output_delta) for u in updates]),
+        )
+        self.version += 1
+        self.sync.bytes_up += sum(u.nbytes for u in updates)
+
+    def send_rows(self) -> None:
+        """Bring every worker's mirror to the combined model: the rows that changed."""
+        rows = self.rows
+        values = (self.model.input[rows[0]], self.model.output[rows[1]])
+        answers = self.client.run(apply_rows, self.version, rows, values, on_error="return")
+        down = sum(a.nbytes for a in (*rows, *values))
+        self.sync.bytes_down += down * len(answers)
+        if any(a != self.version for a in answers.values()):
+            self._refresh_mirrors()
+
+
+def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
+    """Run the rounds ``state`` has not done, refreshing one progress bar; on Ctrl-C save
+    the last synchronised model with ``writer`` and raise TrainingInterrupted."""
+    from w2v_nce.training.trainer import _progress_bar
+
+    plan, stats, model = rounds.plan, state.stats, rounds.model
+    total_words = plan.corpus_words * plan.epochs
+    stats.resumed_words = stats.words
+    bar = _progress_bar(total_words, stats.words, progress, resumed)
+    description = getattr(bar, "desc", "")
+    bar.set_description("loading the training kernel on the workers")
+    todo = np.flatnonzero(~state.done).tolist()
+    try:
+        stats.kernel_seconds = rounds.start(int(state.done.sum()))
+        bar.set_description(description)
+        started = time.perf_counter()
+        for number in todo:
+            clock = [time.perf_counter()]
+            updates = rounds.run(number)
+            clock.append(time.perf_counter())
+            rounds.combine(updates)
+            state.done[number] = True  # the model is this round's: what a checkpoint saves
+            clock.append(time.perf_counter())
+            rounds.send_rows()
+            clock.append(time.perf_counter())
+            _count_round(rounds.sync, updates, np.diff(clock))
+            lr = _add_stats(stats, updates, total_words, bar, rounds.job.config)
+            stats.seconds = time.perf_counter() - started
+            if on_round is not None:
+                on_round(model, state, lr, number == todo[-1])
+    except KeyboardInterrupt as stop:
+        bar.close()
+        model.config.update(interrupted=True, words_trained=stats.words)
+        interrupted = TrainingInterrupted(model, stats, total_words, signal_of(stop))
+        if writer is not None:
+            with contextlib.suppress(KeyboardInterrupt):
+                interrupted.checkpoint = writer.save(model, state)
+        raise interrupted from None
+    finally:
+        bar.close()
+    model.config.update(interrupted=False, words_trained=stats.words)
+    return stats
+
+
+def _count_round(sync: SyncStats, updates: list[Update], seconds: np.ndarray) -> None:
+    """Add a round's times: (tasks and their updates, combining, sending the rows)."""
+    sync.rounds += 1
+    sync.seconds += float(seconds.sum())
+    sync.compute_seconds += max((u.seconds for u in updates), default=0.0)
+    sync.combine_seconds += float(seconds[1])
+    sync.send_seconds += float(seconds[2])
+
+
+def _add_stats(stats, updates: list[Update], total_words: int, bar, config) -> float:
+    """Add a round's numbers to ``stats`` and the bar; the learning rate reached."""
+    loss = sum(u.loss for u in updates)
+    examples = sum(u.examples for u in updates)
+    words = sum(u.words for u in updates)
+    stats.words += words
+    stats.examples += examples
+    stats.loss_sum += loss
+    if not math.isfinite(loss):
+        raise UserError(
+            "training diverged (the loss became NaN or infinite); "
+            "lower --alpha and try again; nothing was written"
+        )
+    if examples:
+        stats.final_loss = loss / examples
+    alpha = config.resolved_alpha
+    lr = alpha - (alpha - config.min_alpha) * min(stats.words / max(total_words, 1), 1.0)
+    bar.set_postfix(lr=f"{lr:.5f}", loss=f"{stats.final_loss:.4f}", refresh=False)
+    bar.update(words)
+    return lr
+
+
+# -- a run: what pipeline.train hands over ---------------------------------------------------
+
+
+def check_corpus(corpus) -> str:
+    if not isinstance(corpus, str | os.PathLike) or os.fspath(corpus) == "-":
+        raise UsageError(
+            "--workers/--scheduler need a corpus the workers can read: a file, a directory "
+            "or a glob of files (plain, .gz, .bz2), not standard input or sentences"
+        )
+    return os.fspath(corpus)
+
+
+def corpus_identity(corpus: str) -> dict:
+    """The checkpoint's identity of a corpus of several files: their total size."""
+    files = corpus_files(corpus)
+    sizes = [os.stat(f) for f in files]
+    return {
+        "path": os.path.abspath(corpus) if os.path.exists(corpus) else corpus,
+        "size": sum(s.st_size for s in sizes),
+        "mtime_ns": max(s.st_mtime_ns for s in sizes),
+    }
+
+
+def fingerprint(words: list[str], counts: np.ndarray, plan: Plan) -> str:
+    """The vocabulary, its counts and the shards' words: what a resumed run must find again."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\n".join(words).encode("utf-8"))
+    digest.update(np.ascontiguousarray(counts, dtype=np.int64).tobytes())
+    digest.update(plan.words.tobytes())
+    return digest.hexdigest()
+
+
+def train(corpus, options: dict, *, progress=True, messages=None, outputs=(), client=None):
+    """:func:`pipeline.train <w2v_nce.training.pipeline.train>`, on a Dask cluster when
+    ``client`` (a ``dask.distributed.Client``), ``workers`` or ``scheduler`` is given; what
+    the command line and the API call."""
+    from w2v_nce.training import pipeline
+
+    messages = messages or pipeline.LIBRARY
+    given = {name for name, value in options.items() if value is not None}
+    if client is None and not {"workers", "scheduler"} & given:
+        return pipeline.train(
+            corpus, options, progress=progress, messages=messages, outputs=outputs
+        )
+    settled = pipeline.resolve(options, corpus)
+    return train_on_cluster(settled, client, progress, messages, outputs)
+
+
+def train_on_cluster(settled, client, progress, messages, outputs):
+    """pipeline.train on a Dask cluster: the same options, messages, checkpoint and Run.
+
+    ``settled`` is the run's :class:`pipeline.Plan` (options resolved, ``init`` loaded).
+    """
+    from w2v_nce.training.pipeline import Run, init_identity
+
+    config, run, base = settled.config, settled.run, settled.base
+    path, ck_path = check_corpus(settled.corpus), settled.checkpoint_path
+    _check_outputs(ck_path, outputs, run, messages)
+    sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
+    with cluster(run.get("workers"), run.get("scheduler"), client) as connected:
+        n = len(worker_addresses(connected))
+        shards = shard_pieces(split_corpus(path, n), n)
+        if any(not shard for shard in shards):
+            messages.warn(
+                f"{sum(not s for s in shards)} of {n} workers have no part of {path} to train: "
+                "a compressed file is read whole by one worker; give plain files, or more "
+                "files than workers"
+            )
+        identity = {**settled.identity(), "workers": n, "sync_every": sync_every}
+        resume = _resume(ck_path, identity, path, init_identity(base), messages)
+        model, plan, counted = _prepare(connected, shards, settled, resume, path)
+        messages.info(
+            f"corpus: {counted.tokens:,} tokens in {counted.sentences:,} lines; vocabulary: "
+            f"{len(model.vocab):,} words (min-count {config.min_count}) covering "
+            f"{plan.corpus_words:,} tokens; {n} Dask workers × {config.threads} threads, "
+            f"a sync every {sync_every:,} words per worker ({plan.rounds:,} rounds)"
+        )
+        state = resume.state if resume is not None else _fresh_state(plan.rounds)
+        resumed = None
+        if resume is not None and state.done.any():
+            resumed = f"round {int(state.done.sum())} of {plan.rounds}"
+            messages.info(f"resumed from {ck_path} at {resumed}")
+        info = {
+            "options": identity,
+            "corpus": {
+                **corpus_identity(path),
+                "fingerprint": fingerprint(model.vocab, model.counts, plan),
+            },
+            "init": init_identity(base),
+        }
+        writer, on_round = _checkpointing(ck_path, info, run)
+        sync = SyncStats()
+        rounds = Rounds(connected, plan, _job(model, config, plan), model, sync)
+        stats = train_rounds(rounds, state, progress, resumed, on_round, writer)
+    stats.sync = sync.as_dict()
+    model.config["distributed"] = {"workers": n, "sync_every": sync_every, **stats.sync}
+    model.stats = stats
+    save = (lambda: writer.save(model, state)) if writer else None
+    return Run(model, stats, ck_path, resumed, save)
+
+
+def _check_outputs(ck_path, outputs, run: dict, messages) -> None:
+    """The checkpoint writable; what killed runs left beside the outputs, removed."""
+    from w2v_nce.io.atomic import check_writable_output
+    from w2v_nce.io.stale import remove_stale
+
+    if ck_path:
+        check_writable_output(ck_path)
+    removed = remove_stale([*outputs, *([ck_path] if ck_path else [])], run.get("tmp_dir"))
+    if removed:
+        messages.info(f"removed {len(removed)} file(s) left by killed runs: {removed[0]} ...")
+
+
+def _resume(ck_path, identity: dict, path: str, init: dict | None, messages):
+    """The checkpoint to resume from, made by this run (or a UsageError); None if none."""
+    from w2v_nce.training import checkpoint as ck
+
+    if not (ck_path and os.path.exists(ck_path)):
+        return None
+    resume = ck.load(ck_path)
+    for note in ck.check_same(resume, identity, corpus_identity(path), init):
+        messages.info(f"note: {note}")
+    return resume
+
+
+def _fresh_state(rounds: int):
+    from w2v_nce.training.trainer import RunState
+
+    return RunState(np.zeros(rounds, dtype=bool))
+
+
+def _job(model, config, plan: Plan) -> Job:
+    from w2v_nce.training.trainer import spec_for, tables_for
+
+    return Job(config, tables_for(model, config), spec_for(config), plan.corpus_words * plan.epochs)
+
+
+def _prepare(client, shards, settled, resume, source):
+    """Count, choose the vocabulary, encode the shards; the model to train (new, continued
+    or resumed), the rounds' plan and the counts."""
+    from w2v_nce.model import continued_model, new_model
+    from w2v_nce.training import checkpoint as ck
+    from w2v_nce.training.pipeline import model_config
+    from w2v_nce.vocab import Fresh
+
+    config, run, base = settled.config, settled.run, settled.base
+    errors = run.get("encoding_errors", "strict")
+    pieces = [p for shard in shards for p in shard]
+    counted = count_corpus(client, pieces, errors, source)
+    rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
+    vocab, _ = rule(counted.words, counted.counts, source)
+    sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
+    plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
+    if plan.corpus_words == 0:
+        raise UserError(
+            f"{source}: no token of the corpus is in the model's vocabulary; nothing to "
+            "train (pass --update-vocab to add its words)"
+        )
+    if resume is not None:
+        ck.check_same_encoding(resume, fingerprint(vocab.words, vocab.counts, plan), source)
+        model = resume.model
+    elif base is not None:
+        model = continued_model(base, vocab, config)
+    else:
+        model = new_model(vocab, config)
+    encoded = _Encoded(vocab, counted.tokens, plan.corpus_words)
+    model.config = model_config(config, encoded, source, base, run)
+    return model, plan, counted
+
+
+class _Encoded(NamedTuple):
+    """What :func:`pipeline.model_config` reads of an encoded corpus."""
+
+    vocab: object
+    raw_tokens: int
+    words: int
+
+
+def _checkpointing(ck_path, info, run):
+    """(writer, on_round): the checkpoint writer (None without --checkpoint), and what
+    follows each round: the checkpoint when one is due, a --loss-log row."""
+    from w2v_nce.io.loss_log import LossLog
+    from w2v_nce.training import checkpoint as ck
+
+    every = run.get("checkpoint_every", RUN_OPTIONS["checkpoint_every"].default)
+    writer = ck.Writer(ck_path, info, every) if ck_path else None
+    loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
+
+    def on_round(model, state, lr: float, finished: bool) -> None:
+        stats = state.stats
+        if loss_log is not None:
+            loss_log.add(stats.seconds, stats.words, lr, stats.final_loss)
+            if finished:
+                loss_log.close()
+        if writer is not None and not finished and writer.due():
+            writer.save(model, state)
+
+    return writer, on_round
