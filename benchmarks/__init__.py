@@ -55,9 +55,14 @@ the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), 
 an interval that excludes 0 is a difference the data set resolves.
 
 Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:
-w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), w2v-nce's other
-losses at several k (`losses`), each section warming every job up on the tiny corpus
-first (each model and loss compiles its own kernel), w2v-nce thread scaling
+w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), every w2v-nce loss
+side by side (`losses`: neg, nce, infonce with the dot product and cosine/τ, hs,
+triplet with each mining, contrastive, softmax and neg on a capped vocabulary; words/s
+against neg's in the same rounds, WordSim-353, SimLex-999 and analogies with paired
+intervals against neg, alignment and uniformity from `w2v-nce evaluate --corpus`;
+also on --losses-also, the dictionary glosses by default; a run whose loss or flags
+the installed w2v-nce lacks is listed and skipped), each section warming every job
+up on the tiny corpus first (each model and loss compiles its own kernel), w2v-nce thread scaling
 (word2vec.c beside it as a reference for what the machine allows), NCE with k = 5,
 25, 64 against word2vec.c's negative sampling with the same k (same number of dot
 products per pair; 1 epoch unless --nce-epochs says otherwise, since k = 64 costs
@@ -74,6 +79,9 @@ The picture (--plot, docs/img/quality-speed.png by default): WordSim-353 with it
 interval against whole-process seconds, one point per system and setup of the
 main, models and losses sections.
 
-The results replace BENCHMARKS.md (Markdown tables) and are printed; --json dumps
-the raw numbers. The environment is passed on unchanged (OPENBLAS_CORETYPE included).
+The results replace BENCHMARKS.md (Markdown tables) and are printed (with --update
+only the sections that ran are replaced); --json dumps the raw numbers. The losses
+section also draws docs/img/losses-geometry.png, each loss a point in the (uniformity,
+alignment) plane as Wang & Isola draw it. The environment is passed on unchanged
+(OPENBLAS_CORETYPE included).
 """

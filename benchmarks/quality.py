@@ -1,5 +1,5 @@
-"""Quality: every output scored on WordSim-353 and the Google analogies with 95%
-intervals, rounds of jobs scored as they finish, medians over the rounds, and the
+"""Quality: every output scored on WordSim-353, SimLex-999 and the Google analogies
+with 95% intervals, rounds of jobs scored as they finish, medians over the rounds, and the
 paired differences between systems."""
 
 import time
@@ -9,8 +9,8 @@ from .common import log, median, rotated, table, with_interval
 
 
 def evaluate(vectors_path):
-    """Vocabulary, WordSim-353 Spearman and analogy accuracy, with their 95% intervals,
-    and the two score objects (for paired differences).
+    """Vocabulary, WordSim-353 and SimLex-999 Spearman and analogy accuracy, with their
+    95% intervals, and the three score objects (for paired differences).
 
     gensim reads the file (every system's output the same way); the scores are
     gensim's, computed by w2v-nce's vectorised copy of its evaluation.
@@ -22,15 +22,18 @@ def evaluate(vectors_path):
     kv = KeyedVectors.load_word2vec_format(str(vectors_path), binary=True, unicode_errors="replace")
     words, vectors = kv.index_to_key, kv.vectors
     pairs = evaluate_pairs(words, vectors, gensim_data("wordsim353.tsv"))
+    simlex = evaluate_pairs(words, vectors, gensim_data("simlex999.txt"))
     analogy = evaluate_analogies(words, vectors, gensim_data("questions-words.txt"))
     quality = {
         "vocab": len(kv),
         "ws353": pairs.spearman,
         "ws353_ci": pairs.interval(),
+        "simlex999": simlex.spearman,
+        "simlex999_ci": simlex.interval(),
         "analogy": analogy.accuracy,
         "analogy_ci": analogy.interval(),
     }
-    return quality, {"ws353": pairs, "analogy": analogy}
+    return quality, {"ws353": pairs, "simlex999": simlex, "analogy": analogy}
 
 
 def median_interval(intervals):
@@ -40,9 +43,12 @@ def median_interval(intervals):
     return [median([ci[0] for ci in intervals]), median([ci[1] for ci in intervals])]
 
 
-def quality_rounds(bench, section, jobs, compare=()):
+def quality_rounds(bench, section, jobs, compare=(), after=None):
     """Run every (key, label, make_argv(out)) job once per round, the order rotated
     from round to round; then score every output of the round.
+
+    ``after(key, run, out)``, when given, is called on every scored output before it is
+    removed (it may add to ``run.quality``, or leave files beside ``out`` to remove).
 
     ``compare`` lists (key, reference key) pairs whose paired differences (the same
     resampled pairs and questions for both) are computed in each round. Returns
@@ -65,6 +71,8 @@ def quality_rounds(bench, section, jobs, compare=()):
         scores = {}
         for key, (run, out, label) in outputs.items():
             found = quality_of(bench, run, out, label)
+            if found is not None and after is not None:
+                after(key, run, out)
             out.unlink(missing_ok=True)
             if found is not None:
                 scores[key] = found
@@ -110,6 +118,8 @@ def summarise_runs(bench, ok, missing=None):
             vocab=median([r.quality["vocab"] for r in ok]),
             ws353=median([r.quality["ws353"] for r in ok]),
             ws353_ci=median_interval([r.quality["ws353_ci"] for r in ok]),
+            simlex999=median([r.quality["simlex999"] for r in ok]),
+            simlex999_ci=median_interval([r.quality["simlex999_ci"] for r in ok]),
             analogy=median([r.quality["analogy"] for r in ok]),
             analogy_ci=median_interval([r.quality["analogy_ci"] for r in ok]),
         )

@@ -4,6 +4,7 @@ method note, the picture and each section's text, and the failures."""
 import importlib.metadata
 import os
 import platform
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -103,14 +104,47 @@ def report(bench, info, results):
         if name in results:
             parts += ["", f"## {section.title}", "", section.text(results)]
     if bench.failures:
-        parts += ["", "## Failures", ""]
-        for failure in bench.failures:
-            parts += [
-                f"**{failure['run']}**: `{failure['command']}`",
-                "",
-                "```",
-                failure["tail"] or "(no output)",
-                "```",
-                "",
-            ]
+        parts += ["", "## Failures", "", *failure_lines(bench.failures)]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def failure_lines(failures):
+    lines = []
+    for failure in failures:
+        lines += [
+            f"**{failure['run']}**: `{failure['command']}`",
+            "",
+            "```",
+            failure["tail"] or "(no output)",
+            "```",
+            "",
+        ]
+    return lines
+
+
+def update_report(old, bench, info, results):
+    """``old`` (a BENCHMARKS.md) with only the sections in ``results`` replaced, each
+    saying which command, date and load it comes from (the header describes the rest);
+    a section the file lacks goes before its Failures, or at the end."""
+    host = info["machine"]
+    note = (
+        f"*This section alone was rerun: `{info['command']}` on {info['date']}, "
+        f"`{bench.args.corpus}` ({bench.tokens:,} tokens); load average "
+        f"{host['load'][0]:.2f} at the start, {info['load_end'][0]:.2f} at the end. The "
+        "header above describes the run the other sections come from.*"
+    )
+    for name, section in SECTIONS.items():
+        if name not in results:
+            continue
+        parts = [f"## {section.title}", "", note, "", section.text(results)]
+        if bench.failures:
+            parts += ["", "Failures in this run:", "", *failure_lines(bench.failures)]
+        block = "\n".join(parts).rstrip() + "\n\n"
+        found = re.search(rf"^## {re.escape(section.title)}\n.*?(?=^## |\Z)", old, re.M | re.S)
+        if found:
+            old = old[: found.start()] + block + old[found.end() :]
+        elif "\n## Failures\n" in old:
+            old = old.replace("\n## Failures\n", f"\n{block}## Failures\n", 1)
+        else:
+            old = old.rstrip() + "\n\n" + block
+    return old.rstrip() + "\n"

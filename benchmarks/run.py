@@ -20,7 +20,7 @@ from .common import (
     rss_floor,
 )
 from .picture import draw_picture
-from .report import command_line, machine, report, versions
+from .report import command_line, machine, report, update_report, versions
 from .sections import SECTIONS
 from .systems import find_systems, warm_up
 
@@ -59,6 +59,18 @@ def parse_args(argv=None):
         "--plot",
         default=str(ROOT / "docs" / "img" / "quality-speed.png"),
         help="the quality/speed picture (default docs/img/quality-speed.png; '' for none)",
+    )
+    parser.add_argument(
+        "--losses-also",
+        default=os.path.relpath(ROOT / "data" / "wordnet-glosses.txt.gz"),
+        help="a second corpus, of another kind, for the losses section (default the "
+        "dictionary glosses, data/wordnet-glosses.txt.gz; '' for none)",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="replace only the sections that ran in the existing --markdown file and keep "
+        "the rest (the quality/speed picture is redrawn only when the main section ran)",
     )
     parser.add_argument(
         "--work-dir", help="where to keep the plain corpus, outputs and logs (default: a temp dir)"
@@ -104,10 +116,14 @@ def main(argv=None):
         f"{Path(args.corpus).name}, {tokens:,} tokens, {args.epochs} epochs, "
         f"{args.threads} threads, dim {SETTINGS['dim']}; medians of {args.repeats} rounds"
     )
-    if args.plot and draw_picture(results, args.plot, subtitle):
+    redraw = not args.update or "main" in results  # the picture plots every section's points
+    if args.plot and redraw and draw_picture(results, args.plot, subtitle):
         info["picture"] = os.path.relpath(args.plot, Path(args.markdown).resolve().parent)
         log(f"wrote {args.plot}")
-    markdown = report(bench, info, results)
+    if args.update and Path(args.markdown).exists():
+        markdown = update_report(Path(args.markdown).read_text(), bench, info, results)
+    else:
+        markdown = report(bench, info, results)
     Path(args.markdown).write_text(markdown)
     print(markdown)
     if args.json:
