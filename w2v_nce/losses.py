@@ -231,6 +231,8 @@ class Loss:
         return 1 if self.full_softmax else threads
 
 
+# The records look alike on purpose: each is the table's row for one loss, every field
+# written out so that a reader sees a loss whole (duplicates lists them as a pair).
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (

@@ -90,32 +90,28 @@ def source_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-class _OwningGzipFile(gzip.GzipFile):
-    """A GzipFile that also closes the file object it decompresses."""
+class _ClosesRaw:
+    """A decompressing file that also closes the file object it decompresses."""
 
+    _raw: BinaryIO
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+class _OwningGzipFile(_ClosesRaw, gzip.GzipFile):
     def __init__(self, raw: BinaryIO):
         super().__init__(fileobj=raw, mode="rb")
         self._raw = raw
 
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._raw.close()
 
-
-class _OwningBZ2File(bz2.BZ2File):
-    """A BZ2File that also closes the file object it decompresses."""
-
+class _OwningBZ2File(_ClosesRaw, bz2.BZ2File):
     def __init__(self, raw: BinaryIO):
         super().__init__(raw, mode="rb")
         self._raw = raw
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._raw.close()
 
 
 class _InterruptibleInput:

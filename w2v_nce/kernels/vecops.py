@@ -108,6 +108,8 @@ def dots(x, a, rows, n, logit_offsets, out, o):
             s1 = vfma(xt, vload(rows, b + 1, t), s1)
             s2 = vfma(xt, vload(rows, b + 2, t), s2)
             s3 = vfma(xt, vload(rows, b + 3, t), s3)
+        # The two rows' stores are written out, not looped: a hot loop unrolled by hand
+        # (duplicates lists the pair; a helper here cost speed in the kernel's measurements).
         t0, t1, t2, t3 = vsum4(s0, s1, s2, s3)
         out[o + b], out[o + b + 1] = t0 - logit_offsets[b], t1 - logit_offsets[b + 1]
         out[o + b + 2], out[o + b + 3] = t2 - logit_offsets[b + 2], t3 - logit_offsets[b + 3]
