@@ -182,7 +182,7 @@ def test_usage_errors_are_one_line(trained, corpus, tmp_path):
         (
             ["compare", corpus, "--loss", "nope", "--quiet"],
             2,
-            "--loss must be one of neg, nce, softmax, infonce, hs, not nope",
+            "--loss must be one of neg, nce, softmax, infonce, hs, triplet, contrastive, not nope",
         ),
     ]
     for args, code, message in cases:
