@@ -124,6 +124,22 @@ def sibling_or_path(name):
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
+def offered():
+    """(the --loss choices, the option names) that `w2v-nce train --help` lists."""
+    try:
+        text = subprocess.run(
+            [sibling_or_path("w2v-nce"), "train", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
+    except (OSError, TypeError, subprocess.SubprocessError):
+        return set(), set()
+    found = re.search(r"--loss\s*\[([^\]]+)\]", text)
+    losses = set(found.group(1).split("|")) if found else set()
+    return losses, set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+
+
 def open_any(path):
     """Open a plain, gzip or bzip2 file for binary reading, by its magic bytes."""
     with open(path, "rb") as probe:

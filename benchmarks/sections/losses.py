@@ -12,8 +12,6 @@ does not offer is listed as not offered and skipped.
 import dataclasses
 import json
 import os
-import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from ..common import (
     head_corpus,
     log,
     median,
+    offered,
     plain_corpus,
     ratio,
     sibling_or_path,
@@ -82,22 +81,6 @@ LOSS_RUNS = (
 )
 GEOMETRY_KEYS = ("alignment", "alignment_ci", "uniformity", "uniformity_ci")
 PICTURE = "losses-geometry.png"  # beside the quality/speed picture (--plot)
-
-
-def offered():
-    """(the --loss choices, the option names) that `w2v-nce train --help` lists."""
-    try:
-        text = subprocess.run(
-            [sibling_or_path("w2v-nce"), "train", "--help"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-    except (OSError, TypeError, subprocess.SubprocessError):
-        return set(), set()
-    found = re.search(r"--loss\s*\[([^\]]+)\]", text)
-    losses = set(found.group(1).split("|")) if found else set()
-    return losses, set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
 
 
 def missing(run, losses, options):

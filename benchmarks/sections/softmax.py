@@ -1,8 +1,5 @@
 """The full softmax's GFLOP/s against a numpy sgemm of the same shape."""
 
-import re
-import subprocess
-
 from w2v_nce.kernels.softmax import BATCH as SOFTMAX_BATCH  # the sgemm shape to compare with
 
 # The kernel section imports much the same list: both time w2v-nce against numpy's sgemm.
@@ -14,8 +11,8 @@ from ..common import (
     head_corpus,
     log,
     median,
+    offered,
     ratio,
-    sibling_or_path,
     table,
     train_summary,
 )
@@ -24,24 +21,9 @@ from ..systems import Setup, w2v_nce_command
 SOFTMAX_TOKENS = 200_000  # the softmax corpus (every pair costs 6·V·dim flops)
 
 
-def losses_offered():
-    """The --loss choices that `w2v-nce train --help` lists."""
-    try:
-        text = subprocess.run(
-            [sibling_or_path("w2v-nce"), "train", "--help"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-    except (OSError, TypeError, subprocess.SubprocessError):
-        return []
-    found = re.search(r"--loss\s*\[([^\]]+)\]", text)
-    return found.group(1).split("|") if found else []
-
-
 def measure(bench):
     """Full-softmax GFLOP/s (6·pairs·V·dim / training seconds) vs numpy sgemm."""
-    if "softmax" not in losses_offered():
+    if "softmax" not in offered()[0]:
         return {"available": False}
     args = bench.args
     corpus = head_corpus(bench.corpus, bench.work_dir / "softmax.txt", SOFTMAX_TOKENS)
