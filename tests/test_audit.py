@@ -2,6 +2,7 @@
 real entry point (run_cli) or the installed package, failing before the fix."""
 
 import gzip
+import json
 import os
 import subprocess
 import threading
@@ -198,6 +199,26 @@ def test_context_on_a_neg_model_says_it_is_a_reading(model_noext):
     model = w2v_nce.load(model_noext / "mymodel")
     with pytest.warns(W2VNceWarning, match="reading"):
         model.context("the", topn=3)
+
+
+# --------------------------------------------------------------------------- 7. --k 1000
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_a_large_k_trains_at_the_default_learning_rate(corpus, tmp_path, model):
+    """k = 1000 with shared negatives: a frequent word drawn ~50 times into the set of ~10
+    hidden rows got all its updates summed from the block's starting point, and training
+    diverged at the default learning rate. It must train: finite vectors, and a loss per
+    example well below the (k + 1)·log 2 of the untrained model (zero output rows)."""
+    k = 1000
+    options = ("--epochs", "1", "--threads", "1", "--seed", "1", "--k", str(k), "--model", model)
+    result = run_cli("train", corpus, *options, "--json", "-o", tmp_path / "v.txt")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert np.isfinite(report["final_loss"])
+    assert report["final_loss"] < 0.5 * (k + 1) * np.log(2)
+    vectors = np.loadtxt(tmp_path / "v.txt", skiprows=1, usecols=range(1, 101), comments=None)
+    assert np.isfinite(vectors).all()
 
 
 # --------------------------------------------------------------------------- 8. no pairs

@@ -20,7 +20,15 @@ from tests.reference import (
 )
 from w2v_nce import losses
 from w2v_nce.kernels.binary import logistic_coefficients
-from w2v_nce.kernels.block import new_scratch, output_step, start_noise, train_block
+from w2v_nce.kernels.block import (
+    STEP_BOUND,
+    CandidateBlock,
+    bound_steps,
+    new_scratch,
+    output_step,
+    start_noise,
+    train_block,
+)
 from w2v_nce.kernels.bundles import Schedule, Weights
 from w2v_nce.kernels.vecops import exp_nonpositive
 from w2v_nce.model import Model, huffman_tree
@@ -143,23 +151,33 @@ def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=Non
 STEP = {"neg": "noise", "nce": "noise", "infonce": "sampled", "hs": "tree"}
 
 
+def _against_reference(problem, seed, rel, atol):
+    """Train the problem's block with the kernel and the float64 reference from the same
+    start; assert equal counts, loss and matrices. Returns the kernel's result, its trained
+    output rows and their start."""
+    ids, syn0, syn1, tables, spec = problem[:5]
+    start = syn1.copy()
+    ref0, ref1 = syn0.copy(), syn1.copy()
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(seed))
+    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, seed)
+    assert got[1:] == want[1:]  # examples, words
+    assert got[0] == pytest.approx(want[0], rel=rel)
+    np.testing.assert_allclose(syn0, ref0, atol=atol)
+    np.testing.assert_allclose(syn1, ref1, atol=atol)
+    return got, syn1, start
+
+
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
 @pytest.mark.parametrize("loss", ["neg", "nce", "infonce", "hs"])
 @pytest.mark.parametrize("share", [True, False])
 @pytest.mark.parametrize("sample", [0.0, 0.05])
 def test_train_block_equals_numpy_reference(model, loss, share, sample):
-    ids, syn0, syn1, tables, spec, config = _problem(model, loss, sample, share)
-    ref0, ref1 = syn0.copy(), syn1.copy()
-    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
-    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(12345))
-    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 12345)
-    assert got[1] == want[1] and got[2] == want[2]  # examples, words
+    problem = _problem(model, loss, sample, share)
+    got, syn1, start = _against_reference(problem, 12345, rel=1e-5, atol=1e-6)
     assert got[1] > (10 if model == "cbow" else 20)
-    assert got[0] == pytest.approx(want[0], rel=1e-5)
-    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
-    np.testing.assert_allclose(syn1, ref1, atol=1e-6)
-    assert syn0.dtype == np.float32 and syn1.dtype == np.float32
-    assert not np.array_equal(syn1, _problem(model, loss, sample, share)[2])  # it trained
+    assert problem[1].dtype == np.float32 and syn1.dtype == np.float32
+    assert not np.array_equal(syn1, start)  # it trained
 
 
 CONTRASTIVE = [
@@ -180,16 +198,9 @@ CONTRASTIVE = [
 def test_contrastive_block_equals_numpy_reference(model, loss, contrast, share):
     """The contrastive family's steps in the block kernel (the self terms of cosine and
     euclidean included) against the float64 reference of design.md section 9."""
-    ids, syn0, syn1, tables, spec, _ = _problem(model, loss, 0.0, share, **contrast)
-    ref0, ref1 = syn0.copy(), syn1.copy()
-    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
-    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(2024))
-    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 2024)
-    assert got[1:] == want[1:]
-    assert got[0] == pytest.approx(want[0], rel=1e-4)
-    np.testing.assert_allclose(syn0, ref0, atol=2e-5)
-    np.testing.assert_allclose(syn1, ref1, atol=2e-5)
-    assert not np.array_equal(syn1, _problem(model, loss, 0.0, share, **contrast)[2])
+    problem = _problem(model, loss, 0.0, share, **contrast)
+    _, syn1, start = _against_reference(problem, 2024, rel=1e-4, atol=2e-5)
+    assert not np.array_equal(syn1, start)
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -201,16 +212,10 @@ def test_noise_groups_equal_numpy_reference(model, loss, noise_group, sample):
     leaves the masked terms out of the loss and the gradient). With 16 centres every
     step of these short sentences is a sentence's last, smaller, group; V = 12 makes
     draws equal to a positive and repeated positives common."""
-    ids, syn0, syn1, tables, spec, _ = _problem(model, loss, sample, noise_group=noise_group)
-    assert spec.noise_group == noise_group
-    ref0, ref1 = syn0.copy(), syn1.copy()
+    problem = _problem(model, loss, sample, noise_group=noise_group)
+    assert problem[4].noise_group == noise_group
+    _, syn1, _ = _against_reference(problem, 4321, rel=1e-5, atol=1e-6)
     schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
-    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(4321))
-    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, 4321)
-    assert got[1:] == want[1:]
-    assert got[0] == pytest.approx(want[0], rel=1e-5)
-    np.testing.assert_allclose(syn0, ref0, atol=1e-6)
-    np.testing.assert_allclose(syn1, ref1, atol=1e-6)
     alone = _problem(model, loss, sample, noise_group=1)
     train_block(alone[0], Weights(alone[1], alone[2]), alone[3], alone[4], schedule,
                 np.uint64(4321))  # fmt: skip
@@ -327,3 +332,31 @@ def test_no_kernel_takes_more_than_eight_arguments():
                 arguments[f"{info.name}.{name}"] = len(parameters)
     assert "block._train_block" in arguments and len(arguments) > 40
     assert {name for name, n in arguments.items() if n > 8} == {"blas.sgemm"}
+
+
+def test_bound_steps_caps_a_noise_words_summed_move():
+    """bound_steps: a word whose coefficients, summed over its duplicate columns and the
+    block's rows, could move a logit by more than STEP_BOUND (the largest |h|² times that
+    sum) has its columns scaled to exactly the bound; other words keep theirs; the
+    per-word sums are zero again afterwards. Then no row's logit moves by more."""
+    rng = np.random.default_rng(7)
+    rows, width, dim, words = 6, 40, DIM, 50
+    scratch = new_scratch(rows, width, dim, width, 0, 1, words)
+    hidden = rng.normal(scale=2.0, size=(rows, dim)).astype(np.float32)
+    scratch.hidden[:, :dim] = hidden
+    candidates = np.concatenate([[3], np.full(30, 7), rng.integers(10, words, size=9)])
+    scratch.candidates[:width] = candidates
+    coefficients = rng.uniform(-0.05, 0.05, size=(rows, width)).astype(np.float32)
+    scratch.coefficients[: rows * width] = coefficients.ravel()
+    bound_steps(CandidateBlock(0, rows, width), scratch)
+    got = scratch.coefficients[: rows * width].reshape(rows, width)
+    largest = (hidden.astype(np.float64) ** 2).sum(axis=1).max()
+    for word in np.unique(candidates):
+        columns = candidates == word
+        moved = np.abs(coefficients[:, columns]).sum() * largest
+        want = coefficients[:, columns] * (STEP_BOUND / moved if moved > STEP_BOUND else 1.0)
+        np.testing.assert_allclose(got[:, columns], want, rtol=1e-5)
+        change = hidden.T @ got[:, columns].sum(axis=1)  # Δv of the word (lr inside C)
+        assert np.abs(hidden @ change).max() <= STEP_BOUND * (1 + 1e-5)
+    assert not np.allclose(got[:, candidates == 7], coefficients[:, candidates == 7])
+    assert not scratch.word_steps.any()

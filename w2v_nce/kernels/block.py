@@ -91,6 +91,8 @@ ZERO = np.float32(0.0)
 # a block of several centre words are many).
 PADDING_LOGIT = np.float32(-40.0)
 NOISE_BATCH = 1024  # noise words drawn at a time (at least 4k: see new_scratch)
+# The most a block's update of one noise word may move its logits (see bound_steps).
+STEP_BOUND = np.float32(32.0)
 PRIVATE_FLUSH = 128  # centre words between two flush_private
 
 
@@ -119,6 +121,7 @@ class Scratch(NamedTuple):
     row_norms: np.ndarray  # float32 width_max: |v_b|²
     hidden_self: np.ndarray  # float32 rows_max: lr·(−c_j)
     row_self: np.ndarray  # float32 width_max: lr·(−e_b)
+    word_steps: np.ndarray  # float32 V (noise losses) or 0: a block's summed |C| per word
 
 
 class CandidateBlock(NamedTuple):
@@ -130,7 +133,7 @@ class CandidateBlock(NamedTuple):
 
 
 @numba.njit(inline="always", cache=True)
-def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1):
+def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero)."""
     wide = padded(dim)
     batch = NOISE_BATCH
@@ -155,6 +158,7 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1):
         row_norms=np.zeros(width_max, dtype=np.float32),
         hidden_self=np.zeros(rows_max, dtype=np.float32),
         row_self=np.zeros(width_max, dtype=np.float32),
+        word_steps=np.zeros(words, dtype=np.float32),
     )
 
 
@@ -468,9 +472,52 @@ def binary_block(block, lr, gathered, skip, scratch):
         logits[e] = PADDING_LOGIT
         block_labels[e] = ZERO
     loss = logistic_coefficients(logits, block_labels, whole, lr, scratch.coefficients)
+    if scratch.word_steps.shape[0]:
+        bound_steps(block, scratch)
     if gathered > 1:
         mask_terms(block, gathered, skip, group, candidates, scratch.coefficients, ZERO)
     return loss
+
+
+@numba.njit(cache=True)
+def bound_steps(block, scratch):
+    """Scale down the coefficients of a noise word whose update in this block would
+    move one of the block's logits by more than :data:`STEP_BOUND`.
+
+    Every term of a block is taken at its starting point. A word drawn m times into
+    a set that r hidden rows share gets m·r updates summed at once, where word2vec,
+    drawing for one pair at a time, applies them one after the other and each sees
+    the logit the previous one lowered (σ saturates). With a large k the frequent
+    words come m ≈ k·q(w) times (k = 1000: "the" some 50 times, × 10 rows): the
+    summed step overshoots, the hidden rows follow, and training diverged at the
+    default learning rate. |h_a·Δv_w| ≤ max_a |h_a|² · Σ|C| over the word's terms,
+    so capping that bound caps the move. The cap is loose on purpose: a safety bound,
+    not a schedule. At k = 5 it never bound in 5 epochs of 0.5M tokens for neg and nce,
+    skip-gram and CBOW (a cap of 8 did, for nce CBOW, whose vectors grow long); at
+    k = 1000 it binds for the frequent words. Not inlined: it runs once per block."""
+    lo, hi, width = block
+    hidden, coefficients, candidates = scratch.hidden, scratch.coefficients, scratch.candidates
+    word_steps = scratch.word_steps
+    largest = ZERO
+    for a in range(lo, hi):
+        norm = ZERO
+        for d in range(hidden.shape[1]):
+            norm += hidden[a, d] * hidden[a, d]
+        largest = max(largest, norm)
+    m = hi - lo
+    for b in range(width):
+        column = ZERO
+        for j in range(m):
+            column += abs(coefficients[j * width + b])
+        word_steps[candidates[b]] += column
+    for b in range(width):
+        moved = word_steps[candidates[b]] * largest
+        if moved > STEP_BOUND:
+            scale = STEP_BOUND / moved
+            for j in range(m):
+                coefficients[j * width + b] *= scale
+    for b in range(width):
+        word_steps[candidates[b]] = ZERO
 
 
 @numba.njit(cache=True)
@@ -502,7 +549,8 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     width_max = max(spec.k + spec.noise_group, tables.points.shape[1])
     private = min(spec.private, weights.output.shape[0])
     dim = weights.input.shape[1]
-    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group)
+    words = weights.output.shape[0] if spec.step == NOISE else 0
+    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group, words)
     # The arguments and this call own every array until _train_block returns: the
     # loop borrows them, untracked (see vecops.untracked).
     return _train_block(
