@@ -161,3 +161,31 @@ def test_every_module_has_a_layer_and_imports_point_down():
 
 def test_no_import_circles():
     assert circles(import_graph()) == []
+
+
+LONGEST_FUNCTION = 80  # lines
+ONE_PIECE = "One piece, over 80 lines, on purpose"
+
+
+def long_functions(source: str) -> list[str]:
+    """The functions of ``source`` over LONGEST_FUNCTION lines whose docstring does not
+    say why they are one piece (the hot Numba loops, where a helper costs speed)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > LONGEST_FUNCTION and ONE_PIECE not in (ast.get_docstring(node) or ""):
+                found.append(f"{node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_is_over_80_lines_without_saying_why():
+    body = "\n".join(f"    x{i} = {i}" for i in range(LONGEST_FUNCTION))
+    assert long_functions(f"def f():\n{body}\n") == ["f (81 lines)"]
+    said = f'def f():\n    """{ONE_PIECE}: the hot loop."""\n{body}\n'
+    assert long_functions(said) == []
+    hits = {
+        str(path.relative_to(PACKAGE)): long_functions(path.read_text(encoding="utf-8"))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+    assert {path: names for path, names in hits.items() if names} == {}
