@@ -1,7 +1,7 @@
 """Speed, memory and quality of w2v-nce against gensim, word2vec.c and fastText.
 
     python -m benchmarks CORPUS [--threads 2] [--repeats 2] [--epochs 5]
-        [--only main,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
+        [--only main,pword2vec,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
          | --skip ...] [--json PATH] [--plot PNG]
 
 (``python benchmarks/bench.py ...`` is the same.) The package: :mod:`.run` the
@@ -53,6 +53,13 @@ scores and of the interval bounds. Every metric is also given as a ratio to w2v-
 Paired differences: in every round, w2v-nce's scores minus each other system's on
 the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), so
 an interval that excludes 0 is a difference the data set resolves.
+
+Against Intel's pWord2Vec with MKL (`pword2vec`): built from the source folder given by
+--pword2vec-src or PWORD2VEC_SRC (nothing of it is in this repository) against PyPI's
+mkl-devel in this environment, run beside w2v-nce at dim 100 (sample 1e-3, 5 epochs)
+and dim 300 (sample 1e-4, 2 epochs) on the corpus and on --pword2vec-also (the glosses
+twice over), with CPU seconds beside wall time; skipped with one line saying why
+without the source or MKL.
 
 Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:
 w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), every w2v-nce loss
