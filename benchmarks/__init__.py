@@ -74,7 +74,8 @@ up on the tiny corpus first (each model and loss compiles its own kernel), w2v-n
 25, 64 against word2vec.c's negative sampling with the same k (same number of dot
 products per pair; 1 epoch unless --nce-epochs says otherwise, since k = 64 costs
 about ten times k = 5), the kernel's arithmetic rate (`--loss nce --threads 1` for
-the same k, (k + 1) · 6 · dim flops per pair, against numpy's sgemm in one thread),
+the same k at dim 100 and 300, (k + 1) · 6 · dim flops per pair, against numpy's sgemm
+in one thread at the same dim),
 start-up (a first run with an empty NUMBA_CACHE_DIR, which compiles, against a
 second run with the same directory, and `w2v-nce --help`), and the full softmax's
 GFLOP/s against a numpy sgemm of the same shape when `w2v-nce train --help` offers
