@@ -147,8 +147,8 @@ def test_a_killed_worker_changes_nothing(reference, planted, client, monkeypatch
     submit = dist.Rounds._submit
     killed = []
 
-    def submit_then_kill(self, number, epoch, rnd, shard):
-        future = submit(self, number, epoch, rnd, shard)
+    def submit_then_kill(self, number, epoch, rnd, shard, previous):
+        future = submit(self, number, epoch, rnd, shard, previous)
         if number == 2 and not killed:
             time.sleep(0.2)
             pid = next(iter(client.run(os.getpid).values()))
