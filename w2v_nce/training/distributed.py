@@ -419,8 +419,11 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
                 part[cuts[i] : cuts[i + 1]], weights, job.tables, job.spec, schedule, seed
             )
 
-        with ThreadPoolExecutor(max_workers=max(1, len(words))) as pool:
-            results = list(pool.map(run, range(len(words))))
+        if len(words) == 1:  # --threads 1: in this thread, no pool to start
+            results = [run(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(words)) as pool:
+                results = list(pool.map(run, range(len(words))))
     input_rows = changed_rows(synced.input, weights.input)
     output_rows = changed_rows(synced.output, weights.output)
     return Update(
