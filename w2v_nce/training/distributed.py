@@ -646,6 +646,40 @@ def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, 
     return Plan(futures, homes, cuts, table, int(table.sum()), config.epochs)
 
 
+def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, messages):
+    """Before the shards are encoded and the model is made: what each worker and the
+    driver will hold, refused (one UserError) when a worker's Dask memory limit is lower,
+    since Dask would kill and restart that worker over and over.
+
+    A worker holds the synchronised model's mirror and the copy it trains, the last
+    round's updates of every worker (at most a model each: all to all), its shard's ids
+    and the kernel's buffers; the driver the model and one round's updates.
+    """
+    from w2v_nce import memory
+    from w2v_nce.training.trainer import spec_for
+
+    infos = client.scheduler_info(n_workers=-1)["workers"].values()
+    n = max(len(infos), 1)
+    slice_words = max(1, sync_every // max(config.threads, 1))
+    one = memory.estimate_run(config, vocab_size, slice_words, spec_for(config).noise_group)
+    worker = (2 + n) * one.model + one.buffers + memory.ID * (tokens // n + 1)
+    limits = [info.get("memory_limit") or 0 for info in infos]
+    smallest = min((limit for limit in limits if limit), default=0)
+    if smallest and worker > smallest:
+        raise UserError(
+            f"not enough memory on the Dask workers: each needs about "
+            f"{memory.format_bytes(worker)} ({2 + n} × the model of "
+            f"{memory.format_bytes(one.model)}: its mirror, the copy it trains and the "
+            f"{n} workers' updates of a round; plus its shard's ids), and the smallest "
+            f"worker may use {memory.format_bytes(smallest)}; lower --max-vocab or --dim, "
+            "or give the workers more memory (dask worker --memory-limit)"
+        )
+    driver = memory.MemoryEstimate(
+        model=one.model, buffers=n * one.model, vocab_size=vocab_size, dim=config.dim
+    )
+    memory.check(driver, messages.info, messages.warn)
+
+
 def _same(value):
     return value
 
@@ -916,7 +950,7 @@ def train_on_cluster(settled, client, progress, messages, outputs):
             )
         identity = {**settled.identity(), "workers": n, "sync_every": sync_every}
         resume = _resume(ck_path, identity, path, init_identity(base), messages)
-        model, plan, counted = _prepare(connected, shards, settled, resume, path)
+        model, plan, counted = _prepare(connected, shards, settled, resume, path, messages)
         messages.info(
             f"corpus: {counted.tokens:,} tokens in {counted.sentences:,} lines; vocabulary: "
             f"{len(model.vocab):,} words (min-count {config.min_count}) covering "
@@ -983,7 +1017,7 @@ def _job(model, config, plan: Plan) -> Job:
     return Job(config, tables_for(model, config), spec_for(config), plan.corpus_words * plan.epochs)
 
 
-def _prepare(client, shards, settled, resume, source):
+def _prepare(client, shards, settled, resume, source, messages):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
     or resumed), the rounds' plan and the counts."""
     from w2v_nce.model import continued_model, new_model
@@ -998,6 +1032,7 @@ def _prepare(client, shards, settled, resume, source):
     rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
     vocab, _ = rule(counted.words, counted.counts, source)
     sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
+    check_memory(client, config, len(vocab), counted.tokens, sync_every, messages)
     plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
     if plan.corpus_words == 0:
         raise UserError(
