@@ -105,6 +105,27 @@ def test_vocabulary_is_one_process_s(client, tmp_path):
         assert counted.sentences == one.sentences
 
 
+def test_a_file_url_is_read_as_its_local_path(client, tmp_path):
+    """An fsspec URL (file://, a glob, a plain file with a BOM and a .gz) is split into
+    newline-aligned pieces, counted on the workers and encoded as its local path is."""
+    lines = planted_lines(2000, seed=3)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\ufeff" + "\n".join(lines[:1500]) + "\n")
+    (folder / "b.txt.gz").write_bytes(gzip.compress("\n".join(lines[1500:]).encode()))
+    url = f"file://{folder}/*.txt*"
+    pieces, local = dist.split_corpus(url, 3), dist.split_corpus(str(folder), 3)
+    assert len(pieces) == 4 and all(p.path.startswith("file://") for p in pieces)
+    assert pieces[-1].end == -1  # the .gz whole
+    counted = dist.count_corpus(client, pieces, "strict", url)
+    expected = dist.count_corpus(client, local, "strict", str(folder))
+    assert counted.words == expected.words and np.array_equal(counted.counts, expected.counts)
+    ids = dist.encode_shard(pieces, counted.words, "strict")
+    assert np.array_equal(ids, dist.encode_shard(local, counted.words, "strict"))
+    with pytest.raises(UserError, match="no file at file://"):
+        dist.split_corpus(f"file://{folder}/*.csv", 2)
+
+
 def test_a_worker_s_bad_byte_is_the_one_process_error(client, tmp_path):
     lines = planted_lines(400, seed=2)
     lines[300] += " caf\xe9"

@@ -49,6 +49,7 @@ import io
 import logging
 import math
 import os
+import posixpath
 import stat
 import tempfile
 import threading
@@ -95,6 +96,8 @@ class Piece:
 
 def corpus_files(corpus: str) -> list[str]:
     """The files of ``corpus``: a file, the files of a directory, or a glob's; sorted."""
+    if is_url(corpus):
+        return url_files(corpus)
     if os.path.isdir(corpus):
         names = sorted(os.listdir(corpus))
         files = [os.path.join(corpus, n) for n in names if not n.startswith(".")]
@@ -119,6 +122,9 @@ def split_corpus(corpus: str, parts: int) -> list[Piece]:
 
     pieces = []
     for path in corpus_files(corpus):
+        if is_url(path):
+            pieces += url_pieces(path, parts)
+            continue
         stream = open_corpus(path)
         try:
             fd = stream.fileno() if isinstance(stream, io.BufferedReader) else None
@@ -162,6 +168,11 @@ def piece_blocks(piece: Piece):
     from w2v_nce.io.first_pass import CHUNK_BYTES, _pread
 
     name = source_name(piece.path)
+    if is_url(piece.path):
+        (chunks, dropped), stream = url_chunks(piece, CHUNK_BYTES)
+        with contextlib.closing(stream):
+            yield from blocks(chunks, dropped, name)
+        return
     if piece.end < 0:
         with contextlib.closing(open_corpus(piece.path)) as stream:
             chunks, dropped = stream_chunks(reader(stream, name), CHUNK_BYTES, name)
@@ -185,6 +196,119 @@ def piece_blocks(piece: Piece):
         yield from blocks(chunks(), start if piece.start == 0 else 0, name)
     finally:
         os.close(fd)
+
+
+# -- fsspec URLs (s3://, gs://, hdfs://, file://): what the workers read -------------------
+
+
+def is_url(corpus: str) -> bool:
+    """A corpus given as an fsspec URL rather than a local path."""
+    return "://" in corpus and not os.path.exists(corpus)
+
+
+def _url_fs(url: str):
+    """(filesystem, path) of an fsspec URL; a UserError when fsspec cannot read it."""
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise UserError(
+            f"cannot read {url}: {exc}; a URL needs fsspec and the package of its "
+            "protocol (s3fs for s3://, gcsfs for gs://) on the driver and every worker"
+        ) from None
+
+
+def url_files(corpus: str) -> list[str]:
+    """The files of a URL: the file, the files under a directory, or a glob's; sorted."""
+    fs, path = _url_fs(corpus)
+    try:
+        if glob.has_magic(path):
+            found = fs.glob(path)
+        elif fs.isdir(path):
+            found = fs.find(path)
+        else:
+            found = [path] if fs.exists(path) else []
+        files = sorted(f for f in found if fs.isfile(f) and not posixpath.basename(f)[:1] == ".")
+    except OSError as exc:
+        raise UserError(f"cannot read {corpus}: {exc}") from None
+    if not files:
+        raise UserError(
+            f"no file at {corpus}; give a text file (plain, .gz, .bz2), a directory or a glob"
+        )
+    return [fs.unstrip_protocol(f) for f in files]
+
+
+def open_url(url: str):
+    """A URL's file for binary reading, decompressing gzip or bzip2 by magic bytes (as
+    :func:`~w2v_nce.io.corpus.open_corpus`); (stream, compressed)."""
+    from w2v_nce.io.corpus import _OwningBZ2File, _OwningGzipFile
+
+    fs, path = _url_fs(url)
+    try:
+        raw = fs.open(path, "rb")
+        magic = raw.read(4)
+        raw.seek(0)
+    except OSError as exc:
+        raise UserError(f"cannot read {url}: {exc}") from None
+    if magic[:2] == b"\x1f\x8b":
+        return _OwningGzipFile(raw), True
+    if magic[:3] == b"BZh" and magic[3:4].isdigit():
+        return _OwningBZ2File(raw), True
+    return raw, False
+
+
+def url_pieces(url: str, parts: int) -> list[Piece]:
+    """A URL's pieces: a compressed file whole, a plain one in ``parts`` byte ranges,
+    each boundary moved past the next newline."""
+    from w2v_nce.io.corpus import SNIFF_BYTES, start_of_text
+
+    stream, compressed = open_url(url)
+    with contextlib.closing(stream):
+        size = int(_url_fs(url)[0].size(_url_fs(url)[1]))
+        if compressed:
+            return [Piece(url, 0, -1, size)]
+        start_of_text(stream.read(SNIFF_BYTES + 3), url)
+        bounds = [0]
+        for i in range(1, parts):
+            target = max(size * i // parts, bounds[-1])
+            stream.seek(target)
+            bounds.append(min(target + _past_newline(stream), size))
+        bounds.append(size)
+    return [Piece(url, a, b, b - a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _past_newline(stream, step: int = 1 << 16) -> int:
+    """Bytes from the stream's position to just past its next newline (to its end)."""
+    read = 0
+    while chunk := stream.read(step):
+        at = chunk.find(b"\n")
+        if at >= 0:
+            return read + at + 1
+        read += len(chunk)
+    return read
+
+
+def url_chunks(piece: Piece, chunk_bytes: int):
+    """(chunks, bytes dropped at the start) of a URL's piece, read on a worker."""
+    from w2v_nce.io.corpus import SNIFF_BYTES, reader, start_of_text, stream_chunks
+
+    stream, _ = open_url(piece.path)
+    if piece.end < 0:
+        return stream_chunks(reader(stream, piece.path), chunk_bytes, piece.path), stream
+    start = piece.start
+    if start == 0:
+        start = start_of_text(stream.read(SNIFF_BYTES + 3), piece.path)
+    stream.seek(start)
+    read = reader(stream, piece.path)
+
+    def chunks():
+        pos = start
+        while pos < piece.end and (data := read(min(chunk_bytes, piece.end - pos))):
+            pos += len(data)
+            yield data
+
+    return (chunks(), start if piece.start == 0 else 0), stream
 
 
 # -- the vocabulary: counted per piece, merged ----------------------------------------------
@@ -893,13 +1017,20 @@ def check_corpus(corpus) -> str:
 
 
 def corpus_identity(corpus: str) -> dict:
-    """The checkpoint's identity of a corpus of several files: their total size."""
+    """The checkpoint's identity of a corpus of several files: their total size and
+    newest modification (of a URL's files, what its filesystem reports)."""
     files = corpus_files(corpus)
-    sizes = [os.stat(f) for f in files]
+    if is_url(corpus):
+        fs, _ = _url_fs(corpus)
+        infos = [fs.info(f) for f in files]
+        sizes = [int(i.get("size") or 0) for i in infos]
+        times = [str(i.get("mtime") or i.get("LastModified") or "") for i in infos]
+        return {"path": corpus, "size": sum(sizes), "mtime_ns": max(times)}
+    stats = [os.stat(f) for f in files]
     return {
         "path": os.path.abspath(corpus) if os.path.exists(corpus) else corpus,
-        "size": sum(s.st_size for s in sizes),
-        "mtime_ns": max(s.st_mtime_ns for s in sizes),
+        "size": sum(s.st_size for s in stats),
+        "mtime_ns": max(s.st_mtime_ns for s in stats),
     }
 
 
