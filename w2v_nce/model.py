@@ -33,9 +33,11 @@ from w2v_nce.query import SCORE_CELLS
 
 if TYPE_CHECKING:
     from w2v_nce.params import TrainConfig
+    from w2v_nce.subwords import Subwords
     from w2v_nce.vocab import Vocabulary
 
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
+BUCKETS_KEY = "buckets"  # a subword model's n-gram rows
 TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
 
 
@@ -77,6 +79,8 @@ class Model:
     config: dict = field(default_factory=dict)
     tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # hs: points, codes, lengths
     stats: TrainStats | None = field(default=None, repr=False)  # set by training, not saved
+    # --subwords: float32 B × dim, the n-gram rows (the config's "subwords" and "buckets")
+    buckets: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ what it is
 
@@ -84,6 +88,34 @@ class Model:
     def loss(self) -> losses.Loss | None:
         name = self.config.get("loss")
         return losses.LOSSES.get(name) if name else None
+
+    @property
+    def subwords(self) -> Subwords | None:
+        """The model's n-gram lengths and buckets (:mod:`w2v_nce.subwords`), or None."""
+        if self.buckets is None:
+            return None
+        from w2v_nce.subwords import Subwords
+
+        return Subwords.parse(self.config["subwords"], self.config["buckets"])
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """The word vectors (V × dim): the input rows, or with subwords each word's mean
+        of its row and its n-gram rows (fastText's, and what -o writes)."""
+        if self.subwords is None:
+            return self.input
+        return self.subwords.vectors(self.vocab, self.index(), self.input, self.buckets)
+
+    def vectors_of(self, words) -> tuple[np.ndarray, list[str]]:
+        """(vectors, the words of ``words`` out of the vocabulary): a subword model gives
+        any word a vector, from its n-grams; a KeyError for a word it cannot."""
+        index = self.index()
+        missing = [w for w in words if w not in index]
+        if missing and self.subwords is None:
+            raise KeyError(missing[0])
+        if self.subwords is None:
+            return self.vectors[[index[w] for w in words]], []
+        return self.subwords.vectors(words, index, self.input, self.buckets), missing
 
     def require_output(self, what: str) -> None:
         """A UsageError unless the model has its output vectors (a .npz from training)."""
@@ -120,7 +152,7 @@ class Model:
         """
         self.require_output("the model's scores")
         rows = np.atleast_1d(np.asarray(rows))
-        u = np.asarray(self.input[rows], dtype=np.float64)
+        u = np.asarray(self.vectors[rows], dtype=np.float64)
         if self.tree is None:
             if columns is None:
                 return u @ self.output.T.astype(np.float64) + self.output_bias()
@@ -148,7 +180,7 @@ class Model:
     def pair_scores(self, w_ids: np.ndarray, c_ids: np.ndarray) -> np.ndarray:
         """s(w, c) (as :meth:`scores`) for the pairs (w_ids[i], c_ids[i]) only."""
         self.require_output("the model's scores")
-        u = np.asarray(self.input[w_ids], dtype=np.float64)
+        u = np.asarray(self.vectors[w_ids], dtype=np.float64)
         if self.tree is None:
             v = np.asarray(self.output[c_ids], dtype=np.float64)
             return np.einsum("ij,ij->i", u, v) + self.output_bias()[c_ids]
@@ -200,6 +232,8 @@ class Model:
         }
         if self.tree is not None:
             arrays.update(zip(TREE_KEYS, self.tree, strict=True))
+        if self.buckets is not None:
+            arrays[BUCKETS_KEY] = np.asarray(self.buckets, dtype=np.float32)
         return arrays
 
     @classmethod
@@ -216,22 +250,37 @@ class Model:
             output=np.asarray(arrays["output"], dtype=np.float32),
             config=config,
             tree=tree,
+            buckets=np.asarray(arrays[BUCKETS_KEY], dtype=np.float32)
+            if BUCKETS_KEY in arrays
+            else None,
         )
 
     # ------------------------------------------------------------------ the API
 
     @cached_property
     def wv(self):
-        """gensim's own ``KeyedVectors`` of the input vectors (sharing their memory).
+        """gensim's own ``KeyedVectors`` of the word vectors (sharing their memory).
 
         With each word's count as the ``count`` attribute, as gensim's Word2Vec sets it.
+        A subword model's is gensim's ``FastTextKeyedVectors``: ``vectors_vocab`` the
+        word rows, ``vectors_ngrams`` the bucket rows, ``vectors`` their means, and
+        ``kv[word]`` a vector for any word, from its n-grams.
         """
         from gensim.models import KeyedVectors
+        from gensim.models.fasttext import FastTextKeyedVectors
 
-        kv = KeyedVectors(self.input.shape[1], count=len(self.vocab), dtype=np.float32)
+        dim, count, subwords = self.input.shape[1], len(self.vocab), self.subwords
+        if subwords is None:
+            kv = KeyedVectors(dim, count=count, dtype=np.float32)
+        else:
+            kv = FastTextKeyedVectors(dim, subwords.minn, subwords.maxn, subwords.buckets, count)
+            kv.vectors_vocab = self.input
+            kv.vectors_ngrams = self.buckets
+            table = subwords.table(self.vocab)
+            kv.buckets_word = [table.of(i).astype(np.uint32) for i in range(count)]
         kv.index_to_key = list(self.vocab)
         kv.key_to_index = self.index()
-        kv.vectors = self.input
+        kv.vectors = self.vectors
         if self.counts is not None:
             kv.expandos["count"] = np.asarray(self.counts, dtype=np.int64)
         return kv
@@ -283,7 +332,7 @@ class Model:
         """Write the input vectors in word2vec text (or binary) format, which gensim loads."""
         from w2v_nce.io.word2vec_format import write_word2vec
 
-        write_word2vec(path, self.vocab, self.input, binary=binary)
+        write_word2vec(path, self.vocab, self.vectors, binary=binary)
 
     @property
     def zero_vectors(self) -> int:
@@ -294,7 +343,7 @@ class Model:
     def _neighbours(self):
         from w2v_nce.query import Neighbours
 
-        return Neighbours(self.vocab, self.input)
+        return Neighbours(self.vocab, self.vectors)
 
     @cached_property
     def _keywords(self):
@@ -353,7 +402,19 @@ def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
     inputs, outputs = initial_vectors(
         len(vocab), config.dim, config.seed, output_rows, config.random_output
     )
-    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model = Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model.buckets = initial_buckets(config)
+    return model
+
+
+def initial_buckets(config: TrainConfig) -> np.ndarray | None:
+    """A subword model's bucket rows before training: uniform in ±0.5/dim as the word
+    rows (from a stream of their own: the word rows are those of a model without
+    subwords); None without --subwords."""
+    subwords = config.subword_model
+    if subwords is None:
+        return None
+    return initial_vectors(subwords.buckets, config.dim, config.seed + 2, 0)[0]
 
 
 def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
@@ -372,7 +433,9 @@ def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Mode
         tree = tuple(part[rows] for part in base.tree)
     else:
         outputs[known] = base.output[rows[known]]
-    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model = Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model.buckets = None if base.buckets is None else base.buckets.copy()
+    return model
 
 
 # ---------------------------------------------------------------------- reading and writing

@@ -88,6 +88,10 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
     noise = AliasTable(q)
     log_prior = unigram_log_prior(model.counts) if config.resolved_base() == "unigram" else None
     points, codes, lengths = model.tree if model.tree is not None else empty_tree()
+    ngrams = {}
+    if config.subword_model is not None:  # n-grams once per vocabulary word, never per token
+        table = config.subword_model.table(model.vocab)
+        ngrams = {"ngram_starts": table.starts, "ngram_rows": table.rows}
     return Tables(
         keep=keep_thresholds(model.counts, config.sample),
         noise_threshold=noise.threshold,
@@ -96,6 +100,7 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
         points=points,
         codes=codes,
         lengths=lengths,
+        **ngrams,
     )
 
 
@@ -177,7 +182,8 @@ class Tasks:
 
     def __init__(self, kernel, corpus: EncodedCorpus, config: TrainConfig, model: Model):
         self.kernel = kernel
-        self.weights = Weights(model.input, model.output)
+        buckets = () if model.buckets is None else (model.buckets,)
+        self.weights = Weights(model.input, model.output, *buckets)
         self.tables = tables_for(model, config)
         self.spec = spec_for(config)
         self.ids = corpus.ids()
@@ -381,7 +387,8 @@ class Training:
     def _finish(self) -> TrainStats:
         self.stats.seconds = self.bar.seconds()
         model = self.model
-        if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
+        if not all(np.isfinite(m).all() for m in (model.input, model.output, model.buckets)
+                   if m is not None):  # fmt: skip
             raise UserError(
                 "training diverged (the vectors became NaN or infinite); lower --alpha; "
                 "nothing was written"
