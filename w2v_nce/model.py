@@ -29,7 +29,7 @@ import numpy as np
 
 from w2v_nce import losses
 from w2v_nce.errors import UsageError, UserError, W2VNceWarning
-from w2v_nce.query import SCORE_CELLS
+from w2v_nce.query import SCORE_CELLS, words_of
 
 if TYPE_CHECKING:
     from w2v_nce.params import TrainConfig
@@ -106,16 +106,10 @@ class Model:
             return self.input
         return self.subwords.vectors(self.vocab, self.index(), self.input, self.buckets)
 
-    def vectors_of(self, words) -> tuple[np.ndarray, list[str]]:
-        """(vectors, the words of ``words`` out of the vocabulary): a subword model gives
-        any word a vector, from its n-grams; a KeyError for a word it cannot."""
-        index = self.index()
-        missing = [w for w in words if w not in index]
-        if missing and self.subwords is None:
-            raise KeyError(missing[0])
-        if self.subwords is None:
-            return self.vectors[[index[w] for w in words]], []
-        return self.subwords.vectors(words, index, self.input, self.buckets), missing
+    def oov_vectors(self, words) -> np.ndarray:
+        """A subword model's vectors of any ``words`` (float32 len × dim): a word of the
+        vocabulary its vector, any other the mean of its n-gram rows (zero if it has none)."""
+        return self.subwords.vectors(words, self.index(), self.input, self.buckets)
 
     def require_output(self, what: str) -> None:
         """A UsageError unless the model has its output vectors (a .npz from training)."""
@@ -267,17 +261,14 @@ class Model:
         ``kv[word]`` a vector for any word, from its n-grams.
         """
         from gensim.models import KeyedVectors
-        from gensim.models.fasttext import FastTextKeyedVectors
 
-        dim, count, subwords = self.input.shape[1], len(self.vocab), self.subwords
-        if subwords is None:
-            kv = KeyedVectors(dim, count=count, dtype=np.float32)
-        else:
-            kv = FastTextKeyedVectors(dim, subwords.minn, subwords.maxn, subwords.buckets, count)
-            kv.vectors_vocab = self.input
-            kv.vectors_ngrams = self.buckets
-            table = subwords.table(self.vocab)
-            kv.buckets_word = [table.of(i).astype(np.uint32) for i in range(count)]
+        if self.subwords is not None:
+            return self._fasttext_vectors(self.subwords, self.buckets)
+        kv = KeyedVectors(self.input.shape[1], count=len(self.vocab), dtype=np.float32)
+        return self._labelled(kv)
+
+    def _labelled(self, kv):
+        """``kv`` with the words, their vectors and counts."""
         kv.index_to_key = list(self.vocab)
         kv.key_to_index = self.index()
         kv.vectors = self.vectors
@@ -285,14 +276,60 @@ class Model:
             kv.expandos["count"] = np.asarray(self.counts, dtype=np.int64)
         return kv
 
+    def _fasttext_vectors(self, subwords: Subwords, buckets: np.ndarray):
+        """gensim's ``FastTextKeyedVectors`` of the word rows and the ``buckets`` rows."""
+        from gensim.models.fasttext import FastTextKeyedVectors
+
+        count = len(self.vocab)
+        kv = FastTextKeyedVectors(
+            self.input.shape[1], subwords.minn, subwords.maxn, subwords.buckets, count
+        )
+        kv.vectors_vocab = self.input
+        kv.vectors_ngrams = buckets
+        table = subwords.table(self.vocab)
+        kv.buckets_word = [table.of(i).astype(np.uint32) for i in range(count)]
+        return self._labelled(kv)
+
+    def save_fasttext_bin(self, path) -> None:
+        """Write the model as Facebook's fastText ``.bin`` (``train --fasttext-bin``), which
+        ``fasttext.load_model`` and gensim's ``load_facebook_model`` read; a model without
+        subwords is written with none (fastText's ``-maxn 0``)."""
+        from w2v_nce.io.fasttext_format import write_fasttext_bin
+        from w2v_nce.subwords import Subwords
+
+        self.require_output("--fasttext-bin")
+        kv = self.wv
+        if self.subwords is None:
+            no_buckets = np.zeros((0, self.input.shape[1]), dtype=np.float32)
+            kv = self._fasttext_vectors(Subwords(0, 0, 0), no_buckets)
+        config = self.config
+        settings = {
+            "skipgram": config.get("model", "skipgram") == "skipgram",
+            "tree": self.tree is not None,
+            "k": config.get("k", 5),
+            "window": config.get("window", 5),
+            "epochs": config.get("epochs", 5),
+            "min_count": config.get("min_count", 5),
+            "sample": config.get("sample", 1e-3),
+            "corpus_words": config.get("corpus_words", int(np.sum(self.counts))),
+        }
+        write_fasttext_bin(path, kv, self.output, settings)
+
     def most_similar(self, positive, negative=(), topn: int = 10) -> list[tuple[str, float]]:
         """The ``topn`` words closest by cosine to ``positive`` − ``negative`` (3CosAdd),
-        as ``[(word, cosine)]``, best first; the same as ``w2v-nce most-similar``."""
-        return self._neighbours.most_similar(positive, negative, topn=topn)
+        as ``[(word, cosine)]``, best first; the same as ``w2v-nce most-similar``. A
+        subword model answers for words out of the vocabulary too (from their n-grams),
+        with a :class:`W2VNceWarning` naming them."""
+        result = self.neighbours.most_similar(positive, negative, topn=topn)
+        _warn([self.neighbours.oov_note(words_of(positive, "") + words_of(negative, ""))])
+        return result
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:
-        """a is to b as c is to ...? (``w2v-nce analogy``)."""
-        return self._neighbours.analogy(a, b, c, topn=topn)
+        """a is to b as c is to ...? (``w2v-nce analogy``; words out of the vocabulary as
+        :meth:`most_similar`)."""
+        result = self.neighbours.analogy(a, b, c, topn=topn)
+        _warn([self.neighbours.oov_note([a, b, c])])
+        return result
 
     def context(self, word: str, topn: int = 10) -> list[tuple[str, float, float]]:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
@@ -337,13 +374,17 @@ class Model:
     @property
     def zero_vectors(self) -> int:
         """How many words have an all-zero vector (left out of neighbours and analogies)."""
-        return self._neighbours.zero_vectors
+        return self.neighbours.zero_vectors
 
     @cached_property
-    def _neighbours(self):
+    def neighbours(self):
+        """The :class:`w2v_nce.query.Neighbours` of the word vectors (and, for a subword
+        model, of any word's vector from its n-grams)."""
         from w2v_nce.query import Neighbours
 
-        return Neighbours(self.vocab, self.vectors)
+        return Neighbours(
+            self.vocab, self.vectors, self.oov_vectors if self.subwords is not None else None
+        )
 
     @cached_property
     def _keywords(self):
@@ -357,7 +398,8 @@ def _warn(notes) -> None:
     import warnings
 
     for note in notes:
-        warnings.warn(note, W2VNceWarning, stacklevel=3)
+        if note:
+            warnings.warn(note, W2VNceWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------- before training
@@ -540,13 +582,33 @@ def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
             f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
             f"input {model.input.shape}, output {model.output.shape}"
         )
+    _check_buckets(model, shown)
     if model.loss is not None and model.loss.tree and model.tree is None:
         raise UserError(f"{shown}: an {model.loss.name} model without its tree (tree_points, ...)")
     for name in ("input", "output"):
         check_finite(
             getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
         )
+    if model.buckets is not None and not np.isfinite(model.buckets).all():
+        raise UserError(f"{shown}: the buckets matrix has NaN or infinite values")
     return model, others
+
+
+def _check_buckets(model: Model, shown: str) -> None:
+    """A subword model's bucket matrix agrees with its config (a UserError otherwise)."""
+    if model.buckets is None:
+        if model.config.get("subwords"):
+            raise UserError(f"{shown}: a --subwords model without its buckets matrix")
+        return
+    try:
+        subwords = model.subwords
+    except (KeyError, UsageError):
+        raise UserError(f"{shown}: a buckets matrix but no valid subwords in the config") from None
+    if model.buckets.shape != (subwords.buckets, model.input.shape[1]):
+        raise UserError(
+            f"{shown}: inconsistent model file: buckets {model.buckets.shape}, but the "
+            f"config says {subwords.buckets:,} buckets of dim {model.input.shape[1]}"
+        )
 
 
 def save_npz(model: Model, path, also=None) -> None:
