@@ -451,12 +451,18 @@ def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
 
 def initial_buckets(config: TrainConfig) -> np.ndarray | None:
     """A subword model's bucket rows before training: uniform in ±0.5/dim as the word
-    rows (from a stream of their own: the word rows are those of a model without
-    subwords); None without --subwords."""
+    rows, from streams of their own (the word rows are those of a model without
+    subwords), filled in parallel (:func:`w2v_nce.kernels.ngrams.uniform_rows`); None
+    without --subwords."""
     subwords = config.subword_model
     if subwords is None:
         return None
-    return initial_vectors(subwords.buckets, config.dim, config.seed + 2, 0)[0]
+    from w2v_nce.kernels.ngrams import uniform_rows
+    from w2v_nce.kernels.rng import mix_seed
+
+    buckets = np.empty((subwords.buckets, config.dim), dtype=np.float32)
+    uniform_rows(buckets, mix_seed(config.seed, 0x5B), 0.5 / config.dim)
+    return buckets
 
 
 def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
@@ -547,6 +553,7 @@ def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
 def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
     """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
     from w2v_nce.io.word2vec_format import _check_regular_file, _one_line, check_finite
+    from w2v_nce.kernels.ngrams import all_finite
 
     _check_regular_file(shown, "model file")
     _check_zip_magic(shown, extra)
@@ -589,7 +596,7 @@ def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
         check_finite(
             getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
         )
-    if model.buckets is not None and not np.isfinite(model.buckets).all():
+    if model.buckets is not None and not all_finite(model.buckets):
         raise UserError(f"{shown}: the buckets matrix has NaN or infinite values")
     return model, others
 

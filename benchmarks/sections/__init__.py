@@ -16,6 +16,7 @@ from . import (
     nce,
     softmax,
     startup,
+    subwords,
     threads,
 )
 
@@ -33,5 +34,6 @@ SECTIONS = {
         softmax.SECTION,
         checkpoint.SECTION,
         distributed.SECTION,
+        subwords.SECTION,
     )
 }

@@ -77,6 +77,8 @@ def with_oov(index: dict[str, int], vectors: np.ndarray, needed, oov):
     if oov is None or not missing:
         return index, vectors, 0
     extra = np.asarray(oov([word.lower() for word in missing]), dtype=vectors.dtype)
+    has = extra.any(axis=1)  # a word none of whose n-grams the model has stays unknown
+    missing, extra = [word for word, ok in zip(missing, has, strict=True) if ok], extra[has]
     index = {**index, **{word: len(vectors) + i for i, word in enumerate(missing)}}
     return index, np.vstack([vectors, extra]), len(missing)
 

@@ -21,6 +21,18 @@ from types import SimpleNamespace
 import numpy as np
 
 
+class _Bytes:
+    """A matrix as gensim's writer reads it (``shape``, ``tobytes()``), its bytes without
+    the copy ``ndarray.tobytes`` makes: the bucket matrix is the model's largest."""
+
+    def __init__(self, array: np.ndarray):
+        self.array = np.ascontiguousarray(array, dtype=np.float32)
+        self.shape = self.array.shape
+
+    def tobytes(self):
+        return memoryview(self.array.reshape(-1)).cast("B") if self.array.size else b""
+
+
 def write_fasttext_bin(path, kv, output: np.ndarray, settings: dict) -> None:
     """Write ``kv`` (gensim's ``FastTextKeyedVectors`` with a ``count`` per word) and the
     ``output`` rows as fastText's ``.bin`` at ``path``, atomically.
@@ -32,8 +44,11 @@ def write_fasttext_bin(path, kv, output: np.ndarray, settings: dict) -> None:
 
     from w2v_nce.io.atomic import atomic_output
 
-    rows = np.zeros((len(kv.index_to_key), kv.vector_size), dtype=np.float32)
-    rows[: output.shape[0]] = output  # hs: V − 1 inner nodes; fastText's matrix has V rows
+    rows = output
+    if output.shape[0] < len(kv.index_to_key):  # hs: V − 1 inner nodes; fastText's has V rows
+        rows = np.zeros((len(kv.index_to_key), kv.vector_size), dtype=np.float32)
+        rows[: output.shape[0]] = output
+    rows = _Bytes(rows)
     tree = bool(settings["tree"])
     model = SimpleNamespace(
         wv=kv,
@@ -49,5 +64,10 @@ def write_fasttext_bin(path, kv, output: np.ndarray, settings: dict) -> None:
         window=int(settings["window"]),
         corpus_total_words=int(settings["corpus_words"]),
     )
-    with atomic_output(path) as handle:
-        save_facebook_model(model, handle)
+    matrices = kv.vectors_vocab, kv.vectors_ngrams
+    kv.vectors_vocab, kv.vectors_ngrams = _Bytes(matrices[0]), _Bytes(matrices[1])
+    try:
+        with atomic_output(path) as handle:
+            save_facebook_model(model, handle)
+    finally:
+        kv.vectors_vocab, kv.vectors_ngrams = matrices

@@ -13,9 +13,10 @@ The ids come in fastText's order: by start, then by length.
 import numba
 import numpy as np
 
+from w2v_nce.kernels.rng import GOLDEN, LOW32, S32, next_u64
+
 FNV_OFFSET = np.uint64(2166136261)
 FNV_PRIME = np.uint64(16777619)
-LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @numba.njit(inline="always", cache=True)
@@ -90,3 +91,37 @@ def compose(input, buckets, words, starts, rows, out):
             scale = np.float32(1.0) / np.float32(n)
             for d in range(dim):
                 out[i, d] *= scale
+
+
+INIT_CHUNKS = 64  # the bucket matrix is filled in this many streams, whatever the threads
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def uniform_rows(out, seed, half_width):
+    """Fill ``out`` (rows × dim float32) uniformly in ±``half_width``: a SplitMix64
+    stream per chunk of rows (:data:`INIT_CHUNKS`), seeded from ``seed`` and the chunk,
+    in parallel; the result depends on ``seed`` only. Two values per 64 random bits."""
+    rows, dim = out.shape
+    scale = np.float32(2.0 * half_width / 4294967296.0)
+    for chunk in numba.prange(INIT_CHUNKS):
+        lo, hi = rows * chunk // INIT_CHUNKS, rows * (chunk + 1) // INIT_CHUNKS
+        state = next_u64(np.uint64(seed) ^ (np.uint64(chunk) * GOLDEN))[1]
+        for r in range(lo, hi):
+            for d in range(0, dim, 2):
+                state, bits = next_u64(state)
+                out[r, d] = np.float32(bits & LOW32) * scale - np.float32(half_width)
+                if d + 1 < dim:
+                    out[r, d + 1] = np.float32(bits >> S32) * scale - np.float32(half_width)
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def all_finite(matrix):
+    """No NaN or infinity in ``matrix`` (2-D float32), without numpy's temporary array."""
+    bad = 0
+    for r in numba.prange(matrix.shape[0]):
+        total = np.float32(0.0)
+        for d in range(matrix.shape[1]):
+            total += matrix[r, d] * np.float32(0.0)  # NaN or inf makes it NaN
+        if total != total:
+            bad += 1
+    return bad == 0

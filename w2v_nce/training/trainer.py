@@ -35,6 +35,7 @@ from w2v_nce import faults, losses
 from w2v_nce.errors import TrainingInterrupted, UserError, signal_of
 from w2v_nce.kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
 from w2v_nce.kernels.contrastive import contrast
+from w2v_nce.kernels.ngrams import all_finite
 from w2v_nce.kernels.pairs import learning_rate
 from w2v_nce.kernels.rng import mix_seed
 from w2v_nce.model import Model, TrainStats, unigram_log_prior
@@ -387,8 +388,8 @@ class Training:
     def _finish(self) -> TrainStats:
         self.stats.seconds = self.bar.seconds()
         model = self.model
-        if not all(np.isfinite(m).all() for m in (model.input, model.output, model.buckets)
-                   if m is not None):  # fmt: skip
+        finite = np.isfinite(model.input).all() and np.isfinite(model.output).all()
+        if not finite or (model.buckets is not None and not all_finite(model.buckets)):
             raise UserError(
                 "training diverged (the vectors became NaN or infinite); lower --alpha; "
                 "nothing was written"
