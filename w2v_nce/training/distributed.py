@@ -1070,6 +1070,11 @@ def train_on_cluster(settled, client, progress, messages, outputs):
     from w2v_nce.training.pipeline import Run, init_identity
 
     config, run, base = settled.config, settled.run, settled.base
+    if config.subwords is not None:
+        raise UsageError(
+            "--subwords is not available with --workers/--scheduler (the workers would "
+            "have to exchange the bucket matrix too); train on one machine, or drop --subwords"
+        )
     path, ck_path = check_corpus(settled.corpus), settled.checkpoint_path
     _check_outputs(ck_path, outputs, run, messages)
     sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
