@@ -28,6 +28,7 @@ LAYERS = (
             "w2v_nce.vocab",
             "w2v_nce.noise",
             "w2v_nce.memory",
+            "w2v_nce.subwords",
         ),
     ),
     ("io", ("w2v_nce.io",)),

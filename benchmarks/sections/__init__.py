@@ -17,6 +17,7 @@ from . import (
     pword2vec,
     softmax,
     startup,
+    subwords,
     threads,
 )
 
@@ -35,5 +36,6 @@ SECTIONS = {
         softmax.SECTION,
         checkpoint.SECTION,
         distributed.SECTION,
+        subwords.SECTION,
     )
 }

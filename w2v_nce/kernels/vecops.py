@@ -97,6 +97,16 @@ def scale_row(alpha, target, j, n):
         vstore_part(target, j, whole, n - whole, vmul(a, vload_part(target, j, whole, n - whole)))
 
 
+@numba.njit(inline="always", cache=True)
+def squared_norm(x, a):
+    """|x[a]|² of a padded row (zeros beyond dim), in 16-lane registers."""
+    total = vzero()
+    for t in range(0, x.shape[1], WIDTH):
+        xt = vload(x, a, t)
+        total = vfma(xt, xt, total)
+    return vsum(total)
+
+
 @numba.njit(inline="always", fastmath=True, cache=True)
 def dots(x, a, rows, n, logit_offsets, out, o):
     """out[o + b] = x[a] · rows[b] − logit_offsets[b] for b < n (padded rows); four b per pass."""
