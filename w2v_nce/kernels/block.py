@@ -659,7 +659,6 @@ def _kernel(model, step):
     words, gathering each noise group's hidden rows before its step, with ``model``
     and ``step`` as constants (this closure's cells)."""
 
-    @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
     def train_block_of(ids, weights, tables, spec, schedule, seed, sentence, scratch):
         # The caller owns every array until this returns: the loop borrows them untracked.
         ids, weights, tables = untracked(ids), untracked(weights), untracked(tables)
@@ -717,4 +716,11 @@ def _kernel(model, step):
         flush_private(weights.output, scratch)
         return loss, examples, words
 
-    return train_block_of
+    # Each kernel caches in files of its own name. Under one name every kernel shares
+    # one cache index, where Numba numbers a new entry's data file by the entries it
+    # sees, so two processes compiling two kernels at once can both take file 1. And
+    # seen (not explained): with the package's own cache, a triplet kernel loaded into a
+    # process that had run nce's trained wrongly (a planted margin held on 44% of
+    # triples, not over 80%); compiled fresh, or under names of their own, it did not.
+    train_block_of.__qualname__ = f"train_block_of_model{model}_step{step}"
+    return numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")(train_block_of)
