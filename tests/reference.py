@@ -165,7 +165,25 @@ def contrast_options(contrast):
     }
 
 
-def train_block_reference(ids, input, output, tables, spec, schedule, seed):
+def input_rows(word, input, buckets, tables):
+    """Word ``word``'s input rows, float64: its own row, then (with subwords) the bucket
+    rows of its n-grams (``tables.ngram_starts``/``ngram_rows``)."""
+    rows = [input[word].astype(np.float64)]
+    if tables.ngram_starts.size:
+        ngrams = tables.ngram_rows[tables.ngram_starts[word] : tables.ngram_starts[word + 1]]
+        rows += [buckets[g].astype(np.float64) for g in ngrams]
+    return np.array(rows)
+
+
+def add_input_delta(word, delta, input, buckets, tables):
+    """Add ``delta`` (float32) to every input row of ``word``: its row and its n-gram rows."""
+    input[word] += delta
+    if tables.ngram_starts.size:
+        ngrams = tables.ngram_rows[tables.ngram_starts[word] : tables.ngram_starts[word + 1]]
+        np.add.at(buckets, ngrams, delta)
+
+
+def train_block_reference(ids, input, output, tables, spec, schedule, seed, buckets=None):
     """Sequential SGD over a block, consuming the random streams in the kernel's order:
     subsampling and windows from the block's seed, noise draws from its noise stream.
 
@@ -173,6 +191,9 @@ def train_block_reference(ids, input, output, tables, spec, schedule, seed):
     ``spec.step`` noise (neg, nce), sampled softmax (infonce) or tree (hs).
     Skip-gram's hidden vectors are the context rows, one per context; CBOW's is
     their mean, and its gradient goes unscaled to every context row (word2vec.c).
+    With subwords (``tables.ngram_starts``) a context's rows are its own and its
+    n-grams' rows in ``buckets``: skip-gram's hidden vector is their mean, CBOW's the
+    mean of all the context words' rows, and every row gets the whole gradient.
     With ``spec.share_negatives`` (always for the tree) the hidden vectors of a
     centre word share one candidate set and one block step; a noise group of
     ``spec.noise_group`` consecutive centre words of a sentence share their k draws
@@ -199,13 +220,16 @@ def train_block_reference(ids, input, output, tables, spec, schedule, seed):
     loss, examples, words = 0.0, 0, 0
 
     def hidden_of(positions):
-        rows_in = input[positions].astype(np.float64)
-        return rows_in.mean(axis=0, keepdims=True) if model == "cbow" else rows_in
+        rows_in = [input_rows(w, input, buckets, tables) for w in positions]
+        if model == "cbow":
+            return np.concatenate(rows_in).mean(axis=0, keepdims=True)
+        return np.array([rows.mean(axis=0) for rows in rows_in])
 
     def add_deltas(positions, deltas):
         if model == "cbow":
             deltas = np.repeat(deltas, len(positions), axis=0)
-        np.add.at(input, positions, deltas.astype(np.float32))
+        for w, delta in zip(positions, deltas.astype(np.float32), strict=True):
+            add_input_delta(w, delta, input, buckets, tables)
 
     def centre_step(target, ctx, lr):
         """One centre word: its candidate set(s) and block step(s)."""

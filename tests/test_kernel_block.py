@@ -11,8 +11,10 @@ import pytest
 
 from tests.reference import (
     SplitMix64,
+    add_input_delta,
     block_step,
     candidate_set,
+    input_rows,
     logistic_terms,
     numeric_gradient,
     softmax_terms,
@@ -151,20 +153,24 @@ def _problem(model, loss, sample=0.05, share=True, V=12, seed=3, noise_group=Non
 STEP = {"neg": "noise", "nce": "noise", "infonce": "sampled", "hs": "tree"}
 
 
-def _against_reference(problem, seed, rel, atol):
+def _against_reference(problem, seed, rel, atol, buckets=None):
     """Train the problem's block with the kernel and the float64 reference from the same
-    start; assert equal counts, loss and matrices. Returns the kernel's result, its trained
-    output rows and their start."""
+    start (with ``buckets``, the bucket rows of its subwords); assert equal counts, loss
+    and matrices. Returns the kernel's result, its trained output rows and their start."""
     ids, syn0, syn1, tables, spec = problem[:5]
     start = syn1.copy()
     ref0, ref1 = syn0.copy(), syn1.copy()
+    extra = () if buckets is None else (buckets,)
+    ref_buckets = None if buckets is None else buckets.copy()
     schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
-    got = train_block(ids, Weights(syn0, syn1), tables, spec, schedule, np.uint64(seed))
-    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, seed)
+    got = train_block(ids, Weights(syn0, syn1, *extra), tables, spec, schedule, np.uint64(seed))
+    want = train_block_reference(ids, ref0, ref1, tables, spec, schedule, seed, ref_buckets)
     assert got[1:] == want[1:]  # examples, words
     assert got[0] == pytest.approx(want[0], rel=rel)
     np.testing.assert_allclose(syn0, ref0, atol=atol)
     np.testing.assert_allclose(syn1, ref1, atol=atol)
+    if buckets is not None:
+        np.testing.assert_allclose(buckets, ref_buckets, atol=atol)
     return got, syn1, start
 
 
@@ -178,6 +184,53 @@ def test_train_block_equals_numpy_reference(model, loss, share, sample):
     assert got[1] > (10 if model == "cbow" else 20)
     assert problem[1].dtype == np.float32 and syn1.dtype == np.float32
     assert not np.array_equal(syn1, start)  # it trained
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+@pytest.mark.parametrize(
+    ("loss", "options"),
+    [("neg", {}), ("nce", {}), ("infonce", {}), ("hs", {}), ("triplet", {"similarity": "cosine"})],
+)
+def test_subword_block_equals_numpy_reference(model, loss, options):
+    """--subwords: a context's hidden vector is the mean of its row and its n-gram rows
+    (CBOW: of all the context words' rows) and each of them gets the whole gradient;
+    7 buckets for 12 words' n-grams of 1-3 characters, so the words share rows."""
+    problem = _problem(model, loss, subwords="1-3", buckets=7, **options)
+    tables = problem[3]
+    assert tables.ngram_starts.size == 13 and tables.ngram_rows.size > 12 * 3
+    buckets = np.random.default_rng(5).normal(scale=0.1, size=(7, DIM)).astype(np.float32)
+    start = buckets.copy()
+    got, _, _ = _against_reference(problem, 4321, rel=1e-5, atol=1e-6, buckets=buckets)
+    assert got[1] > (10 if model == "cbow" else 20)
+    assert (np.abs(buckets - start).max(axis=1) > 0).all()  # every bucket row trained
+
+
+def test_subword_gradient_goes_whole_to_every_row():
+    """h = mean(u_w, b_g1, ..., b_gn): dL/db = dL/dh / (n + 1), and the reference (so the
+    kernel, which equals it) adds −lr·dL/dh to every one of those rows (fastText's
+    Model::update does not divide by the number of rows for skip-gram and CBOW)."""
+    from w2v_nce.kernels.bundles import Tables
+
+    rng = np.random.default_rng(4)
+    u, b, v = rng.normal(size=(2, 5)), rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    labels, offsets = np.array([1.0, 0.0, 0.0]), np.zeros(3)
+    empty = np.zeros(0, np.int32)
+    tables = Tables(*(empty,) * 7, np.array([0, 2, 2]), np.array([0, 2], np.int32))
+
+    def loss(rows):
+        hidden = rows.mean(axis=0, keepdims=True)
+        return logistic_terms(hidden @ v.T, labels[None, :])[0]
+
+    rows = input_rows(0, u, b, tables)
+    np.testing.assert_array_equal(rows, np.stack([u[0], b[0], b[2]]))
+    _, delta = block_step(rows.mean(axis=0, keepdims=True), v.astype(np.float32), np.arange(3),
+                          labels, offsets, 1e-3, "noise")  # fmt: skip
+    u32, b32 = u.astype(np.float32), b.astype(np.float32)
+    add_input_delta(0, delta[0].astype(np.float32), u32, b32, tables)
+    gradient = numeric_gradient(loss, rows)
+    moved = np.stack([u32[0] - u[0], b32[0] - b[0], b32[2] - b[2]])
+    np.testing.assert_allclose(moved, -1e-3 * 3 * gradient, atol=1e-6)
+    np.testing.assert_array_equal(b32[1], b[1].astype(np.float32))  # not its n-gram
 
 
 CONTRASTIVE = [
@@ -348,7 +401,9 @@ def test_bound_steps_caps_a_noise_words_summed_move():
     scratch.candidates[:width] = candidates
     coefficients = rng.uniform(-0.05, 0.05, size=(rows, width)).astype(np.float32)
     scratch.coefficients[: rows * width] = coefficients.ravel()
-    bound_steps(CandidateBlock(0, rows, width), scratch)
+    block = CandidateBlock(0, rows, width)
+    arrays = scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
+    bound_steps(block, *arrays)
     got = scratch.coefficients[: rows * width].reshape(rows, width)
     largest = (hidden.astype(np.float64) ** 2).sum(axis=1).max()
     for word in np.unique(candidates):
@@ -360,3 +415,8 @@ def test_bound_steps_caps_a_noise_words_summed_move():
         assert np.abs(hidden @ change).max() <= STEP_BOUND * (1 + 1e-5)
     assert not np.allclose(got[:, candidates == 7], coefficients[:, candidates == 7])
     assert not scratch.word_steps.any()
+    # A block whose coefficients all together stay under the bound is left as it is.
+    small = coefficients * np.float32(STEP_BOUND / (np.abs(coefficients).sum() * largest) / 2)
+    scratch.coefficients[: rows * width] = small.ravel()
+    bound_steps(block, *arrays)
+    np.testing.assert_array_equal(scratch.coefficients[: rows * width], small.ravel())

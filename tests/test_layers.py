@@ -28,6 +28,7 @@ LAYERS = (
             "w2v_nce.vocab",
             "w2v_nce.noise",
             "w2v_nce.memory",
+            "w2v_nce.subwords",
         ),
     ),
     ("io", ("w2v_nce.io",)),
@@ -189,3 +190,37 @@ def test_no_function_is_over_80_lines_without_saying_why():
         for path in sorted(PACKAGE.rglob("*.py"))
     }
     assert {path: names for path, names in hits.items() if names} == {}
+
+
+# Issue 22: a kernel's arguments are its bundles (kernels/bundles.py), not a long list of
+# arrays; only the BLAS wrappers keep BLAS's own signatures.
+MOST_KERNEL_ARGUMENTS = 8
+BLAS_WRAPPERS = ("kernels/blas.py",)
+
+
+def wide_kernels(source: str) -> list[str]:
+    """The functions compiled by a ``*jit`` decorator that take over
+    MOST_KERNEL_ARGUMENTS arguments."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef):
+            jitted = any("jit" in ast.unparse(d) for d in node.decorator_list)
+            count = len(node.args.posonlyargs) + len(node.args.args) + len(node.args.kwonlyargs)
+            if jitted and count > MOST_KERNEL_ARGUMENTS:
+                found.append(f"{node.name} ({count} arguments)")
+    return found
+
+
+def test_no_kernel_takes_more_than_8_arguments():
+    names = ", ".join(f"a{i}" for i in range(MOST_KERNEL_ARGUMENTS + 1))
+    assert wide_kernels(f"@numba.njit(cache=True)\ndef f({names}):\n    pass\n") == [
+        "f (9 arguments)"
+    ]
+    assert wide_kernels(f"def f({names}):\n    pass\n") == []
+    hits = {
+        str(path.relative_to(PACKAGE)): wide_kernels(path.read_text(encoding="utf-8"))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if str(path.relative_to(PACKAGE)) not in BLAS_WRAPPERS
+    }
+    assert {path: names for path, names in hits.items() if names} == {}
+    assert any(wide_kernels(p.read_text()) for p in (PACKAGE / "kernels").glob("blas.py"))

@@ -132,3 +132,29 @@ def test_a_single_huge_line_trains_in_bounded_memory(tmp_path):
     assert large - small > 25_000_000
     growth = large_rss - small_rss
     assert growth < 0.25 * (large - small), (small_rss, large_rss, large - small)
+
+
+def test_the_bucket_matrix_is_counted():
+    """--subwords: the bucket matrix (B × dim floats) and each word's n-gram ids."""
+    plain = _estimate_of("neg")
+    with_buckets = memory.estimate(
+        vocab_size=1000, dim=50, loss=LOSSES["neg"], model="skipgram", window=5, k=5,
+        threads=2, longest_block=1 << 17, buckets=300_000,
+    )  # fmt: skip
+    assert with_buckets.model == plain.model + 300_000 * 50 * 4
+    assert with_buckets.buffers == plain.buffers + 1000 * (memory.NGRAMS_PER_WORD * 4 + 8)
+    assert "300,000 --buckets" in with_buckets.describe()
+
+
+def test_buckets_that_cannot_fit_are_refused_before_allocating(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    result = run_cli(
+        "train", corpus, "--min-count", "1", "--subwords", "3-6", "--buckets", "4000000000000",
+        "-o", tmp_path / "v.txt",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: not enough memory: ") and "--buckets" in last
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]

@@ -1,7 +1,8 @@
 """How much memory a training run needs, computed before anything large is allocated;
 and how long the exact softmax will take (:func:`check_softmax_cost`).
 
-The model is two float32 V×dim matrices; around it each worker thread holds the
+The model is two float32 V×dim matrices (and with --subwords the B×dim bucket
+matrix); around it each worker thread holds the
 kernel's buffers, whose size depends on the model and the loss (:func:`estimate`):
 the example-by-example kernel a few hidden vectors and a block of candidate
 scores, the batched full softmax the examples of a whole block plus a batch×V
@@ -30,25 +31,32 @@ if TYPE_CHECKING:
 FLOAT = 4
 ID = 4
 PER_WORD_TABLES = 64  # q, alias table, subsampling thresholds, offsets, counts (bytes/word)
+NGRAMS_PER_WORD = 40  # --subwords: a bound on a word's n-gram ids (3-6: 4 per character)
 REPORT_ABOVE = 1 << 30  # print the estimate for runs needing more than 1 GiB
 
 
 @dataclass
 class MemoryEstimate:
-    model: int  # the two float32 matrices
+    model: int  # the two float32 matrices (and with --subwords the bucket matrix)
     buffers: int  # per-word tables and the threads' kernel buffers
     vocab_size: int
     dim: int
+    buckets: int = 0  # --subwords: the bucket matrix's rows
 
     @property
     def total(self) -> int:
         return self.model + self.buffers
 
     def describe(self) -> str:
+        matrices = f"{self.vocab_size:,} words × dim {self.dim} × 2 matrices × 4 bytes"
+        if self.buckets:
+            matrices = (
+                f"({self.vocab_size:,} words × 2 + {self.buckets:,} --buckets) × dim "
+                f"{self.dim} × 4 bytes"
+            )
         return (
-            f"about {format_bytes(self.total)}: the model is {self.vocab_size:,} words × "
-            f"dim {self.dim} × 2 matrices × 4 bytes = {format_bytes(self.model)}, "
-            f"plus {format_bytes(self.buffers)} of buffers"
+            f"about {format_bytes(self.total)}: the model is {matrices} = "
+            f"{format_bytes(self.model)}, plus {format_bytes(self.buffers)} of buffers"
         )
 
 
@@ -62,6 +70,7 @@ def estimate(
     threads: int,
     longest_block: int,
     noise_group: int = 1,
+    buckets: int = 0,
 ) -> MemoryEstimate:
     """Bytes a run will allocate, for the given vocabulary and encoded corpus shape.
 
@@ -73,7 +82,8 @@ def estimate(
     that many centre words share their noise draws (``--noise-group``);
     for the batched full softmax, every example of the block (context, target,
     start offset and learning rate: 20 bytes, twice while they are trimmed), a
-    BATCH × V score matrix and the V × dim update of the output rows.
+    BATCH × V score matrix and the V × dim update of the output rows. With
+    ``buckets`` (--subwords) the bucket matrix, and each word's n-gram ids.
     """
     matrix = vocab_size * dim * FLOAT
     per_word = PER_WORD_TABLES
@@ -89,8 +99,11 @@ def estimate(
         rows = noise_group * (1 if model == "cbow" else 2 * window)
         width = loss.outputs_per_step(k, noise_group, vocab_size)
         per_thread += 2 * rows * dim * FLOAT + 2 * rows * width * FLOAT + 3 * width * 8
+    if buckets:
+        per_word += NGRAMS_PER_WORD * ID + 8
     buffers = vocab_size * per_word + threads * per_thread
-    return MemoryEstimate(model=2 * matrix, buffers=buffers, vocab_size=vocab_size, dim=dim)
+    model_bytes = 2 * matrix + buckets * dim * FLOAT
+    return MemoryEstimate(model_bytes, buffers, vocab_size, dim, buckets)
 
 
 def estimate_run(
@@ -108,6 +121,7 @@ def estimate_run(
         threads=config.loss_record.pool_size(config.threads),
         longest_block=longest_block,
         noise_group=noise_group,
+        buckets=config.buckets if config.subwords else 0,
     )
 
 
@@ -185,6 +199,7 @@ def check(needed: MemoryEstimate, say, warn) -> None:
         raise UserError(
             f"not enough memory: this run needs {needed.describe()}, and this machine has "
             f"{format_bytes(ceiling)} in all; lower --max-vocab or --dim"
+            + (" or --buckets" if needed.buckets else "")
             + (" (or --threads)" if needed.buffers > needed.model else "")
         )
     if needed.total > REPORT_ABOVE:

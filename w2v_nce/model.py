@@ -29,13 +29,15 @@ import numpy as np
 
 from w2v_nce import losses
 from w2v_nce.errors import UsageError, UserError, W2VNceWarning
-from w2v_nce.query import SCORE_CELLS
+from w2v_nce.query import SCORE_CELLS, words_of
 
 if TYPE_CHECKING:
     from w2v_nce.params import TrainConfig
+    from w2v_nce.subwords import Subwords
     from w2v_nce.vocab import Vocabulary
 
 NPZ_KEYS = ("vocab", "counts", "input", "output", "config")
+BUCKETS_KEY = "buckets"  # a subword model's n-gram rows
 TREE_KEYS = ("tree_points", "tree_codes", "tree_lengths")
 
 
@@ -77,6 +79,8 @@ class Model:
     config: dict = field(default_factory=dict)
     tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # hs: points, codes, lengths
     stats: TrainStats | None = field(default=None, repr=False)  # set by training, not saved
+    # --subwords: float32 B × dim, the n-gram rows (the config's "subwords" and "buckets")
+    buckets: np.ndarray | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ what it is
 
@@ -84,6 +88,28 @@ class Model:
     def loss(self) -> losses.Loss | None:
         name = self.config.get("loss")
         return losses.LOSSES.get(name) if name else None
+
+    @property
+    def subwords(self) -> Subwords | None:
+        """The model's n-gram lengths and buckets (:mod:`w2v_nce.subwords`), or None."""
+        if self.buckets is None:
+            return None
+        from w2v_nce.subwords import Subwords
+
+        return Subwords.parse(self.config["subwords"], self.config["buckets"])
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """The word vectors (V × dim): the input rows, or with subwords each word's mean
+        of its row and its n-gram rows (fastText's, and what -o writes)."""
+        if self.subwords is None:
+            return self.input
+        return self.subwords.vectors(self.vocab, self.index(), self.input, self.buckets)
+
+    def oov_vectors(self, words) -> np.ndarray:
+        """A subword model's vectors of any ``words`` (float32 len × dim): a word of the
+        vocabulary its vector, any other the mean of its n-gram rows (zero if it has none)."""
+        return self.subwords.vectors(words, self.index(), self.input, self.buckets)
 
     def require_output(self, what: str) -> None:
         """A UsageError unless the model has its output vectors (a .npz from training)."""
@@ -120,7 +146,7 @@ class Model:
         """
         self.require_output("the model's scores")
         rows = np.atleast_1d(np.asarray(rows))
-        u = np.asarray(self.input[rows], dtype=np.float64)
+        u = np.asarray(self.vectors[rows], dtype=np.float64)
         if self.tree is None:
             if columns is None:
                 return u @ self.output.T.astype(np.float64) + self.output_bias()
@@ -148,7 +174,7 @@ class Model:
     def pair_scores(self, w_ids: np.ndarray, c_ids: np.ndarray) -> np.ndarray:
         """s(w, c) (as :meth:`scores`) for the pairs (w_ids[i], c_ids[i]) only."""
         self.require_output("the model's scores")
-        u = np.asarray(self.input[w_ids], dtype=np.float64)
+        u = np.asarray(self.vectors[w_ids], dtype=np.float64)
         if self.tree is None:
             v = np.asarray(self.output[c_ids], dtype=np.float64)
             return np.einsum("ij,ij->i", u, v) + self.output_bias()[c_ids]
@@ -200,6 +226,8 @@ class Model:
         }
         if self.tree is not None:
             arrays.update(zip(TREE_KEYS, self.tree, strict=True))
+        if self.buckets is not None:
+            arrays[BUCKETS_KEY] = np.asarray(self.buckets, dtype=np.float32)
         return arrays
 
     @classmethod
@@ -216,34 +244,92 @@ class Model:
             output=np.asarray(arrays["output"], dtype=np.float32),
             config=config,
             tree=tree,
+            buckets=np.asarray(arrays[BUCKETS_KEY], dtype=np.float32)
+            if BUCKETS_KEY in arrays
+            else None,
         )
 
     # ------------------------------------------------------------------ the API
 
     @cached_property
     def wv(self):
-        """gensim's own ``KeyedVectors`` of the input vectors (sharing their memory).
+        """gensim's own ``KeyedVectors`` of the word vectors (sharing their memory).
 
         With each word's count as the ``count`` attribute, as gensim's Word2Vec sets it.
+        A subword model's is gensim's ``FastTextKeyedVectors``: ``vectors_vocab`` the
+        word rows, ``vectors_ngrams`` the bucket rows, ``vectors`` their means, and
+        ``kv[word]`` a vector for any word, from its n-grams.
         """
         from gensim.models import KeyedVectors
 
+        if self.subwords is not None:
+            return self._fasttext_vectors(self.subwords, self.buckets)
         kv = KeyedVectors(self.input.shape[1], count=len(self.vocab), dtype=np.float32)
+        return self._labelled(kv)
+
+    def _labelled(self, kv):
+        """``kv`` with the words, their vectors and counts."""
         kv.index_to_key = list(self.vocab)
         kv.key_to_index = self.index()
-        kv.vectors = self.input
+        kv.vectors = self.vectors
         if self.counts is not None:
             kv.expandos["count"] = np.asarray(self.counts, dtype=np.int64)
         return kv
 
+    def _fasttext_vectors(self, subwords: Subwords, buckets: np.ndarray):
+        """gensim's ``FastTextKeyedVectors`` of the word rows and the ``buckets`` rows."""
+        from gensim.models.fasttext import FastTextKeyedVectors
+
+        count = len(self.vocab)
+        kv = FastTextKeyedVectors(
+            self.input.shape[1], subwords.minn, subwords.maxn, subwords.buckets, count
+        )
+        kv.vectors_vocab = self.input
+        kv.vectors_ngrams = buckets
+        table = subwords.table(self.vocab)
+        kv.buckets_word = [table.of(i).astype(np.uint32) for i in range(count)]
+        return self._labelled(kv)
+
+    def save_fasttext_bin(self, path) -> None:
+        """Write the model as Facebook's fastText ``.bin`` (``train --fasttext-bin``), which
+        ``fasttext.load_model`` and gensim's ``load_facebook_model`` read; a model without
+        subwords is written with none (fastText's ``-maxn 0``)."""
+        from w2v_nce.io.fasttext_format import write_fasttext_bin
+        from w2v_nce.subwords import Subwords
+
+        self.require_output("--fasttext-bin")
+        kv = self.wv
+        if self.subwords is None:
+            no_buckets = np.zeros((0, self.input.shape[1]), dtype=np.float32)
+            kv = self._fasttext_vectors(Subwords(0, 0, 0), no_buckets)
+        config = self.config
+        settings = {
+            "skipgram": config.get("model", "skipgram") == "skipgram",
+            "tree": self.tree is not None,
+            "k": config.get("k", 5),
+            "window": config.get("window", 5),
+            "epochs": config.get("epochs", 5),
+            "min_count": config.get("min_count", 5),
+            "sample": config.get("sample", 1e-3),
+            "corpus_words": config.get("corpus_words", int(np.sum(self.counts))),
+        }
+        write_fasttext_bin(path, kv, self.output, settings)
+
     def most_similar(self, positive, negative=(), topn: int = 10) -> list[tuple[str, float]]:
         """The ``topn`` words closest by cosine to ``positive`` − ``negative`` (3CosAdd),
-        as ``[(word, cosine)]``, best first; the same as ``w2v-nce most-similar``."""
-        return self._neighbours.most_similar(positive, negative, topn=topn)
+        as ``[(word, cosine)]``, best first; the same as ``w2v-nce most-similar``. A
+        subword model answers for words out of the vocabulary too (from their n-grams),
+        with a :class:`W2VNceWarning` naming them."""
+        result = self.neighbours.most_similar(positive, negative, topn=topn)
+        _warn([self.neighbours.oov_note(words_of(positive, "") + words_of(negative, ""))])
+        return result
 
     def analogy(self, a: str, b: str, c: str, topn: int = 10) -> list[tuple[str, float]]:
-        """a is to b as c is to ...? (``w2v-nce analogy``)."""
-        return self._neighbours.analogy(a, b, c, topn=topn)
+        """a is to b as c is to ...? (``w2v-nce analogy``; words out of the vocabulary as
+        :meth:`most_similar`)."""
+        result = self.neighbours.analogy(a, b, c, topn=topn)
+        _warn([self.neighbours.oov_note([a, b, c])])
+        return result
 
     def context(self, word: str, topn: int = 10) -> list[tuple[str, float, float]]:
         """The words the model predicts next to ``word``, as ``[(c, score, p(c|w))]``
@@ -283,18 +369,22 @@ class Model:
         """Write the input vectors in word2vec text (or binary) format, which gensim loads."""
         from w2v_nce.io.word2vec_format import write_word2vec
 
-        write_word2vec(path, self.vocab, self.input, binary=binary)
+        write_word2vec(path, self.vocab, self.vectors, binary=binary)
 
     @property
     def zero_vectors(self) -> int:
         """How many words have an all-zero vector (left out of neighbours and analogies)."""
-        return self._neighbours.zero_vectors
+        return self.neighbours.zero_vectors
 
     @cached_property
-    def _neighbours(self):
+    def neighbours(self):
+        """The :class:`w2v_nce.query.Neighbours` of the word vectors (and, for a subword
+        model, of any word's vector from its n-grams)."""
         from w2v_nce.query import Neighbours
 
-        return Neighbours(self.vocab, self.input)
+        return Neighbours(
+            self.vocab, self.vectors, self.oov_vectors if self.subwords is not None else None
+        )
 
     @cached_property
     def _keywords(self):
@@ -308,7 +398,8 @@ def _warn(notes) -> None:
     import warnings
 
     for note in notes:
-        warnings.warn(note, W2VNceWarning, stacklevel=3)
+        if note:
+            warnings.warn(note, W2VNceWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------- before training
@@ -353,7 +444,25 @@ def new_model(vocab: Vocabulary, config: TrainConfig) -> Model:
     inputs, outputs = initial_vectors(
         len(vocab), config.dim, config.seed, output_rows, config.random_output
     )
-    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model = Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model.buckets = initial_buckets(config)
+    return model
+
+
+def initial_buckets(config: TrainConfig) -> np.ndarray | None:
+    """A subword model's bucket rows before training: uniform in ±0.5/dim as the word
+    rows, from streams of their own (the word rows are those of a model without
+    subwords), filled in parallel (:func:`w2v_nce.kernels.ngrams.uniform_rows`); None
+    without --subwords."""
+    subwords = config.subword_model
+    if subwords is None:
+        return None
+    from w2v_nce.kernels.ngrams import uniform_rows
+    from w2v_nce.kernels.rng import mix_seed
+
+    buckets = np.empty((subwords.buckets, config.dim), dtype=np.float32)
+    uniform_rows(buckets, mix_seed(config.seed, 0x5B), 0.5 / config.dim)
+    return buckets
 
 
 def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Model:
@@ -372,7 +481,9 @@ def continued_model(base: Model, vocab: Vocabulary, config: TrainConfig) -> Mode
         tree = tuple(part[rows] for part in base.tree)
     else:
         outputs[known] = base.output[rows[known]]
-    return Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model = Model(list(vocab.words), np.asarray(vocab.counts), inputs, outputs, {}, tree)
+    model.buckets = None if base.buckets is None else base.buckets.copy()
+    return model
 
 
 # ---------------------------------------------------------------------- reading and writing
@@ -442,6 +553,7 @@ def _check_zip_magic(shown: str, extra: tuple[str, ...]) -> None:
 def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
     """The model in a ``.npz`` and the arrays named ``extra`` (a checkpoint's state)."""
     from w2v_nce.io.word2vec_format import _check_regular_file, _one_line, check_finite
+    from w2v_nce.kernels.ngrams import all_finite
 
     _check_regular_file(shown, "model file")
     _check_zip_magic(shown, extra)
@@ -477,13 +589,33 @@ def load_npz(shown: str, extra: tuple[str, ...] = ()) -> tuple[Model, dict]:
             f"{shown}: inconsistent model file: {n_words} words, counts {model.counts.shape}, "
             f"input {model.input.shape}, output {model.output.shape}"
         )
+    _check_buckets(model, shown)
     if model.loss is not None and model.loss.tree and model.tree is None:
         raise UserError(f"{shown}: an {model.loss.name} model without its tree (tree_points, ...)")
     for name in ("input", "output"):
         check_finite(
             getattr(model, name), model.vocab, lambda _, name=name: f"{shown}: {name} matrix"
         )
+    if model.buckets is not None and not all_finite(model.buckets):
+        raise UserError(f"{shown}: the buckets matrix has NaN or infinite values")
     return model, others
+
+
+def _check_buckets(model: Model, shown: str) -> None:
+    """A subword model's bucket matrix agrees with its config (a UserError otherwise)."""
+    if model.buckets is None:
+        if model.config.get("subwords"):
+            raise UserError(f"{shown}: a --subwords model without its buckets matrix")
+        return
+    try:
+        subwords = model.subwords
+    except (KeyError, UsageError):
+        raise UserError(f"{shown}: a buckets matrix but no valid subwords in the config") from None
+    if model.buckets.shape != (subwords.buckets, model.input.shape[1]):
+        raise UserError(
+            f"{shown}: inconsistent model file: buckets {model.buckets.shape}, but the "
+            f"config says {subwords.buckets:,} buckets of dim {model.input.shape[1]}"
+        )
 
 
 def save_npz(model: Model, path, also=None) -> None:

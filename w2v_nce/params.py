@@ -319,6 +319,27 @@ HYPERPARAMETERS = _params(
         default_text="all",
     ),
     Param(
+        "subwords",
+        ("--subwords",),
+        "text",
+        None,
+        "MIN-MAX: fastText's subword model: a word's input vector is the mean of its row "
+        "and the rows of its character n-grams of MIN..MAX characters (fastText's 3-6), "
+        "hashed into --buckets rows; a word out of the vocabulary gets the mean of its "
+        "n-grams' rows. See docs/subwords.md.",
+        optional=True,
+        default_text="off",
+    ),
+    Param(
+        "buckets",
+        ("--buckets",),
+        int,
+        2_000_000,
+        "With --subwords: the rows the n-grams are hashed into (fastText's -bucket); the "
+        "bucket matrix takes buckets × dim × 4 bytes.",
+        low=1,
+    ),
+    Param(
         "threads",
         ("--threads",),
         int,
@@ -434,7 +455,7 @@ RUN_OPTIONS = _params(
 
 #: Options whose value a model fixes: continued training defaults to the model's
 #: value and refuses another.
-FIXED_BY_MODEL = ("model", "loss", "dim", "base")
+FIXED_BY_MODEL = ("model", "loss", "dim", "base", "subwords", "buckets")
 #: Options that shape what a model learns: continued training defaults to the model's.
 INHERITED = (
     "k", "window", "noise_power", "sample", "share_negatives", "noise_group", "min_count",
@@ -473,6 +494,8 @@ class TrainConfig:
     temperature: float | None = default("temperature")
     margin: float | None = default("margin")
     mining: str | None = default("mining")
+    subwords: str | None = default("subwords")  # "MIN-MAX" (subword_model), None: off
+    buckets: int = default("buckets")
 
     @property
     def loss_record(self) -> losses.Loss:
@@ -514,7 +537,23 @@ class TrainConfig:
         if self.base == "unigram" and not self.loss_record.base_allowed:
             raise UsageError(f"--loss {self.loss} {self.loss_record.no_base}; drop --base unigram")
         self._check_contrast()
+        if self.subwords is not None:  # "3-6" (a malformed one is a UsageError here)
+            self.subwords = str(self.subword_model)
+            if self.loss_record.full_softmax:
+                raise UsageError(
+                    f"--subwords is not available with --loss {self.loss} (its batched "
+                    "kernel takes word rows only); use --loss infonce, its sampled form"
+                )
         return self
+
+    @property
+    def subword_model(self):
+        """The run's :class:`w2v_nce.subwords.Subwords`, or None without --subwords."""
+        if self.subwords is None:
+            return None
+        from w2v_nce.subwords import Subwords
+
+        return Subwords.parse(self.subwords, self.buckets)
 
     def _check_contrast(self) -> None:
         """The contrastive family's options make sense for the loss (a UsageError saying

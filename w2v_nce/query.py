@@ -46,7 +46,10 @@ class Neighbours:
     are left out of every result.
     """
 
-    def __init__(self, words: Sequence[str], vectors: np.ndarray):
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, oov=None):
+        """``oov(words)``: the vectors of query words out of the vocabulary (a subword
+        model's, from their n-grams); without it such a word is an error."""
+        self.oov = oov
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"{len(words)} words but vectors of shape {vectors.shape}")
@@ -93,6 +96,38 @@ class Neighbours:
         # repr() keeps the message on one line whatever the word contains.
         raise UsageError(f"{word!r} is not in the vocabulary ({len(self.words):,} words); {hint}")
 
+    def out_of_vocabulary(self, words: Iterable[str]) -> list[str]:
+        """The query words that get a vector from their n-grams (none without ``oov``)."""
+        if self.oov is None:
+            return []
+        return [word for word in dict.fromkeys(words) if word not in self.index]
+
+    def oov_note(self, words: Iterable[str]) -> str | None:
+        """The note that query words were out of the vocabulary (None if none was)."""
+        missing = self.out_of_vocabulary(words)
+        if not missing:
+            return None
+        return (
+            f"not in the vocabulary: {', '.join(map(repr, missing))}; "
+            f"{'its vector is' if len(missing) == 1 else 'their vectors are'} the mean of "
+            "the n-grams' vectors (--subwords)"
+        )
+
+    def _query_unit(self, word: str) -> tuple[np.ndarray, int | None]:
+        """A query word's unit vector and its row (None: out of the vocabulary, its
+        vector from its n-grams)."""
+        if word in self.index or self.oov is None:
+            row = self._query_row(word)
+            return self.unit[row], row
+        vector = np.asarray(self.oov([word])[0], dtype=np.float32)
+        norm = np.linalg.norm(vector)
+        if norm == 0:
+            raise UsageError(
+                f"{word!r} is not in the vocabulary and none of its n-grams is in the "
+                "model, so it has no vector; ask about another word"
+            )
+        return vector / norm, None
+
     def _query_row(self, word: str) -> int:
         row = self._lookup(word)
         if self.zero[row]:
@@ -124,25 +159,31 @@ class Neighbours:
                 f"the vocabulary has {len(self.words)} word(s): there is no other word to "
                 "compare with; train on a bigger corpus (or lower --min-count)"
             )
-        pos_ids = [self._query_row(w) for w in positive]
-        neg_ids = [self._query_row(w) for w in negative]
-        if set(pos_ids) & set(neg_ids):
-            shared = sorted({self.words[i] for i in set(pos_ids) & set(neg_ids)})
+        pos = [self._query_unit(w) for w in positive]
+        neg = [self._query_unit(w) for w in negative]
+        pos_ids = {row for _, row in pos if row is not None}
+        neg_ids = {row for _, row in neg if row is not None}
+        shared = {self.words[i] for i in pos_ids & neg_ids}
+        shared |= set(self.out_of_vocabulary(positive)) & set(negative)
+        if shared:
             raise UsageError(
-                f"{', '.join(map(repr, shared))} is both a positive and a negative word: "
-                "they cancel out and every cosine would be 0; give it once"
+                f"{', '.join(map(repr, sorted(shared)))} is both a positive and a negative "
+                "word: they cancel out and every cosine would be 0; give it once"
             )
 
         # float32 throughout, like gensim, so the scores agree to ~1e-7.
-        mean = self.unit[pos_ids].sum(axis=0) - self.unit[neg_ids].sum(axis=0)
-        mean /= len(pos_ids) + len(neg_ids)
+        dim = self.unit.shape[1]
+        summed = [np.array([u for u, _ in q], np.float32).reshape(-1, dim).sum(axis=0)
+                  for q in (pos, neg)]  # fmt: skip
+        mean = summed[0] - summed[1]
+        mean /= len(pos) + len(neg)
         norm = np.linalg.norm(mean)
         if norm > 0:
             mean /= norm
         scores = self.unit @ mean.astype(np.float32)
         scores[self.zero] = -np.inf  # ranked last, then dropped below
 
-        exclude = set(pos_ids) | set(neg_ids)
+        exclude = pos_ids | neg_ids
         # Enough candidates that topn survive removing the query words.
         k = min(topn + len(exclude), len(scores))
         if k < len(scores):

@@ -14,8 +14,10 @@ from . import (
     main,
     models,
     nce,
+    pword2vec,
     softmax,
     startup,
+    subwords,
     threads,
 )
 
@@ -23,6 +25,7 @@ SECTIONS = {
     section.name: section
     for section in (
         main.SECTION,
+        pword2vec.SECTION,
         models.SECTION,
         losses.SECTION,
         threads.SECTION,
@@ -33,5 +36,6 @@ SECTIONS = {
         softmax.SECTION,
         checkpoint.SECTION,
         distributed.SECTION,
+        subwords.SECTION,
     )
 }

@@ -367,7 +367,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         say("evaluating w2v-nce")
         ours_eval = evaluate_embeddings(
             ours.vocab,
-            ours.input,
+            ours.vectors,
             ours,
             chunks_of(encoded.ids(), encoded.block_starts),
             pmi_top,
@@ -378,7 +378,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
     say("evaluating gensim")
     theirs_eval = evaluate_embeddings(
         theirs.model.vocab,
-        theirs.model.input,
+        theirs.model.vectors,
         theirs.model,
         encode_with_vocab(plain, theirs.model.vocab),
         pmi_top,
@@ -388,7 +388,9 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         from w2v_nce.evaluation import subsampling_note
 
         _note(subsampling_note(config.sample))
-    overlap = neighbour_overlap((ours.vocab, ours.input), (theirs.model.vocab, theirs.model.input))
+    overlap = neighbour_overlap(
+        (ours.vocab, ours.vectors), (theirs.model.vocab, theirs.model.vectors)
+    )
     return {
         "w2v_nce": {
             **ours_eval.as_json(),

@@ -20,6 +20,7 @@ from w2v_nce.cli.options import (
     ALL_HYPERPARAMETERS,
     encoding_errors_option,
     hyperparameters,
+    note_out_of_vocabulary,
     note_zero_vectors,
     run_option,
     topn_option,
@@ -93,6 +94,14 @@ def cli_messages(quiet: bool):
     metavar="PATH.npz",
     help="Also save the full model (both matrices, counts, config) as .npz.  [default: none]",
 )
+@click.option(
+    "--fasttext-bin",
+    default=None,
+    metavar="PATH.bin",
+    help="Also write the model as Facebook's fastText .bin (fasttext.load_model and gensim's "
+    "load_facebook_model read it; with --subwords it gives any word a vector). "
+    "[default: none]",
+)
 @run_option("init")
 @run_option("update_vocab")
 @run_option("checkpoint")
@@ -117,7 +126,10 @@ def cli_messages(quiet: bool):
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 @click.pass_context
-def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, quiet, **options):
+def train(
+    ctx, corpus, output, binary, save_model, fasttext_bin, save_on_interrupt, as_json, quiet,
+    **options,
+):  # fmt: skip
     """Train word vectors on CORPUS (text, .gz, .bz2, or - for stdin).
 
     \b
@@ -133,10 +145,10 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
     # a second (before the kernels are even imported), not after an hour of training.
     if is_discarded(output):
         output = None  # -o /dev/null: the vectors are not wanted (--save-model is)
-    named = [("-o", output), ("--save-model", save_model)]
+    named = [("-o", output), ("--save-model", save_model), ("--fasttext-bin", fasttext_bin)]
     named += [(f"--{n.replace('_', '-')}", options.get(n)) for n in ("checkpoint", "loss_log")]
     check_distinct(named)
-    outputs = [p for p in (output, save_model) if p]
+    outputs = [p for p in (output, save_model, fasttext_bin) if p]
     check_corpus_path(corpus, [p for _, p in named if p])
     for path in outputs:
         check_writable_output(path)
@@ -152,7 +164,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
             outputs=tuple(outputs),
         )
     except TrainingInterrupted as stop:
-        report_interrupt(stop, output, binary, save_model, save_on_interrupt)
+        report_interrupt(stop, (output, binary, save_model, fasttext_bin), save_on_interrupt)
     except KeyboardInterrupt as stop:
         phase = getattr(stop, "phase", "before training started")
         raise Interrupted(f"interrupted {phase}; nothing was written", signal_of(stop)) from None
@@ -164,7 +176,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
             "above); Numba caches it, so later runs start at once"
         )
     try:
-        write_outputs(run.model, output, binary, save_model)
+        write_outputs(run.model, output, binary, save_model, fasttext_bin)
     except KeyboardInterrupt as stop:
         saved = ""
         if run.save_checkpoint is not None:
@@ -176,7 +188,7 @@ def train(ctx, corpus, output, binary, save_model, save_on_interrupt, as_json, q
             f"interrupted while writing the outputs; nothing was written{saved}", signal_of(stop)
         ) from None
     run.finish()
-    written = " and ".join(p for p in (output, save_model) if p)
+    written = " and ".join(p for p in (output, save_model, fasttext_bin) if p)
     messages.info(f"wrote {written}" if written else "wrote nothing (-o /dev/null)")
     if as_json:
         click.echo(json.dumps(summary(run), indent=2))
@@ -235,8 +247,9 @@ def check_corpus_path(corpus: str, outputs: list[str]) -> None:
             raise UsageError(f"{path} is the corpus; writing it would destroy the corpus")
 
 
-def report_interrupt(stop, output, binary, save_model, save_on_interrupt):
-    """After Ctrl-C in training: say how far it got, write the model if asked; exit."""
+def report_interrupt(stop, outputs, save_on_interrupt):
+    """After Ctrl-C in training: say how far it got, write the model if asked (``outputs``:
+    write_outputs' output, binary, save_model and fasttext_bin); exit."""
     import numpy as np
 
     where = (
@@ -258,22 +271,23 @@ def report_interrupt(stop, output, binary, save_model, save_on_interrupt):
             f"{where}; the vectors are NaN or infinite, nothing was written", stop.signal
         )
     try:
-        write_outputs(model, output, binary, save_model)
+        write_outputs(model, *outputs)
     except KeyboardInterrupt:
         raise Interrupted(
             f"{where}; interrupted again while writing, nothing was written", stop.signal
         ) from None
-    written = " and ".join(p for p in (output, save_model) if p)
+    written = " and ".join(p for p in (outputs[0], *outputs[2:]) if p)
     raise Interrupted(
         f"{where}; wrote the partial vectors to {written} (marked interrupted)", stop.signal
     )
 
 
-def write_outputs(model, output, binary, save_model):
-    """Write the vectors (and the model): each to a temporary file renamed into place.
+def write_outputs(model, output, binary, save_model, fasttext_bin=None):
+    """Write the vectors (and the model, and its fastText .bin): each to a temporary file
+    renamed into place.
 
-    The model's temporary file is complete before the vectors are renamed, so a
-    failure while writing either leaves both previous files as they were.
+    The model's temporary file is complete before the others are renamed, so a
+    failure while writing either leaves the previous .npz as it was.
     """
     from w2v_nce import faults
     from w2v_nce.model import save_npz
@@ -282,6 +296,8 @@ def write_outputs(model, output, binary, save_model):
         faults.point("outputs")
         if output:
             model.save_word2vec_format(output, binary=binary)
+        if fasttext_bin:
+            model.save_fasttext_bin(fasttext_bin)
 
     if save_model:
         save_npz(model, save_model, also=vectors)
@@ -330,8 +346,9 @@ def most_similar(words, vectors, topn, negative, by):
         for word, score, probability in rows:
             click.echo(f"{word}\t{score:.4f}\t{probability:.4f}")
         return
-    result = model.most_similar(list(words), list(negative), topn=topn)
+    result = model.neighbours.most_similar(list(words), list(negative), topn=topn)
     note_zero_vectors(model, vectors)
+    note_out_of_vocabulary(model, [*words, *negative])
     for word, similarity in result:
         click.echo(f"{word}\t{similarity:.4f}")
 
@@ -353,8 +370,9 @@ def analogy(a, b, c, vectors, topn):
     from w2v_nce.model import load
 
     model = load(vectors)
-    result = model.analogy(a, b, c, topn=topn)
+    result = model.neighbours.analogy(a, b, c, topn=topn)
     note_zero_vectors(model, vectors)
+    note_out_of_vocabulary(model, [a, b, c])
     for word, similarity in result:
         click.echo(f"{word}\t{similarity:.4f}")
 

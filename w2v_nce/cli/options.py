@@ -128,6 +128,14 @@ def topn_option(help: str, low: int = 1):
     )
 
 
+def note_out_of_vocabulary(model, words) -> None:
+    """The note that query words out of a subword model's vocabulary got vectors from
+    their n-grams."""
+    note = model.neighbours.oov_note(words)
+    if note:
+        click.echo(f"note: {note}", err=True)
+
+
 def note_zero_vectors(model, path) -> None:
     """The note that a file's all-zero vectors are left out of the neighbours."""
     if zeros := model.zero_vectors:

@@ -115,7 +115,7 @@ def word_map(words, vectors, output, neighbours, title):
 
     check_output(output, [vectors], "map")
     model = load(vectors)
-    index = Neighbours(model.vocab, model.input)
+    index = Neighbours(model.vocab, model.vectors)
     points = select(index, words, neighbours)
     if index.zero_vectors:
         from w2v_nce.cli.options import note_zero_vectors

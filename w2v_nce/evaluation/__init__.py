@@ -66,11 +66,13 @@ def evaluate_embeddings(
     pmi_min_count: float = 20,
     pairs_files: Sequence[str] = (),
     analogies_file: str | None = None,
+    oov=None,
 ) -> Evaluation:
     """Cosine scores of ``vectors``; PMI fidelity too when ``model`` and ``chunks`` are given.
 
     ``chunks`` are the corpus as ids in ``model.vocab`` order (see
-    :func:`pmi.encode_with_vocab`), each ending at a sentence end.
+    :func:`pmi.encode_with_vocab`), each ending at a sentence end. ``oov`` gives words
+    out of the vocabulary a vector (a subword model's :meth:`Model.vectors_of`).
     """
     from w2v_nce.evaluation.cosine import cosine_scores
 
@@ -80,7 +82,7 @@ def evaluate_embeddings(
 
         pmi, cooc = model_pmi(model, chunks, pmi_top, pmi_min_count)
         counts_match = bool(np.array_equal(cooc.unigrams, model.counts))
-    scores, extra, items = cosine_scores(words, vectors, pairs_files, analogies_file)
+    scores, extra, items = cosine_scores(words, vectors, pairs_files, analogies_file, oov)
     return Evaluation(scores, pmi, counts_match, extra, items)
 
 
@@ -132,13 +134,14 @@ def evaluate_model(
         chunks = None
     result = evaluate_embeddings(
         model.vocab,
-        model.input,
+        model.vectors,
         model if model.output is not None else None,
         chunks,
         pmi_top,
         pmi_min_count,
         pairs,
         analogies,
+        model.oov_vectors if model.subwords is not None else None,
     )
     if result.counts_match is False:
         notes.append(
@@ -147,7 +150,7 @@ def evaluate_model(
         )
     result.notes = notes
     if geometry is not None:
-        result.geometry = geometry.result(model.input)
+        result.geometry = geometry.result(model.vectors)
     return result
 
 

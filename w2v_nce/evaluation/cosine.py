@@ -7,7 +7,10 @@ The numbers must equal ``KeyedVectors.evaluate_word_pairs`` and
   (most frequent) vocabulary entry with that folding;
 * only the first ``restrict_vocab`` words count as known (300,000 for pairs,
   30,000 for analogies, the latter as in word2vec's compute-accuracy);
-* a pair or question with an unknown word is skipped and counted as OOV;
+* a pair or question with an unknown word is skipped and counted as OOV -- except
+  that with ``oov`` (a subword model's vectors from n-grams, :meth:`Model.vectors_of`)
+  an unknown word of a pair, or a question's a, b or c, gets the vector of its
+  lower-cased form (the answer d must still be among the words searched);
   malformed lines (wrong number of fields, a similarity that is not a number)
   and, in pair files, lines starting with ``#`` are skipped without counting;
 * 3CosAdd: the answer is the first of the five words with the highest cosine to
@@ -64,6 +67,20 @@ def folded_index(words: Sequence[str], restrict: int) -> dict[str, int]:
     for i, word in enumerate(words[:restrict]):
         index.setdefault(word.upper(), i)
     return index
+
+
+def with_oov(index: dict[str, int], vectors: np.ndarray, needed, oov):
+    """(index, vectors) extended by the words of ``needed`` not in ``index``, their vectors
+    ``oov(lower-cased words)`` appended after the vocabulary's rows; unchanged without
+    ``oov``. Returns them and how many words were added."""
+    missing = [word for word in dict.fromkeys(needed) if word not in index]
+    if oov is None or not missing:
+        return index, vectors, 0
+    extra = np.asarray(oov([word.lower() for word in missing]), dtype=vectors.dtype)
+    has = extra.any(axis=1)  # a word none of whose n-grams the model has stays unknown
+    missing, extra = [word for word, ok in zip(missing, has, strict=True) if ok], extra[has]
+    index = {**index, **{word: len(vectors) + i for i, word in enumerate(missing)}}
+    return index, np.vstack([vectors, extra]), len(missing)
 
 
 class _ItemScores(ABC):
@@ -177,13 +194,17 @@ def read_pairs(path: str) -> list[tuple[str, str, float]]:
 
 
 def evaluate_pairs(
-    words: Sequence[str], vectors: np.ndarray, path: str, restrict: int = PAIRS_RESTRICT
+    words: Sequence[str], vectors: np.ndarray, path: str, restrict: int = PAIRS_RESTRICT, oov=None
 ) -> PairsScore:
-    """Spearman correlation of cosine similarity with the human scores in ``path``."""
-    index = folded_index(words, restrict)
+    """Spearman correlation of cosine similarity with the human scores in ``path``
+    (``oov``: vectors for the words out of the vocabulary, see the module docstring)."""
+    pairs = read_pairs(path)
+    index, vectors, _ = with_oov(
+        folded_index(words, restrict), vectors, [w for a, b, _ in pairs for w in (a, b)], oov
+    )
     items, gold, left, right = [], [], [], []
     skipped = 0
-    for item, (a, b, sim) in enumerate(read_pairs(path)):
+    for item, (a, b, sim) in enumerate(pairs):
         if a not in index or b not in index:
             skipped += 1
             continue
@@ -258,14 +279,23 @@ def read_analogies(path: str) -> list[tuple[str, str, str, str]]:
 
 
 def evaluate_analogies(
-    words: Sequence[str], vectors: np.ndarray, path: str, restrict: int = ANALOGY_RESTRICT
+    words: Sequence[str],
+    vectors: np.ndarray,
+    path: str,
+    restrict: int = ANALOGY_RESTRICT,
+    oov=None,
 ) -> AnalogyScore:
-    """3CosAdd accuracy over the first ``restrict`` words (see the module docstring)."""
-    index = folded_index(words, restrict)
+    """3CosAdd accuracy over the first ``restrict`` words (see the module docstring;
+    ``oov``: vectors for a question's a, b and c out of the vocabulary)."""
+    quads = read_analogies(path)
+    searched_index = folded_index(words, restrict)
+    index, vectors, _ = with_oov(
+        searched_index, vectors, [w for quad in quads for w in quad[:3]], oov
+    )
     questions, items = [], []
     skipped = 0
-    for item, quad in enumerate(read_analogies(path)):
-        if all(word in index for word in quad):
+    for item, quad in enumerate(quads):
+        if all(word in index for word in quad[:3]) and quad[3] in searched_index:
             questions.append(quad)
             items.append(item)
         else:
@@ -307,7 +337,8 @@ def _best_candidates(batch, unit, searched, norms) -> np.ndarray:
     scores[np.isnan(scores)] = -np.inf
     columns = np.arange(len(batch))
     for query in (a, b, c):
-        scores[columns, query] = -np.inf
+        inside = query < scores.shape[1]  # not a word given a vector from its n-grams
+        scores[columns[inside], query[inside]] = -np.inf
     # Five rounds of argmax beat argpartition over 30,000 columns; ties go to the
     # lower index.
     best = np.empty((len(batch), min(_ANALOGY_CANDIDATES, scores.shape[1])), dtype=np.int64)
@@ -344,6 +375,7 @@ def cosine_scores(
     vectors: np.ndarray,
     pairs_files: Sequence[str] = (),
     analogies_file: str | None = None,
+    oov=None,
 ) -> tuple[dict, dict, dict]:
     """The cosine part of ``evaluate``: ``(scores, extra, items)``.
 
@@ -352,14 +384,15 @@ def cosine_scores(
     interval ``[low, high]``, see :mod:`bootstrap`); ``analogies_file`` replaces the
     Google questions. ``extra`` maps each of ``pairs_files`` to ``{"spearman", "ci",
     "oov"}``. ``items`` maps ws353, simlex999 and analogy to their PairsScore or
-    AnalogyScore, whose per-item data pair two models in ``compare``.
+    AnalogyScore, whose per-item data pair two models in ``compare``. ``oov`` gives the
+    words out of the vocabulary their vectors (a subword model's; see the module docstring).
     """
     items = {
-        key: evaluate_pairs(words, vectors, gensim_data(name))
+        key: evaluate_pairs(words, vectors, gensim_data(name), oov=oov)
         for key, name in (("ws353", "wordsim353.tsv"), ("simlex999", "simlex999.txt"))
     }
     analogies = analogies_file or gensim_data("questions-words.txt")
-    items["analogy"] = evaluate_analogies(words, vectors, analogies)
+    items["analogy"] = evaluate_analogies(words, vectors, analogies, oov=oov)
     scores = {}
     for key, result in items.items():
         scores[key] = result.value
@@ -367,6 +400,6 @@ def cosine_scores(
         scores[f"{key}_oov"] = result.oov
     extra = {}
     for path in pairs_files:
-        result = evaluate_pairs(words, vectors, path)
+        result = evaluate_pairs(words, vectors, path, oov=oov)
         extra[path] = {"spearman": result.spearman, "ci": result.interval(), "oov": result.oov}
     return scores, extra, items

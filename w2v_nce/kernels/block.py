@@ -80,6 +80,7 @@ from w2v_nce.kernels.vecops import (
     padded,
     prefetch_row,
     scale_row,
+    squared_norm,
     untracked,
 )
 
@@ -193,34 +194,66 @@ def noise_ahead(k, queue):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_hidden(input, sentence, lo, hi, centre, model, hidden, first):
-    """The hidden vectors of the window lo..hi-1 around ``centre``, from the input
-    matrix into the rows of ``hidden`` from ``first`` on; returns their number."""
-    dim = input.shape[1]
+def add_word(weights, tables, word, hidden, row, first):
+    """Add word ``word``'s input rows to ``hidden[row]`` (copy them if ``first``): its
+    own row and, with subwords, its n-gram rows; returns how many rows that was."""
+    dim = weights.input.shape[1]
+    if first:
+        copy_row(weights.input, word, hidden, row, dim)
+    else:
+        add_row(ONE, weights.input, word, hidden, row, dim)
+    if tables.ngram_starts.shape[0] == 0:
+        return 1
+    ngram_rows = tables.ngram_rows
+    for r in range(tables.ngram_starts[word], tables.ngram_starts[word + 1]):
+        add_row(ONE, weights.buckets, ngram_rows[r], hidden, row, dim)
+    return 1 + tables.ngram_starts[word + 1] - tables.ngram_starts[word]
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def gather_hidden(weights, tables, sentence, window, model, hidden, first):
+    """The hidden vectors of the window (lo, hi, centre): the input rows of the words
+    lo..hi-1 but the centre, from the input matrix (and, with subwords, the bucket
+    matrix) into the rows of ``hidden`` from ``first`` on; returns their number.
+
+    Skip-gram: one per context word, its input vector (with subwords the mean of its
+    row and its n-gram rows). CBOW: one, the mean of all those rows of all the context
+    words (fastText's: every row counts once)."""
+    lo, hi, centre = window
+    dim = weights.input.shape[1]
     if model == CBOW:
-        copy_row(input, sentence[lo if lo != centre else lo + 1], hidden, first, dim)
-        for j in range(lo + 1 if lo != centre else lo + 2, hi):
+        count = 0
+        for j in range(lo, hi):
             if j != centre:
-                add_row(ONE, input, sentence[j], hidden, first, dim)
-        scale_row(ONE / np.float32(hi - lo - 1), hidden, first, dim)
+                count += add_word(weights, tables, sentence[j], hidden, first, count == 0)
+        scale_row(ONE / np.float32(count), hidden, first, dim)
         return 1
     rows = first
     for j in range(lo, hi):
         if j != centre:
-            copy_row(input, sentence[j], hidden, rows, dim)
+            count = add_word(weights, tables, sentence[j], hidden, rows, True)
+            if count > 1:
+                scale_row(ONE / np.float32(count), hidden, rows, dim)
             rows += 1
     return rows - first
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def scatter_window_deltas(input, sentence, lo, hi, centre, model, deltas, first):
-    """Add the gradients of a window's hidden vectors (the rows of ``deltas`` from
-    ``first`` on) to the input rows they came from."""
-    dim = input.shape[1]
+def scatter_window_deltas(weights, tables, sentence, window, model, deltas, first):
+    """Add the gradients of the window's hidden vectors (the rows of ``deltas`` from
+    ``first`` on) to the input rows they came from, unscaled (word2vec.c's CBOW,
+    fastText's subwords): each of a hidden vector's rows gets its whole gradient."""
+    lo, hi, centre = window
+    dim = weights.input.shape[1]
+    starts, ngram_rows = tables.ngram_starts, tables.ngram_rows
     a = first
     for j in range(lo, hi):
         if j != centre:
-            add_row(ONE, deltas, first if model == CBOW else a, input, sentence[j], dim)
+            row = first if model == CBOW else a
+            add_row(ONE, deltas, row, weights.input, sentence[j], dim)
+            if starts.shape[0]:
+                for r in range(starts[sentence[j]], starts[sentence[j] + 1]):
+                    add_row(ONE, deltas, row, weights.buckets, ngram_rows[r], dim)
             a += 1
 
 
@@ -473,14 +506,16 @@ def binary_block(block, lr, gathered, skip, scratch):
         block_labels[e] = ZERO
     loss = logistic_coefficients(logits, block_labels, whole, lr, scratch.coefficients)
     if scratch.word_steps.shape[0]:
-        bound_steps(block, scratch)
+        bound_steps(
+            block, scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
+        )
     if gathered > 1:
         mask_terms(block, gathered, skip, group, candidates, scratch.coefficients, ZERO)
     return loss
 
 
 @numba.njit(cache=True)
-def bound_steps(block, scratch):
+def bound_steps(block, hidden, coefficients, candidates, word_steps):
     """Scale down the coefficients of a noise word whose update in this block would
     move one of the block's logits by more than :data:`STEP_BOUND`.
 
@@ -494,17 +529,20 @@ def bound_steps(block, scratch):
     so capping that bound caps the move. The cap is loose on purpose: a safety bound,
     not a schedule. At k = 5 it never bound in 5 epochs of 0.5M tokens for neg and nce,
     skip-gram and CBOW (a cap of 8 did, for nce CBOW, whose vectors grow long); at
-    k = 1000 it binds for the frequent words. Not inlined: it runs once per block."""
+    k = 1000 it binds for the frequent words. Not inlined: it runs once per block; it
+    takes the four arrays it reads, not the scratch (a call copies its arguments), and
+    returns at once when even all the block's coefficients together stay under the
+    bound (the common case at k = 5), since a word's share is never more than the whole."""
     lo, hi, width = block
-    hidden, coefficients, candidates = scratch.hidden, scratch.coefficients, scratch.candidates
-    word_steps = scratch.word_steps
     largest = ZERO
     for a in range(lo, hi):
-        norm = ZERO
-        for d in range(hidden.shape[1]):
-            norm += hidden[a, d] * hidden[a, d]
-        largest = max(largest, norm)
+        largest = max(largest, squared_norm(hidden, a))
     m = hi - lo
+    whole = ZERO
+    for e in range(m * width):
+        whole += abs(coefficients[e])
+    if whole * largest <= STEP_BOUND:
+        return
     for b in range(width):
         column = ZERO
         for j in range(m):
@@ -591,7 +629,7 @@ def _train_block(ids, weights, tables, spec, schedule, seed, sentence, scratch):
                 group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
                 group[gathered, 3] = hidden_rows
                 m = gather_hidden(
-                    weights.input, sentence, lo, hi, i, spec.model, hidden, hidden_rows
+                    weights, tables, sentence, (lo, hi, i), spec.model, hidden, hidden_rows
                 )
                 hidden_rows += m
                 gathered += 1
@@ -620,6 +658,6 @@ def centre_step(gathered, sentence, weights, tables, spec, lr, scratch):
     for c in range(gathered):
         centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
         scatter_window_deltas(
-            weights.input, sentence, lo, hi, centre, spec.model, scratch.deltas, first
+            weights, tables, sentence, (lo, hi, centre), spec.model, scratch.deltas, first
         )
     return loss

@@ -17,12 +17,19 @@ import numpy as np
 
 from w2v_nce.kernels.contrastive import Contrast
 
+# The bucket matrix and n-gram table of a run without subwords: empty, of the same types.
+NO_BUCKETS = np.zeros((0, 0), dtype=np.float32)
+NO_NGRAM_STARTS = np.zeros(0, dtype=np.int64)
+NO_NGRAM_ROWS = np.zeros(0, dtype=np.int32)
+
 
 class Weights(NamedTuple):
-    """The two matrices every block updates in place (Hogwild)."""
+    """The matrices every block updates in place (Hogwild)."""
 
-    input: np.ndarray  # float32 V × dim: u_w, the exported word vectors (word2vec.c's syn0)
+    input: np.ndarray  # float32 V × dim: u_w, the word rows (word2vec.c's syn0)
     output: np.ndarray  # float32 rows × dim: v_c, V rows or hs's V − 1 inner nodes (syn1neg, syn1)
+    # float32 B × dim: --subwords, the n-gram rows (fastText's input rows past the words)
+    buckets: np.ndarray = NO_BUCKETS
 
 
 class Tables(NamedTuple):
@@ -35,6 +42,10 @@ class Tables(NamedTuple):
     points: np.ndarray  # int32 V × L: hs, the inner nodes on each word's path, root first
     codes: np.ndarray  # float32 V × L: hs, each word's binary code (0/1) at each depth
     lengths: np.ndarray  # int32 V: hs, each word's path length
+    # --subwords: word w's input vector is the mean of its row and the bucket rows
+    # ngram_rows[ngram_starts[w]:ngram_starts[w + 1]] (w2v_nce.subwords); empty without
+    ngram_starts: np.ndarray = NO_NGRAM_STARTS  # int64 V + 1
+    ngram_rows: np.ndarray = NO_NGRAM_ROWS  # int32
 
 
 class Spec(NamedTuple):

@@ -311,8 +311,9 @@ def init_identity(model: Model | None) -> dict | None:
     import hashlib
 
     digest = hashlib.blake2b(digest_size=16)
-    for array in (model.input, model.output, model.counts):
-        digest.update(np.ascontiguousarray(array).tobytes())
+    for array in (model.input, model.output, model.counts, model.buckets):
+        if array is not None:  # buckets: a subword model's only
+            digest.update(np.ascontiguousarray(array).tobytes())
     digest.update("\n".join(model.vocab).encode("utf-8"))
     return {"vocab_size": len(model.vocab), "digest": digest.hexdigest()}
 

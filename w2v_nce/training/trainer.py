@@ -35,6 +35,7 @@ from w2v_nce import faults, losses
 from w2v_nce.errors import TrainingInterrupted, UserError, signal_of
 from w2v_nce.kernels.bundles import Schedule, Spec, Tables, Weights, empty_tree
 from w2v_nce.kernels.contrastive import contrast
+from w2v_nce.kernels.ngrams import all_finite
 from w2v_nce.kernels.pairs import learning_rate
 from w2v_nce.kernels.rng import mix_seed
 from w2v_nce.model import Model, TrainStats, unigram_log_prior
@@ -88,6 +89,10 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
     noise = AliasTable(q)
     log_prior = unigram_log_prior(model.counts) if config.resolved_base() == "unigram" else None
     points, codes, lengths = model.tree if model.tree is not None else empty_tree()
+    ngrams = {}
+    if config.subword_model is not None:  # n-grams once per vocabulary word, never per token
+        table = config.subword_model.table(model.vocab)
+        ngrams = {"ngram_starts": table.starts, "ngram_rows": table.rows}
     return Tables(
         keep=keep_thresholds(model.counts, config.sample),
         noise_threshold=noise.threshold,
@@ -96,6 +101,7 @@ def tables_for(model: Model, config: TrainConfig) -> Tables:
         points=points,
         codes=codes,
         lengths=lengths,
+        **ngrams,
     )
 
 
@@ -177,7 +183,8 @@ class Tasks:
 
     def __init__(self, kernel, corpus: EncodedCorpus, config: TrainConfig, model: Model):
         self.kernel = kernel
-        self.weights = Weights(model.input, model.output)
+        buckets = () if model.buckets is None else (model.buckets,)
+        self.weights = Weights(model.input, model.output, *buckets)
         self.tables = tables_for(model, config)
         self.spec = spec_for(config)
         self.ids = corpus.ids()
@@ -381,7 +388,8 @@ class Training:
     def _finish(self) -> TrainStats:
         self.stats.seconds = self.bar.seconds()
         model = self.model
-        if not (np.isfinite(model.input).all() and np.isfinite(model.output).all()):
+        finite = np.isfinite(model.input).all() and np.isfinite(model.output).all()
+        if not finite or (model.buckets is not None and not all_finite(model.buckets)):
             raise UserError(
                 "training diverged (the vectors became NaN or infinite); lower --alpha; "
                 "nothing was written"

@@ -1,0 +1,190 @@
+"""Subword n-grams (``--subwords 3-6``) against fastText's skip-gram with the same settings.
+
+Three jobs alternate in each round, all skip-gram with negative sampling (k 5, dim 100,
+window 5, the bench's epochs and threads, fastText's minn 3, maxn 6 and 2,000,000
+buckets): w2v-nce ``--subwords 3-6``, fastText, and w2v-nce without subwords. Each
+writes its word vectors (scored as the main table scores them, with paired
+differences) and a fastText ``.bin`` (w2v-nce's ``--fasttext-bin``, fastText's
+``save_model``), which ``fasttext.load_model`` reads back for the rare-word set, so
+every system's vector of a word out of its vocabulary comes from the same code.
+
+The rare-word set (:func:`rare_pairs`): the pairs of WordSim-353 and SimLex-999
+(gensim's copies) with at least one word seen fewer than :data:`RARE` times in the
+benchmark corpus (lower-cased; absent words included). A model without subwords
+skips the pairs with a word out of its vocabulary (its OOV rate); one with subwords
+gives those words the vector of their n-grams.
+"""
+
+from collections import Counter
+
+from ..common import Section, fmt, log, median, ratio, table, with_interval
+from ..quality import median_interval, quality_rounds, summarise_differences, summarise_runs
+from ..quality import signed_interval as signed
+from ..systems import SGNS, python_child_command, w2v_nce_command
+
+RARE = 20  # a pair is rare if one of its words occurs fewer times than this
+RANGE, BUCKETS = "3-6", 2_000_000  # fastText's defaults
+
+FASTTEXT_SUBWORDS_SCRIPT = """
+import json, sys
+import fasttext
+p = json.loads(sys.argv[1])
+model = fasttext.train_unsupervised(
+    p["corpus"], model="skipgram", loss="ns", neg=p["negative"], ws=p["window"],
+    dim=p["dim"], t=p["sample"], epoch=p["epochs"], minCount=p["min_count"],
+    lr=p["alpha"], minn=3, maxn=6, bucket=2000000, thread=p["threads"], verbose=0,
+)
+words = model.get_words()
+with open(p["output"], "wb") as out:
+    out.write(f"{len(words)} {model.get_dimension()}\\n".encode())
+    for word in words:
+        row = model.get_word_vector(word).astype("<f4")
+        out.write(word.encode() + b" " + row.tobytes() + b"\\n")
+model.save_model(p["output"] + ".ftbin")
+"""
+
+JOBS = ("w2v-nce --subwords", "fastText", "w2v-nce")
+
+
+def rare_pairs(bench):
+    """Write the rare-word set (see the module docstring) to the work directory: its path
+    and how many of the source pairs it kept."""
+    from w2v_nce.evaluation.cosine import gensim_data, read_pairs
+
+    counts = Counter()
+    with open(bench.corpus, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            counts.update(line.lower().split())
+    pairs = {}
+    for name in ("wordsim353.tsv", "simlex999.txt"):
+        for a, b, score in read_pairs(gensim_data(name)):
+            a, b = a.lower(), b.lower()
+            if min(counts[a], counts[b]) < RARE:
+                pairs.setdefault((a, b), score)
+    path = bench.work_dir / "rare-pairs.tsv"
+    path.write_text("".join(f"{a}\t{b}\t{s}\n" for (a, b), s in pairs.items()), encoding="utf-8")
+    return path, len(pairs)
+
+
+def rare_score(bin_path, pairs_path, subwords):
+    """The rare-word set scored with the vectors a fastText .bin gives (words out of its
+    vocabulary from their n-grams when ``subwords``, else skipped); also the share of the
+    set's distinct words out of the vocabulary."""
+    import fasttext
+    import numpy as np
+
+    from w2v_nce.evaluation.cosine import evaluate_pairs, read_pairs
+
+    model = fasttext.load_model(str(bin_path))
+    words = model.get_words()
+    vectors = np.array([model.get_word_vector(w) for w in words], dtype=np.float32)
+    oov = (lambda ws: np.array([model.get_word_vector(w) for w in ws])) if subwords else None
+    score = evaluate_pairs(words, vectors, str(pairs_path), oov=oov)
+    known = {w.upper() for w in words}
+    distinct = {w for a, b, _ in read_pairs(str(pairs_path)) for w in (a, b)}
+    return score, len(distinct - known) / len(distinct)
+
+
+def measure(bench):
+    """The three jobs alternating in rounds; speed, quality, the rare-word set."""
+    args = bench.args
+    if {s.name: s.missing for s in bench.systems}["fastText"] is not None:
+        return {"missing": "fastText is not installed (pip install -e '.[bench]')"}
+    pairs_path, n_pairs = rare_pairs(bench)
+    log(f"subwords: {n_pairs} rare-word pairs (a word seen < {RARE} times)")
+
+    def w2v_nce(extra):
+        def make(out, corpus=bench.corpus):
+            command = w2v_nce_command(corpus, out, args.threads, args.epochs, SGNS, bench.work_dir)
+            return [*command, *extra, "--fasttext-bin", f"{out}.ftbin"]
+
+        return make
+
+    def fasttext(out, corpus=bench.corpus):
+        return python_child_command(
+            FASTTEXT_SUBWORDS_SCRIPT, corpus, out, args.threads, args.epochs, SGNS
+        )
+
+    jobs = [
+        (JOBS[0], JOBS[0], w2v_nce(["--subwords", RANGE, "--buckets", str(BUCKETS)])),
+        (JOBS[1], JOBS[1], fasttext),
+        (JOBS[2], JOBS[2], w2v_nce([])),
+    ]
+    rare = {key: [] for key in JOBS}
+
+    def after(key, run, out):
+        bin_path = out.parent / f"{out.name}.ftbin"
+        score, oov_words = rare_score(bin_path, pairs_path, subwords=key != JOBS[2])
+        bin_path.unlink(missing_ok=True)
+        rare[key].append(score)
+        run.quality.update(rare=score.spearman, rare_ci=score.interval(), rare_oov=score.oov)
+        run.quality["rare_oov_words"] = oov_words
+
+    compare = [(JOBS[0], JOBS[1]), (JOBS[0], JOBS[2])]
+    runs, diffs = quality_rounds(bench, "subwords", jobs, compare, after)
+    rows = {}
+    for key in JOBS:
+        row = summarise_runs(bench, runs[key])
+        done = [r.quality for r in runs[key]]
+        if done:
+            row.update(
+                rare=median([q["rare"] for q in done]),
+                rare_ci=median_interval([q["rare_ci"] for q in done]),
+                rare_oov=median([q["rare_oov"] for q in done]),
+                rare_oov_words=median([q["rare_oov_words"] for q in done]),
+            )
+        rows[key] = row
+    differences = summarise_differences(diffs)
+    for (key, reference), found in differences.items():
+        paired = [a.difference(b) for a, b in zip(rare[key], rare[reference], strict=False)]
+        found["rare"] = {
+            "diff": median([p["diff"] for p in paired if p["diff"] is not None]),
+            "ci": median_interval([p["ci"] for p in paired]) if paired else None,
+        }
+    return {
+        "rows": rows,
+        "differences": {f"{key} − {ref}": d for (key, ref), d in differences.items()},
+        "rare_pairs": n_pairs,
+        "rare": RARE,
+    }
+
+
+def text(results):
+    found = results["subwords"]
+    if "missing" in found:
+        return found["missing"]
+    rows, ref = found["rows"], found["rows"][JOBS[1]]
+    header = ["system", "wall s", "words/s", "× fastText", "peak RSS MiB", "WS-353 ρ",
+              "analogy", "rare-word ρ", "rare pairs skipped", "rare words OOV"]  # fmt: skip
+    lines = []
+    for name, row in rows.items():
+        if "wall" not in row:
+            lines.append([name, row["status"], *[""] * (len(header) - 2)])
+            continue
+        lines.append([
+            name, fmt(row["wall"], 1), fmt(row["words_per_sec"]),
+            fmt(ratio(row["words_per_sec"], ref.get("words_per_sec"))), fmt(row["rss_mib"], 0),
+            with_interval(row["ws353"], row["ws353_ci"]),
+            with_interval(row["analogy"], row["analogy_ci"]),
+            with_interval(row.get("rare"), row.get("rare_ci")),
+            fmt(100 * row.get("rare_oov", 0), 1, "%"),
+            fmt(100 * row.get("rare_oov_words", 0), 1, "%"),
+        ])  # fmt: skip
+    note = (
+        f"Skip-gram, negative sampling k 5, dim 100, window 5, n-grams {RANGE} into "
+        f"{BUCKETS:,} buckets for w2v-nce `--subwords` and fastText; rare-word set: the "
+        f"{found['rare_pairs']} WordSim-353 and SimLex-999 pairs with a word seen fewer "
+        f"than {found['rare']} times in the corpus (benchmarks/sections/subwords.py)."
+    )
+    diff_rows = [
+        [name, signed(d["ws353"]), signed(d["analogy"]), signed(d["rare"])]
+        for name, d in found["differences"].items()
+    ]
+    diff_header = ["comparison", "WS-353 ρ [95% CI]", "analogy [95% CI]", "rare-word ρ [95% CI]"]
+    return (
+        note + "\n\n" + table(header, lines) + "\n\nPaired differences († where the 95% "
+        "interval excludes 0):\n\n" + table(diff_header, diff_rows)
+    )
+
+
+SECTION = Section("subwords", "Subword n-grams against fastText", measure, text)
