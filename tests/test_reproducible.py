@@ -78,14 +78,29 @@ def test_the_softmax_is_reproducible_with_two_threads_too(corpus, tmp_path):
     assert runs[0] == runs[1]
 
 
-#: The contrastive family's similarities and minings (each loss's defaults run above).
-CONTRAST_VARIANTS = [
-    ("infonce", ("--similarity", "cosine", "--temperature", "0.1")),
-    ("infonce", ("--similarity", "euclidean")),
-    ("triplet", ("--similarity", "cosine", "--mining", "semi-hard")),
-    ("triplet", ("--similarity", "euclidean", "--mining", "hard")),
-    ("contrastive", ("--margin", "2")),
-]
+def contrast_variants():
+    """Every similarity × mining of each contrastive-family loss (from the records, so a
+    new one is covered), at the loss's defaults otherwise; the all-default one runs above.
+    And a margin and a temperature that are not the defaults."""
+    from w2v_nce.kernels.contrastive import MININGS
+
+    variants = []
+    for loss in losses.LOSSES.values():
+        minings = tuple(MININGS) if "mining" in loss.options else (None,)
+        for similarity, mining in itertools.product(loss.similarities, minings):
+            options = ("--similarity", similarity) if "similarity" in loss.options else ()
+            options += ("--mining", mining) if mining else ()
+            default = similarity == loss.similarities[0] and mining in (None, loss.default_mining)
+            if options and not default:
+                variants.append((loss.name, options))
+    return [
+        *variants,
+        ("infonce", ("--similarity", "cosine", "--temperature", "0.3")),
+        ("contrastive", ("--margin", "2")),
+    ]
+
+
+CONTRAST_VARIANTS = contrast_variants()
 
 
 @pytest.mark.parametrize(("loss", "options"), CONTRAST_VARIANTS)
