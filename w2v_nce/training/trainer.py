@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from w2v_nce.io.encode import EncodedCorpus
 
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
+COMPILING = "compiling (first run only)"  # the bar while the kernel loads
 
 
 @dataclass
@@ -235,10 +236,11 @@ class Progress:
 
     @contextlib.contextmanager
     def loading_kernel(self):
-        """Around loading the kernel: said on the bar (the first run compiles it, tens of
-        seconds), timed, and before the clock that gives words/s starts."""
+        """Around loading the kernel: said on the bar (the first run compiles it, some
+        seconds; later runs load it from Numba's cache), timed, and before the clocks
+        start: the bar's (its rate and ETA) and the loss log's."""
         description = getattr(self.bar, "desc", "")  # a disabled bar has none
-        self.bar.set_description("loading the training kernel (the first run compiles it)")
+        self.bar.set_description(COMPILING)
         loading = time.perf_counter()
         try:
             yield
@@ -246,6 +248,7 @@ class Progress:
             self.bar.close()
             raise
         self.stats.kernel_seconds = time.perf_counter() - loading
+        self.bar.unpause()  # the bar has not counted a word yet: its clock starts now
         self.bar.set_description(description)
         self.started = self.last_refresh = time.perf_counter()
 
