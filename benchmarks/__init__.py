@@ -1,7 +1,7 @@
 """Speed, memory and quality of w2v-nce against gensim, word2vec.c and fastText.
 
     python -m benchmarks CORPUS [--threads 2] [--repeats 2] [--epochs 5]
-        [--only main,pword2vec,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
+        [--only main,pword2vec,models,losses,threads,encode,nce,kernel,first-run,softmax,checkpoint
          | --skip ...] [--json PATH] [--plot PNG]
 
 (``python benchmarks/bench.py ...`` is the same.) The package: :mod:`.run` the

@@ -47,13 +47,18 @@ def default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+# What the bar says while the kernel loads: the trainer's, a Dask run's.
+LOADING = ("compiling (first run only)", "loading the training kernel")
+
+
 def wait_for_training(proc, seconds=300):
     """Read ``proc``'s stderr until its progress bar is back to ``training:`` after
-    "loading the training kernel": the kernel is loaded (or compiled) and the training
-    loop runs, so that a signal sent next lands in training however long the compile
-    took. (The bar says ``training:`` once before the kernel loads, too.)"""
+    saying it loads the kernel (:data:`LOADING`): the kernel is loaded (or compiled)
+    and the training loop runs, so that a signal sent next lands in training however
+    long the compile took. (The bar says ``training:`` once before the kernel loads,
+    too.)"""
     seen, deadline = "", time.monotonic() + seconds
-    while "training:" not in seen.partition("loading the training kernel")[2]:
+    while not any("training:" in seen.partition(marker)[2] for marker in LOADING):
         seen += proc.stderr.read(1)
         assert proc.poll() is None and time.monotonic() < deadline, seen
 

@@ -163,12 +163,14 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
     )
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def refill_noise(tables, output, ahead, scratch):
     """Draw a batch of noise words into the queue; prefetch the output rows of the
     first ``ahead``.
 
     One tight loop of independent draws: the alias table's cache misses overlap.
+    Not inlined: it runs once per batch, and one compiled copy serves the kernel's
+    start and the output step's draws.
     """
     threshold, alias = tables.noise_threshold, tables.noise_alias
     queue, cursor = scratch.queue, scratch.cursor
@@ -316,7 +318,7 @@ def gather_rows(output, width, scratch):
             add_row(ONE, private, candidates[b] - first, rows, b, output.shape[1])
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
+@numba.njit(fastmath=True, cache=True)
 def flush_private(output, scratch):
     """Add this thread's private updates of the top output rows to the output matrix;
     zero them.
@@ -329,8 +331,9 @@ def flush_private(output, scratch):
     its own updates at once), and adds them to the matrix every
     :data:`PRIVATE_FLUSH` centre words and at the end of the block: the other
     threads see them that much later, a bounded staleness of the kind Hogwild
-    already has.
+    already has. Not inlined: it runs every :data:`PRIVATE_FLUSH` centre words.
     """
+    wide_vectors()
     private, dirty = scratch.private, scratch.dirty
     first = output.shape[0] - private.shape[0]
     for j in range(private.shape[0]):
@@ -625,7 +628,11 @@ def train_block(ids, weights, tables, spec, schedule, seed):
 
 @numba.njit(cache=True)
 def workspace(ids, weights, tables, spec):
-    """A block's sentence buffer and its zeroed :class:`Scratch`."""
+    """A block's sentence buffer and its zeroed :class:`Scratch`.
+
+    Allocated by Numba, not numpy: the kernel's results depend on where its arrays
+    lie (measured: CBOW neg's --seed output changed with numpy's allocations).
+    """
     sentence = np.empty(longest_sentence(ids), dtype=np.int32)
     rows_max = spec.noise_group * (1 if spec.model == CBOW else 2 * spec.window)
     width_max = max(spec.k + spec.noise_group, tables.points.shape[1])

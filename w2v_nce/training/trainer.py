@@ -55,6 +55,7 @@ DIVERGED = 10
 STARTING_WORDS = 10_000
 ZERO = np.float32(0.0)
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
+COMPILING = "compiling (first run only)"  # the bar while the kernel loads
 
 
 @dataclass
@@ -249,10 +250,11 @@ class Progress:
 
     @contextlib.contextmanager
     def loading_kernel(self):
-        """Around loading the kernel: said on the bar (the first run compiles it, tens of
-        seconds), timed, and before the clock that gives words/s starts."""
+        """Around loading the kernel: said on the bar (the first run compiles it, some
+        seconds; later runs load it from Numba's cache), timed, and before the clocks
+        start: the bar's (its rate and ETA) and the loss log's."""
         description = getattr(self.bar, "desc", "")  # a disabled bar has none
-        self.bar.set_description("loading the training kernel (the first run compiles it)")
+        self.bar.set_description(COMPILING)
         loading = time.perf_counter()
         try:
             yield
@@ -260,6 +262,7 @@ class Progress:
             self.bar.close()
             raise
         self.stats.kernel_seconds = time.perf_counter() - loading
+        self.bar.unpause()  # the bar has not counted a word yet: its clock starts now
         self.bar.set_description(description)
         self.started = self.last_refresh = time.perf_counter()
 
