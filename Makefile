@@ -40,7 +40,10 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
+# With PWORD2VEC_SRC set (a folder of IntelLabs/pWord2Vec's source), the pword2vec section
+# builds it against MKL from PyPI's mkl-devel and runs it beside w2v-nce; without, it skips.
 bench: $(VENV)/.bench-installed
+	$(if $(PWORD2VEC_SRC),$(BIN)/pip install --quiet -e '.[pword2vec]')
 	$(BIN)/python benchmarks/bench.py $(BENCH_CORPUS)
 
 clean:

@@ -1,7 +1,7 @@
 """Speed, memory and quality of w2v-nce against gensim, word2vec.c and fastText.
 
     python -m benchmarks CORPUS [--threads 2] [--repeats 2] [--epochs 5]
-        [--only main,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
+        [--only main,pword2vec,models,losses,threads,encode,nce,kernel,startup,softmax,checkpoint
          | --skip ...] [--json PATH] [--plot PNG]
 
 (``python benchmarks/bench.py ...`` is the same.) The package: :mod:`.run` the
@@ -54,6 +54,13 @@ Paired differences: in every round, w2v-nce's scores minus each other system's o
 the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), so
 an interval that excludes 0 is a difference the data set resolves.
 
+Against Intel's pWord2Vec with MKL (`pword2vec`): built from the source folder given by
+--pword2vec-src or PWORD2VEC_SRC (nothing of it is in this repository) against PyPI's
+mkl-devel in this environment, run beside w2v-nce at dim 100 (sample 1e-3, 5 epochs)
+and dim 300 (sample 1e-4, 2 epochs) on the corpus and on --pword2vec-also (the glosses
+twice over), with CPU seconds beside wall time; skipped with one line saying why
+without the source or MKL.
+
 Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:
 w2v-nce, word2vec.c and gensim, paired differences from word2vec.c), every w2v-nce loss
 side by side (`losses`: neg, nce, infonce with the dot product and cosine/τ, hs,
@@ -67,7 +74,8 @@ up on the tiny corpus first (each model and loss compiles its own kernel), w2v-n
 25, 64 against word2vec.c's negative sampling with the same k (same number of dot
 products per pair; 1 epoch unless --nce-epochs says otherwise, since k = 64 costs
 about ten times k = 5), the kernel's arithmetic rate (`--loss nce --threads 1` for
-the same k, (k + 1) · 6 · dim flops per pair, against numpy's sgemm in one thread),
+the same k at dim 100 and 300, (k + 1) · 6 · dim flops per pair, against numpy's sgemm
+in one thread at the same dim),
 start-up (a first run with an empty NUMBA_CACHE_DIR, which compiles, against a
 second run with the same directory, and `w2v-nce --help`), and the full softmax's
 GFLOP/s against a numpy sgemm of the same shape when `w2v-nce train --help` offers

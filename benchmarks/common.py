@@ -5,6 +5,7 @@ summary line of ``w2v-nce train --json``, and formatting the tables.
 
 import argparse
 import bz2
+import dataclasses
 import gzip
 import json
 import re
@@ -44,7 +45,8 @@ def median(values):
 
 @dataclass
 class Run:
-    """One child process: wall seconds, its own peak RSS, and how it ended."""
+    """One child process: wall seconds, its own peak RSS, and how it ended; ``cpu`` is
+    its user + system CPU seconds (its threads and its own children's included)."""
 
     wall: float
     rss_mib: float
@@ -52,6 +54,7 @@ class Run:
     stderr_tail: str = ""
     err_path: Path | None = None
     quality: dict = field(default_factory=dict)
+    cpu: float | None = None
 
     @property
     def ok(self):
@@ -87,7 +90,8 @@ wall = time.perf_counter() - started
 signal.setitimer(signal.ITIMER_REAL, 0)
 code = os.waitstatus_to_exitcode(status)
 with open(result, "w") as out:
-    json.dump({"wall": wall, "maxrss_kib": usage.ru_maxrss, "returncode": code}, out)
+    cpu = usage.ru_utime + usage.ru_stime
+    json.dump({"wall": wall, "maxrss_kib": usage.ru_maxrss, "cpu": cpu, "returncode": code}, out)
 """
 
 
@@ -106,6 +110,7 @@ def run_process(command, log_dir, name, timeout, env=None):
     except (OSError, ValueError):
         return Run(0.0, 0.0, 127, tail(err_path) or f"could not run {command[0]}")
     run = Run(result["wall"], result["maxrss_kib"] / 1024, result["returncode"], err_path=err_path)
+    run.cpu = result.get("cpu")
     if not run.ok:
         run.stderr_tail = tail(err_path) or tail(out_path)
         if run.returncode == -signal.SIGKILL:
@@ -273,15 +278,29 @@ def table(header, rows):
 COPIES = 8  # the larger input of the encode and threads sections: this many copies of the corpus
 
 
-def corpus_copies(bench, target):
-    """``COPIES`` copies of the benchmark corpus, one after the other, in ``target``: the
+def corpus_copies(bench, target, copies=COPIES):
+    """``copies`` copies of the benchmark corpus, one after the other, in ``target``: the
     same words, more tokens (a newline after each copy, so no two tokens are joined)."""
     with open(target, "wb") as out:
-        for _ in range(COPIES):
+        for _ in range(copies):
             with open(bench.corpus, "rb") as source:
                 shutil.copyfileobj(source, out, 1 << 20)
             out.write(b"\n")
     return target
+
+
+def other_bench(bench, corpus, section, copies=1):
+    """The benchmark's state with another corpus (plain, counted, its tiny slice), in
+    its own folder for ``section``; ``copies`` > 1 copies of it one after the other."""
+    work_dir = bench.work_dir / f"{section}-{Path(corpus).name}"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    plain = plain_corpus(corpus, work_dir)
+    tiny = head_corpus(plain, work_dir / "tiny.txt", TINY_TOKENS)
+    other = dataclasses.replace(bench, corpus=plain, tokens=count_tokens(plain), tiny=tiny)
+    if copies > 1:
+        repeated = corpus_copies(other, work_dir / f"copies-{copies}.txt", copies)
+        other = dataclasses.replace(other, corpus=repeated, tokens=other.tokens * copies)
+    return other
 
 
 @dataclass(frozen=True)

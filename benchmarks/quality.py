@@ -153,10 +153,11 @@ def signed_interval(difference):
     return f"{diff:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]{mark}"
 
 
-def differences_table(differences, label):
-    """One row per comparison: the paired differences of WordSim-353 and analogy."""
-    rows = [
-        [name, signed_interval(d["ws353"]), signed_interval(d["analogy"])]
-        for name, d in differences.items()
-    ]
-    return table([label, "WS-353 ρ difference [95% CI]", "analogy difference [95% CI]"], rows)
+SCORE_TITLES = {"ws353": "WS-353 ρ", "simlex999": "SimLex-999 ρ", "analogy": "analogy"}
+
+
+def differences_table(differences, label, scores=("ws353", "analogy")):
+    """One row per comparison: the paired differences of each of ``scores``."""
+    rows = [[name, *(signed_interval(d[s]) for s in scores)] for name, d in differences.items()]
+    header = [label, *(f"{SCORE_TITLES[s]} difference [95% CI]" for s in scores)]
+    return table(header, rows)

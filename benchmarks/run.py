@@ -67,6 +67,18 @@ def parse_args(argv=None):
         "dictionary glosses, data/wordnet-glosses.txt.gz; '' for none)",
     )
     parser.add_argument(
+        "--pword2vec-src",
+        default=os.environ.get("PWORD2VEC_SRC"),
+        help="folder of Intel's pWord2Vec source (IntelLabs/pWord2Vec) to build with MKL and "
+        "run beside w2v-nce (default $PWORD2VEC_SRC; without it the pword2vec section skips)",
+    )
+    parser.add_argument(
+        "--pword2vec-also",
+        default=os.path.relpath(ROOT / "data" / "wordnet-glosses.txt.gz"),
+        help="the second corpus of the pword2vec section, taken twice over (default the "
+        "dictionary glosses; '' for none)",
+    )
+    parser.add_argument(
         "--update",
         action="store_true",
         help="replace only the sections that ran in the existing --markdown file and keep "

@@ -75,8 +75,9 @@ class Setup:
 SGNS = Setup()
 
 
-def w2v_nce_command(corpus, output, threads, epochs, setup=SGNS, tmp_dir=None):
-    s = SETTINGS
+def w2v_nce_command(corpus, output, threads, epochs, setup=SGNS, tmp_dir=None, settings=SETTINGS):
+    """`w2v-nce train` for ``setup``; ``settings`` (dim, window, ...) are SETTINGS unless given."""
+    s = settings
     command = [
         sibling_or_path("w2v-nce"), "train", str(corpus), "--model", setup.model,
         "--loss", setup.loss, "--dim", str(s["dim"]), "--window", str(s["window"]),

@@ -105,6 +105,27 @@ def test_vocabulary_is_one_process_s(client, tmp_path):
         assert counted.sentences == one.sentences
 
 
+def test_a_file_url_is_read_as_its_local_path(client, tmp_path):
+    """An fsspec URL (file://, a glob, a plain file with a BOM and a .gz) is split into
+    newline-aligned pieces, counted on the workers and encoded as its local path is."""
+    lines = planted_lines(2000, seed=3)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\ufeff" + "\n".join(lines[:1500]) + "\n")
+    (folder / "b.txt.gz").write_bytes(gzip.compress("\n".join(lines[1500:]).encode()))
+    url = f"file://{folder}/*.txt*"
+    pieces, local = dist.split_corpus(url, 3), dist.split_corpus(str(folder), 3)
+    assert len(pieces) == 4 and all(p.path.startswith("file://") for p in pieces)
+    assert pieces[-1].end == -1  # the .gz whole
+    counted = dist.count_corpus(client, pieces, "strict", url)
+    expected = dist.count_corpus(client, local, "strict", str(folder))
+    assert counted.words == expected.words and np.array_equal(counted.counts, expected.counts)
+    ids = dist.encode_shard(pieces, counted.words, "strict")
+    assert np.array_equal(ids, dist.encode_shard(local, counted.words, "strict"))
+    with pytest.raises(UserError, match="no file at file://"):
+        dist.split_corpus(f"file://{folder}/*.csv", 2)
+
+
 def test_a_worker_s_bad_byte_is_the_one_process_error(client, tmp_path):
     lines = planted_lines(400, seed=2)
     lines[300] += " caf\xe9"
@@ -116,6 +137,16 @@ def test_a_worker_s_bad_byte_is_the_one_process_error(client, tmp_path):
         w2v_nce.train(path, client=client, progress=False, **OPTIONS)
     assert str(cluster.value) == str(one.value)
     assert "line 301 is not valid UTF-8" in str(one.value)
+
+
+def test_a_model_too_large_for_the_workers_is_refused_before_it_is_made(client, planted, reference):
+    """A dim at which each of the 2 workers would hold more than its Dask memory limit
+    (its mirror, its training copy and the 2 updates of a round: 4 models) is refused
+    before anything large is made; the driver (the model and 2 updates) would fit."""
+    limit = min(w["memory_limit"] for w in client.scheduler_info()["workers"].values())
+    dim = limit // (4 * len(reference.vocab) * 2 * 4) + 1
+    with pytest.raises(UserError, match="not enough memory on the Dask workers"):
+        w2v_nce.train(planted, client=client, progress=False, **{**OPTIONS, "dim": dim})
 
 
 def test_training_learns_the_planted_groups(reference, planted, client, tmp_path):
@@ -147,8 +178,8 @@ def test_a_killed_worker_changes_nothing(reference, planted, client, monkeypatch
     submit = dist.Rounds._submit
     killed = []
 
-    def submit_then_kill(self, number, epoch, rnd, shard):
-        future = submit(self, number, epoch, rnd, shard)
+    def submit_then_kill(self, number, epoch, rnd, shard, previous):
+        future = submit(self, number, epoch, rnd, shard, previous)
         if number == 2 and not killed:
             time.sleep(0.2)
             pid = next(iter(client.run(os.getpid).values()))

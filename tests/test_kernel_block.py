@@ -401,7 +401,9 @@ def test_bound_steps_caps_a_noise_words_summed_move():
     scratch.candidates[:width] = candidates
     coefficients = rng.uniform(-0.05, 0.05, size=(rows, width)).astype(np.float32)
     scratch.coefficients[: rows * width] = coefficients.ravel()
-    bound_steps(CandidateBlock(0, rows, width), scratch)
+    block = CandidateBlock(0, rows, width)
+    arrays = scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
+    bound_steps(block, *arrays)
     got = scratch.coefficients[: rows * width].reshape(rows, width)
     largest = (hidden.astype(np.float64) ** 2).sum(axis=1).max()
     for word in np.unique(candidates):
@@ -413,3 +415,8 @@ def test_bound_steps_caps_a_noise_words_summed_move():
         assert np.abs(hidden @ change).max() <= STEP_BOUND * (1 + 1e-5)
     assert not np.allclose(got[:, candidates == 7], coefficients[:, candidates == 7])
     assert not scratch.word_steps.any()
+    # A block whose coefficients all together stay under the bound is left as it is.
+    small = coefficients * np.float32(STEP_BOUND / (np.abs(coefficients).sum() * largest) / 2)
+    scratch.coefficients[: rows * width] = small.ravel()
+    bound_steps(block, *arrays)
+    np.testing.assert_array_equal(scratch.coefficients[: rows * width], small.ravel())

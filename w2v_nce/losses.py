@@ -314,7 +314,9 @@ LOSSES: dict[str, Loss] = {
             default_base="unigram",
             base_allowed=True,
             no_base="",
-            share_negatives=False,
+            # its contexts share one set of draws, as neg's do: one block per centre word
+            # instead of one per pair (measured 0.4× neg's words/s without; see docs/losses.md)
+            share_negatives=True,
             default_noise_group=1,
             noise_offset="log_q",
             distribution=SOFTMAX,

@@ -14,6 +14,7 @@ from . import (
     main,
     models,
     nce,
+    pword2vec,
     softmax,
     startup,
     subwords,
@@ -24,6 +25,7 @@ SECTIONS = {
     section.name: section
     for section in (
         main.SECTION,
+        pword2vec.SECTION,
         models.SECTION,
         losses.SECTION,
         threads.SECTION,

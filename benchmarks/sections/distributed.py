@@ -7,8 +7,8 @@ seed 1, the main table's epochs):
   --threads 1`` (2 Dask workers × 1 thread); WordSim-353 and analogy with their
   intervals and the paired difference, workers minus one process;
 - the cost of synchronising at 2 and 4 workers × 1 thread: the share of the rounds'
-  wall time outside the slowest worker's training, bytes per sync (the changed rows
-  up, the combined rows down to every worker), seconds per sync; and from the neg
+  wall time outside the slowest worker's training, bytes per sync (every update to
+  every other worker and to the driver), seconds per sync; and from the neg
   2-worker run, a projection to 8, 32 and 128 workers on a 10 Gbit/s network;
 - ``--sync-every`` at 65,536, 262,144 and 1,048,576 words per worker (2 workers, 1
   epoch, neg).
@@ -71,20 +71,22 @@ def compare(bench, loss, epochs):
 def projection(record, workers=PROJECTED, link=LINK_BYTES_PER_SEC):
     """Words/s at more workers from one run's measured sync record.
 
-    A round takes compute + N · (up + down) / link + N · combine + latency: each worker
-    trains its slice in the measured time; its changed rows (measured bytes up per
-    worker) and the combined rows (bytes down per worker) all pass the driver's link;
-    the driver combines N updates.
+    Each round a worker trains its slice (the measured compute), fetches the other
+    workers' updates (all to all: N - 1 updates of the measured size into its link)
+    and combines the N updates into its mirror (the measured time per update); the
+    driver's copy of every update (N updates into its link) overlaps the next round,
+    and bounds the round from below when its link is the slower.
     """
     sync = record["distributed"]
     n, rounds = sync["workers"], max(sync["rounds"], 1)
-    up, down = sync["bytes_up"] / rounds / n, sync["bytes_down"] / rounds / n
+    update = sync["bytes_to_driver"] / rounds / n  # bytes of one worker's update
     compute = sync["compute_seconds"] / rounds
     combine = sync["combine_seconds"] / rounds / n
     words = record["words"] / rounds / n
     rows = []
     for count in workers:
-        seconds = compute + count * (up + down) / link + count * combine + LATENCY
+        on_workers = compute + count * combine + (count - 1) * update / link + LATENCY
+        seconds = max(on_workers, count * update / link)
         rows.append(
             {
                 "workers": count,

@@ -9,22 +9,18 @@ is compared with); a run whose loss or flags the installed ``w2v-nce train --hel
 does not offer is listed as not offered and skipped.
 """
 
-import dataclasses
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..common import (
-    TINY_TOKENS,
     Section,
-    count_tokens,
     fmt,
-    head_corpus,
     log,
     median,
     offered,
-    plain_corpus,
+    other_bench,
     ratio,
     sibling_or_path,
     table,
@@ -156,15 +152,6 @@ def measure_corpus(bench, name, why):
     return {"corpus": name, "tokens": bench.tokens, "rows": rows, "differences": differences}
 
 
-def other_bench(bench, corpus):
-    """The benchmark's state with another corpus (plain, counted, its tiny slice)."""
-    work_dir = bench.work_dir / f"losses-{Path(corpus).name}"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    plain = plain_corpus(corpus, work_dir)
-    tiny = head_corpus(plain, work_dir / "tiny.txt", TINY_TOKENS)
-    return dataclasses.replace(bench, corpus=plain, tokens=count_tokens(plain), tiny=tiny)
-
-
 def measure(bench):
     """Every run the installed w2v-nce offers, on the benchmark corpus and then on
     ``--losses-also``; and the picture."""
@@ -181,7 +168,7 @@ def measure(bench):
     also = getattr(args, "losses_also", None)
     if also and Path(also).resolve() != Path(args.corpus).resolve():
         log(f"losses: preparing {also}")
-        other = other_bench(bench, also)
+        other = other_bench(bench, also, "losses")
         results["others"].append(measure_corpus(other, also, why))
         bench.counter = other.counter  # the run logs' numbers go on
     results["picture"] = draw(results, args)

@@ -41,6 +41,7 @@ the next round with the same result as an uninterrupted run.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import glob
 import hashlib
@@ -48,6 +49,7 @@ import io
 import logging
 import math
 import os
+import posixpath
 import stat
 import tempfile
 import threading
@@ -63,6 +65,20 @@ from w2v_nce.params import RUN_OPTIONS
 
 LOCAL_START_SECONDS = 60  # a LocalCluster's workers must be up by then
 MIRROR_ATTEMPTS = 20  # a round's tries to find every worker's mirror before giving up
+#: A LocalCluster's Dask settings: no statistical profiler (a stack sample every 10 ms in
+#: every worker), no GIL monitor, the health ticks and memory checks once a second, no
+#: active memory manager (a task's inputs are where it runs). Measured on an idle
+#: 2-worker cluster: 0.025 core instead of 0.12 (docs/distributed.md), which on a
+#: machine of 2 cores is training time.
+QUIET_CLUSTER = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.active-memory-manager.start": False,
+}
+AHEAD = 2  # rounds in flight: the next one's tasks wait on the cluster for this one's updates
 
 
 # -- the corpus: files, pieces, shards -------------------------------------------------------
@@ -80,6 +96,8 @@ class Piece:
 
 def corpus_files(corpus: str) -> list[str]:
     """The files of ``corpus``: a file, the files of a directory, or a glob's; sorted."""
+    if is_url(corpus):
+        return url_files(corpus)
     if os.path.isdir(corpus):
         names = sorted(os.listdir(corpus))
         files = [os.path.join(corpus, n) for n in names if not n.startswith(".")]
@@ -104,6 +122,9 @@ def split_corpus(corpus: str, parts: int) -> list[Piece]:
 
     pieces = []
     for path in corpus_files(corpus):
+        if is_url(path):
+            pieces += url_pieces(path, parts)
+            continue
         stream = open_corpus(path)
         try:
             fd = stream.fileno() if isinstance(stream, io.BufferedReader) else None
@@ -147,6 +168,11 @@ def piece_blocks(piece: Piece):
     from w2v_nce.io.first_pass import CHUNK_BYTES, _pread
 
     name = source_name(piece.path)
+    if is_url(piece.path):
+        (chunks, dropped), stream = url_chunks(piece, CHUNK_BYTES)
+        with contextlib.closing(stream):
+            yield from blocks(chunks, dropped, name)
+        return
     if piece.end < 0:
         with contextlib.closing(open_corpus(piece.path)) as stream:
             chunks, dropped = stream_chunks(reader(stream, name), CHUNK_BYTES, name)
@@ -170,6 +196,119 @@ def piece_blocks(piece: Piece):
         yield from blocks(chunks(), start if piece.start == 0 else 0, name)
     finally:
         os.close(fd)
+
+
+# -- fsspec URLs (s3://, gs://, hdfs://, file://): what the workers read -------------------
+
+
+def is_url(corpus: str) -> bool:
+    """A corpus given as an fsspec URL rather than a local path."""
+    return "://" in corpus and not os.path.exists(corpus)
+
+
+def _url_fs(url: str):
+    """(filesystem, path) of an fsspec URL; a UserError when fsspec cannot read it."""
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        raise UserError(
+            f"cannot read {url}: {exc}; a URL needs fsspec and the package of its "
+            "protocol (s3fs for s3://, gcsfs for gs://) on the driver and every worker"
+        ) from None
+
+
+def url_files(corpus: str) -> list[str]:
+    """The files of a URL: the file, the files under a directory, or a glob's; sorted."""
+    fs, path = _url_fs(corpus)
+    try:
+        if glob.has_magic(path):
+            found = fs.glob(path)
+        elif fs.isdir(path):
+            found = fs.find(path)
+        else:
+            found = [path] if fs.exists(path) else []
+        files = sorted(f for f in found if fs.isfile(f) and not posixpath.basename(f)[:1] == ".")
+    except OSError as exc:
+        raise UserError(f"cannot read {corpus}: {exc}") from None
+    if not files:
+        raise UserError(
+            f"no file at {corpus}; give a text file (plain, .gz, .bz2), a directory or a glob"
+        )
+    return [fs.unstrip_protocol(f) for f in files]
+
+
+def open_url(url: str):
+    """A URL's file for binary reading, decompressing gzip or bzip2 by magic bytes (as
+    :func:`~w2v_nce.io.corpus.open_corpus`); (stream, compressed)."""
+    from w2v_nce.io.corpus import _OwningBZ2File, _OwningGzipFile
+
+    fs, path = _url_fs(url)
+    try:
+        raw = fs.open(path, "rb")
+        magic = raw.read(4)
+        raw.seek(0)
+    except OSError as exc:
+        raise UserError(f"cannot read {url}: {exc}") from None
+    if magic[:2] == b"\x1f\x8b":
+        return _OwningGzipFile(raw), True
+    if magic[:3] == b"BZh" and magic[3:4].isdigit():
+        return _OwningBZ2File(raw), True
+    return raw, False
+
+
+def url_pieces(url: str, parts: int) -> list[Piece]:
+    """A URL's pieces: a compressed file whole, a plain one in ``parts`` byte ranges,
+    each boundary moved past the next newline."""
+    from w2v_nce.io.corpus import SNIFF_BYTES, start_of_text
+
+    stream, compressed = open_url(url)
+    with contextlib.closing(stream):
+        size = int(_url_fs(url)[0].size(_url_fs(url)[1]))
+        if compressed:
+            return [Piece(url, 0, -1, size)]
+        start_of_text(stream.read(SNIFF_BYTES + 3), url)
+        bounds = [0]
+        for i in range(1, parts):
+            target = max(size * i // parts, bounds[-1])
+            stream.seek(target)
+            bounds.append(min(target + _past_newline(stream), size))
+        bounds.append(size)
+    return [Piece(url, a, b, b - a) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _past_newline(stream, step: int = 1 << 16) -> int:
+    """Bytes from the stream's position to just past its next newline (to its end)."""
+    read = 0
+    while chunk := stream.read(step):
+        at = chunk.find(b"\n")
+        if at >= 0:
+            return read + at + 1
+        read += len(chunk)
+    return read
+
+
+def url_chunks(piece: Piece, chunk_bytes: int):
+    """(chunks, bytes dropped at the start) of a URL's piece, read on a worker."""
+    from w2v_nce.io.corpus import SNIFF_BYTES, reader, start_of_text, stream_chunks
+
+    stream, _ = open_url(piece.path)
+    if piece.end < 0:
+        return stream_chunks(reader(stream, piece.path), chunk_bytes, piece.path), stream
+    start = piece.start
+    if start == 0:
+        start = start_of_text(stream.read(SNIFF_BYTES + 3), piece.path)
+    stream.seek(start)
+    read = reader(stream, piece.path)
+
+    def chunks():
+        pos = start
+        while pos < piece.end and (data := read(min(chunk_bytes, piece.end - pos))):
+            pos += len(data)
+            yield data
+
+    return (chunks(), start if piece.start == 0 else 0), stream
 
 
 # -- the vocabulary: counted per piece, merged ----------------------------------------------
@@ -279,24 +418,28 @@ def encode_shard(pieces: list[Piece], words: list[str], encoding_errors: str) ->
     return np.concatenate(parts)
 
 
-def cut_words(ids: np.ndarray, parts_words: int) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets that cut ``ids`` at sentence ends into parts of about ``parts_words`` words,
-    and the words of each part."""
+def cut_words(ids: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets that cut ``ids`` at sentence ends into ``parts`` parts of about equal
+    words (a part may be empty when there are fewer sentences), and the words of each."""
     ends = np.flatnonzero(ids < 0) + 1
     words_at = ends - np.arange(1, ends.size + 1)  # words before each sentence end
     total = int(words_at[-1]) if ends.size else 0
-    targets = np.arange(1, math.ceil(total / max(parts_words, 1))) * parts_words
-    picked = np.searchsorted(words_at, targets)
-    cuts = np.unique(np.concatenate(([0], ends[picked], [ids.size]))).astype(np.int64)
-    if cuts.size == 1:
-        return cuts, np.zeros(0, dtype=np.int64)
-    lengths = np.diff(cuts) - np.add.reduceat((ids < 0).astype(np.int64), cuts[:-1])
-    return cuts, lengths
+    targets = np.arange(1, parts) * (total / parts)  # below total: a sentence end reaches each
+    after = np.searchsorted(words_at, targets)  # the first sentence end at or past each target
+    before = np.maximum(after - 1, 0)
+    if total:
+        nearer = (after > 0) & (targets - words_at[before] <= words_at[after] - targets)
+        inner = ends[np.where(nearer, before, after)]
+    else:
+        inner = np.zeros(parts - 1, np.int64)
+    cuts = np.concatenate(([0], inner, [ids.size])).astype(np.int64)
+    lengths = np.array([shard_words(ids[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)])
+    return cuts, lengths.astype(np.int64)
 
 
-def shard_layout(ids: np.ndarray, sync_every: int) -> tuple[np.ndarray, np.ndarray]:
-    """A worker's task: the slices of a shard (offsets and words), to the driver."""
-    return cut_words(ids, sync_every)
+def shard_words(ids: np.ndarray) -> int:
+    """A worker's task: the words of a shard."""
+    return int((ids >= 0).sum())
 
 
 # -- a round's task, on a worker ------------------------------------------------------------
@@ -330,7 +473,8 @@ class Update(NamedTuple):
     loss: float
     examples: int
     words: int
-    seconds: float
+    seconds: float  # training the slice and finding the rows it changed
+    combine_seconds: float  # combining the previous round's updates into the mirror
 
     @property
     def nbytes(self) -> int:
@@ -353,34 +497,41 @@ def set_mirror(version: int, input: np.ndarray, output: np.ndarray) -> int:
     return version
 
 
-def apply_rows(version: int, rows: tuple, values: tuple) -> int:
-    """Bring the mirror from round ``version`` - 1 to ``version``: the rows that changed."""
+def synced_model(version: int, previous: list | None):
+    """The worker's mirror as the synchronised model of round ``version`` (its Weights),
+    first combining ``previous`` (round ``version`` - 1's updates, fetched by Dask from
+    the workers that made them) into the mirror of that round; None when the mirror is
+    neither (a replacement worker, or an update lost with its worker)."""
+    from w2v_nce.kernels.bundles import Weights
+
     with _MIRROR_LOCK:
-        if _MIRROR.get("version") != version - 1:
-            _MIRROR.clear()  # stale: the driver sends the whole model
-            return -1
-        for name, r, v in zip(("input", "output"), rows, values, strict=True):
-            _MIRROR[name][r] = v
-        _MIRROR["version"] = version
-    return version
+        have = _MIRROR.get("version")
+        if have == version - 1 and previous and all(isinstance(u, Update) for u in previous):
+            combine(_MIRROR["input"], [(u.input_rows, u.input_delta) for u in previous])
+            combine(_MIRROR["output"], [(u.output_rows, u.output_delta) for u in previous])
+            _MIRROR["version"] = have = version
+        if have != version:
+            return None
+        return Weights(_MIRROR["input"], _MIRROR["output"])
 
 
-def train_slice(version: int, ids: np.ndarray, start: int, end: int, job: Job, at: Position):
+def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Position):
     """A worker's task: train ids[start:end] from the synchronised model of round
-    ``version`` with ``threads`` Hogwild threads; the rows changed (:class:`Update`)."""
+    ``version`` (:func:`synced_model`) with ``threads`` Hogwild threads; the rows
+    changed (:class:`Update`), or :data:`MISSING`."""
     from w2v_nce.kernels.bundles import Schedule, Weights
     from w2v_nce.kernels.rng import mix_seed
     from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
-    with _MIRROR_LOCK:
-        if _MIRROR.get("version") != version:
-            return MISSING
-        synced = Weights(_MIRROR["input"], _MIRROR["output"])
+    synced = synced_model(version, previous)
+    if synced is None:
+        return MISSING
+    combined = time.perf_counter()
     weights = Weights(synced.input.copy(), synced.output.copy())
     config = job.config
     part = ids[start:end]
-    cuts, words = cut_words(part, max(1, math.ceil(max(1, (part >= 0).sum()) / config.threads)))
+    cuts, words = cut_words(part, config.threads)
     before = at.words_before + np.concatenate(([0], np.cumsum(words)))
     alpha, min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
     with block_kernel(config, weights) as kernel:
@@ -392,8 +543,11 @@ def train_slice(version: int, ids: np.ndarray, start: int, end: int, job: Job, a
                 part[cuts[i] : cuts[i + 1]], weights, job.tables, job.spec, schedule, seed
             )
 
-        with ThreadPoolExecutor(max_workers=max(1, len(words))) as pool:
-            results = list(pool.map(run, range(len(words))))
+        if len(words) == 1:  # --threads 1: in this thread, no pool to start
+            results = [run(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(words)) as pool:
+                results = list(pool.map(run, range(len(words))))
     input_rows = changed_rows(synced.input, weights.input)
     output_rows = changed_rows(synced.output, weights.output)
     return Update(
@@ -404,7 +558,8 @@ def train_slice(version: int, ids: np.ndarray, start: int, end: int, job: Job, a
         float(sum(r[0] for r in results)),
         int(sum(r[1] for r in results)),
         int(sum(r[2] for r in results)),
-        time.perf_counter() - started,
+        time.perf_counter() - combined,
+        combined - started,
     )
 
 
@@ -430,9 +585,11 @@ def load_kernel(job: Job) -> float:
 # -- combining a round's updates, on the driver ---------------------------------------------
 
 
-def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Add to each row the changes of the updates that touched it, in the order given
-    (shard order, so the float32 sums are the same every run). Returns the rows changed.
+def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Add each update's changes to the rows it touched, one update after the other in
+    the order given (shard order: the float32 sums are the same every run and on every
+    worker). An update's rows are distinct, so each is one gather, add and scatter over
+    its touched rows (a third of the time of summing the updates first).
 
     Only touched rows move, so a rare word's update is never divided by the workers
     that did not see it. The changes of a row several workers touched are summed, not
@@ -440,12 +597,8 @@ def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> n
     bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
     0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
     """
-    rows = np.unique(np.concatenate([r for r, _ in parts] or [np.zeros(0, np.int32)]))
-    sums = np.zeros((rows.size, matrix.shape[1]), dtype=np.float32)
-    for r, delta in parts:
-        sums[np.searchsorted(rows, r)] += delta
-    matrix[rows] += sums
-    return rows
+    for rows, delta in parts:
+        matrix[rows] += delta
 
 
 # -- the cluster -----------------------------------------------------------------------------
@@ -490,15 +643,18 @@ def _cluster(workers, scheduler, Client, LocalCluster):
         with connected:
             yield connected
         return
-    local = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # no fixed port: runs side by side
-        silence_logs=logging.CRITICAL,  # a worker's error reaches the user as an exception
-    )
+    import dask
+
+    with dask.config.set(QUIET_CLUSTER):
+        local = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # no fixed port: runs side by side
+            silence_logs=logging.CRITICAL,  # a worker's error reaches the user as an exception
+        )
     try:
-        with Client(local) as connected:
+        with dask.config.set(QUIET_CLUSTER), Client(local) as connected:
             connected.wait_for_workers(workers, timeout=LOCAL_START_SECONDS)
             connected.register_worker_callbacks(setup=ignore_interrupts)
             yield connected
@@ -528,11 +684,11 @@ class SyncStats:
 
     rounds: int = 0
     seconds: float = 0.0  # wall time of the rounds
-    compute_seconds: float = 0.0  # the slowest task of each round, summed
-    combine_seconds: float = 0.0  # the driver's combining of the updates
-    send_seconds: float = 0.0  # the combined rows to every worker's mirror
-    bytes_up: int = 0  # the updates the workers sent
-    bytes_down: int = 0  # the combined rows sent to the workers
+    compute_seconds: float = 0.0  # the slowest task's training in each round, summed
+    combine_seconds: float = 0.0  # the slowest task's combining of the previous updates
+    driver_seconds: float = 0.0  # the driver's combining (while the next round trains)
+    bytes_between_workers: int = 0  # each update to every other worker of the next round
+    bytes_to_driver: int = 0  # each update to the driver
     bytes_whole: int = 0  # whole models sent: at the start, and to replacement workers
 
     @property
@@ -542,21 +698,21 @@ class SyncStats:
 
     @property
     def bytes_per_sync(self) -> float:
-        return (self.bytes_up + self.bytes_down) / max(self.rounds, 1)
+        return (self.bytes_between_workers + self.bytes_to_driver) / max(self.rounds, 1)
 
     def as_dict(self) -> dict:
         return {
             "rounds": self.rounds,
             "seconds": self.seconds,
             "sync_share": self.share,
-            "bytes_up": self.bytes_up,
-            "bytes_down": self.bytes_down,
+            "bytes_between_workers": self.bytes_between_workers,
+            "bytes_to_driver": self.bytes_to_driver,
             "bytes_whole_models": self.bytes_whole,
             "bytes_per_sync": self.bytes_per_sync,
             "seconds_per_sync": (self.seconds - self.compute_seconds) / max(self.rounds, 1),
-            "combine_seconds": self.combine_seconds,
-            "send_seconds": self.send_seconds,
             "compute_seconds": self.compute_seconds,
+            "combine_seconds": self.combine_seconds,
+            "driver_seconds": self.driver_seconds,
         }
 
 
@@ -565,6 +721,7 @@ class Plan:
     """The rounds of a run: shards' ids on the workers, their slices, the schedule."""
 
     shards: list  # futures of the shards' ids
+    homes: list[str]  # the worker each shard was encoded on, where its rounds train
     cuts: list[np.ndarray]  # per shard, the slices' offsets
     words: np.ndarray  # int64 shards × rounds of an epoch: the words of each slice
     corpus_words: int
@@ -578,6 +735,10 @@ class Plan:
     def rounds(self) -> int:
         return self.epochs * self.rounds_per_epoch
 
+    @property
+    def shard_words(self) -> np.ndarray:
+        return self.words.sum(axis=1)
+
     def before(self, epoch: int, rnd: int, shard: int) -> int:
         """Words of the schedule before this slice: earlier rounds, then earlier shards."""
         done = int(self.words[:, :rnd].sum()) + int(self.words[:shard, rnd].sum())
@@ -588,6 +749,7 @@ def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, 
     """Encode each shard on its own worker (a round's task runs where its shard is: two
     shards on one worker would train one after the other) and cut it into slices."""
     addresses = worker_addresses(client)
+    homes = [addresses[s % len(addresses)] for s in range(len(shards))]
     futures = [
         client.submit(
             encode_shard,
@@ -595,18 +757,51 @@ def make_plan(client, shards: list[list[Piece]], words: list[str], errors: str, 
             words,
             errors,
             key=f"w2v-shard-{s}-{_token()}",
-            workers=[addresses[s % len(addresses)]],
+            workers=[homes[s]],
             allow_other_workers=True,
         )
         for s, pieces in enumerate(shards)
     ]
-    layouts = client.gather([client.submit(shard_layout, f, sync) for f in futures])
-    rounds = max(1, max(lengths.size for _, lengths in layouts))
-    table = np.zeros((len(shards), rounds), dtype=np.int64)
-    for s, (_, lengths) in enumerate(layouts):
-        table[s, : lengths.size] = lengths
+    sizes = client.gather([client.submit(shard_words, f) for f in futures])
+    rounds = max(1, max(math.ceil(size / sync) for size in sizes))
+    layouts = client.gather([client.submit(cut_words, f, rounds) for f in futures])
+    table = np.array([lengths for _, lengths in layouts], dtype=np.int64)
     cuts = [c for c, _ in layouts]
-    return Plan(futures, cuts, table, int(table.sum()), config.epochs)
+    return Plan(futures, homes, cuts, table, int(table.sum()), config.epochs)
+
+
+def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, messages):
+    """Before the shards are encoded and the model is made: what each worker and the
+    driver will hold, refused (one UserError) when a worker's Dask memory limit is lower,
+    since Dask would kill and restart that worker over and over.
+
+    A worker holds the synchronised model's mirror and the copy it trains, the last
+    round's updates of every worker (at most a model each: all to all), its shard's ids
+    and the kernel's buffers; the driver the model and one round's updates.
+    """
+    from w2v_nce import memory
+    from w2v_nce.training.trainer import spec_for
+
+    infos = client.scheduler_info(n_workers=-1)["workers"].values()
+    n = max(len(infos), 1)
+    slice_words = max(1, sync_every // max(config.threads, 1))
+    one = memory.estimate_run(config, vocab_size, slice_words, spec_for(config).noise_group)
+    worker = (2 + n) * one.model + one.buffers + memory.ID * (tokens // n + 1)
+    limits = [info.get("memory_limit") or 0 for info in infos]
+    smallest = min((limit for limit in limits if limit), default=0)
+    if smallest and worker > smallest:
+        raise UserError(
+            f"not enough memory on the Dask workers: each needs about "
+            f"{memory.format_bytes(worker)} ({2 + n} × the model of "
+            f"{memory.format_bytes(one.model)}: its mirror, the copy it trains and the "
+            f"{n} workers' updates of a round; plus its shard's ids), and the smallest "
+            f"worker may use {memory.format_bytes(smallest)}; lower --max-vocab or --dim, "
+            "or give the workers more memory (dask worker --memory-limit)"
+        )
+    driver = memory.MemoryEstimate(
+        model=one.model, buffers=n * one.model, vocab_size=vocab_size, dim=config.dim
+    )
+    memory.check(driver, messages.info, messages.warn)
 
 
 def _same(value):
@@ -625,13 +820,17 @@ def _result(future):
 
 
 class Rounds:
-    """The driver's loop: one round at a time, every worker's mirror kept in step."""
+    """The driver's side of the rounds: each round's tasks submitted one round ahead
+    (round n + 1 waits on the cluster for round n's updates, which Dask moves from
+    worker to worker), and every update also combined into the driver's own model:
+    the checkpoint's, and the whole model a replacement worker is sent."""
 
     def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats):
         self.client, self.plan, self.job, self.model, self.sync = client, plan, job, model, sync
         # A task's result, not scattered data: Dask recomputes it if its workers die.
         self.job_future = client.submit(_same, job, key=f"w2v-job-{_token()}")
-        self.version = 0  # the mirror's round: the rounds done before this process started
+        self.version = 0  # the rounds combined into the model
+        self.flight: collections.deque = collections.deque()  # (number, futures), oldest first
 
     def start(self, version: int) -> float:
         """Every worker mirrors the model as round ``version``; the kernel loaded."""
@@ -655,64 +854,82 @@ class Rounds:
             )
             self.sync.bytes_whole += len(stale) * (model.input.nbytes + model.output.nbytes)
 
-    def run(self, number: int) -> list[Update]:
-        """Round ``number`` (epoch-major) on every shard with a slice in it: the updates."""
-        plan = self.plan
-        epoch, rnd = divmod(number, plan.rounds_per_epoch)
-        shards = [s for s in range(len(plan.shards)) if plan.words[s, rnd] > 0]
-        updates: dict[int, Update] = {}
-        for attempt in range(MIRROR_ATTEMPTS):
-            todo = [s for s in shards if s not in updates]
-            futures = [self._submit(number, epoch, rnd, s) for s in todo]
-            for s, future in zip(todo, futures, strict=True):
-                result = _result(future)
-                if result is not None and not isinstance(result, str):
-                    updates[s] = result
-            if len(updates) == len(shards):
-                return [updates[s] for s in shards]
-            time.sleep(0.1 * attempt)  # a replacement worker: send it the model
+    def results(self, state):
+        """Run the rounds ``state`` has not done (a checkpoint's are a prefix), in order,
+        AHEAD in flight; after each, its updates combined into the model and the round
+        marked done: yield its updates. When a worker lost its mirror (a
+        replacement, or an update lost with its worker), the rounds in flight are dropped
+        and rerun from the model: the same tasks, the same updates."""
+        todo = list(range(int(state.done.sum()), state.done.size))
+        position, attempts = 0, 0
+        while position < len(todo):
+            while len(self.flight) < AHEAD and position + len(self.flight) < len(todo):
+                previous = self.flight[-1][1] if self.flight else None
+                number = todo[position + len(self.flight)]
+                self.flight.append((number, self._submit_round(number, previous)))
+            number, futures = self.flight.popleft()
+            updates = [_result(f) for f in futures]
+            if all(isinstance(u, Update) for u in updates):
+                self._combine(updates)
+                state.done[number] = True  # the model is this round's: what a checkpoint saves
+                position, attempts = position + 1, 0
+                yield updates
+                continue
+            attempts += 1
+            if attempts > MIRROR_ATTEMPTS:
+                raise UserError(
+                    f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in "
+                    f"round {number}; check the cluster (dask worker logs) and rerun "
+                    "(--checkpoint resumes)"
+                )
+            self.cancel()
+            time.sleep(0.1 * attempts)  # a replacement worker: send it the model
             self._refresh_mirrors()
-        raise UserError(
-            f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in round "
-            f"{number}; check the cluster (dask worker logs) and rerun (--checkpoint resumes)"
-        )
 
-    def _submit(self, number, epoch, rnd, shard):
-        """A round's task on the cluster (retried by Dask if its worker dies)."""
+    def cancel(self) -> None:
+        """Drop the rounds in flight."""
+        futures = [f for _, round_futures in self.flight for f in round_futures]
+        self.flight.clear()
+        if futures:
+            self.client.cancel(futures)
+
+    def _submit_round(self, number: int, previous: list | None) -> list:
+        """Round ``number``'s tasks, one per shard with a slice in it, from the updates of
+        round ``number`` - 1 (futures; None: from the mirror of round ``number``)."""
+        epoch, rnd = divmod(number, self.plan.rounds_per_epoch)
+        shards = [s for s in range(len(self.plan.shards)) if self.plan.shard_words[s] > 0]
+        return [self._submit(number, epoch, rnd, s, previous) for s in shards]
+
+    def _submit(self, number, epoch, rnd, shard, previous):
+        """A round's task on its shard's worker (elsewhere if that one died: Dask reruns
+        a task whose worker died, and recomputes the inputs it took along)."""
         plan = self.plan
         at = Position(epoch, shard, rnd, plan.before(epoch, rnd, shard))
         start, end = plan.cuts[shard][rnd], plan.cuts[shard][rnd + 1]
         return self.client.submit(
             train_slice,
-            self.version,
+            number,
+            previous,
             plan.shards[shard],
             int(start),
             int(end),
             self.job_future,
             at,
             key=f"w2v-round-{number}-{shard}-{_token()}",
+            workers=[plan.homes[shard]],
+            allow_other_workers=True,
             retries=2,
         )
 
-    def combine(self, updates: list[Update]) -> None:
-        """Combine the round's updates into the model: the synchronised model of the next."""
+    def _combine(self, updates: list[Update]) -> None:
+        """Combine the round's updates into the model, as every worker combines them into
+        its mirror: the synchronised model of the next round."""
+        started = time.perf_counter()
         model = self.model
-        self.rows = (
-            combine(model.input, [(u.input_rows, u.input_delta) for u in updates]),
-            combine(model.output, [(u.output_rows, u.output_delta) for u in updates]),
-        )
+        combine(model.input, [(u.input_rows, u.input_delta) for u in updates])
+        combine(model.output, [(u.output_rows, u.output_delta) for u in updates])
         self.version += 1
-        self.sync.bytes_up += sum(u.nbytes for u in updates)
-
-    def send_rows(self) -> None:
-        """Bring every worker's mirror to the combined model: the rows that changed."""
-        rows = self.rows
-        values = (self.model.input[rows[0]], self.model.output[rows[1]])
-        answers = self.client.run(apply_rows, self.version, rows, values, on_error="return")
-        down = sum(a.nbytes for a in (*rows, *values))
-        self.sync.bytes_down += down * len(answers)
-        if any(a != self.version for a in answers.values()):
-            self._refresh_mirrors()
+        self.sync.driver_seconds += time.perf_counter() - started
 
 
 def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
@@ -726,25 +943,18 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
     bar = _progress_bar(total_words, stats.words, progress, resumed)
     description = getattr(bar, "desc", "")
     bar.set_description("loading the training kernel on the workers")
-    todo = np.flatnonzero(~state.done).tolist()
     try:
         stats.kernel_seconds = rounds.start(int(state.done.sum()))
         bar.set_description(description)
-        started = time.perf_counter()
-        for number in todo:
-            clock = [time.perf_counter()]
-            updates = rounds.run(number)
-            clock.append(time.perf_counter())
-            rounds.combine(updates)
-            state.done[number] = True  # the model is this round's: what a checkpoint saves
-            clock.append(time.perf_counter())
-            rounds.send_rows()
-            clock.append(time.perf_counter())
-            _count_round(rounds.sync, updates, np.diff(clock))
+        started = clock = time.perf_counter()
+        for updates in rounds.results(state):
+            now = time.perf_counter()
+            _count_round(rounds.sync, updates, now - clock)
+            clock = now
             lr = _add_stats(stats, updates, total_words, bar, rounds.job.config)
-            stats.seconds = time.perf_counter() - started
+            stats.seconds = now - started
             if on_round is not None:
-                on_round(model, state, lr, number == todo[-1])
+                on_round(model, state, lr, bool(state.done.all()))
     except KeyboardInterrupt as stop:
         bar.close()
         model.config.update(interrupted=True, words_trained=stats.words)
@@ -755,17 +965,21 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
         raise interrupted from None
     finally:
         bar.close()
+        rounds.cancel()
     model.config.update(interrupted=False, words_trained=stats.words)
     return stats
 
 
-def _count_round(sync: SyncStats, updates: list[Update], seconds: np.ndarray) -> None:
-    """Add a round's times: (tasks and their updates, combining, sending the rows)."""
+def _count_round(sync: SyncStats, updates: list[Update], seconds: float) -> None:
+    """Add a round's numbers: its wall time (from the previous round's end), the slowest
+    task's training and combining, and the bytes its updates travelled."""
     sync.rounds += 1
-    sync.seconds += float(seconds.sum())
+    sync.seconds += seconds
     sync.compute_seconds += max((u.seconds for u in updates), default=0.0)
-    sync.combine_seconds += float(seconds[1])
-    sync.send_seconds += float(seconds[2])
+    sync.combine_seconds += max((u.combine_seconds for u in updates), default=0.0)
+    sent = sum(u.nbytes for u in updates)
+    sync.bytes_to_driver += sent
+    sync.bytes_between_workers += sent * max(len(updates) - 1, 0)
 
 
 def _add_stats(stats, updates: list[Update], total_words: int, bar, config) -> float:
@@ -803,13 +1017,20 @@ def check_corpus(corpus) -> str:
 
 
 def corpus_identity(corpus: str) -> dict:
-    """The checkpoint's identity of a corpus of several files: their total size."""
+    """The checkpoint's identity of a corpus of several files: their total size and
+    newest modification (of a URL's files, what its filesystem reports)."""
     files = corpus_files(corpus)
-    sizes = [os.stat(f) for f in files]
+    if is_url(corpus):
+        fs, _ = _url_fs(corpus)
+        infos = [fs.info(f) for f in files]
+        sizes = [int(i.get("size") or 0) for i in infos]
+        times = [str(i.get("mtime") or i.get("LastModified") or "") for i in infos]
+        return {"path": corpus, "size": sum(sizes), "mtime_ns": max(times)}
+    stats = [os.stat(f) for f in files]
     return {
         "path": os.path.abspath(corpus) if os.path.exists(corpus) else corpus,
-        "size": sum(s.st_size for s in sizes),
-        "mtime_ns": max(s.st_mtime_ns for s in sizes),
+        "size": sum(s.st_size for s in stats),
+        "mtime_ns": max(s.st_mtime_ns for s in stats),
     }
 
 
@@ -865,7 +1086,7 @@ def train_on_cluster(settled, client, progress, messages, outputs):
             )
         identity = {**settled.identity(), "workers": n, "sync_every": sync_every}
         resume = _resume(ck_path, identity, path, init_identity(base), messages)
-        model, plan, counted = _prepare(connected, shards, settled, resume, path)
+        model, plan, counted = _prepare(connected, shards, settled, resume, path, messages)
         messages.info(
             f"corpus: {counted.tokens:,} tokens in {counted.sentences:,} lines; vocabulary: "
             f"{len(model.vocab):,} words (min-count {config.min_count}) covering "
@@ -932,7 +1153,7 @@ def _job(model, config, plan: Plan) -> Job:
     return Job(config, tables_for(model, config), spec_for(config), plan.corpus_words * plan.epochs)
 
 
-def _prepare(client, shards, settled, resume, source):
+def _prepare(client, shards, settled, resume, source, messages):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
     or resumed), the rounds' plan and the counts."""
     from w2v_nce.model import continued_model, new_model
@@ -947,6 +1168,7 @@ def _prepare(client, shards, settled, resume, source):
     rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
     vocab, _ = rule(counted.words, counted.counts, source)
     sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
+    check_memory(client, config, len(vocab), counted.tokens, sync_every, messages)
     plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
     if plan.corpus_words == 0:
         raise UserError(
