@@ -37,7 +37,8 @@ def train(corpus, out, loss, cache):
 
 
 @pytest.mark.parametrize(
-    "loss, kernel", [("softmax", "softmax.tiled_step"), ("neg", "block.train_block")]
+    "loss, kernel",
+    [("softmax", "softmax.tiled_step"), ("neg", "block._kernel.locals.train_block_of")],
 )
 def test_the_cached_kernel_gives_the_fresh_kernels_bytes(corpus, tmp_path, loss, kernel):
     cache = tmp_path / "numba-cache"

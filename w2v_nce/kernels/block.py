@@ -68,7 +68,7 @@ from w2v_nce.kernels.pairs import learning_rate, longest_sentence, read_sentence
 from w2v_nce.kernels.rng import noise_seed
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
 from w2v_nce.kernels.simd import WIDTH, wide_vectors
-from w2v_nce.kernels.steps import CBOW, NOISE, SAMPLED_SOFTMAX, TREE, TRIPLET
+from w2v_nce.kernels.steps import CBOW, DRLIM, NOISE, SAMPLED_SOFTMAX, TREE, TRIPLET
 from w2v_nce.kernels.vecops import (
     Inputs,
     accumulate,
@@ -395,53 +395,79 @@ def update_block(block, output, scratch):
         accumulate(by_column, b, output, candidates[b], dim)
 
 
-@numba.njit(inline="always", fastmath=True, cache=True)
-def output_step(gathered, sentence, output, tables, spec, lr, scratch):
+@numba.njit(inline="always", cache=True)
+def output_step(gathered, sentence, output, tables, spec, lr, scratch, step):
     """Score the hidden rows of the ``gathered`` centre words in ``scratch.group``
     (rows 0..group[gathered, 3]-1 of ``scratch.hidden``); fills ``scratch.deltas``,
     updates the output matrix. Returns the loss.
 
-    The candidates are the centre words' positives and k draws from q (one set for
-    all the rows with ``spec.share_negatives``, else one per row), or the Huffman
-    path of the (one) centre word. With a noise group of several centre words
-    (``spec.noise_group``) their rows share one set, and a row's terms against
-    another centre word's positive are masked: they add nothing to the loss or to
-    any update (that word is no draw from q). So are, with ``spec.skip_positive``
-    (neg), a row's terms against a draw equal to its own positive: word2vec's rule,
-    which for one centre word drops such a draw.
-
-    Every block step is written once here (one inlined copy: Numba inlines these
-    helpers, and each copy costs LLVM seconds of compilation).
+    ``step`` is the kernel's constant (:func:`kernel_for`): this is that kind of
+    step's function (:func:`step_for`), the others' calls pruned before typing, so
+    they are never compiled.
     """
-    candidates, group = scratch.candidates, scratch.group
-    hidden_rows = group[gathered, 3]
-    loss = 0.0
-    shared = spec.share_negatives or spec.step == TREE
-    for lo in range(0, hidden_rows, hidden_rows if shared else 1):
-        hi = hidden_rows if shared else lo + 1
-        if spec.step == TREE:
-            width = tree_candidates(sentence[group[0, 0]], tables, scratch)
-        else:
-            for c in range(gathered):
-                positive(c, sentence[group[c, 0]], tables, scratch)
-            # word2vec's rule: one centre word's draw equal to its positive is dropped
-            skip = candidates[0] if gathered == 1 and spec.skip_positive else -1
-            width = draw_noise(gathered, skip, spec, tables, output, scratch)
-        block = CandidateBlock(lo, hi, width)
-        gather_rows(output, width, scratch)
-        score_block(block, scratch)
-        if spec.step == NOISE or spec.step == TREE:
-            loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
-        elif spec.step == SAMPLED_SOFTMAX and plain(spec.contrast):
-            loss += softmax_coefficients(scratch.logits, hi - lo, width, lr, scratch.coefficients)
-        else:
-            loss += contrast_block(block, spec, lr, scratch)
-        update_block(block, output, scratch)
-        if spec.contrast.similarity != DOT:  # a similarity that moves a vector along itself
-            terms = terms_of(scratch)
-            add_hidden_self(scratch.hidden, lo, hi, terms, scratch.deltas)
-            add_row_self(scratch.rows, candidates, width, terms, output)
-    return loss
+    if step == NOISE:
+        return NOISE_STEP(gathered, sentence, output, tables, spec, lr, scratch)
+    if step == TREE:
+        return TREE_STEP(gathered, sentence, output, tables, spec, lr, scratch)
+    if step == SAMPLED_SOFTMAX:
+        return SAMPLED_SOFTMAX_STEP(gathered, sentence, output, tables, spec, lr, scratch)
+    if step == TRIPLET:
+        return TRIPLET_STEP(gathered, sentence, output, tables, spec, lr, scratch)
+    return DRLIM_STEP(gathered, sentence, output, tables, spec, lr, scratch)
+
+
+def step_for(step):
+    """The output step of one kind of step (:mod:`.steps`), ``step`` a constant of it:
+    Numba prunes the other kinds' branches before it inlines or types anything."""
+
+    @numba.njit(fastmath=True, cache=True, error_model="numpy")
+    def output_step_of(gathered, sentence, output, tables, spec, lr, scratch):
+        """:func:`output_step` for one kind of step.
+
+        The candidates are the centre words' positives and k draws from q (one set
+        for all the rows with ``spec.share_negatives``, else one per row), or the
+        Huffman path of the (one) centre word. With a noise group of several centre
+        words (``spec.noise_group``) their rows share one set, and a row's terms
+        against another centre word's positive are masked: they add nothing to the
+        loss or to any update (that word is no draw from q). So are, with
+        ``spec.skip_positive`` (neg), a row's terms against a draw equal to its own
+        positive: word2vec's rule, which for one centre word drops such a draw.
+        """
+        wide_vectors()  # as the kernel: LLVM's vectorised loops here are 512 bits wide too
+        candidates, group = scratch.candidates, scratch.group
+        hidden_rows = group[gathered, 3]
+        loss = 0.0
+        shared = spec.share_negatives or step == TREE
+        for lo in range(0, hidden_rows, hidden_rows if shared else 1):
+            hi = hidden_rows if shared else lo + 1
+            if step == TREE:
+                width = tree_candidates(sentence[group[0, 0]], tables, scratch)
+            else:
+                for c in range(gathered):
+                    positive(c, sentence[group[c, 0]], tables, scratch)
+                # word2vec's rule: one centre word's draw equal to its positive is dropped
+                skip = candidates[0] if gathered == 1 and spec.skip_positive else -1
+                width = draw_noise(gathered, skip, spec, tables, output, scratch)
+            block = CandidateBlock(lo, hi, width)
+            gather_rows(output, width, scratch)
+            score_block(block, scratch)
+            if step == NOISE or step == TREE:
+                loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
+            elif step == SAMPLED_SOFTMAX and plain(spec.contrast):
+                loss += softmax_coefficients(
+                    scratch.logits, hi - lo, width, lr, scratch.coefficients
+                )
+            else:
+                loss += contrast_block(block, spec, lr, scratch)
+            update_block(block, output, scratch)
+            if step != NOISE and step != TREE and spec.contrast.similarity != DOT:
+                # a similarity that moves a vector along itself (the contrastive steps)
+                terms = terms_of(scratch)
+                add_hidden_self(scratch.hidden, lo, hi, terms, scratch.deltas)
+                add_row_self(scratch.rows, candidates, width, terms, output)
+        return loss
+
+    return output_step_of
 
 
 @numba.njit(inline="always", cache=True)
@@ -575,13 +601,31 @@ def mask_terms(block, gathered, skip, group, candidates, values, value):
                     values[base + b] = value
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+# Each kind of step's output step, compiled on its first call (from its kernel's).
+NOISE_STEP = step_for(NOISE)
+TREE_STEP = step_for(TREE)
+SAMPLED_SOFTMAX_STEP = step_for(SAMPLED_SOFTMAX)
+TRIPLET_STEP = step_for(TRIPLET)
+DRLIM_STEP = step_for(DRLIM)
+
+
 def train_block(ids, weights, tables, spec, schedule, seed):
     """Train one block; returns (loss sum as float64, examples, words read).
 
     An example is a pair for skip-gram and a centre word for CBOW: the loss sum
-    over the examples is what the progress bar averages.
+    over the examples is what the progress bar averages. The block's work space is
+    allocated here, and the arrays it and the arguments hold stay alive until the
+    kernel of ``spec``'s model × kind of output step (:func:`kernel_for`) returns:
+    the kernel loops over untracked views of them (see vecops.untracked).
     """
+    sentence, scratch = workspace(ids, weights, tables, spec)
+    kernel = kernel_for(spec.model, spec.step)
+    return kernel(ids, weights, tables, spec, schedule, seed, sentence, scratch)
+
+
+@numba.njit(cache=True)
+def workspace(ids, weights, tables, spec):
+    """A block's sentence buffer and its zeroed :class:`Scratch`."""
     sentence = np.empty(longest_sentence(ids), dtype=np.int32)
     rows_max = spec.noise_group * (1 if spec.model == CBOW else 2 * spec.window)
     width_max = max(spec.k + spec.noise_group, tables.points.shape[1])
@@ -589,75 +633,88 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     dim = weights.input.shape[1]
     words = weights.output.shape[0] if spec.step == NOISE else 0
     scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group, words)
-    # The arguments and this call own every array until _train_block returns: the
-    # loop borrows them, untracked (see vecops.untracked).
-    return _train_block(
-        untracked(ids), untracked(weights), untracked(tables), spec, schedule, seed,
-        untracked(sentence), untracked(scratch),
-    )  # fmt: skip
+    return sentence, scratch
 
 
-@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def _train_block(ids, weights, tables, spec, schedule, seed, sentence, scratch):
-    """:func:`train_block`'s loop over the block's sentences and their centre words,
-    gathering each noise group's hidden rows before its step."""
-    wide_vectors()
-    if spec.k > 0:
-        start_noise(tables, weights.output, spec.k, noise_seed(seed), scratch)
-    hidden, group = scratch.hidden, scratch.group
-    state = np.uint64(seed)
-    loss = 0.0
-    examples = 0
-    words = 0
-    pos = 0
-    steps = 0
-    while pos < ids.shape[0]:
-        pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
-        words += read
-        lr = learning_rate(schedule, words)
-        gathered = 0  # centre words of the next noise group gathered so far
-        hidden_rows = 0  # and their hidden rows
-        for i in range(length + 1):  # i == length: the sentence's last, smaller, group
-            if i < length:
-                lo, hi, state = window_bounds(i, length, spec.window, state)
-                if hi - lo < 2:
+_KERNELS = {}  # (model, step): its block kernel
+
+
+def kernel_for(model, step):
+    """The block kernel of one model × kind of output step, made on first use.
+
+    Every kernel runs the same loop; the model and the step are constants of it,
+    so Numba prunes the branches of the other models and steps before typing
+    them: a first run compiles one path (a few seconds), not every model × step
+    (tens). Numba caches each kernel under its constants (a closure's cache key
+    holds its cells), so a later process loads it.
+    """
+    key = (int(model), int(step))
+    if key not in _KERNELS:
+        _KERNELS[key] = _kernel(*key)
+    return _KERNELS[key]
+
+
+def _kernel(model, step):
+    """:func:`kernel_for`'s kernel: the loop over the block's sentences and their centre
+    words, gathering each noise group's hidden rows before its step, with ``model``
+    and ``step`` as constants (this closure's cells)."""
+
+    @numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+    def train_block_of(ids, weights, tables, spec, schedule, seed, sentence, scratch):
+        # The caller owns every array until this returns: the loop borrows them untracked.
+        ids, weights, tables = untracked(ids), untracked(weights), untracked(tables)
+        sentence, scratch = untracked(sentence), untracked(scratch)
+        wide_vectors()
+        if spec.k > 0:
+            start_noise(tables, weights.output, spec.k, noise_seed(seed), scratch)
+        hidden, group = scratch.hidden, scratch.group
+        state = np.uint64(seed)
+        loss = 0.0
+        examples = 0
+        words = 0
+        pos = 0
+        steps = 0
+        while pos < ids.shape[0]:
+            pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
+            words += read
+            lr = learning_rate(schedule, words)
+            gathered = 0  # centre words of the next noise group gathered so far
+            hidden_rows = 0  # and their hidden rows
+            for i in range(length + 1):  # i == length: the sentence's last, smaller, group
+                if i < length:
+                    lo, hi, state = window_bounds(i, length, spec.window, state)
+                    if hi - lo < 2:
+                        continue
+                    if i + 1 < length and step != TREE:  # the next centre's new rows
+                        prefetch_row(weights.output, sentence[i + 1])
+                    if i + 1 + spec.window < length:
+                        prefetch_row(weights.input, sentence[i + 1 + spec.window])
+                    group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
+                    group[gathered, 3] = hidden_rows
+                    m = gather_hidden(
+                        weights, tables, sentence, (lo, hi, i), model, hidden, hidden_rows
+                    )
+                    hidden_rows += m
+                    gathered += 1
+                    examples += m
+                    if gathered < spec.noise_group:
+                        continue
+                elif gathered == 0:
                     continue
-                if i + 1 < length and spec.step != TREE:  # the next centre's new rows
-                    prefetch_row(weights.output, sentence[i + 1])
-                if i + 1 + spec.window < length:
-                    prefetch_row(weights.input, sentence[i + 1 + spec.window])
-                group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
                 group[gathered, 3] = hidden_rows
-                m = gather_hidden(
-                    weights, tables, sentence, (lo, hi, i), spec.model, hidden, hidden_rows
+                loss += output_step(
+                    gathered, sentence, weights.output, tables, spec, lr, scratch, step
                 )
-                hidden_rows += m
-                gathered += 1
-                examples += m
-                if gathered < spec.noise_group:
-                    continue
-            elif gathered == 0:
-                continue
-            group[gathered, 3] = hidden_rows
-            loss += centre_step(gathered, sentence, weights, tables, spec, lr, scratch)
-            gathered = hidden_rows = 0
-            steps += 1
-            if steps % PRIVATE_FLUSH == 0:
-                flush_private(weights.output, scratch)
-    flush_private(weights.output, scratch)
-    return loss, examples, words
+                for c in range(gathered):  # the gradients back to the input rows
+                    centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
+                    scatter_window_deltas(
+                        weights, tables, sentence, (lo, hi, centre), model, scratch.deltas, first
+                    )
+                gathered = hidden_rows = 0
+                steps += 1
+                if steps % PRIVATE_FLUSH == 0:
+                    flush_private(weights.output, scratch)
+        flush_private(weights.output, scratch)
+        return loss, examples, words
 
-
-@numba.njit(inline="always", fastmath=True, cache=True)
-def centre_step(gathered, sentence, weights, tables, spec, lr, scratch):
-    """The output step of the noise group's ``gathered`` centre words in
-    ``scratch.group`` (all their hidden rows gathered before any update), then their
-    gradients added to their input rows; returns the loss."""
-    group = scratch.group
-    loss = output_step(gathered, sentence, weights.output, tables, spec, lr, scratch)
-    for c in range(gathered):
-        centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
-        scatter_window_deltas(
-            weights, tables, sentence, (lo, hi, centre), spec.model, scratch.deltas, first
-        )
-    return loss
+    return train_block_of
