@@ -232,13 +232,14 @@ def test_bad_tmp_dir(corpus, tmp_path, kind):
 # -- divergence -----------------------------------------------------------------------------
 
 
-def test_divergence_stops_and_keeps_the_previous_output(corpus, tmp_path):
+@pytest.mark.parametrize("loss", ["hs", "neg"])
+def test_divergence_stops_and_keeps_the_previous_output(corpus, tmp_path, loss):
+    """hs turns NaN at --alpha 1e6; neg stays finite (the noise losses' step bound,
+    kernels/block.bound_steps) but its loss rises far above where it started."""
     previous = b"previous vectors, untouched\n"
     (tmp_path / "vectors.txt").write_bytes(previous)
-    # hs: the noise losses' step bound (kernels/block.bound_steps) keeps neg and nce
-    # finite even at --alpha 1e6, so the guard is exercised where nothing bounds a step.
     result = train(
-        corpus, "--loss", "hs", "--alpha", "1e6", "-q", "--save-model", "m.npz", cwd=tmp_path
+        corpus, "--loss", loss, "--alpha", "1e6", "-q", "--save-model", "m.npz", cwd=tmp_path
     )
     assert_error(result, 1, "diverged", "lower --alpha", "nothing was written")
     assert (tmp_path / "vectors.txt").read_bytes() == previous

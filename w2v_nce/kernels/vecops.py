@@ -7,9 +7,7 @@ V += Cᵀ H. The loops here are its register-blocked pieces, written on the expl
 and accumulators stay in registers for a whole row, as in a GEMM micro-kernel:
 
 * :func:`dots` and :func:`dots_pair`: one or two rows of scores, four
-  candidates per pass (four or eight accumulators, reduced four at a time), then
-  two (k = 5's six candidates are four and two: the last two are not left to one
-  chain of multiply-adds each, which waits on the previous one's latency);
+  candidates per pass (four or eight accumulators, reduced four at a time);
 * :func:`accumulate` and :func:`accumulate_pair`: one or two output rows plus a
   combination of input rows, four vectors of each output row in registers
   while all its inputs are added.
@@ -126,13 +124,6 @@ def dots(x, a, rows, n, logit_offsets, out, o):
         out[o + b], out[o + b + 1] = t0 - logit_offsets[b], t1 - logit_offsets[b + 1]
         out[o + b + 2], out[o + b + 3] = t2 - logit_offsets[b + 2], t3 - logit_offsets[b + 3]
         b += 4
-    if b + 2 <= n:  # two candidates: two chains of multiply-adds where one would wait
-        s0 = s1 = vzero()
-        for t in range(0, width, WIDTH):
-            xt = vload(x, a, t)
-            s0, s1 = vfma(xt, vload(rows, b, t), s0), vfma(xt, vload(rows, b + 1, t), s1)
-        out[o + b], out[o + b + 1] = vsum(s0) - logit_offsets[b], vsum(s1) - logit_offsets[b + 1]
-        b += 2
     while b < n:
         s0 = vzero()
         for t in range(0, width, WIDTH):
@@ -173,16 +164,6 @@ def dots_pair(x, a, rows, n, logit_offsets, out, o):
             t3 - f3,
         )
         b += 4
-    if b + 2 <= n:  # two candidates: four chains of multiply-adds where one would wait
-        s0 = s1 = u0 = u1 = vzero()
-        for t in range(0, width, WIDTH):
-            xt, yt = vload(x, a, t), vload(x, c, t)
-            r0, r1 = vload(rows, b, t), vload(rows, b + 1, t)
-            s0, s1, u0, u1 = vfma(xt, r0, s0), vfma(xt, r1, s1), vfma(yt, r0, u0), vfma(yt, r1, u1)
-        f0, f1 = logit_offsets[b], logit_offsets[b + 1]
-        out[o + b], out[o + b + 1] = vsum(s0) - f0, vsum(s1) - f1
-        out[p + b], out[p + b + 1] = vsum(u0) - f0, vsum(u1) - f1
-        b += 2
     while b < n:
         s0 = u0 = vzero()
         for t in range(0, width, WIDTH):

@@ -5,10 +5,10 @@ Dask (``dask.distributed``) is the engine: it starts the worker processes (a
 is, moves the data, and reruns a task whose worker died. What is ours is the plan
 (pWord2Vec's, Ji et al. 2016, with design.md §11's touched rows):
 
-1. **Shards.** The corpus (one file, a directory or a glob; plain, .gz, .bz2) is
-   cut into pieces -- a compressed file whole, a plain file into newline-aligned
-   byte ranges, as the encoder's first pass cuts it for its threads -- and the
-   pieces, in order, into one shard per worker of about equal bytes.
+1. **Shards.** The corpus (one file, a directory or a glob, local or an fsspec URL;
+   plain, .gz, .bz2) is cut into pieces -- a compressed file whole, a plain file into
+   newline-aligned byte ranges, as the encoder's first pass cuts it for its threads --
+   and the pieces, in order, into one shard per worker of about equal bytes.
 2. **Vocabulary.** Each piece is counted on a worker by the encoder's own
    tokenizer (:class:`~w2v_nce.wordtable.WordTable`); the driver adds the counts
    and applies the same vocabulary rule, so the vocabulary and its counts are
@@ -16,23 +16,26 @@ is, moves the data, and reruns a task whose worker died. What is ours is the pla
    as the same one-line error, with the line number in its file.
 3. **Encoding.** Each shard is encoded on a worker into int32 ids (-1 after each
    sentence) that stay in that worker's memory, a Dask future; a worker that dies
-   takes it along and Dask re-encodes it from the file (a pure task).
-4. **Rounds.** Each round every shard trains its next slice of about
-   ``sync_every`` words, with ``threads`` Hogwild threads in the one-machine
-   block kernel, from the last synchronised model, with seeds from
-   (seed, epoch, shard, round, part) and learning rates from the global schedule.
-   A task returns the rows it changed and by how much; the driver adds, for each
-   row, the changes of the workers that touched it (:func:`combine`: only touched
-   rows move, and their changes are summed, as a parameter server applies its
-   workers' updates; averaging was measured to lose quality), in shard order, and
-   the next round starts from that model. A round's task is a pure
-   function of (synchronised model, slice, seed): rerun after its worker died, it
-   gives the same update; with ``--threads 1`` a seed and a worker count fix the
-   result bit for bit.
-5. **What moves.** Every worker keeps a mirror of the synchronised model
-   (:data:`_MIRROR`); after a round the driver sends every worker only the rows
-   the round changed, and a worker that has no mirror of the current round (a
-   replacement for one that died) is sent the whole model first.
+   takes it along and Dask re-encodes it from the file (a pure task). Each shard is
+   cut into the same number of slices of about ``sync_every`` words.
+4. **Rounds.** Each round every shard trains its next slice with ``threads`` Hogwild
+   threads in the one-machine block kernel, from the synchronised model, with seeds
+   from (seed, epoch, shard, round, part) and learning rates from the global schedule,
+   and returns the rows it changed and by how much (:class:`Update`).
+5. **Synchronising, worker to worker.** Round n + 1's task on a shard takes round n's
+   updates of every shard as its inputs: Dask moves them from the workers that made
+   them to the worker that needs them, and the task first adds them to that worker's
+   mirror of the synchronised model (:func:`combine`: only touched rows move, their
+   changes summed in shard order, as a parameter server applies its workers' updates;
+   averaging was measured to lose quality), so every mirror is the same model bit for
+   bit. The driver submits each round's tasks one round ahead, so the cluster never
+   waits for it, and adds the same updates to its own copy (the checkpoint's, and the
+   whole model a replacement worker is sent) while the next round trains.
+6. **Faults.** A round's task is a pure function of (synchronised model, slice, seed):
+   rerun after its worker died, it gives the same update. A worker whose mirror is not
+   of the round (a replacement) answers :data:`MISSING`; the driver then drops the
+   rounds in flight, sends the whole model to the workers that lack it and reruns them.
+   With ``--threads 1`` a seed and a worker count fix the result bit for bit.
 
 A checkpoint is the synchronised model and the rounds done (the one-machine
 checkpoint file, a round per task), written after a round; rerunning resumes at

@@ -47,6 +47,13 @@ if TYPE_CHECKING:
 
     from w2v_nce.io.encode import EncodedCorpus
 
+# The divergence guard: a task whose loss per example is over DIVERGED times the
+# model's loss as training starts (measured on STARTING_WORDS words) stops the run. A
+# run that learns only lowers its loss; at --alpha 1e6 the noise losses' step bound
+# keeps the vectors finite, so a NaN alone no longer catches such a run.
+DIVERGED = 10
+STARTING_WORDS = 10_000
+ZERO = np.float32(0.0)
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
 
 
@@ -195,6 +202,7 @@ class Tasks:
         self.block_offsets = np.concatenate(([0], np.cumsum(corpus.block_words)))
         self.alpha, self.min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
         self.seed = config.seed
+        self.epochs = config.epochs
 
     def schedule(self, words_before) -> Schedule:
         """The learning-rate schedule of a block that starts ``words_before`` words in."""
@@ -210,12 +218,18 @@ class Tasks:
         seed = mix_seed(self.seed, epoch, block)
         return self.kernel(ids, self.weights, self.tables, self.spec, schedule, seed)
 
-    def load_kernel(self) -> None:
-        """The kernel on an empty block: Numba loads it from its cache, or compiles it
-        (and the learning rate's, which the progress bar calls)."""
-        seed = mix_seed(self.seed, 0, 0)
-        self.kernel(self.ids[:0], self.weights, self.tables, self.spec, self.schedule(0), seed)
+    def load_kernel(self) -> float:
+        """Numba loads the kernel from its cache, or compiles it (and the learning
+        rate's, which the progress bar calls). Returns the loss per example of the
+        model as it starts, measured by the kernel at rate 0 on the first block's first
+        :data:`STARTING_WORDS` words: its updates are exactly zero, so nothing changes,
+        and it draws from a stream no task uses (epoch = ``epochs``)."""
+        ids = self.ids[self.starts[0] : min(self.starts[1], self.starts[0] + STARTING_WORDS)]
+        still = Schedule(ZERO, ZERO, np.int64(0), np.int64(max(self.total_words, 1)))
+        seed = mix_seed(self.seed, self.epochs, 0)
+        loss, examples, _ = self.kernel(ids, self.weights, self.tables, self.spec, still, seed)
         self.learning_rate(0)
+        return loss / examples if examples else math.nan
 
     def learning_rate(self, words: int) -> float:
         """The rate the kernel uses after ``words`` words of the whole schedule."""
@@ -319,13 +333,14 @@ class Training:
         self.stats = state.stats
         self.bar = bar
         self.checkpoints = checkpoints
+        self.starting_loss = math.nan
 
     def run(self, workers: int) -> TrainStats:
         self.stats.resumed_words = self.stats.words
         self.stats.seconds = 0.0
         todo = iter(np.flatnonzero(~self.state.done).tolist())
         with self.bar.loading_kernel():
-            self.tasks.load_kernel()
+            self.starting_loss = self.tasks.load_kernel()
         pool = Pool(self.tasks, todo, workers)
         try:
             self._loop(pool)
@@ -369,6 +384,12 @@ class Training:
             if not math.isfinite(loss):
                 raise UserError(
                     "training diverged (the loss became NaN or infinite); "
+                    "lower --alpha and try again; nothing was written"
+                )
+            if examples and loss / examples > DIVERGED * self.starting_loss:
+                raise UserError(
+                    f"training diverged (the loss per example rose to {loss / examples:.3g}, "
+                    f"over {DIVERGED}× the {self.starting_loss:.3g} it started at); "
                     "lower --alpha and try again; nothing was written"
                 )
 
