@@ -23,6 +23,7 @@ from w2v_nce.losses import CBOW, SKIPGRAM
 from w2v_nce.model import Model
 from w2v_nce.noise import keep_thresholds
 from w2v_nce.params import TrainConfig
+from w2v_nce.subwords import Subwords
 from w2v_nce.training.trainer import spec_for, tables_for
 
 
@@ -88,6 +89,51 @@ def test_batched_softmax_step_equals_the_minibatch_formula(model, tiles):
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
     assert syn0.dtype == np.float32 and syn1.dtype == np.float32
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_batched_softmax_step_with_subwords_equals_the_formula(model):
+    """--subwords: h is the mean of the example's words' rows and their n-gram rows (7
+    buckets shared by 20 words), and every one of those rows gets the whole gradient."""
+    rng = np.random.default_rng(4)
+    V, d, B, n_buckets = 20, 6, 10, 7
+    syn0 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
+    syn1 = rng.normal(scale=0.3, size=(V, d)).astype(np.float32)
+    buckets = rng.normal(scale=0.3, size=(n_buckets, d)).astype(np.float32)
+    table = Subwords(1, 3, n_buckets).table([f"w{i}" for i in range(V)])
+    sizes = np.ones(B, dtype=np.int64) if model == "skipgram" else rng.integers(1, 4, size=B)
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    contexts = rng.integers(0, V, size=starts[-1]).astype(np.int32)
+    outputs = rng.integers(0, V, size=B).astype(np.int32)
+    lr = rng.uniform(0.01, 0.05, size=B).astype(np.float32)
+
+    def rows_of(word):
+        return [("input", word)] + [("buckets", g) for g in table.of(word)]
+
+    want = {"input": syn0.astype(np.float64), "buckets": buckets.astype(np.float64)}
+    example_rows = [[r for w in contexts[a:b] for r in rows_of(w)]
+                    for a, b in zip(starts[:-1], starts[1:], strict=True)]  # fmt: skip
+    u = np.stack([np.mean([want[m][i] for m, i in rows], axis=0) for rows in example_rows])
+    w = syn1.astype(np.float64)
+    s = u @ w.T
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    g = -p
+    g[np.arange(B), outputs] += 1
+    g *= lr[:, None].astype(np.float64)
+    deltas = g @ w
+    for b, rows in enumerate(example_rows):
+        for m, i in rows:
+            want[m][i] += deltas[b]
+    want1 = w + g.T @ u
+
+    examples = Examples(contexts, starts, outputs, lr)
+    loss = softmax_step(Weights(syn0, syn1, buckets), np.zeros(V, np.float32), examples,
+                        ngram_table=(table.starts, table.rows))  # fmt: skip
+    assert loss == pytest.approx(-np.log(p[np.arange(B), outputs]).sum(), rel=1e-5)
+    np.testing.assert_allclose(syn0, want["input"], atol=1e-5)
+    np.testing.assert_allclose(buckets, want["buckets"], atol=1e-5)
+    np.testing.assert_allclose(syn1, want1, atol=1e-5)
 
 
 def test_one_example_softmax_step_is_minus_lr_times_the_gradient():

@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import DEMO_CORPUS, run_cli
 from w2v_nce import load
 from w2v_nce.errors import UsageError, W2VNceWarning
+from w2v_nce.model import initial_buckets
+from w2v_nce.params import TrainConfig
 from w2v_nce.subwords import Subwords
 
 WORDS = [
@@ -109,7 +111,6 @@ def test_the_model_keeps_its_buckets_and_writes_each_words_mean(trained):
     ("options", "message"),
     [
         (("--subwords", "6-3"), "error: --subwords 6-3: need 1 <= MIN <= MAX"),
-        (("--subwords", "3-6", "--loss", "softmax"), "error: --subwords is not available with"),
         (("--subwords", "3-6", "--workers", "2"), "error: --subwords is not available with --wo"),
     ],
 )
@@ -231,3 +232,45 @@ def test_two_outputs_naming_one_file_are_refused(tmp_path):
         result = run_cli("train", corpus, other, tmp_path / "x", "--fasttext-bin", tmp_path / "x")
         assert result.returncode != 0 and "--fasttext-bin" in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("model", "loss"), [("cbow", "softmax"), ("skipgram", "hs")])
+def test_other_models_and_losses_train_with_subwords(tmp_path, model, loss):
+    """The full softmax's batched kernel and the tree take --subwords too: every bucket row
+    of the vocabulary's n-grams trains, no other moves."""
+    from tests.test_cli import CORPUS
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(CORPUS + "\n")
+    run_cli(
+        "train", corpus, "--model", model, "--loss", loss, "--subwords", "2-4", "--buckets",
+        "500", "--dim", "8", "--epochs", "2", "--sample", "0", "--min-count", "2", "-q",
+        "--save-model", tmp_path / "m.npz", "-o", tmp_path / "v.txt", check=True,
+    )  # fmt: skip
+    trained = load(tmp_path / "m.npz")
+    assert trained.buckets.shape == (500, 8) and np.isfinite(trained.vectors).all()
+    start = initial_buckets(TrainConfig(dim=8, subwords="2-4", buckets=500).validate())
+    used = np.unique(trained.subwords.table(trained.vocab).rows)
+    moved = np.abs(trained.buckets - start).max(axis=1) > 0
+    assert moved[used].all() and not moved.any(where=~np.isin(np.arange(500), used))
+
+
+def test_keywords_rank_oov_words_by_their_ngrams(trained):
+    """A word out of the vocabulary is ranked with the rest: its score is Σ over the text's
+    known tokens of s(w, c) (less the log-partition's share for a normalised loss), with
+    w's vector from its n-grams; the CLI says so in a note."""
+
+    model = load(trained / "model.npz")
+    text = f"the {UNSEEN} of a word"
+    with pytest.warns(W2VNceWarning) as caught:
+        ranked = dict(model.keywords(text, topn=None))
+    assert any("ranked by their n-grams' vectors" in str(w.message) for w in caught)
+    known = [w for w in text.split() if w in model.index()]
+    assert set(ranked) == set(text.split()) and UNSEEN not in known
+    ids = [model.index()[w] for w in known]
+    want = model.scores_of(model.oov_vectors([UNSEEN]), ids).sum()  # neg: a reading, no log Z
+    if model.loss.distribution.renormalise:
+        want -= len(ids) * model.log_partition(None, model.oov_vectors([UNSEEN]))[0]
+    assert ranked[UNSEEN] == pytest.approx(want, rel=1e-9)
+    result = run_cli("keywords", *text.split(), "--vectors", trained / "model.npz", check=True)
+    assert UNSEEN in result.stdout and "ranked by their n-grams' vectors" in result.stderr

@@ -97,6 +97,13 @@ class Scorer:
             return f"{token!r} (the model has {lower!r})"
         return repr(token)
 
+    def unknown_fate(self) -> str:
+        """What happens to the tokens out of the vocabulary: skipped, or (a subword model)
+        ranked by their n-grams' vectors, never contexts (they have no output row)."""
+        if self.model.subwords is None:
+            return "skipped"
+        return "ranked by their n-grams' vectors (not scored as the others' context)"
+
     def unknown_list(self, tokens: Iterable[str]) -> str:
         """The distinct tokens, described, at most ``_SHOWN`` of them."""
         distinct = list(dict.fromkeys(tokens))
@@ -110,8 +117,10 @@ class Scorer:
             self._logz[missing] = self.model.log_partition(missing)
         return self._logz[rows]
 
-    def rank(self, ids: np.ndarray, topn: int | None) -> list[tuple[str, float]]:
-        """The text's distinct words (ids, two or more) by log p(text | w), best first."""
+    def rank(self, ids: np.ndarray, topn: int | None, unknown=()) -> list[tuple[str, float]]:
+        """The text's distinct words (ids, two or more) by log p(text | w), best first;
+        with a subword model the ``unknown`` tokens too, from their n-grams' vectors, each
+        scored against the whole text's known tokens (its own position is not one)."""
         words, first, counts = np.unique(ids, return_index=True, return_counts=True)
         scores = np.empty(len(words))
         step = max(1, SCORE_CELLS // len(words))
@@ -124,8 +133,17 @@ class Scorer:
             )
         if self.renormalise:
             scores -= (len(ids) - 1) * self.log_partition(words)
+        names = [self.model.vocab[w] for w in words]
+        if unknown and self.model.subwords is not None:
+            distinct = list(dict.fromkeys(unknown))
+            vectors = self.model.oov_vectors(distinct)
+            extra = self.model.scores_of(vectors, words) @ counts  # n terms: all the text
+            if self.renormalise:
+                extra -= len(ids) * self.model.log_partition(None, vectors)
+            scores, names = np.concatenate([scores, extra]), names + distinct
+            first = np.concatenate([first, len(ids) + np.arange(len(distinct))])
         order = np.lexsort((first, -scores))[:topn]
-        return [(self.model.vocab[words[i]], float(scores[i])) for i in order]
+        return [(names[i], float(scores[i])) for i in order]
 
     def text(self, text, topn) -> tuple[list[tuple[str, float]], list[str]]:
         """:func:`text_keywords`."""
@@ -143,8 +161,9 @@ class Scorer:
             )
         notes = [note for note in (self.reading_note(),) if note]
         if unknown:
-            notes.append(f"not in the vocabulary, skipped: {self.unknown_list(unknown)}")
-        return self.rank(ids, topn), notes
+            fate = self.unknown_fate()
+            notes.append(f"not in the vocabulary, {fate}: {self.unknown_list(unknown)}")
+        return self.rank(ids, topn, unknown), notes
 
     def document(self, lines, topn, name) -> tuple[list[list[tuple[str, float]] | None], list[str]]:
         """:func:`document_keywords`."""
@@ -165,7 +184,7 @@ class Scorer:
                 short.append(number)
                 results.append([])
                 continue
-            results.append(self.rank(ids, topn))
+            results.append(self.rank(ids, topn, missing))
         texts = sum(result is not None for result in results)
         if not results:
             raise UsageError(f"{name} is empty; give one text per line")
@@ -180,8 +199,9 @@ class Scorer:
         notes = [note for note in (self.reading_note(),) if note]
         if unknown:
             notes.append(
-                f"not in the vocabulary, skipped: {_plural(len(unknown), 'token')} in "
-                f"{_plural(unknown_lines, 'line')}: {self.unknown_list(unknown)}"
+                f"not in the vocabulary, {self.unknown_fate()}: "
+                f"{_plural(len(unknown), 'token')} in {_plural(unknown_lines, 'line')}: "
+                f"{self.unknown_list(unknown)}"
             )
         if short:
             notes.append(

@@ -144,9 +144,14 @@ class Model:
         same numbers as ``scores(rows)[:, columns]`` without computing the others
         (for hs, only the inner nodes on their paths).
         """
-        self.require_output("the model's scores")
         rows = np.atleast_1d(np.asarray(rows))
-        u = np.asarray(self.vectors[rows], dtype=np.float64)
+        return self.scores_of(self.vectors[rows], columns)
+
+    def scores_of(self, u, columns=None) -> np.ndarray:
+        """:meth:`scores` for input vectors ``u`` (len × dim) rather than words: a subword
+        model's vectors of words out of its vocabulary (:meth:`oov_vectors`)."""
+        self.require_output("the model's scores")
+        u = np.asarray(u, dtype=np.float64)
         if self.tree is None:
             if columns is None:
                 return u @ self.output.T.astype(np.float64) + self.output_bias()
@@ -162,9 +167,9 @@ class Model:
             nodes = self.output[used]
         nodes = nodes.T.astype(np.float64)
         signs = np.where(np.arange(points.shape[1]) < lengths[:, None], 1.0 - 2.0 * codes, 0.0)
-        out = np.empty((len(rows), len(points)))
+        out = np.empty((len(u), len(points)))
         step = max(1, SCORE_CELLS // max(points.size, 1))
-        for lo in range(0, len(rows), step):
+        for lo in range(0, len(u), step):
             inner = u[lo : lo + step] @ nodes  # rows × inner nodes
             on_path = inner[:, points] * signs  # rows × columns × L; 0 past each path's end
             terms = np.where(signs != 0, log_sigmoid(on_path), 0.0)
@@ -189,12 +194,15 @@ class Model:
             out[on] += log_sigmoid(x)
         return out
 
-    def log_partition(self, rows) -> np.ndarray:
-        """log Σ_c exp(s(w, c)) for each input row (0 for hs, by construction)."""
-        out = np.empty(len(rows))
+    def log_partition(self, rows, vectors=None) -> np.ndarray:
+        """log Σ_c exp(s(w, c)) for each input row (0 for hs, by construction); or, with
+        ``vectors``, for each of those input vectors (``rows`` ignored)."""
+        if vectors is None:
+            vectors = self.vectors[np.asarray(rows)]
+        out = np.empty(len(vectors))
         step = max(1, SCORE_CELLS // max(len(self.vocab), 1))
-        for lo in range(0, len(rows), step):
-            scores = self.scores(rows[lo : lo + step])
+        for lo in range(0, len(vectors), step):
+            scores = self.scores_of(vectors[lo : lo + step])
             peak = scores.max(axis=1, keepdims=True)
             out[lo : lo + step] = peak[:, 0] + np.log(np.exp(scores - peak).sum(axis=1))
         return out

@@ -539,11 +539,6 @@ class TrainConfig:
         self._check_contrast()
         if self.subwords is not None:  # "3-6" (a malformed one is a UsageError here)
             self.subwords = str(self.subword_model)
-            if self.loss_record.full_softmax:
-                raise UsageError(
-                    f"--subwords is not available with --loss {self.loss} (its batched "
-                    "kernel takes word rows only); use --loss infonce, its sampled form"
-                )
         return self
 
     @property

@@ -92,9 +92,12 @@ class Examples:
         self.single = bool(np.all(sizes == 1))  # skip-gram: H is the context rows themselves
         self.owner = np.repeat(np.arange(targets.size), sizes)  # example of each context
 
-    def hidden(self, input) -> np.ndarray:
+    def hidden(self, input, ngrams=None) -> np.ndarray:
         """H: the context rows of the input matrix (skip-gram) or each window's mean row
-        (CBOW), contiguous."""
+        (CBOW), contiguous; with ``ngrams`` (the bucket matrix, the n-gram table's starts
+        and rows: --subwords) each example's mean of its words' rows and n-gram rows."""
+        if ngrams is not None:
+            return subword_means(input, *ngrams, self.contexts, self.starts)
         if self.single:
             return input[self.contexts]
         return window_means(input, self.contexts, self.starts)
@@ -115,20 +118,60 @@ def window_means(input, contexts, starts):
 
 
 def softmax_step(
-    weights, logit_offsets, examples: Examples, tiles: VocabularyTiles = None
+    weights, logit_offsets, examples: Examples, tiles: VocabularyTiles = None, ngram_table=None
 ) -> float:
     """One batched update of the examples; returns the loss sum (float64).
 
     ``logit_offsets`` are subtracted from every logit (minus the base measure b_c).
-    Without ``tiles``, the whole vocabulary is one tile.
+    Without ``tiles``, the whole vocabulary is one tile. ``ngram_table`` (starts, rows):
+    --subwords, the hidden vector is the mean of the words' rows and their n-gram rows
+    of ``weights.buckets``, and each of those rows gets the whole gradient.
     """
     output = weights.output
     if tiles is None:
         tiles = vocabulary_tiles(output.shape[0], 1, examples.targets.size, output.shape[1])
-    return tiled_step(
-        examples.hidden(weights.input), weights, logit_offsets, examples.targets,
+    ngrams = None if ngram_table is None else (weights.buckets, *ngram_table)
+    loss = tiled_step(
+        examples.hidden(weights.input, ngrams), weights, logit_offsets, examples.targets,
         np.asarray(examples.rates, dtype=np.float32), examples.contexts, examples.owner, tiles,
     )  # fmt: skip
+    if ngrams is not None:
+        scatter_ngram_deltas(*ngrams, examples.contexts, examples.owner, tiles.deltas)
+    return loss
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True)
+def subword_means(input, buckets, ngram_starts, ngram_rows, contexts, starts):
+    """Row b: the mean of the input rows of the words contexts[starts[b]:starts[b + 1]]
+    and of their n-gram rows of ``buckets`` (--subwords' h, skip-gram and CBOW)."""
+    out = np.zeros((starts.size - 1, input.shape[1]), dtype=np.float32)
+    for b in range(starts.size - 1):
+        count = 0
+        for i in range(starts[b], starts[b + 1]):
+            word = contexts[i]
+            for j in range(input.shape[1]):
+                out[b, j] += input[word, j]
+            for r in range(ngram_starts[word], ngram_starts[word + 1]):
+                for j in range(input.shape[1]):
+                    out[b, j] += buckets[ngram_rows[r], j]
+            count += 1 + ngram_starts[word + 1] - ngram_starts[word]
+        scale = ONE / np.float32(count)
+        for j in range(input.shape[1]):
+            out[b, j] *= scale
+    return out
+
+
+@numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
+def scatter_ngram_deltas(buckets, ngram_starts, ngram_rows, contexts, owner, deltas):
+    """--subwords: add each example's hidden gradient (summed over the tiles, as
+    :func:`scatter_tile_deltas` does for the word rows) to the n-gram rows of its words."""
+    for i in range(contexts.shape[0]):
+        b, word = owner[i], contexts[i]
+        for r in range(ngram_starts[word], ngram_starts[word + 1]):
+            row = ngram_rows[r]
+            for t in range(deltas.shape[0]):
+                for j in range(buckets.shape[1]):
+                    buckets[row, j] += deltas[t, b, j]
 
 
 @numba.njit(parallel=True, nogil=True, fastmath=True, cache=True, error_model="numpy")
@@ -278,6 +321,7 @@ def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH,
     shuffled_starts = np.concatenate(([0], np.cumsum(sizes)))
     index = np.repeat(starts[order] - shuffled_starts[:-1], sizes) + np.arange(shuffled_starts[-1])
     contexts, targets, rates = contexts[index], targets[order], rates[order]
+    ngram_table = (tables.ngram_starts, tables.ngram_rows) if tables.ngram_starts.size else None
     loss = 0.0
     for lo in range(0, order.size, batch):
         hi = min(lo + batch, order.size)
@@ -286,7 +330,7 @@ def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH,
             contexts[first:last], shuffled_starts[lo : hi + 1] - first, targets[lo:hi],
             rates[lo:hi],
         )  # fmt: skip
-        loss += softmax_step(weights, tables.logit_offsets, examples, tiles)
+        loss += softmax_step(weights, tables.logit_offsets, examples, tiles, ngram_table)
     return loss, int(targets.size), int(words)
 
 
