@@ -33,9 +33,10 @@ def test_the_bars_clock_starts_after_the_kernel_is_ready(monkeypatch, capsys):
 
     def slow_load(self):
         said.append(bars[-1].desc)
-        load(self)
+        starting_loss = load(self)
         time.sleep(LOAD_SECONDS)  # as long as a compile
         ready.append(bars[-1]._time())  # the bar's own clock
+        return starting_loss
 
     monkeypatch.setattr(trainer, "_progress_bar", recorded_bar)
     monkeypatch.setattr(trainer.Tasks, "load_kernel", slow_load)

@@ -423,7 +423,6 @@ def step_for(step):
     """The output step of one kind of step (:mod:`.steps`), ``step`` a constant of it:
     Numba prunes the other kinds' branches before it inlines or types anything."""
 
-    @numba.njit(fastmath=True, cache=True, error_model="numpy")
     def output_step_of(gathered, sentence, output, tables, spec, lr, scratch):
         """:func:`output_step` for one kind of step.
 
@@ -470,7 +469,9 @@ def step_for(step):
                 add_row_self(scratch.rows, candidates, width, terms, output)
         return loss
 
-    return output_step_of
+    # A cache name of its own, as each kernel has (see the end of :func:`_kernel`).
+    output_step_of.__qualname__ = f"output_step_of_step{step}"
+    return numba.njit(fastmath=True, cache=True, error_model="numpy")(output_step_of)
 
 
 @numba.njit(inline="always", cache=True)
