@@ -419,6 +419,13 @@ def output_step(gathered, sentence, output, tables, spec, lr, scratch, step):
     return DRLIM_STEP(gathered, sentence, output, tables, spec, lr, scratch)
 
 
+def jit_named(function, name, **options):
+    """``function`` compiled (and cached) under ``name``: a closure made once per
+    constant gets a cache of its own (see the end of :func:`_kernel`)."""
+    function.__qualname__ = name
+    return numba.njit(cache=True, **options)(function)
+
+
 def step_for(step):
     """The output step of one kind of step (:mod:`.steps`), ``step`` a constant of it:
     Numba prunes the other kinds' branches before it inlines or types anything."""
@@ -469,9 +476,9 @@ def step_for(step):
                 add_row_self(scratch.rows, candidates, width, terms, output)
         return loss
 
-    # A cache name of its own, as each kernel has (see the end of :func:`_kernel`).
-    output_step_of.__qualname__ = f"output_step_of_step{step}"
-    return numba.njit(fastmath=True, cache=True, error_model="numpy")(output_step_of)
+    return jit_named(
+        output_step_of, f"output_step_of_step{step}", fastmath=True, error_model="numpy"
+    )
 
 
 @numba.njit(inline="always", cache=True)
@@ -730,5 +737,5 @@ def _kernel(model, step):
     # seen (not explained): with the package's own cache, a triplet kernel loaded into a
     # process that had run nce's trained wrongly (a planted margin held on 44% of
     # triples, not over 80%); compiled fresh, or under names of their own, it did not.
-    train_block_of.__qualname__ = f"train_block_of_model{model}_step{step}"
-    return numba.njit(nogil=True, fastmath=True, cache=True, error_model="numpy")(train_block_of)
+    name = f"train_block_of_model{model}_step{step}"
+    return jit_named(train_block_of, name, nogil=True, fastmath=True, error_model="numpy")

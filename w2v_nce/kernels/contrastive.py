@@ -43,7 +43,7 @@ import numba
 import numpy as np
 
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
-from w2v_nce.kernels.vecops import add_row
+from w2v_nce.kernels.vecops import add_row, squared_norm
 
 DOT, COSINE, EUCLIDEAN = 0, 1, 2  # Contrast.similarity
 ALL, SEMI_HARD, HARD = 0, 1, 2  # Contrast.mining
@@ -98,21 +98,13 @@ def new_terms(coefficients, rows_max, width_max):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def _squared_norm(matrix, i):
-    total = ZERO
-    for t in range(matrix.shape[1]):
-        total += matrix[i, t] * matrix[i, t]
-    return total
-
-
-@numba.njit(inline="always", fastmath=True, cache=True)
 def squared_norms(hidden, lo, hi, rows, width, terms):
     """terms' |h_j|² for the rows lo..hi-1 of hidden and |v_b|² for the first ``width``
     rows of rows (padding columns are zero: they add nothing)."""
     for j in range(lo, hi):
-        terms.hidden_norms[j - lo] = _squared_norm(hidden, j)
+        terms.hidden_norms[j - lo] = squared_norm(hidden, j)
     for b in range(width):
-        terms.row_norms[b] = _squared_norm(rows, b)
+        terms.row_norms[b] = squared_norm(rows, b)
 
 
 @numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
