@@ -10,12 +10,20 @@ every system's vector of a word out of its vocabulary comes from the same code.
 
 The rare-word set (:func:`rare_pairs`): the pairs of WordSim-353 and SimLex-999
 (gensim's copies) with at least one word seen fewer than :data:`RARE` times in the
-benchmark corpus (lower-cased; absent words included). A model without subwords
-skips the pairs with a word out of its vocabulary (its OOV rate); one with subwords
-gives those words the vector of their n-grams.
+benchmark corpus (lower-cased; absent words included). A model with subwords gives a
+word out of its vocabulary the vector of its n-grams; one without has no vector for
+it. Every model is scored on every pair, a pair with a word the model has no vector
+for at similarity 0 (:func:`null_vectors`): the convention of Bojanowski et al. (2017,
+Table 3: "null vectors" for the model without subwords) and of gensim's
+``evaluate_word_pairs(dummy4unknown=True)``. Scored only on the pairs it knows, the
+model without subwords would be scored on an easier set than the others (the pairs it
+skips are the rarest), so that score is shown apart, beside the subword model's on
+the same pairs (:func:`on_pairs`).
 """
 
 from collections import Counter
+
+import numpy as np
 
 from ..common import Section, fmt, log, median, ratio, table, with_interval
 from ..quality import median_interval, quality_rounds, summarise_differences, summarise_runs
@@ -66,12 +74,36 @@ def rare_pairs(bench):
     return path, len(pairs)
 
 
+def null_vectors(score, pairs_path):
+    """``score`` (a PairsScore) with every pair it skipped scored too, at similarity 0:
+    a word without a vector gets a null one (see the module docstring)."""
+    from w2v_nce.evaluation.cosine import PairsScore, read_pairs
+    from w2v_nce.evaluation.stats import spearman
+
+    gold = np.array([g for _, _, g in read_pairs(str(pairs_path))], dtype=np.float64)
+    cosine = np.zeros(gold.size)
+    cosine[score.index] = score.cosine
+    index = np.arange(gold.size)
+    return PairsScore(spearman(gold, cosine), 0.0, gold.size, 0, index, gold, cosine)
+
+
+def on_pairs(score, index):
+    """``score`` (a PairsScore) over the pairs ``index`` only."""
+    from w2v_nce.evaluation.cosine import PairsScore
+    from w2v_nce.evaluation.stats import spearman
+
+    keep = np.isin(score.index, index)
+    gold, cosine, kept = score.gold[keep], score.cosine[keep], int(keep.sum())
+    value = spearman(gold, cosine) if kept else None
+    return PairsScore(value, score.oov, kept, score.items - kept, score.index[keep], gold, cosine)
+
+
 def rare_score(bin_path, pairs_path, subwords):
     """The rare-word set scored with the vectors a fastText .bin gives (words out of its
-    vocabulary from their n-grams when ``subwords``, else skipped); also the share of the
-    set's distinct words out of the vocabulary."""
+    vocabulary from their n-grams when ``subwords``, else none: see :func:`null_vectors`):
+    (score on every pair, score on the pairs the model knows, share of the set's distinct
+    words out of the vocabulary)."""
     import fasttext
-    import numpy as np
 
     from w2v_nce.evaluation.cosine import evaluate_pairs, read_pairs
 
@@ -79,10 +111,18 @@ def rare_score(bin_path, pairs_path, subwords):
     words = model.get_words()
     vectors = np.array([model.get_word_vector(w) for w in words], dtype=np.float32)
     oov = (lambda ws: np.array([model.get_word_vector(w) for w in ws])) if subwords else None
-    score = evaluate_pairs(words, vectors, str(pairs_path), oov=oov)
-    known = {w.upper() for w in words}
+    known = evaluate_pairs(words, vectors, str(pairs_path), oov=oov)
+    vocabulary = {w.upper() for w in words}
     distinct = {w for a, b, _ in read_pairs(str(pairs_path)) for w in (a, b)}
-    return score, len(distinct - known) / len(distinct)
+    return null_vectors(known, pairs_path), known, len(distinct - vocabulary) / len(distinct)
+
+
+def median_difference(paired):
+    """The median over the rounds of paired differences (``{"diff", "ci"}`` each)."""
+    return {
+        "diff": median([p["diff"] for p in paired if p["diff"] is not None]),
+        "ci": median_interval([p["ci"] for p in paired]) if paired else None,
+    }
 
 
 def measure(bench):
@@ -110,14 +150,15 @@ def measure(bench):
         (JOBS[1], JOBS[1], fasttext),
         (JOBS[2], JOBS[2], w2v_nce([])),
     ]
-    rare = {key: [] for key in JOBS}
+    rare = {key: [] for key in JOBS}  # per round: (every pair, the pairs it knows)
 
     def after(key, run, out):
         bin_path = out.parent / f"{out.name}.ftbin"
-        score, oov_words = rare_score(bin_path, pairs_path, subwords=key != JOBS[2])
+        every, known, oov_words = rare_score(bin_path, pairs_path, subwords=key != JOBS[2])
         bin_path.unlink(missing_ok=True)
-        rare[key].append(score)
-        run.quality.update(rare=score.spearman, rare_ci=score.interval(), rare_oov=score.oov)
+        rare[key].append((every, known))
+        run.quality.update(rare=every.spearman, rare_ci=every.interval(), rare_oov=known.oov)
+        run.quality.update(rare_known=known.spearman, rare_known_ci=known.interval())
         run.quality["rare_oov_words"] = oov_words
 
     compare = [(JOBS[0], JOBS[1]), (JOBS[0], JOBS[2])]
@@ -130,17 +171,19 @@ def measure(bench):
             row.update(
                 rare=median([q["rare"] for q in done]),
                 rare_ci=median_interval([q["rare_ci"] for q in done]),
+                rare_known=median([q["rare_known"] for q in done]),
+                rare_known_ci=median_interval([q["rare_known_ci"] for q in done]),
                 rare_oov=median([q["rare_oov"] for q in done]),
                 rare_oov_words=median([q["rare_oov_words"] for q in done]),
             )
         rows[key] = row
     differences = summarise_differences(diffs)
     for (key, reference), found in differences.items():
-        paired = [a.difference(b) for a, b in zip(rare[key], rare[reference], strict=False)]
-        found["rare"] = {
-            "diff": median([p["diff"] for p in paired if p["diff"] is not None]),
-            "ci": median_interval([p["ci"] for p in paired]) if paired else None,
-        }
+        rounds = list(zip(rare[key], rare[reference], strict=False))
+        found["rare"] = median_difference([a.difference(b) for (a, _), (b, _) in rounds])
+        found["rare_known"] = median_difference(
+            [on_pairs(a, b.index).difference(on_pairs(b, a.index)) for (_, a), (_, b) in rounds]
+        )
     return {
         "rows": rows,
         "differences": {f"{key} − {ref}": d for (key, ref), d in differences.items()},
@@ -155,7 +198,8 @@ def text(results):
         return found["missing"]
     rows, ref = found["rows"], found["rows"][JOBS[1]]
     header = ["system", "wall s", "words/s", "× fastText", "peak RSS MiB", "WS-353 ρ",
-              "analogy", "rare-word ρ", "rare pairs skipped", "rare words OOV"]  # fmt: skip
+              "analogy", "rare-word ρ, every pair", "rare-word ρ, pairs it knows",
+              "rare pairs it knows no vector for", "rare words OOV"]  # fmt: skip
     lines = []
     for name, row in rows.items():
         if "wall" not in row:
@@ -167,6 +211,7 @@ def text(results):
             with_interval(row["ws353"], row["ws353_ci"]),
             with_interval(row["analogy"], row["analogy_ci"]),
             with_interval(row.get("rare"), row.get("rare_ci")),
+            with_interval(row.get("rare_known"), row.get("rare_known_ci")),
             fmt(100 * row.get("rare_oov", 0), 1, "%"),
             fmt(100 * row.get("rare_oov_words", 0), 1, "%"),
         ])  # fmt: skip
@@ -174,13 +219,20 @@ def text(results):
         f"Skip-gram, negative sampling k 5, dim 100, window 5, n-grams {RANGE} into "
         f"{BUCKETS:,} buckets for w2v-nce `--subwords` and fastText; rare-word set: the "
         f"{found['rare_pairs']} WordSim-353 and SimLex-999 pairs with a word seen fewer "
-        f"than {found['rare']} times in the corpus (benchmarks/sections/subwords.py)."
+        f"than {found['rare']} times in the corpus (benchmarks/sections/subwords.py). "
+        "Every pair is scored, a pair with a word a model has no vector for at similarity 0 "
+        "(the null vectors of Bojanowski et al. 2017, Table 3; gensim's dummy4unknown); the "
+        "next column scores each model on the pairs it knows only, and the paired "
+        "differences there are over the pairs both know."
     )
     diff_rows = [
-        [name, signed(d["ws353"]), signed(d["analogy"]), signed(d["rare"])]
+        [name, signed(d["ws353"]), signed(d["analogy"]), signed(d["rare"]),
+         signed(d["rare_known"])]
         for name, d in found["differences"].items()
-    ]
-    diff_header = ["comparison", "WS-353 ρ [95% CI]", "analogy [95% CI]", "rare-word ρ [95% CI]"]
+    ]  # fmt: skip
+    diff_header = ["comparison", "WS-353 ρ [95% CI]", "analogy [95% CI]",
+                   "rare-word ρ, every pair [95% CI]",
+                   "rare-word ρ, pairs both know [95% CI]"]  # fmt: skip
     return (
         note + "\n\n" + table(header, lines) + "\n\nPaired differences († where the 95% "
         "interval excludes 0):\n\n" + table(diff_header, diff_rows)
