@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .common import ROOT, SETTINGS, fmt
+from .common import ALSO_COPIES, ROOT, SETTINGS, corpus_name, fmt
 from .sections import SECTIONS
 from .systems import SGNS
 
@@ -80,11 +80,28 @@ def header_lines(bench, info):
         f"- **Software**: {software}",
         f"- **Corpus**: `{args.corpus}`, {bench.tokens:,} tokens (runs of non-whitespace), "
         "decompressed once to a plain file that every system reads",
+        *second_corpora(args),
         f"- **Settings**: skip-gram, negative sampling k = {s['negative']}, "
         f"window {s['window']}, dim {s['dim']}, sample {s['sample']:g}, {args.epochs} epochs, "
         f"min-count {s['min_count']}, alpha {SGNS.alpha} (→ {s['min_alpha']}), "
         f"{args.threads} threads, {args.repeats} repeat rounds (systems alternate within "
         "each round)",
+    ]
+
+
+def second_corpora(args):
+    """The header's line on the second corpora (their tokens are in the sections)."""
+    also, losses = getattr(args, "also", None), getattr(args, "losses_also", None)
+    found = []
+    if also:
+        found.append(f"`{corpus_name(also, ALSO_COPIES)}` (`--also`: main, models, pword2vec)")
+    if losses:
+        found.append(f"`{losses}` (`--losses-also`: losses)")
+    if not found:
+        return []
+    return [
+        f"- **Second corpus**, of another kind: {'; '.join(found)}; each section's "
+        "tables are given again on it, under its name, tokens and load average"
     ]
 
 
