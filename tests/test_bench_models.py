@@ -150,9 +150,13 @@ def test_the_header_names_the_second_corpora_and_update_replaces_both_sections()
         "versions": {},
         "load_end": (4.0, 0, 0),
     }
-    header = "\n".join(header_lines(bench, info))
-    assert f"`g.gz, {ALSO_COPIES} copies one after the other` (`--also`: main" in header
+    header = "\n".join(header_lines(bench, info, ["main", "models"]))
+    assert f"`g.gz, {ALSO_COPIES} copies one after the other` (`--also`: main, models)" in header
     assert "--losses-also" not in header
+    args.losses_also = "l.gz"
+    assert "`l.gz` (`--losses-also`: losses)" in "\n".join(header_lines(bench, info, ["losses"]))
+    assert "--also" not in "\n".join(header_lines(bench, info, ["losses"]))
+    assert "Second corpus" not in "\n".join(header_lines(bench, info, ["kernel"]))
     titles = [SECTIONS[name].title for name in ("main", "models")]
     old = f"# B\n\n## {titles[0]}\n\nold main\n\n## {titles[1]}\n\nold models\n\n## K\n\nkept\n"
     new = update_report(old, bench, info, results())
