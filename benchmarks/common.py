@@ -8,6 +8,7 @@ import bz2
 import dataclasses
 import gzip
 import json
+import os
 import re
 import shlex
 import shutil
@@ -301,6 +302,53 @@ def other_bench(bench, corpus, section, copies=1):
         repeated = corpus_copies(other, work_dir / f"copies-{copies}.txt", copies)
         other = dataclasses.replace(other, corpus=repeated, tokens=other.tokens * copies)
     return other
+
+
+ALSO_COPIES = 2  # --also this many times over: the glosses then hold about bench-dev's tokens
+
+
+def corpus_name(corpus, copies=1):
+    return corpus if copies == 1 else f"{corpus}, {copies} copies one after the other"
+
+
+def on_each_corpus(bench, section, measure_corpus, also, copies=1, problem=None):
+    """``measure_corpus(bench)`` on the benchmark corpus, then on the second corpus
+    ``also`` (``copies`` of it one after the other; none when ``also`` is '' or the
+    benchmark corpus itself): a list of their results, each given its corpus's name,
+    tokens and the load average at its start and end. ``problem(other)`` says why the
+    second corpus cannot be used (it is then left out), or None."""
+    corpora = [with_corpus(bench, bench.args.corpus, measure_corpus)]
+    if not also or Path(also).resolve() == Path(bench.args.corpus).resolve():
+        return corpora
+    log(f"{section}: preparing {corpus_name(also, copies)}")
+    other = other_bench(bench, also, section, copies)
+    why = problem(other) if problem else None
+    if why:
+        log(f"{section}: {also} skipped: {why}")
+        return corpora
+    corpora.append(with_corpus(other, corpus_name(also, copies), measure_corpus))
+    bench.counter = other.counter  # the run logs' numbers go on
+    return corpora
+
+
+def with_corpus(bench, name, measure_corpus):
+    start = os.getloadavg()[0]
+    found = measure_corpus(bench)
+    found.update(corpus=name, tokens=bench.tokens, load=[start, os.getloadavg()[0]])
+    return found
+
+
+def corpora_of(results):
+    """The per-corpus results of a section that keeps its first corpus's at the top
+    level and the second's under ``others``."""
+    return [results, *results.get("others", [])]
+
+
+def corpus_heading(corpus):
+    """The line above a corpus's tables: its name, tokens and load average."""
+    load = corpus.get("load")
+    where = f"; load average {load[0]:.2f} at the start, {load[1]:.2f} at the end" if load else ""
+    return f"**`{corpus['corpus']}`** ({corpus['tokens']:,} tokens{where})"
 
 
 @dataclass(frozen=True)

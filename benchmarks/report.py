@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .common import ROOT, SETTINGS, fmt
+from .common import ALSO_COPIES, ROOT, SETTINGS, corpus_name, fmt
 from .sections import SECTIONS
 from .systems import SGNS
 
@@ -67,7 +67,8 @@ NOTE = (
 )
 
 
-def header_lines(bench, info):
+def header_lines(bench, info, ran=()):
+    """The header's bullet points; ``ran`` names the sections that ran."""
     args, host, s = bench.args, info["machine"], SETTINGS
     where = "the project root" if Path.cwd() == ROOT else str(Path.cwd())
     software = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
@@ -80,11 +81,32 @@ def header_lines(bench, info):
         f"- **Software**: {software}",
         f"- **Corpus**: `{args.corpus}`, {bench.tokens:,} tokens (runs of non-whitespace), "
         "decompressed once to a plain file that every system reads",
+        *second_corpora(args, ran),
         f"- **Settings**: skip-gram, negative sampling k = {s['negative']}, "
         f"window {s['window']}, dim {s['dim']}, sample {s['sample']:g}, {args.epochs} epochs, "
         f"min-count {s['min_count']}, alpha {SGNS.alpha} (→ {s['min_alpha']}), "
         f"{args.threads} threads, {args.repeats} repeat rounds (systems alternate within "
         "each round)",
+    ]
+
+
+ALSO_SECTIONS = ("main", "pword2vec", "models")  # the sections that run on --also too
+
+
+def second_corpora(args, ran):
+    """The header's line on the second corpora of the sections that ran (their tokens
+    are in the sections)."""
+    also, losses = getattr(args, "also", None), getattr(args, "losses_also", None)
+    found = []
+    if also and (used := [name for name in ALSO_SECTIONS if name in ran]):
+        found.append(f"`{corpus_name(also, ALSO_COPIES)}` (`--also`: {', '.join(used)})")
+    if losses and "losses" in ran:
+        found.append(f"`{losses}` (`--losses-also`: losses)")
+    if not found:
+        return []
+    return [
+        f"- **Second corpus**, of another kind: {'; '.join(found)}; each section's "
+        "tables are given again on it, under its name, tokens and load average"
     ]
 
 
@@ -94,7 +116,7 @@ def report(bench, info, results):
         "",
         "Written by `benchmarks/bench.py`; rerun it (or `make bench`) to refresh this file.",
         "",
-        *header_lines(bench, info),
+        *header_lines(bench, info, results),
         "",
         NOTE.format(floor=info["rss_floor_mib"]),
     ]

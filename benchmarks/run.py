@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __doc__ as DOC
 from .common import (
+    ALSO_COPIES,
     ROOT,
     SETTINGS,
     TINY_TOKENS,
@@ -60,23 +61,30 @@ def parse_args(argv=None):
         default=str(ROOT / "docs" / "img" / "quality-speed.png"),
         help="the quality/speed picture (default docs/img/quality-speed.png; '' for none)",
     )
+    glosses = os.path.relpath(ROOT / "data" / "wordnet-glosses.txt.gz")
+    parser.add_argument(
+        "--also",
+        "--pword2vec-also",
+        dest="also",
+        default=glosses,
+        metavar="CORPUS",
+        help="a second corpus, of another kind, for the main, models and pword2vec sections, "
+        f"taken {ALSO_COPIES} times over (about bench-dev's tokens): each of their tables "
+        "again on it (default the dictionary glosses, data/wordnet-glosses.txt.gz; '' for "
+        "none; --pword2vec-also is its old name)",
+    )
     parser.add_argument(
         "--losses-also",
-        default=os.path.relpath(ROOT / "data" / "wordnet-glosses.txt.gz"),
-        help="a second corpus, of another kind, for the losses section (default the "
-        "dictionary glosses, data/wordnet-glosses.txt.gz; '' for none)",
+        default=glosses,
+        metavar="CORPUS",
+        help="the losses section's second corpus, taken once (default the dictionary "
+        "glosses, data/wordnet-glosses.txt.gz; '' for none)",
     )
     parser.add_argument(
         "--pword2vec-src",
         default=os.environ.get("PWORD2VEC_SRC"),
         help="folder of Intel's pWord2Vec source (IntelLabs/pWord2Vec) to build with MKL and "
         "run beside w2v-nce (default $PWORD2VEC_SRC; without it the pword2vec section skips)",
-    )
-    parser.add_argument(
-        "--pword2vec-also",
-        default=os.path.relpath(ROOT / "data" / "wordnet-glosses.txt.gz"),
-        help="the second corpus of the pword2vec section, taken twice over (default the "
-        "dictionary glosses; '' for none)",
     )
     parser.add_argument(
         "--update",

@@ -21,7 +21,7 @@ def bench_for(tmp_path, **options):
 
 def test_without_a_source_the_section_skips_and_says_why(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("PWORD2VEC_SRC", raising=False)
-    results = pword2vec.measure(bench_for(tmp_path, pword2vec_src=None, pword2vec_also=""))
+    results = pword2vec.measure(bench_for(tmp_path, pword2vec_src=None, also=""))
     why = "no pWord2Vec source given (--pword2vec-src DIR or PWORD2VEC_SRC)"
     assert results == {"skipped": why}
     assert f"pword2vec: skipped: {why}" in capsys.readouterr().err

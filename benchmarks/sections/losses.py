@@ -16,11 +16,13 @@ from pathlib import Path
 
 from ..common import (
     Section,
+    corpora_of,
+    corpus_heading,
     fmt,
     log,
     median,
     offered,
-    other_bench,
+    on_each_corpus,
     ratio,
     sibling_or_path,
     table,
@@ -126,7 +128,7 @@ def geometry_summary(done):
     return row
 
 
-def measure_corpus(bench, name, why):
+def measure_corpus(bench, why):
     """The runs on ``bench.corpus`` (those without a reason in ``why``): one summary row
     per run and the paired differences from each run's reference."""
     args = bench.args
@@ -149,7 +151,7 @@ def measure_corpus(bench, name, why):
         row.update(reference=run.reference)
         rows.append(row)
     differences = {key: d for (key, _), d in summarise_differences(diffs).items()}
-    return {"corpus": name, "tokens": bench.tokens, "rows": rows, "differences": differences}
+    return {"rows": rows, "differences": differences}
 
 
 def measure(bench):
@@ -163,14 +165,10 @@ def measure(bench):
             why[run.label] = reason
             log(f"losses: {run.label}: {reason}; skipped")
     args = bench.args
-    results = measure_corpus(bench, args.corpus, why)
-    results.update(others=[], epochs=args.epochs, threads=args.threads, repeats=args.repeats)
     also = getattr(args, "losses_also", None)
-    if also and Path(also).resolve() != Path(args.corpus).resolve():
-        log(f"losses: preparing {also}")
-        other = other_bench(bench, also, "losses")
-        results["others"].append(measure_corpus(other, also, why))
-        bench.counter = other.counter  # the run logs' numbers go on
+    first, *others = on_each_corpus(bench, "losses", lambda on: measure_corpus(on, why), also)
+    results = dict(first, others=others)
+    results.update(epochs=args.epochs, threads=args.threads, repeats=args.repeats)
     results["picture"] = draw(results, args)
     return results
 
@@ -221,7 +219,8 @@ def differences_table(corpus):
 
 def corpus_text(corpus):
     return (
-        f"**`{corpus['corpus']}`** ({corpus['tokens']:,} tokens)\n\n"
+        corpus_heading(corpus)
+        + "\n\n"
         + quality_table(corpus)
         + "\n\nPaired differences from the reference (the same resampled pairs and questions "
         "for both runs; † where the 95% interval excludes 0):\n\n" + differences_table(corpus)
@@ -247,7 +246,7 @@ def text(results):
     parts = [intro]
     if losses.get("picture"):
         parts.append(f"![Each loss in the (uniformity, alignment) plane]({losses['picture']})")
-    for corpus in [losses, *losses["others"]]:
+    for corpus in corpora_of(losses):
         parts.append(corpus_text(corpus))
     return "\n\n".join(parts)
 
@@ -269,7 +268,7 @@ def draw(results, args):
     WordSim-353, one panel per corpus (Wang & Isola's figure); returns the report's link
     to it, or None when there was nothing to draw."""
     path, link = picture_path(args)
-    corpora = [c for c in [results, *results["others"]] if points(c)]
+    corpora = [c for c in corpora_of(results) if points(c)]
     if path is None or not corpora:
         return None
     from w2v_nce.evaluation.plots import draw_labels, new_figure, write_png

@@ -1,11 +1,31 @@
-"""Every system, skip-gram with negative sampling, the same settings: speed, memory, quality."""
+"""Every system, skip-gram with negative sampling, the same settings: speed, memory,
+quality; on the benchmark corpus and on a second corpus of another kind (``--also``, the
+dictionary glosses twice over by default)."""
 
-from ..common import Section, fmt, ratio, table, with_interval
+from ..common import (
+    ALSO_COPIES,
+    Section,
+    corpora_of,
+    corpus_heading,
+    fmt,
+    on_each_corpus,
+    ratio,
+    table,
+    with_interval,
+)
 from ..quality import differences_table, quality_rounds, summarise_differences, summarise_runs
 from ..systems import SGNS, system_argv
 
 
 def measure(bench):
+    """:func:`measure_corpus` on the benchmark corpus (its results at the top level, which
+    the quality/speed picture reads) and on ``--also`` (under ``others``)."""
+    also = getattr(bench.args, "also", None)
+    first, *others = on_each_corpus(bench, "main", measure_corpus, also, ALSO_COPIES)
+    return dict(first, others=others)
+
+
+def measure_corpus(bench):
     """Every system, skip-gram with negative sampling, alternating within each round;
     timing, quality, and w2v-nce's paired differences from each other system."""
     args = bench.args
@@ -62,18 +82,21 @@ def main_table(main):
     return table(header, rows)
 
 
+def corpus_text(corpus):
+    parts = [corpus_heading(corpus)] if "corpus" in corpus else []
+    parts.append(main_table(corpus))
+    if corpus["differences"]:
+        differences = {f"w2v-nce − {other}": d for other, d in corpus["differences"].items()}
+        parts += [
+            "Paired differences (the same resampled pairs and questions for both "
+            "systems; † where the 95% interval excludes 0):",
+            differences_table(differences, "comparison"),
+        ]
+    return "\n\n".join(parts)
+
+
 def text(results):
-    text = main_table(results["main"])
-    if results["main"]["differences"]:
-        differences = {
-            f"w2v-nce − {other}": d for other, d in results["main"]["differences"].items()
-        }
-        text += (
-            "\n\nPaired differences (the same resampled pairs and questions for both "
-            "systems; † where the 95% interval excludes 0):\n\n"
-            + differences_table(differences, "comparison")
-        )
-    return text
+    return "\n\n".join(corpus_text(corpus) for corpus in corpora_of(results["main"]))
 
 
 SECTION = Section("main", "Same settings, side by side", measure, text)

@@ -9,9 +9,9 @@ under ``include/``, the sequential layer linked with an rpath), and skips with o
 saying why when either is missing. Both train skip-gram, k = 5, window 5 (pWord2Vec's
 ``-batch-size`` 2 · window + 1, its documented choice) with the same threads, at dim 100
 (sample 1e-3, 5 epochs) and at dim 300 (sample 1e-4, 2 epochs), alternating within each
-round, on the benchmark corpus and on ``--pword2vec-also`` (the dictionary glosses by
-default, two copies one after the other); whole-process words/s and CPU seconds, and
-WordSim-353, SimLex-999 and analogies with paired intervals.
+round, on the benchmark corpus and on ``--also`` (the dictionary glosses by default, two
+copies one after the other, as the main and models sections); whole-process words/s and
+CPU seconds, and WordSim-353, SimLex-999 and analogies with paired intervals.
 """
 
 import os
@@ -20,11 +20,22 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..common import SETTINGS, Section, fmt, log, median, other_bench, ratio, table, with_interval
+from ..common import (
+    ALSO_COPIES,
+    SETTINGS,
+    Section,
+    corpus_heading,
+    fmt,
+    log,
+    median,
+    on_each_corpus,
+    ratio,
+    table,
+    with_interval,
+)
 from ..quality import differences_table, quality_rounds, summarise_differences, summarise_runs
 from ..systems import SGNS, w2v_nce_command
 
-ALSO_COPIES = 2  # the second corpus this many times over: about as many tokens as bench-dev
 MKL_LIBRARIES = ("mkl_intel_lp64", "mkl_sequential", "mkl_core")  # LP64 ints, no threading layer
 MAX_PATH = 99  # pWord2Vec copies -train and -output into char[100] buffers
 SYSTEMS = ("w2v-nce", "pWord2Vec")
@@ -126,9 +137,8 @@ def jobs_for(bench, binary):
     return jobs
 
 
-def measure_corpus(bench, binary, name):
+def measure_corpus(bench, binary):
     """Both systems, every trial, alternating within each round, on ``bench``'s corpus."""
-    load_start = os.getloadavg()
     compare = [((t.label, "w2v-nce"), (t.label, "pWord2Vec")) for t in TRIALS]
     runs, diffs = quality_rounds(bench, "pword2vec", jobs_for(bench, binary), compare)
     rows = []
@@ -145,13 +155,7 @@ def measure_corpus(bench, binary, name):
             )
             rows.append(row)
     differences = {key[0]: d for (key, _), d in summarise_differences(diffs).items()}
-    return {
-        "corpus": name,
-        "tokens": bench.tokens,
-        "rows": rows,
-        "differences": differences,
-        "load": [load_start[0], os.getloadavg()[0]],
-    }
+    return {"rows": rows, "differences": differences}
 
 
 def path_problem(bench):
@@ -173,7 +177,7 @@ def shown_build(command):
 
 def measure(bench):
     """pWord2Vec built and run beside w2v-nce on the benchmark corpus and on
-    ``--pword2vec-also``; {"skipped": why} without its source or MKL."""
+    ``--also``; {"skipped": why} without its source or MKL."""
     args = bench.args
     binary, command = build(bench)
     why = command if binary is None else path_problem(bench)
@@ -181,17 +185,14 @@ def measure(bench):
         log(f"pword2vec: skipped: {why}")
         return {"skipped": why}
     results = {"build": shown_build(command), "threads": args.threads, "repeats": args.repeats}
-    results["corpora"] = [measure_corpus(bench, binary, args.corpus)]
-    also = getattr(args, "pword2vec_also", None)
-    if also:
-        log(f"pword2vec: preparing {ALSO_COPIES} copies of {also}")
-        other = other_bench(bench, also, "pword2vec", ALSO_COPIES)
-        if why := path_problem(other):
-            log(f"pword2vec: {also} skipped: {why}")
-            return results
-        name = f"{also}, {ALSO_COPIES} copies one after the other"
-        results["corpora"].append(measure_corpus(other, binary, name))
-        bench.counter = other.counter  # the run logs' numbers go on
+    results["corpora"] = on_each_corpus(
+        bench,
+        "pword2vec",
+        lambda on: measure_corpus(on, binary),
+        getattr(args, "also", None),
+        ALSO_COPIES,
+        problem=path_problem,
+    )
     return results
 
 
@@ -243,10 +244,8 @@ def pword2vec_text(results):
     )
     parts = [note]
     for corpus in results["corpora"]:
-        load = corpus["load"]
         parts += [
-            f"**`{corpus['corpus']}`** ({corpus['tokens']:,} tokens; load average "
-            f"{load[0]:.2f} at the start, {load[1]:.2f} at the end)",
+            corpus_heading(corpus),
             speed_table(corpus),
             differences_table(
                 {f"{trial}: w2v-nce − pWord2Vec": d for trial, d in corpus["differences"].items()},
