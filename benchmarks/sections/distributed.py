@@ -79,7 +79,7 @@ def projection(record, workers=PROJECTED, link=LINK_BYTES_PER_SEC):
     """
     sync = record["distributed"]
     n, rounds = sync["workers"], max(sync["rounds"], 1)
-    update = sync["bytes_to_driver"] / rounds / n  # bytes of one worker's update
+    update = sync["update_bytes"] / rounds / n  # bytes of one worker's update
     compute = sync["compute_seconds"] / rounds
     combine = sync["combine_seconds"] / rounds / n
     words = record["words"] / rounds / n

@@ -82,6 +82,7 @@ QUIET_CLUSTER = {
     "distributed.scheduler.active-memory-manager.start": False,
 }
 AHEAD = 2  # rounds in flight: the next one's tasks wait on the cluster for this one's updates
+SNAPSHOT_SECONDS = 30.0  # the driver's copy of the model at most this old (a fault reruns from it)
 
 
 # -- the corpus: files, pieces, shards -------------------------------------------------------
@@ -484,6 +485,24 @@ class Update(NamedTuple):
         return sum(a.nbytes for a in self[:4])
 
 
+class Numbers(NamedTuple):
+    """An update's numbers: all the driver receives of a round's task."""
+
+    loss: float
+    examples: int
+    words: int
+    seconds: float
+    combine_seconds: float
+    nbytes: int
+
+
+def numbers_of(update) -> Numbers | str:
+    """A worker's task: the numbers of the update beside it (not the update itself)."""
+    if not isinstance(update, Update):
+        return MISSING
+    return Numbers(*update[4:9], update.nbytes)
+
+
 MISSING = "missing"  # a task's answer on a worker with no mirror of its round
 
 _MIRROR: dict = {}  # on each worker: {"version": round, "input": ..., "output": ...}
@@ -498,6 +517,24 @@ def set_mirror(version: int, input: np.ndarray, output: np.ndarray) -> int:
     with _MIRROR_LOCK:
         _MIRROR.update(version=version, input=np.array(input), output=np.array(output))
     return version
+
+
+def current_mirror() -> tuple | None:
+    """On a worker: (version, input, output) of its mirror, copied; None without one."""
+    with _MIRROR_LOCK:
+        if "version" not in _MIRROR:
+            return None
+        return _MIRROR["version"], _MIRROR["input"].copy(), _MIRROR["output"].copy()
+
+
+def snapshot(version: int, previous: list) -> tuple | str:
+    """A worker's task: the synchronised model of round ``version`` (its mirror, first
+    combining ``previous``, round ``version`` - 1's updates), copied; or :data:`MISSING`
+    when the mirror is not of that round (already past it, or a replacement's)."""
+    if synced_model(version, previous) is None:
+        return MISSING
+    got = current_mirror()
+    return got if got is not None and got[0] == version else MISSING
 
 
 def synced_model(version: int, previous: list | None):
@@ -689,9 +726,10 @@ class SyncStats:
     seconds: float = 0.0  # wall time of the rounds
     compute_seconds: float = 0.0  # the slowest task's training in each round, summed
     combine_seconds: float = 0.0  # the slowest task's combining of the previous updates
-    driver_seconds: float = 0.0  # the driver's combining (while the next round trains)
+    driver_seconds: float = 0.0  # the driver's taking of snapshots (while rounds train)
+    update_bytes: int = 0  # the updates made (each worker's rows changed and by how much)
     bytes_between_workers: int = 0  # each update to every other worker of the next round
-    bytes_to_driver: int = 0  # each update to the driver
+    bytes_to_driver: int = 0  # the snapshots of the model the driver took
     bytes_whole: int = 0  # whole models sent: at the start, and to replacement workers
 
     @property
@@ -710,6 +748,7 @@ class SyncStats:
             "sync_share": self.share,
             "bytes_between_workers": self.bytes_between_workers,
             "bytes_to_driver": self.bytes_to_driver,
+            "update_bytes": self.update_bytes,
             "bytes_whole_models": self.bytes_whole,
             "bytes_per_sync": self.bytes_per_sync,
             "seconds_per_sync": (self.seconds - self.compute_seconds) / max(self.rounds, 1),
@@ -822,18 +861,36 @@ def _result(future):
         return None
 
 
+@dataclass
+class Flight:
+    """A round in flight: its tasks' updates (left on the workers), their numbers (what
+    the driver receives) and, when the driver asked for it, the synchronised model after
+    the round (a snapshot)."""
+
+    number: int
+    updates: list
+    numbers: list
+    snapshot: object = None
+    final: bool = False
+
+
 class Rounds:
     """The driver's side of the rounds: each round's tasks submitted one round ahead
     (round n + 1 waits on the cluster for round n's updates, which Dask moves from
-    worker to worker), and every update also combined into the driver's own model:
-    the checkpoint's, and the whole model a replacement worker is sent."""
+    worker to worker). The driver receives only each task's numbers; its own copy of
+    the model is a snapshot of a worker's mirror, taken after the last round, when a
+    checkpoint is due and at least every SNAPSHOT_SECONDS (what a fault reruns from)."""
 
-    def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats):
+    def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats, wants=None):
         self.client, self.plan, self.job, self.model, self.sync = client, plan, job, model, sync
         # A task's result, not scattered data: Dask recomputes it if its workers die.
         self.job_future = client.submit(_same, job, key=f"w2v-job-{_token()}")
-        self.version = 0  # the rounds combined into the model
-        self.flight: collections.deque = collections.deque()  # (number, futures), oldest first
+        self.version = 0  # the round whose synchronised model the driver's model is
+        self.flight: collections.deque = collections.deque()  # Flight, oldest first
+        self.numbers: dict[int, list[Numbers]] = {}  # each round's, counted in the stats
+        self.wants = wants or (lambda: False)  # a checkpoint is due
+        self.taken = time.monotonic()  # when the last snapshot was taken
+        self.asked = False  # a snapshot in flight
 
     def start(self, version: int) -> float:
         """Every worker mirrors the model as round ``version``; the kernel loaded."""
@@ -859,49 +916,87 @@ class Rounds:
 
     def results(self, state):
         """Run the rounds ``state`` has not done (a checkpoint's are a prefix), in order,
-        AHEAD in flight; after each, its updates combined into the model and the round
-        marked done: yield its updates. When a worker lost its mirror (a
-        replacement, or an update lost with its worker), the rounds in flight are dropped
-        and rerun from the model: the same tasks, the same updates."""
-        todo = list(range(int(state.done.sum()), state.done.size))
-        position, attempts = 0, 0
-        while position < len(todo):
-            while len(self.flight) < AHEAD and position + len(self.flight) < len(todo):
-                previous = self.flight[-1][1] if self.flight else None
-                number = todo[position + len(self.flight)]
-                self.flight.append((number, self._submit_round(number, previous)))
-            number, futures = self.flight.popleft()
-            updates = [_result(f) for f in futures]
-            if all(isinstance(u, Update) for u in updates):
-                self._combine(updates)
-                state.done[number] = True  # the model is this round's: what a checkpoint saves
-                position, attempts = position + 1, 0
-                yield updates
+        AHEAD in flight; after each, mark it done and yield its tasks' numbers. When a
+        worker lost its mirror (a replacement, or an update lost with its worker), the
+        rounds in flight are dropped and rerun from the newest synchronised model a
+        worker or the driver still has: the same tasks, the same updates; a rerun round
+        counted already is not yielded again."""
+        total, attempts = state.done.size, 0
+        position = following = int(state.done.sum())  # next to yield, next to submit
+        while position < total:
+            while len(self.flight) < AHEAD and following < total:
+                self.flight.append(self._submit_round(following, total))
+                following += 1
+            entry = self.flight.popleft()
+            numbers = [_result(f) for f in entry.numbers]
+            if all(isinstance(n, Numbers) for n in numbers) and self._took(entry):
+                attempts = 0
+                if entry.number >= position:
+                    self.numbers[entry.number] = numbers
+                    state.done[entry.number] = True
+                    position += 1
+                    yield numbers
                 continue
             attempts += 1
             if attempts > MIRROR_ATTEMPTS:
                 raise UserError(
                     f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in "
-                    f"round {number}; check the cluster (dask worker logs) and rerun "
+                    f"round {entry.number}; check the cluster (dask worker logs) and rerun "
                     "(--checkpoint resumes)"
                 )
             self.cancel()
             time.sleep(0.1 * attempts)  # a replacement worker: send it the model
-            self._refresh_mirrors()
+            following = self._recover(position)
 
     def cancel(self) -> None:
         """Drop the rounds in flight."""
-        futures = [f for _, round_futures in self.flight for f in round_futures]
+        futures = [
+            f
+            for entry in self.flight
+            for f in [*entry.updates, *entry.numbers, entry.snapshot]
+            if f is not None
+        ]
         self.flight.clear()
+        self.asked = False
         if futures:
             self.client.cancel(futures)
 
-    def _submit_round(self, number: int, previous: list | None) -> list:
+    def _submit_round(self, number: int, total: int) -> Flight:
         """Round ``number``'s tasks, one per shard with a slice in it, from the updates of
-        round ``number`` - 1 (futures; None: from the mirror of round ``number``)."""
+        round ``number`` - 1 in flight (else from the mirror of round ``number``), their
+        numbers, and the snapshot after the last round or when one is wanted."""
         epoch, rnd = divmod(number, self.plan.rounds_per_epoch)
+        last = self.flight[-1] if self.flight else None
+        previous = last.updates if last is not None and last.number == number - 1 else None
         shards = [s for s in range(len(self.plan.shards)) if self.plan.shard_words[s] > 0]
-        return [self._submit(number, epoch, rnd, s, previous) for s in shards]
+        updates = [self._submit(number, epoch, rnd, s, previous) for s in shards]
+        homes = [[self.plan.homes[s]] for s in shards]
+        numbers = [
+            self.client.submit(
+                numbers_of,
+                update,
+                key=f"w2v-numbers-{number}-{_token()}",
+                workers=home,
+                allow_other_workers=True,  # a replacement worker has another address
+            )
+            for update, home in zip(updates, homes, strict=True)
+        ]
+        entry = Flight(number, updates, numbers, final=number == total - 1)
+        due = self.wants() or time.monotonic() - self.taken >= SNAPSHOT_SECONDS
+        if entry.final or (due and not self.asked):
+            # Before the next round's task on that worker (the priority): its mirror is
+            # then of this round still.
+            entry.snapshot = self.client.submit(
+                snapshot,
+                number + 1,
+                updates,
+                key=f"w2v-snapshot-{number + 1}-{_token()}",
+                workers=homes[0],
+                allow_other_workers=True,
+                priority=1,
+            )
+            self.asked = True
+        return entry
 
     def _submit(self, number, epoch, rnd, shard, previous):
         """A round's task on its shard's worker (elsewhere if that one died: Dask reruns
@@ -924,15 +1019,81 @@ class Rounds:
             retries=2,
         )
 
-    def _combine(self, updates: list[Update]) -> None:
-        """Combine the round's updates into the model, as every worker combines them into
-        its mirror: the synchronised model of the next round."""
+    def _took(self, entry: Flight) -> bool:
+        """The entry's snapshot, if it has one, taken into the model; False when the
+        last round's is missing (a fault: the run's model must be the last round's)."""
+        if entry.snapshot is None:
+            return True
+        self.asked = False
+        got = _result(entry.snapshot)
+        if isinstance(got, tuple):
+            self._take(got)
+            return True
+        return not entry.final  # a snapshot that lost the race with the next round: skip it
+
+    def _take(self, got: tuple) -> None:
         started = time.perf_counter()
-        model = self.model
-        combine(model.input, [(u.input_rows, u.input_delta) for u in updates])
-        combine(model.output, [(u.output_rows, u.output_delta) for u in updates])
-        self.version += 1
+        version, input, output = got
+        self.model.input[...] = input
+        self.model.output[...] = output
+        self.version, self.taken = version, time.monotonic()
+        self.sync.bytes_to_driver += input.nbytes + output.nbytes
         self.sync.driver_seconds += time.perf_counter() - started
+
+    def _newest_mirror(self, limit: int) -> None:
+        """Take the newest mirror a worker has of a round after the driver's model's and
+        not past ``limit`` (whose rounds' numbers the driver has)."""
+        versions = self.client.run(mirror_version, on_error="return")
+        found = sorted(
+            (v, a) for a, v in versions.items() if isinstance(v, int) and self.version < v <= limit
+        )
+        if found:
+            version, address = found[-1]
+            got = self.client.run(current_mirror, workers=[address], on_error="return")
+            if isinstance(got.get(address), tuple) and got[address][0] == version:
+                self._take(got[address])
+
+    def _recover(self, position: int) -> int:
+        """After a fault: the newest synchronised model of a round up to ``position``,
+        sent to the workers without it; the round to rerun from."""
+        self._newest_mirror(position)
+        self._refresh_mirrors()
+        return self.version
+
+    def latest(self, state):
+        """On Ctrl-C: the newest synchronised model the driver can have (a worker's mirror
+        of a round whose numbers arrived, else its snapshot) and the run's state at it."""
+        known = int(state.done.sum())
+        for entry in self.flight:  # rounds finished but not counted yet
+            if entry.number != known or not all(f.done() for f in entry.numbers):
+                break
+            try:
+                numbers = [f.result() for f in entry.numbers]
+            except Exception:  # noqa: BLE001 - cancelled or failed: not a round to count
+                break
+            if not all(isinstance(n, Numbers) for n in numbers):
+                break
+            self.numbers[entry.number] = numbers
+            known += 1
+        with contextlib.suppress(Exception):
+            self._newest_mirror(known)
+        return self.model, self.state_at(state, self.version)
+
+    def state_at(self, state, version: int):
+        """The run's state (rounds done, words, examples, loss) at round ``version``."""
+        from copy import copy
+
+        from w2v_nce.training.trainer import RunState
+
+        done, stats = np.zeros_like(state.done), copy(state.stats)
+        done[:version] = True
+        counted = int(state.done.sum())
+        for number, numbers in self.numbers.items():
+            sign = (number >= version and number < counted) - (counted <= number < version)
+            stats.words -= sign * sum(n.words for n in numbers)
+            stats.examples -= sign * sum(n.examples for n in numbers)
+            stats.loss_sum -= sign * sum(n.loss for n in numbers)
+        return RunState(done, stats)
 
 
 def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
@@ -950,21 +1111,23 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
         stats.kernel_seconds = rounds.start(int(state.done.sum()))
         bar.set_description(description)
         started = clock = time.perf_counter()
-        for updates in rounds.results(state):
+        for numbers in rounds.results(state):
             now = time.perf_counter()
-            _count_round(rounds.sync, updates, now - clock)
+            _count_round(rounds.sync, numbers, now - clock)
             clock = now
-            lr = _add_stats(stats, updates, total_words, bar, rounds.job.config)
+            lr = _add_stats(stats, numbers, total_words, bar, rounds.job.config)
             stats.seconds = now - started
             if on_round is not None:
-                on_round(model, state, lr, bool(state.done.all()))
+                synced = rounds.version == int(state.done.sum())
+                on_round(model, state, lr, bool(state.done.all()), synced)
     except KeyboardInterrupt as stop:
         bar.close()
         model.config.update(interrupted=True, words_trained=stats.words)
         interrupted = TrainingInterrupted(model, stats, total_words, signal_of(stop))
-        if writer is not None:
-            with contextlib.suppress(KeyboardInterrupt):
-                interrupted.checkpoint = writer.save(model, state)
+        with contextlib.suppress(KeyboardInterrupt):
+            _, saved = rounds.latest(state)
+            if writer is not None:
+                interrupted.checkpoint = writer.save(model, saved)
         raise interrupted from None
     finally:
         bar.close()
@@ -973,23 +1136,23 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
     return stats
 
 
-def _count_round(sync: SyncStats, updates: list[Update], seconds: float) -> None:
+def _count_round(sync: SyncStats, numbers: list[Numbers], seconds: float) -> None:
     """Add a round's numbers: its wall time (from the previous round's end), the slowest
     task's training and combining, and the bytes its updates travelled."""
     sync.rounds += 1
     sync.seconds += seconds
-    sync.compute_seconds += max((u.seconds for u in updates), default=0.0)
-    sync.combine_seconds += max((u.combine_seconds for u in updates), default=0.0)
-    sent = sum(u.nbytes for u in updates)
-    sync.bytes_to_driver += sent
-    sync.bytes_between_workers += sent * max(len(updates) - 1, 0)
+    sync.compute_seconds += max((n.seconds for n in numbers), default=0.0)
+    sync.combine_seconds += max((n.combine_seconds for n in numbers), default=0.0)
+    sent = sum(n.nbytes for n in numbers)
+    sync.update_bytes += sent
+    sync.bytes_between_workers += sent * max(len(numbers) - 1, 0)
 
 
-def _add_stats(stats, updates: list[Update], total_words: int, bar, config) -> float:
+def _add_stats(stats, numbers: list[Numbers], total_words: int, bar, config) -> float:
     """Add a round's numbers to ``stats`` and the bar; the learning rate reached."""
-    loss = sum(u.loss for u in updates)
-    examples = sum(u.examples for u in updates)
-    words = sum(u.words for u in updates)
+    loss = sum(n.loss for n in numbers)
+    examples = sum(n.examples for n in numbers)
+    words = sum(n.words for n in numbers)
     stats.words += words
     stats.examples += examples
     stats.loss_sum += loss
@@ -1111,7 +1274,8 @@ def train_on_cluster(settled, client, progress, messages, outputs):
         }
         writer, on_round = _checkpointing(ck_path, info, run)
         sync = SyncStats()
-        rounds = Rounds(connected, plan, _job(model, config, plan), model, sync)
+        wants = writer.due if writer is not None else None
+        rounds = Rounds(connected, plan, _job(model, config, plan), model, sync, wants)
         stats = train_rounds(rounds, state, progress, resumed, on_round, writer)
     stats.sync = sync.as_dict()
     model.config["distributed"] = {"workers": n, "sync_every": sync_every, **stats.sync}
@@ -1200,7 +1364,8 @@ class _Encoded(NamedTuple):
 
 def _checkpointing(ck_path, info, run):
     """(writer, on_round): the checkpoint writer (None without --checkpoint), and what
-    follows each round: the checkpoint when one is due, a --loss-log row."""
+    follows each round: a --loss-log row, and the checkpoint when one is due and the
+    driver's model is the round's (``synced``: a snapshot the writer asked for)."""
     from w2v_nce.io.loss_log import LossLog
     from w2v_nce.training import checkpoint as ck
 
@@ -1208,13 +1373,13 @@ def _checkpointing(ck_path, info, run):
     writer = ck.Writer(ck_path, info, every) if ck_path else None
     loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
 
-    def on_round(model, state, lr: float, finished: bool) -> None:
+    def on_round(model, state, lr: float, finished: bool, synced: bool) -> None:
         stats = state.stats
         if loss_log is not None:
             loss_log.add(stats.seconds, stats.words, lr, stats.final_loss)
             if finished:
                 loss_log.close()
-        if writer is not None and not finished and writer.due():
+        if writer is not None and not finished and synced and writer.due():
             writer.save(model, state)
 
     return writer, on_round
