@@ -561,6 +561,7 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
     changed (:class:`Update`), or :data:`MISSING`."""
     from w2v_nce.kernels.bundles import Schedule, Weights
     from w2v_nce.kernels.rng import mix_seed
+    from w2v_nce.kernels.rowsync import row_changes
     from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
@@ -588,13 +589,13 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
         else:
             with ThreadPoolExecutor(max_workers=len(words)) as pool:
                 results = list(pool.map(run, range(len(words))))
-    input_rows = changed_rows(synced.input, weights.input)
-    output_rows = changed_rows(synced.output, weights.output)
+    input_rows, input_delta = row_changes(synced.input, weights.input)
+    output_rows, output_delta = row_changes(synced.output, weights.output)
     return Update(
         input_rows,
-        weights.input[input_rows] - synced.input[input_rows],
+        input_delta,
         output_rows,
-        weights.output[output_rows] - synced.output[output_rows],
+        output_delta,
         float(sum(r[0] for r in results)),
         int(sum(r[1] for r in results)),
         int(sum(r[2] for r in results)),
@@ -603,14 +604,11 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
     )
 
 
-def changed_rows(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """The rows of ``after`` that differ from ``before`` (int32)."""
-    return np.flatnonzero((before != after).any(axis=1)).astype(np.int32)
-
-
 def load_kernel(job: Job) -> float:
-    """On a worker: load (or compile) the block kernel before the first round."""
+    """On a worker: load (or compile) the block kernel and the row loops before the
+    first round (an update that arrives from another worker is read-only)."""
     from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.kernels.rowsync import add_rows, row_changes
     from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
@@ -619,17 +617,22 @@ def load_kernel(job: Job) -> float:
     schedule = Schedule(np.float32(0), np.float32(0), np.int64(0), np.int64(1))
     with block_kernel(job.config, weights) as kernel:
         kernel(np.zeros(0, np.int32), weights, job.tables, job.spec, schedule, np.uint64(0))
+    rows, delta = row_changes(weights.input, weights.output)
+    add_rows(weights.input, rows, delta)
+    rows.flags.writeable = delta.flags.writeable = False
+    add_rows(weights.input, rows, delta)
     return time.perf_counter() - started
 
 
-# -- combining a round's updates, on the driver ---------------------------------------------
+# -- combining a round's updates, on the workers ---------------------------------------------
 
 
 def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
     """Add each update's changes to the rows it touched, one update after the other in
     the order given (shard order: the float32 sums are the same every run and on every
-    worker). An update's rows are distinct, so each is one gather, add and scatter over
-    its touched rows (a third of the time of summing the updates first).
+    worker). An update's rows are distinct, so each is one pass over its touched rows
+    (:func:`~w2v_nce.kernels.rowsync.add_rows`; a third of the time of summing the
+    updates first).
 
     Only touched rows move, so a rare word's update is never divided by the workers
     that did not see it. The changes of a row several workers touched are summed, not
@@ -637,8 +640,10 @@ def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> N
     bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
     0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
     """
+    from w2v_nce.kernels.rowsync import add_rows
+
     for rows, delta in parts:
-        matrix[rows] += delta
+        add_rows(matrix, rows, delta)
 
 
 # -- the cluster -----------------------------------------------------------------------------
