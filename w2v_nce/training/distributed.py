@@ -507,6 +507,8 @@ MISSING = "missing"  # a task's answer on a worker with no mirror of its round
 
 _MIRROR: dict = {}  # on each worker: {"version": round, "input": ..., "output": ...}
 _MIRROR_LOCK = threading.Lock()
+_SCRATCH: dict = {}  # on each worker: the arrays its tasks train in, reused round after round
+_SCRATCH_LOCK = threading.Lock()
 
 
 def mirror_version() -> int:
@@ -555,23 +557,65 @@ def synced_model(version: int, previous: list | None):
         return Weights(_MIRROR["input"], _MIRROR["output"])
 
 
+@contextlib.contextmanager
+def training_copy(synced):
+    """A copy of the synchronised model for a task to train: the worker's scratch arrays
+    (no fresh pages to fault in every round: 2 x V x dim floats) unless another task
+    holds them."""
+    from w2v_nce.kernels.bundles import Weights
+
+    if not _SCRATCH_LOCK.acquire(blocking=False):
+        yield Weights(synced.input.copy(), synced.output.copy())
+        return
+    try:
+        arrays = []
+        for name, source in (("input", synced.input), ("output", synced.output)):
+            kept = _SCRATCH.get(name)
+            if kept is None or kept.shape != source.shape:
+                kept = _SCRATCH[name] = np.empty_like(source)
+            np.copyto(kept, source)
+            arrays.append(kept)
+        yield Weights(*arrays)
+    finally:
+        _SCRATCH_LOCK.release()
+
+
 def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Position):
     """A worker's task: train ids[start:end] from the synchronised model of round
     ``version`` (:func:`synced_model`) with ``threads`` Hogwild threads; the rows
     changed (:class:`Update`), or :data:`MISSING`."""
-    from w2v_nce.kernels.bundles import Schedule, Weights
-    from w2v_nce.kernels.rng import mix_seed
     from w2v_nce.kernels.rowsync import row_changes
-    from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
     synced = synced_model(version, previous)
     if synced is None:
         return MISSING
     combined = time.perf_counter()
-    weights = Weights(synced.input.copy(), synced.output.copy())
+    with training_copy(synced) as weights:
+        results = train_part(ids[start:end], weights, job, at)
+        input_rows, input_delta = row_changes(synced.input, weights.input)
+        output_rows, output_delta = row_changes(synced.output, weights.output)
+    return Update(
+        input_rows,
+        input_delta,
+        output_rows,
+        output_delta,
+        float(sum(r[0] for r in results)),
+        int(sum(r[1] for r in results)),
+        int(sum(r[2] for r in results)),
+        time.perf_counter() - combined,
+        combined - started,
+    )
+
+
+def train_part(part: np.ndarray, weights, job: Job, at: Position) -> list:
+    """Train a slice in ``weights`` with the block kernel, in ``threads`` parts of
+    about equal words (Hogwild threads); each part's (loss, examples, words)."""
+    from w2v_nce.kernels.bundles import Schedule
+    from w2v_nce.kernels.rng import mix_seed
+    from w2v_nce.training.trainer import block_kernel
+
     config = job.config
-    part = ids[start:end]
     cuts, words = cut_words(part, config.threads)
     before = at.words_before + np.concatenate(([0], np.cumsum(words)))
     alpha, min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
@@ -585,23 +629,9 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
             )
 
         if len(words) == 1:  # --threads 1: in this thread, no pool to start
-            results = [run(0)]
-        else:
-            with ThreadPoolExecutor(max_workers=len(words)) as pool:
-                results = list(pool.map(run, range(len(words))))
-    input_rows, input_delta = row_changes(synced.input, weights.input)
-    output_rows, output_delta = row_changes(synced.output, weights.output)
-    return Update(
-        input_rows,
-        input_delta,
-        output_rows,
-        output_delta,
-        float(sum(r[0] for r in results)),
-        int(sum(r[1] for r in results)),
-        int(sum(r[2] for r in results)),
-        time.perf_counter() - combined,
-        combined - started,
-    )
+            return [run(0)]
+        with ThreadPoolExecutor(max_workers=len(words)) as pool:
+            return list(pool.map(run, range(len(words))))
 
 
 def load_kernel(job: Job) -> float:
