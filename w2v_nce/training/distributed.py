@@ -29,16 +29,18 @@ is, moves the data, and reruns a task whose worker died. What is ours is the pla
    changes summed in shard order, as a parameter server applies its workers' updates;
    averaging was measured to lose quality), so every mirror is the same model bit for
    bit. The driver submits each round's tasks one round ahead, so the cluster never
-   waits for it, and adds the same updates to its own copy (the checkpoint's, and the
-   whole model a replacement worker is sent) while the next round trains.
+   waits for it, and receives only each task's numbers (:class:`Numbers`); its copy of
+   the model is a snapshot of a worker's mirror (:func:`snapshot`) taken after the
+   last round, when a checkpoint is due and every SNAPSHOT_SECONDS.
 6. **Faults.** A round's task is a pure function of (synchronised model, slice, seed):
    rerun after its worker died, it gives the same update. A worker whose mirror is not
    of the round (a replacement) answers :data:`MISSING`; the driver then drops the
-   rounds in flight, sends the whole model to the workers that lack it and reruns them.
-   With ``--threads 1`` a seed and a worker count fix the result bit for bit.
+   rounds in flight, sends the newest synchronised model a worker (or its snapshot)
+   has to the workers that lack it and reruns the rounds from there. With
+   ``--threads 1`` a seed and a worker count fix the result bit for bit.
 
 A checkpoint is the synchronised model and the rounds done (the one-machine
-checkpoint file, a round per task), written after a round; rerunning resumes at
+checkpoint file, a round per task), a snapshot written after a round; rerunning resumes at
 the next round with the same result as an uninterrupted run.
 """
 
@@ -854,7 +856,7 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
 
     A worker holds the synchronised model's mirror and the copy it trains, the last
     round's updates of every worker (at most a model each: all to all), its shard's ids
-    and the kernel's buffers; the driver the model and one round's updates.
+    and the kernel's buffers; the driver the model and a snapshot arriving.
     """
     from w2v_nce import memory
     from w2v_nce.training.trainer import spec_for
@@ -876,7 +878,7 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
             "or give the workers more memory (dask worker --memory-limit)"
         )
     driver = memory.MemoryEstimate(
-        model=one.model, buffers=n * one.model, vocab_size=vocab_size, dim=config.dim
+        model=one.model, buffers=one.model, vocab_size=vocab_size, dim=config.dim
     )
     memory.check(driver, messages.info, messages.warn)
 
