@@ -260,3 +260,43 @@ def test_ctrl_c_writes_the_checkpoint_and_the_rerun_resumes(planted, tmp_path):
     again = run_cli(*command[1:], "--quiet")
     assert again.returncode == 0, again.stderr
     assert not ck.exists()
+
+
+def test_the_driver_receives_snapshots_not_updates(reference):
+    """Each update goes from worker to worker; the driver is sent whole models only:
+    the snapshot after the last round (and one every SNAPSHOT_SECONDS of a long run)."""
+    sync = reference.config["distributed"]
+    model_bytes = reference.input.nbytes + reference.output.nbytes
+    assert sync["bytes_to_driver"] >= model_bytes
+    assert sync["bytes_to_driver"] % model_bytes == 0
+    assert sync["bytes_between_workers"] == sync["update_bytes"] > 0  # 2 workers: once each
+
+
+def test_a_checkpoint_from_a_snapshot_resumes_to_the_same_vectors(
+    reference, planted, client, tmp_path, monkeypatch
+):
+    """--checkpoint-every 0: a snapshot asked for after every round and written with its
+    round's state; a run that fails (no Ctrl-C handling) leaves the last one, and the
+    rerun resumes from it to the uninterrupted vectors."""
+    from w2v_nce.training import checkpoint
+
+    ck = tmp_path / "ck.npz"
+    count_round = dist._count_round
+
+    def fail_at_round_5(sync, numbers, seconds):
+        count_round(sync, numbers, seconds)
+        if sync.rounds == 5:
+            raise RuntimeError("stop")
+
+    monkeypatch.setattr(dist, "_count_round", fail_at_round_5)
+    options = {**OPTIONS, "checkpoint": str(ck), "checkpoint_every": 0}
+    with pytest.raises(RuntimeError, match="stop"):
+        w2v_nce.train(planted, client=client, progress=False, **options)
+    saved = checkpoint.load(str(ck))
+    assert 0 < saved.state.done.sum() < 5 and not saved.state.done[5:].any()
+    assert saved.state.stats.words < reference.stats.words
+    monkeypatch.setattr(dist, "_count_round", count_round)
+    model = w2v_nce.train(planted, client=client, progress=False, **options)
+    assert model.stats.resumed_words == saved.state.stats.words
+    assert np.array_equal(model.input, reference.input)
+    assert np.array_equal(model.output, reference.output)

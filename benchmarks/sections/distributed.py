@@ -8,8 +8,9 @@ seed 1, the main table's epochs):
   intervals and the paired difference, workers minus one process;
 - the cost of synchronising at 2 and 4 workers × 1 thread: the share of the rounds'
   wall time outside the slowest worker's training, bytes per sync (every update to
-  every other worker and to the driver), seconds per sync; and from the neg
-  2-worker run, a projection to 8, 32 and 128 workers on a 10 Gbit/s network;
+  every other worker, and the driver's snapshots of the model), seconds per sync;
+  and from the neg 2-worker run, a projection to 8, 32 and 128 workers on a 10 Gbit/s
+  network;
 - ``--sync-every`` at 65,536, 262,144 and 1,048,576 words per worker (2 workers, 1
   epoch, neg).
 
@@ -73,20 +74,19 @@ def projection(record, workers=PROJECTED, link=LINK_BYTES_PER_SEC):
 
     Each round a worker trains its slice (the measured compute), fetches the other
     workers' updates (all to all: N - 1 updates of the measured size into its link)
-    and combines the N updates into its mirror (the measured time per update); the
-    driver's copy of every update (N updates into its link) overlaps the next round,
-    and bounds the round from below when its link is the slower.
+    and combines the N updates into its mirror (the measured time per update). The
+    driver receives no update (its snapshots of the model are rare), so it bounds
+    nothing.
     """
     sync = record["distributed"]
     n, rounds = sync["workers"], max(sync["rounds"], 1)
-    update = sync["bytes_to_driver"] / rounds / n  # bytes of one worker's update
+    update = sync["update_bytes"] / rounds / n  # bytes of one worker's update
     compute = sync["compute_seconds"] / rounds
     combine = sync["combine_seconds"] / rounds / n
     words = record["words"] / rounds / n
     rows = []
     for count in workers:
-        on_workers = compute + count * combine + (count - 1) * update / link + LATENCY
-        seconds = max(on_workers, count * update / link)
+        seconds = compute + count * combine + (count - 1) * update / link + LATENCY
         rows.append(
             {
                 "workers": count,

@@ -29,16 +29,18 @@ is, moves the data, and reruns a task whose worker died. What is ours is the pla
    changes summed in shard order, as a parameter server applies its workers' updates;
    averaging was measured to lose quality), so every mirror is the same model bit for
    bit. The driver submits each round's tasks one round ahead, so the cluster never
-   waits for it, and adds the same updates to its own copy (the checkpoint's, and the
-   whole model a replacement worker is sent) while the next round trains.
+   waits for it, and receives only each task's numbers (:class:`Numbers`); its copy of
+   the model is a snapshot of a worker's mirror (:func:`snapshot`) taken after the
+   last round, when a checkpoint is due and every SNAPSHOT_SECONDS.
 6. **Faults.** A round's task is a pure function of (synchronised model, slice, seed):
    rerun after its worker died, it gives the same update. A worker whose mirror is not
    of the round (a replacement) answers :data:`MISSING`; the driver then drops the
-   rounds in flight, sends the whole model to the workers that lack it and reruns them.
-   With ``--threads 1`` a seed and a worker count fix the result bit for bit.
+   rounds in flight, sends the newest synchronised model a worker (or its snapshot)
+   has to the workers that lack it and reruns the rounds from there. With
+   ``--threads 1`` a seed and a worker count fix the result bit for bit.
 
 A checkpoint is the synchronised model and the rounds done (the one-machine
-checkpoint file, a round per task), written after a round; rerunning resumes at
+checkpoint file, a round per task), a snapshot written after a round; rerunning resumes at
 the next round with the same result as an uninterrupted run.
 """
 
@@ -82,6 +84,7 @@ QUIET_CLUSTER = {
     "distributed.scheduler.active-memory-manager.start": False,
 }
 AHEAD = 2  # rounds in flight: the next one's tasks wait on the cluster for this one's updates
+SNAPSHOT_SECONDS = 30.0  # the driver's copy of the model at most this old (a fault reruns from it)
 
 
 # -- the corpus: files, pieces, shards -------------------------------------------------------
@@ -484,10 +487,30 @@ class Update(NamedTuple):
         return sum(a.nbytes for a in self[:4])
 
 
+class Numbers(NamedTuple):
+    """An update's numbers: all the driver receives of a round's task."""
+
+    loss: float
+    examples: int
+    words: int
+    seconds: float
+    combine_seconds: float
+    nbytes: int
+
+
+def numbers_of(update) -> Numbers | str:
+    """A worker's task: the numbers of the update beside it (not the update itself)."""
+    if not isinstance(update, Update):
+        return MISSING
+    return Numbers(*update[4:9], update.nbytes)
+
+
 MISSING = "missing"  # a task's answer on a worker with no mirror of its round
 
 _MIRROR: dict = {}  # on each worker: {"version": round, "input": ..., "output": ...}
 _MIRROR_LOCK = threading.Lock()
+_SCRATCH: dict = {}  # on each worker: the arrays its tasks train in, reused round after round
+_SCRATCH_LOCK = threading.Lock()
 
 
 def mirror_version() -> int:
@@ -498,6 +521,24 @@ def set_mirror(version: int, input: np.ndarray, output: np.ndarray) -> int:
     with _MIRROR_LOCK:
         _MIRROR.update(version=version, input=np.array(input), output=np.array(output))
     return version
+
+
+def current_mirror() -> tuple | None:
+    """On a worker: (version, input, output) of its mirror, copied; None without one."""
+    with _MIRROR_LOCK:
+        if "version" not in _MIRROR:
+            return None
+        return _MIRROR["version"], _MIRROR["input"].copy(), _MIRROR["output"].copy()
+
+
+def snapshot(version: int, previous: list) -> tuple | str:
+    """A worker's task: the synchronised model of round ``version`` (its mirror, first
+    combining ``previous``, round ``version`` - 1's updates), copied; or :data:`MISSING`
+    when the mirror is not of that round (already past it, or a replacement's)."""
+    if synced_model(version, previous) is None:
+        return MISSING
+    got = current_mirror()
+    return got if got is not None and got[0] == version else MISSING
 
 
 def synced_model(version: int, previous: list | None):
@@ -518,22 +559,65 @@ def synced_model(version: int, previous: list | None):
         return Weights(_MIRROR["input"], _MIRROR["output"])
 
 
+@contextlib.contextmanager
+def training_copy(synced):
+    """A copy of the synchronised model for a task to train: the worker's scratch arrays
+    (no fresh pages to fault in every round: 2 x V x dim floats) unless another task
+    holds them."""
+    from w2v_nce.kernels.bundles import Weights
+
+    if not _SCRATCH_LOCK.acquire(blocking=False):
+        yield Weights(synced.input.copy(), synced.output.copy())
+        return
+    try:
+        arrays = []
+        for name, source in (("input", synced.input), ("output", synced.output)):
+            kept = _SCRATCH.get(name)
+            if kept is None or kept.shape != source.shape:
+                kept = _SCRATCH[name] = np.empty_like(source)
+            np.copyto(kept, source)
+            arrays.append(kept)
+        yield Weights(*arrays)
+    finally:
+        _SCRATCH_LOCK.release()
+
+
 def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Position):
     """A worker's task: train ids[start:end] from the synchronised model of round
     ``version`` (:func:`synced_model`) with ``threads`` Hogwild threads; the rows
     changed (:class:`Update`), or :data:`MISSING`."""
-    from w2v_nce.kernels.bundles import Schedule, Weights
-    from w2v_nce.kernels.rng import mix_seed
-    from w2v_nce.training.trainer import block_kernel
+    from w2v_nce.kernels.rowsync import row_changes
 
     started = time.perf_counter()
     synced = synced_model(version, previous)
     if synced is None:
         return MISSING
     combined = time.perf_counter()
-    weights = Weights(synced.input.copy(), synced.output.copy())
+    with training_copy(synced) as weights:
+        results = train_part(ids[start:end], weights, job, at)
+        input_rows, input_delta = row_changes(synced.input, weights.input)
+        output_rows, output_delta = row_changes(synced.output, weights.output)
+    return Update(
+        input_rows,
+        input_delta,
+        output_rows,
+        output_delta,
+        float(sum(r[0] for r in results)),
+        int(sum(r[1] for r in results)),
+        int(sum(r[2] for r in results)),
+        time.perf_counter() - combined,
+        combined - started,
+    )
+
+
+def train_part(part: np.ndarray, weights, job: Job, at: Position) -> list:
+    """Train a slice in ``weights`` with the block kernel, in ``threads`` parts of
+    about equal words (Hogwild threads); each part's (loss, examples, words)."""
+    from w2v_nce.kernels.bundles import Schedule
+    from w2v_nce.kernels.rng import mix_seed
+    from w2v_nce.training.trainer import block_kernel
+
     config = job.config
-    part = ids[start:end]
     cuts, words = cut_words(part, config.threads)
     before = at.words_before + np.concatenate(([0], np.cumsum(words)))
     alpha, min_alpha = np.float32(config.resolved_alpha), np.float32(config.min_alpha)
@@ -547,33 +631,16 @@ def train_slice(version, previous, ids, start: int, end: int, job: Job, at: Posi
             )
 
         if len(words) == 1:  # --threads 1: in this thread, no pool to start
-            results = [run(0)]
-        else:
-            with ThreadPoolExecutor(max_workers=len(words)) as pool:
-                results = list(pool.map(run, range(len(words))))
-    input_rows = changed_rows(synced.input, weights.input)
-    output_rows = changed_rows(synced.output, weights.output)
-    return Update(
-        input_rows,
-        weights.input[input_rows] - synced.input[input_rows],
-        output_rows,
-        weights.output[output_rows] - synced.output[output_rows],
-        float(sum(r[0] for r in results)),
-        int(sum(r[1] for r in results)),
-        int(sum(r[2] for r in results)),
-        time.perf_counter() - combined,
-        combined - started,
-    )
-
-
-def changed_rows(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """The rows of ``after`` that differ from ``before`` (int32)."""
-    return np.flatnonzero((before != after).any(axis=1)).astype(np.int32)
+            return [run(0)]
+        with ThreadPoolExecutor(max_workers=len(words)) as pool:
+            return list(pool.map(run, range(len(words))))
 
 
 def load_kernel(job: Job) -> float:
-    """On a worker: load (or compile) the block kernel before the first round."""
+    """On a worker: load (or compile) the block kernel and the row loops before the
+    first round (an update that arrives from another worker is read-only)."""
     from w2v_nce.kernels.bundles import Schedule, Weights
+    from w2v_nce.kernels.rowsync import add_rows, row_changes
     from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
@@ -582,17 +649,22 @@ def load_kernel(job: Job) -> float:
     schedule = Schedule(np.float32(0), np.float32(0), np.int64(0), np.int64(1))
     with block_kernel(job.config, weights) as kernel:
         kernel(np.zeros(0, np.int32), weights, job.tables, job.spec, schedule, np.uint64(0))
+    rows, delta = row_changes(weights.input, weights.output)
+    add_rows(weights.input, rows, delta)
+    rows.flags.writeable = delta.flags.writeable = False
+    add_rows(weights.input, rows, delta)
     return time.perf_counter() - started
 
 
-# -- combining a round's updates, on the driver ---------------------------------------------
+# -- combining a round's updates, on the workers ---------------------------------------------
 
 
 def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
     """Add each update's changes to the rows it touched, one update after the other in
     the order given (shard order: the float32 sums are the same every run and on every
-    worker). An update's rows are distinct, so each is one gather, add and scatter over
-    its touched rows (a third of the time of summing the updates first).
+    worker). An update's rows are distinct, so each is one pass over its touched rows
+    (:func:`~w2v_nce.kernels.rowsync.add_rows`; a third of the time of summing the
+    updates first).
 
     Only touched rows move, so a rare word's update is never divided by the workers
     that did not see it. The changes of a row several workers touched are summed, not
@@ -600,8 +672,10 @@ def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> N
     bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
     0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
     """
+    from w2v_nce.kernels.rowsync import add_rows
+
     for rows, delta in parts:
-        matrix[rows] += delta
+        add_rows(matrix, rows, delta)
 
 
 # -- the cluster -----------------------------------------------------------------------------
@@ -689,9 +763,10 @@ class SyncStats:
     seconds: float = 0.0  # wall time of the rounds
     compute_seconds: float = 0.0  # the slowest task's training in each round, summed
     combine_seconds: float = 0.0  # the slowest task's combining of the previous updates
-    driver_seconds: float = 0.0  # the driver's combining (while the next round trains)
+    driver_seconds: float = 0.0  # the driver's taking of snapshots (while rounds train)
+    update_bytes: int = 0  # the updates made (each worker's rows changed and by how much)
     bytes_between_workers: int = 0  # each update to every other worker of the next round
-    bytes_to_driver: int = 0  # each update to the driver
+    bytes_to_driver: int = 0  # the snapshots of the model the driver took
     bytes_whole: int = 0  # whole models sent: at the start, and to replacement workers
 
     @property
@@ -710,6 +785,7 @@ class SyncStats:
             "sync_share": self.share,
             "bytes_between_workers": self.bytes_between_workers,
             "bytes_to_driver": self.bytes_to_driver,
+            "update_bytes": self.update_bytes,
             "bytes_whole_models": self.bytes_whole,
             "bytes_per_sync": self.bytes_per_sync,
             "seconds_per_sync": (self.seconds - self.compute_seconds) / max(self.rounds, 1),
@@ -780,7 +856,7 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
 
     A worker holds the synchronised model's mirror and the copy it trains, the last
     round's updates of every worker (at most a model each: all to all), its shard's ids
-    and the kernel's buffers; the driver the model and one round's updates.
+    and the kernel's buffers; the driver the model and a snapshot arriving.
     """
     from w2v_nce import memory
     from w2v_nce.training.trainer import spec_for
@@ -802,7 +878,7 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
             "or give the workers more memory (dask worker --memory-limit)"
         )
     driver = memory.MemoryEstimate(
-        model=one.model, buffers=n * one.model, vocab_size=vocab_size, dim=config.dim
+        model=one.model, buffers=one.model, vocab_size=vocab_size, dim=config.dim
     )
     memory.check(driver, messages.info, messages.warn)
 
@@ -822,18 +898,36 @@ def _result(future):
         return None
 
 
+@dataclass
+class Flight:
+    """A round in flight: its tasks' updates (left on the workers), their numbers (what
+    the driver receives) and, when the driver asked for it, the synchronised model after
+    the round (a snapshot)."""
+
+    number: int
+    updates: list
+    numbers: list
+    snapshot: object = None
+    final: bool = False
+
+
 class Rounds:
     """The driver's side of the rounds: each round's tasks submitted one round ahead
     (round n + 1 waits on the cluster for round n's updates, which Dask moves from
-    worker to worker), and every update also combined into the driver's own model:
-    the checkpoint's, and the whole model a replacement worker is sent."""
+    worker to worker). The driver receives only each task's numbers; its own copy of
+    the model is a snapshot of a worker's mirror, taken after the last round, when a
+    checkpoint is due and at least every SNAPSHOT_SECONDS (what a fault reruns from)."""
 
-    def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats):
+    def __init__(self, client, plan: Plan, job: Job, model, sync: SyncStats, wants=None):
         self.client, self.plan, self.job, self.model, self.sync = client, plan, job, model, sync
         # A task's result, not scattered data: Dask recomputes it if its workers die.
         self.job_future = client.submit(_same, job, key=f"w2v-job-{_token()}")
-        self.version = 0  # the rounds combined into the model
-        self.flight: collections.deque = collections.deque()  # (number, futures), oldest first
+        self.version = 0  # the round whose synchronised model the driver's model is
+        self.flight: collections.deque = collections.deque()  # Flight, oldest first
+        self.numbers: dict[int, list[Numbers]] = {}  # each round's, counted in the stats
+        self.wants = wants or (lambda: False)  # a checkpoint is due
+        self.taken = time.monotonic()  # when the last snapshot was taken
+        self.asked = False  # a snapshot in flight
 
     def start(self, version: int) -> float:
         """Every worker mirrors the model as round ``version``; the kernel loaded."""
@@ -859,49 +953,87 @@ class Rounds:
 
     def results(self, state):
         """Run the rounds ``state`` has not done (a checkpoint's are a prefix), in order,
-        AHEAD in flight; after each, its updates combined into the model and the round
-        marked done: yield its updates. When a worker lost its mirror (a
-        replacement, or an update lost with its worker), the rounds in flight are dropped
-        and rerun from the model: the same tasks, the same updates."""
-        todo = list(range(int(state.done.sum()), state.done.size))
-        position, attempts = 0, 0
-        while position < len(todo):
-            while len(self.flight) < AHEAD and position + len(self.flight) < len(todo):
-                previous = self.flight[-1][1] if self.flight else None
-                number = todo[position + len(self.flight)]
-                self.flight.append((number, self._submit_round(number, previous)))
-            number, futures = self.flight.popleft()
-            updates = [_result(f) for f in futures]
-            if all(isinstance(u, Update) for u in updates):
-                self._combine(updates)
-                state.done[number] = True  # the model is this round's: what a checkpoint saves
-                position, attempts = position + 1, 0
-                yield updates
+        AHEAD in flight; after each, mark it done and yield its tasks' numbers. When a
+        worker lost its mirror (a replacement, or an update lost with its worker), the
+        rounds in flight are dropped and rerun from the newest synchronised model a
+        worker or the driver still has: the same tasks, the same updates; a rerun round
+        counted already is not yielded again."""
+        total, attempts = state.done.size, 0
+        position = following = int(state.done.sum())  # next to yield, next to submit
+        while position < total:
+            while len(self.flight) < AHEAD and following < total:
+                self.flight.append(self._submit_round(following, total))
+                following += 1
+            entry = self.flight.popleft()
+            numbers = [_result(f) for f in entry.numbers]
+            if all(isinstance(n, Numbers) for n in numbers) and self._took(entry):
+                attempts = 0
+                if entry.number >= position:
+                    self.numbers[entry.number] = numbers
+                    state.done[entry.number] = True
+                    position += 1
+                    yield numbers
                 continue
             attempts += 1
             if attempts > MIRROR_ATTEMPTS:
                 raise UserError(
                     f"the Dask workers lost the synchronised model {MIRROR_ATTEMPTS} times in "
-                    f"round {number}; check the cluster (dask worker logs) and rerun "
+                    f"round {entry.number}; check the cluster (dask worker logs) and rerun "
                     "(--checkpoint resumes)"
                 )
             self.cancel()
             time.sleep(0.1 * attempts)  # a replacement worker: send it the model
-            self._refresh_mirrors()
+            following = self._recover(position)
 
     def cancel(self) -> None:
         """Drop the rounds in flight."""
-        futures = [f for _, round_futures in self.flight for f in round_futures]
+        futures = [
+            f
+            for entry in self.flight
+            for f in [*entry.updates, *entry.numbers, entry.snapshot]
+            if f is not None
+        ]
         self.flight.clear()
+        self.asked = False
         if futures:
             self.client.cancel(futures)
 
-    def _submit_round(self, number: int, previous: list | None) -> list:
+    def _submit_round(self, number: int, total: int) -> Flight:
         """Round ``number``'s tasks, one per shard with a slice in it, from the updates of
-        round ``number`` - 1 (futures; None: from the mirror of round ``number``)."""
+        round ``number`` - 1 in flight (else from the mirror of round ``number``), their
+        numbers, and the snapshot after the last round or when one is wanted."""
         epoch, rnd = divmod(number, self.plan.rounds_per_epoch)
+        last = self.flight[-1] if self.flight else None
+        previous = last.updates if last is not None and last.number == number - 1 else None
         shards = [s for s in range(len(self.plan.shards)) if self.plan.shard_words[s] > 0]
-        return [self._submit(number, epoch, rnd, s, previous) for s in shards]
+        updates = [self._submit(number, epoch, rnd, s, previous) for s in shards]
+        homes = [[self.plan.homes[s]] for s in shards]
+        numbers = [
+            self.client.submit(
+                numbers_of,
+                update,
+                key=f"w2v-numbers-{number}-{_token()}",
+                workers=home,
+                allow_other_workers=True,  # a replacement worker has another address
+            )
+            for update, home in zip(updates, homes, strict=True)
+        ]
+        entry = Flight(number, updates, numbers, final=number == total - 1)
+        due = self.wants() or time.monotonic() - self.taken >= SNAPSHOT_SECONDS
+        if entry.final or (due and not self.asked):
+            # Before the next round's task on that worker (the priority): its mirror is
+            # then of this round still.
+            entry.snapshot = self.client.submit(
+                snapshot,
+                number + 1,
+                updates,
+                key=f"w2v-snapshot-{number + 1}-{_token()}",
+                workers=homes[0],
+                allow_other_workers=True,
+                priority=1,
+            )
+            self.asked = True
+        return entry
 
     def _submit(self, number, epoch, rnd, shard, previous):
         """A round's task on its shard's worker (elsewhere if that one died: Dask reruns
@@ -924,15 +1056,81 @@ class Rounds:
             retries=2,
         )
 
-    def _combine(self, updates: list[Update]) -> None:
-        """Combine the round's updates into the model, as every worker combines them into
-        its mirror: the synchronised model of the next round."""
+    def _took(self, entry: Flight) -> bool:
+        """The entry's snapshot, if it has one, taken into the model; False when the
+        last round's is missing (a fault: the run's model must be the last round's)."""
+        if entry.snapshot is None:
+            return True
+        self.asked = False
+        got = _result(entry.snapshot)
+        if isinstance(got, tuple):
+            self._take(got)
+            return True
+        return not entry.final  # a snapshot that lost the race with the next round: skip it
+
+    def _take(self, got: tuple) -> None:
         started = time.perf_counter()
-        model = self.model
-        combine(model.input, [(u.input_rows, u.input_delta) for u in updates])
-        combine(model.output, [(u.output_rows, u.output_delta) for u in updates])
-        self.version += 1
+        version, input, output = got
+        self.model.input[...] = input
+        self.model.output[...] = output
+        self.version, self.taken = version, time.monotonic()
+        self.sync.bytes_to_driver += input.nbytes + output.nbytes
         self.sync.driver_seconds += time.perf_counter() - started
+
+    def _newest_mirror(self, limit: int) -> None:
+        """Take the newest mirror a worker has of a round after the driver's model's and
+        not past ``limit`` (whose rounds' numbers the driver has)."""
+        versions = self.client.run(mirror_version, on_error="return")
+        found = sorted(
+            (v, a) for a, v in versions.items() if isinstance(v, int) and self.version < v <= limit
+        )
+        if found:
+            version, address = found[-1]
+            got = self.client.run(current_mirror, workers=[address], on_error="return")
+            if isinstance(got.get(address), tuple) and got[address][0] == version:
+                self._take(got[address])
+
+    def _recover(self, position: int) -> int:
+        """After a fault: the newest synchronised model of a round up to ``position``,
+        sent to the workers without it; the round to rerun from."""
+        self._newest_mirror(position)
+        self._refresh_mirrors()
+        return self.version
+
+    def latest(self, state):
+        """On Ctrl-C: the newest synchronised model the driver can have (a worker's mirror
+        of a round whose numbers arrived, else its snapshot) and the run's state at it."""
+        known = int(state.done.sum())
+        for entry in self.flight:  # rounds finished but not counted yet
+            if entry.number != known or not all(f.done() for f in entry.numbers):
+                break
+            try:
+                numbers = [f.result() for f in entry.numbers]
+            except Exception:  # noqa: BLE001 - cancelled or failed: not a round to count
+                break
+            if not all(isinstance(n, Numbers) for n in numbers):
+                break
+            self.numbers[entry.number] = numbers
+            known += 1
+        with contextlib.suppress(Exception):
+            self._newest_mirror(known)
+        return self.model, self.state_at(state, self.version)
+
+    def state_at(self, state, version: int):
+        """The run's state (rounds done, words, examples, loss) at round ``version``."""
+        from copy import copy
+
+        from w2v_nce.training.trainer import RunState
+
+        done, stats = np.zeros_like(state.done), copy(state.stats)
+        done[:version] = True
+        counted = int(state.done.sum())
+        for number, numbers in self.numbers.items():
+            sign = (number >= version and number < counted) - (counted <= number < version)
+            stats.words -= sign * sum(n.words for n in numbers)
+            stats.examples -= sign * sum(n.examples for n in numbers)
+            stats.loss_sum -= sign * sum(n.loss for n in numbers)
+        return RunState(done, stats)
 
 
 def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, writer=None):
@@ -950,21 +1148,23 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
         stats.kernel_seconds = rounds.start(int(state.done.sum()))
         bar.set_description(description)
         started = clock = time.perf_counter()
-        for updates in rounds.results(state):
+        for numbers in rounds.results(state):
             now = time.perf_counter()
-            _count_round(rounds.sync, updates, now - clock)
+            _count_round(rounds.sync, numbers, now - clock)
             clock = now
-            lr = _add_stats(stats, updates, total_words, bar, rounds.job.config)
+            lr = _add_stats(stats, numbers, total_words, bar, rounds.job.config)
             stats.seconds = now - started
             if on_round is not None:
-                on_round(model, state, lr, bool(state.done.all()))
+                synced = rounds.version == int(state.done.sum())
+                on_round(model, state, lr, bool(state.done.all()), synced)
     except KeyboardInterrupt as stop:
         bar.close()
         model.config.update(interrupted=True, words_trained=stats.words)
         interrupted = TrainingInterrupted(model, stats, total_words, signal_of(stop))
-        if writer is not None:
-            with contextlib.suppress(KeyboardInterrupt):
-                interrupted.checkpoint = writer.save(model, state)
+        with contextlib.suppress(KeyboardInterrupt):
+            _, saved = rounds.latest(state)
+            if writer is not None:
+                interrupted.checkpoint = writer.save(model, saved)
         raise interrupted from None
     finally:
         bar.close()
@@ -973,23 +1173,23 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
     return stats
 
 
-def _count_round(sync: SyncStats, updates: list[Update], seconds: float) -> None:
+def _count_round(sync: SyncStats, numbers: list[Numbers], seconds: float) -> None:
     """Add a round's numbers: its wall time (from the previous round's end), the slowest
     task's training and combining, and the bytes its updates travelled."""
     sync.rounds += 1
     sync.seconds += seconds
-    sync.compute_seconds += max((u.seconds for u in updates), default=0.0)
-    sync.combine_seconds += max((u.combine_seconds for u in updates), default=0.0)
-    sent = sum(u.nbytes for u in updates)
-    sync.bytes_to_driver += sent
-    sync.bytes_between_workers += sent * max(len(updates) - 1, 0)
+    sync.compute_seconds += max((n.seconds for n in numbers), default=0.0)
+    sync.combine_seconds += max((n.combine_seconds for n in numbers), default=0.0)
+    sent = sum(n.nbytes for n in numbers)
+    sync.update_bytes += sent
+    sync.bytes_between_workers += sent * max(len(numbers) - 1, 0)
 
 
-def _add_stats(stats, updates: list[Update], total_words: int, bar, config) -> float:
+def _add_stats(stats, numbers: list[Numbers], total_words: int, bar, config) -> float:
     """Add a round's numbers to ``stats`` and the bar; the learning rate reached."""
-    loss = sum(u.loss for u in updates)
-    examples = sum(u.examples for u in updates)
-    words = sum(u.words for u in updates)
+    loss = sum(n.loss for n in numbers)
+    examples = sum(n.examples for n in numbers)
+    words = sum(n.words for n in numbers)
     stats.words += words
     stats.examples += examples
     stats.loss_sum += loss
@@ -1111,7 +1311,8 @@ def train_on_cluster(settled, client, progress, messages, outputs):
         }
         writer, on_round = _checkpointing(ck_path, info, run)
         sync = SyncStats()
-        rounds = Rounds(connected, plan, _job(model, config, plan), model, sync)
+        wants = writer.due if writer is not None else None
+        rounds = Rounds(connected, plan, _job(model, config, plan), model, sync, wants)
         stats = train_rounds(rounds, state, progress, resumed, on_round, writer)
     stats.sync = sync.as_dict()
     model.config["distributed"] = {"workers": n, "sync_every": sync_every, **stats.sync}
@@ -1200,7 +1401,8 @@ class _Encoded(NamedTuple):
 
 def _checkpointing(ck_path, info, run):
     """(writer, on_round): the checkpoint writer (None without --checkpoint), and what
-    follows each round: the checkpoint when one is due, a --loss-log row."""
+    follows each round: a --loss-log row, and the checkpoint when one is due and the
+    driver's model is the round's (``synced``: a snapshot the writer asked for)."""
     from w2v_nce.io.loss_log import LossLog
     from w2v_nce.training import checkpoint as ck
 
@@ -1208,13 +1410,13 @@ def _checkpointing(ck_path, info, run):
     writer = ck.Writer(ck_path, info, every) if ck_path else None
     loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
 
-    def on_round(model, state, lr: float, finished: bool) -> None:
+    def on_round(model, state, lr: float, finished: bool, synced: bool) -> None:
         stats = state.stats
         if loss_log is not None:
             loss_log.add(stats.seconds, stats.words, lr, stats.final_loss)
             if finished:
                 loss_log.close()
-        if writer is not None and not finished and writer.due():
+        if writer is not None and not finished and synced and writer.due():
             writer.save(model, state)
 
     return writer, on_round
