@@ -274,3 +274,29 @@ def test_keywords_rank_oov_words_by_their_ngrams(trained):
     assert ranked[UNSEEN] == pytest.approx(want, rel=1e-9)
     result = run_cli("keywords", *text.split(), "--vectors", trained / "model.npz", check=True)
     assert UNSEEN in result.stdout and "ranked by their n-grams' vectors" in result.stderr
+
+
+def test_context_neighbours_of_an_oov_word_come_from_its_ngrams(trained):
+    """most-similar --by context scores a word out of the vocabulary with its n-grams'
+    input vector against every output row, as for a known word, and says so."""
+    model = load(trained / "model.npz")
+    u = model.oov_vectors([UNSEEN])
+    with pytest.warns(W2VNceWarning) as caught:
+        rows = model.context(UNSEEN, topn=5)
+    assert any(f"not in the vocabulary: '{UNSEEN}'" in str(w.message) for w in caught)
+    scores = model.scores_of(u)[0]
+    log_z = model.log_partition(None, u)[0] if model.loss.distribution.renormalise else 0.0
+    best = np.argsort(-scores, kind="stable")[:5]
+    assert [word for word, _, _ in rows] == [model.vocab[i] for i in best]
+    for (_, score, p), i in zip(rows, best, strict=True):
+        assert score == pytest.approx(scores[i], rel=1e-9)
+        assert p == pytest.approx(np.exp(scores[i] - log_z), rel=1e-9)
+    known = model.vocab[3]  # a word of the vocabulary: the same numbers as before
+    with pytest.warns(W2VNceWarning):  # neg's p(c|w) is a reading: the note that says so
+        top = model.context(known, topn=3)[0]
+    assert top[1] == pytest.approx(model.scores(3)[0].max())
+    result = run_cli(
+        "most-similar", UNSEEN, "--by", "context", "--vectors", trained / "model.npz", check=True
+    )
+    assert len(result.stdout.splitlines()) == 1 + 10  # the header and the default topn
+    assert f"note: not in the vocabulary: '{UNSEEN}'" in result.stderr

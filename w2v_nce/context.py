@@ -38,22 +38,30 @@ def context_neighbours(
     the header saying what p(c|w) is, and the notes for the reader (that p(c|w) is
     only a reading of a model that is not normalised).
 
-    Raises :class:`~w2v_nce.errors.UsageError` (with close matches) for an unknown
-    word. The word itself is not excluded: "w next to w" is a real prediction.
+    A subword model gives a word out of its vocabulary the input vector of its n-grams
+    (as most-similar does) and says so in a note; otherwise an unknown word raises
+    :class:`~w2v_nce.errors.UsageError` (with close matches). The word itself is not
+    excluded: "w next to w" is a real prediction.
     """
     if topn < 1:
         raise UsageError(f"topn must be at least 1, got {topn}")
     index = model.index()
-    if word not in index:
+    oov_note = None
+    if word in index:
+        u = model.vectors[[index[word]]]
+    elif model.subwords is not None:
+        u = model.oov_vectors([word])
+        oov_note = model.neighbours.oov_note([word])
+    else:
         # Neighbours._lookup raises the same one-line error as most-similar.
         Neighbours(model.vocab, model.input)._lookup(word)
     model.require_output("--by context")
-    scores = model.scores(index[word])[0]
-    probs = np.exp(model.log_probs(index[word])[0])
+    scores = model.scores_of(u)[0]
+    probs = np.exp(model.log_probs_of(u)[0])
     distribution = losses.distribution_of(model.loss)
     n = min(topn, scores.size)
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.lexsort((top, -scores[top]))]  # by score, ties by index
     rows = [(model.vocab[i], float(scores[i]), float(probs[i])) for i in top]
-    notes = [note for note in (losses.reading_note(model.loss),) if note]
+    notes = [note for note in (losses.reading_note(model.loss), oov_note) if note]
     return rows, distribution.header, notes

@@ -215,7 +215,12 @@ class Model:
         softmax of the score, and so is the reading of negative sampling's scores
         (which are not a normalised model: :attr:`Loss.normalised` says which).
         """
-        scores = self.scores(rows)
+        return self.log_probs_of(self.vectors[np.atleast_1d(np.asarray(rows))])
+
+    def log_probs_of(self, u) -> np.ndarray:
+        """:meth:`log_probs` for input vectors ``u`` (len × dim) rather than words, as
+        :meth:`scores_of` is to :meth:`scores`."""
+        scores = self.scores_of(u)
         if not losses.distribution_of(self.loss).renormalise:
             return scores
         peak = scores.max(axis=1, keepdims=True)
