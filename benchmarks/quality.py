@@ -126,19 +126,21 @@ def summarise_runs(bench, ok, missing=None):
     return row
 
 
+def median_difference(paired):
+    """The median over the rounds of one paired difference (``{"diff", "ci"}`` each)."""
+    return {
+        "diff": median([p["diff"] for p in paired if p["diff"] is not None]),
+        "ci": median_interval([p["ci"] for p in paired]) if paired else None,
+    }
+
+
 def summarise_differences(diffs):
     """{(key, ref): {score: {"diff", "ci"}}}: medians over the rounds of each paired difference."""
     out = {}
     for pair, rounds in diffs.items():
         if not rounds:
             continue
-        out[pair] = {
-            name: {
-                "diff": median([r[name]["diff"] for r in rounds if r[name]["diff"] is not None]),
-                "ci": median_interval([r[name]["ci"] for r in rounds]),
-            }
-            for name in rounds[0]
-        }
+        out[pair] = {name: median_difference([r[name] for r in rounds]) for name in rounds[0]}
     return out
 
 

@@ -26,7 +26,13 @@ from collections import Counter
 import numpy as np
 
 from ..common import Section, fmt, log, median, ratio, table, with_interval
-from ..quality import median_interval, quality_rounds, summarise_differences, summarise_runs
+from ..quality import (
+    median_difference,
+    median_interval,
+    quality_rounds,
+    summarise_differences,
+    summarise_runs,
+)
 from ..quality import signed_interval as signed
 from ..systems import SGNS, python_child_command, w2v_nce_command
 
@@ -115,14 +121,6 @@ def rare_score(bin_path, pairs_path, subwords):
     vocabulary = {w.upper() for w in words}
     distinct = {w for a, b, _ in read_pairs(str(pairs_path)) for w in (a, b)}
     return null_vectors(known, pairs_path), known, len(distinct - vocabulary) / len(distinct)
-
-
-def median_difference(paired):
-    """The median over the rounds of paired differences (``{"diff", "ci"}`` each)."""
-    return {
-        "diff": median([p["diff"] for p in paired if p["diff"] is not None]),
-        "ci": median_interval([p["ci"] for p in paired]) if paired else None,
-    }
 
 
 def measure(bench):
