@@ -142,12 +142,15 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
     Allocated by NumPy, once per block (Numba compiling an allocator of the 19
     arrays cost about a second of a first run's compile), as views of one buffer:
     each array on a 64-byte boundary, :data:`SCRATCH_GAP` bytes after the one
-    before it. The layout matters to the results: LLVM guards a vectorised loop
-    over two arrays with a run-time check that they do not overlap, and runs a
-    scalar copy of the loop (another order of float additions) when the check
-    cannot tell. Separately allocated, small arrays lie where the heap puts them:
-    measured, CBOW neg's ``--threads 1 --seed 1`` vectors differed in 8 runs of 10
-    with NumPy's separate arrays, in none of 40 with the fixed layout.
+    before it. Where the arrays lie relative to each other changed the results:
+    with NumPy's separate arrays (small ones lie where the heap puts them), CBOW
+    neg's ``--threads 1 --seed 1`` vectors differed between runs (8 of 10), with
+    the fixed layout not in 40 runs, nor when every array was moved by 16, 32 or
+    48 bytes. No read or write outside the arrays was found (guard bytes around
+    each stayed intact, and huge values in them changed nothing); the likely
+    cause, not confirmed, is LLVM's run-time overlap checks, which run a scalar
+    copy of a vectorised loop (another order of float additions) when two
+    arrays may overlap.
     """
     wide = padded(dim)
     batch = NOISE_BATCH
@@ -413,7 +416,7 @@ def update_block(block, output, scratch):
     # at or above `first` are the root's end of the path.
     private, dirty = scratch.private, scratch.dirty
     first = output.shape[0] - private.shape[0]
-    b = 0
+    b = np.int64(0)  # not the literal 0: Numba would compile accumulate for it too
     while b < width and candidates[b] >= first:
         accumulate(by_column, b, private, candidates[b] - first, dim)
         dirty[candidates[b] - first] = 1
@@ -764,9 +767,10 @@ def _kernel(model, step):
                     )
                 gathered = hidden_rows = 0
                 steps += 1
-                if steps % PRIVATE_FLUSH == 0:
+                if step == TREE and steps % PRIVATE_FLUSH == 0:
                     flush_private(weights.output, scratch)
-        flush_private(weights.output, scratch)
+        if step == TREE:  # only hs has private rows (pruned, never compiled, for the others)
+            flush_private(weights.output, scratch)
         return loss, examples, words
 
     # Each kernel caches in files of its own name. Under one name every kernel shares
