@@ -111,3 +111,24 @@ def test_the_contrastive_options_are_reproducible(corpus, tmp_path, model, loss,
         (tmp_path / name).mkdir()
         runs.append(train(corpus, tmp_path / name, model, loss, SEED, options=options))
     assert runs[0] == runs[1]
+
+
+def test_the_json_final_loss_is_the_last_epochs_mean_and_reproducible(corpus, tmp_path):
+    """``final_loss`` is the mean loss per example over the last epoch's blocks: with one
+    epoch it is the run's mean loss; with two it differs from the run's mean (the
+    second epoch's loss is lower) and two runs with one seed give the same number (it
+    was the progress bar's last second, which depends on timing)."""
+    import json
+
+    def summary(epochs):
+        result = run_cli(
+            "train", corpus, "--threads", 1, "--seed", SEED, "--dim", 16, "--epochs", epochs,
+            "--quiet", "--json", "-o", tmp_path / "v.txt", check=True,
+        )  # fmt: skip
+        return json.loads(result.stdout)
+
+    one = summary(1)
+    assert one["final_loss"] == pytest.approx(one["mean_loss"], rel=1e-9)
+    two, again = summary(2), summary(2)
+    assert two["final_loss"] == again["final_loss"] and two["mean_loss"] == again["mean_loss"]
+    assert two["final_loss"] < two["mean_loss"]

@@ -59,10 +59,31 @@ class TrainStats:
     words: int = 0  # words read (before subsampling), over all epochs
     examples: int = 0  # pairs (skip-gram) or centre words (CBOW) trained
     seconds: float = 0.0  # training time of this process (a resumed run: since it resumed)
-    final_loss: float = float("nan")  # mean loss per example over the last interval
+    final_loss: float = float("nan")  # mean loss per example of the last epoch (see add)
     loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
     resumed_words: int = 0  # words already trained when this process resumed
     kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
+    final_epoch: int = -1  # the last epoch this process trained a block of
+    final_epoch_loss: float = 0.0  # and the loss and examples of its blocks
+    final_epoch_examples: int = 0
+
+    def add(self, epoch: int, words: int, examples: int, loss: float) -> None:
+        """Count a trained block (or a round of every shard's) of ``epoch``.
+
+        ``final_loss`` is the mean loss per example over the blocks of the last epoch
+        this process trained, whatever order they finished in: with ``--threads 1`` and
+        a seed it is the same number every run (the progress bar's loss, over the last
+        second, depends on timing)."""
+        self.words += words
+        self.examples += examples
+        self.loss_sum += loss
+        if epoch > self.final_epoch:
+            self.final_epoch, self.final_epoch_loss, self.final_epoch_examples = epoch, 0.0, 0
+        if epoch == self.final_epoch:
+            self.final_epoch_loss += loss
+            self.final_epoch_examples += examples
+            if self.final_epoch_examples:
+                self.final_loss = self.final_epoch_loss / self.final_epoch_examples
 
     @property
     def words_per_sec(self) -> float:

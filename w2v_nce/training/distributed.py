@@ -1152,11 +1152,12 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
             now = time.perf_counter()
             _count_round(rounds.sync, numbers, now - clock)
             clock = now
-            lr = _add_stats(stats, numbers, total_words, bar, rounds.job.config)
+            epoch = (int(state.done.sum()) - 1) // plan.rounds_per_epoch  # the round's
+            lr, loss = _add_stats(stats, epoch, numbers, total_words, bar, rounds.job.config)
             stats.seconds = now - started
             if on_round is not None:
                 synced = rounds.version == int(state.done.sum())
-                on_round(model, state, lr, bool(state.done.all()), synced)
+                on_round(model, state, lr, loss, bool(state.done.all()), synced)
     except KeyboardInterrupt as stop:
         bar.close()
         model.config.update(interrupted=True, words_trained=stats.words)
@@ -1185,26 +1186,24 @@ def _count_round(sync: SyncStats, numbers: list[Numbers], seconds: float) -> Non
     sync.bytes_between_workers += sent * max(len(numbers) - 1, 0)
 
 
-def _add_stats(stats, numbers: list[Numbers], total_words: int, bar, config) -> float:
-    """Add a round's numbers to ``stats`` and the bar; the learning rate reached."""
+def _add_stats(stats, epoch, numbers: list[Numbers], total_words: int, bar, config):
+    """Add a round (of ``epoch``)'s numbers to ``stats`` and the bar; (the learning rate
+    reached, the round's loss per example)."""
     loss = sum(n.loss for n in numbers)
     examples = sum(n.examples for n in numbers)
     words = sum(n.words for n in numbers)
-    stats.words += words
-    stats.examples += examples
-    stats.loss_sum += loss
+    stats.add(epoch, words, examples, loss)
     if not math.isfinite(loss):
         raise UserError(
             "training diverged (the loss became NaN or infinite); "
             "lower --alpha and try again; nothing was written"
         )
-    if examples:
-        stats.final_loss = loss / examples
     alpha = config.resolved_alpha
     lr = alpha - (alpha - config.min_alpha) * min(stats.words / max(total_words, 1), 1.0)
-    bar.set_postfix(lr=f"{lr:.5f}", loss=f"{stats.final_loss:.4f}", refresh=False)
+    per_example = loss / examples if examples else math.nan
+    bar.set_postfix(lr=f"{lr:.5f}", loss=f"{per_example:.4f}", refresh=False)
     bar.update(words)
-    return lr
+    return lr, per_example
 
 
 # -- a run: what pipeline.train hands over ---------------------------------------------------
@@ -1410,10 +1409,10 @@ def _checkpointing(ck_path, info, run):
     writer = ck.Writer(ck_path, info, every) if ck_path else None
     loss_log = LossLog(run["loss_log"]) if run.get("loss_log") else None
 
-    def on_round(model, state, lr: float, finished: bool, synced: bool) -> None:
+    def on_round(model, state, lr: float, loss: float, finished: bool, synced: bool) -> None:
         stats = state.stats
         if loss_log is not None:
-            loss_log.add(stats.seconds, stats.words, lr, stats.final_loss)
+            loss_log.add(stats.seconds, stats.words, lr, loss)
             if finished:
                 loss_log.close()
         if writer is not None and not finished and synced and writer.due():

@@ -276,12 +276,11 @@ class Progress:
         now = time.perf_counter()
         if not self.interval[1] or (now - self.last_refresh < 1.0 and not last):
             return
-        stats = self.stats
-        stats.final_loss = self.interval[0] / self.interval[1]
-        lr = self.tasks.learning_rate(stats.words)
-        self.bar.set_postfix(lr=f"{lr:.5f}", loss=f"{stats.final_loss:.4f}", refresh=False)
+        loss = self.interval[0] / self.interval[1]
+        lr = self.tasks.learning_rate(self.stats.words)
+        self.bar.set_postfix(lr=f"{lr:.5f}", loss=f"{loss:.4f}", refresh=False)
         if self.on_interval is not None:
-            self.on_interval(now - self.started, stats.words, lr, stats.final_loss)
+            self.on_interval(now - self.started, self.stats.words, lr, loss)
         self.interval[:] = [0.0, 0]
         self.last_refresh = now
 
@@ -379,9 +378,7 @@ class Training:
                 continue
             loss, examples, words = future.result()
             self.state.done[task] = True
-            self.stats.words += words
-            self.stats.examples += examples
-            self.stats.loss_sum += loss
+            self.stats.add(task // self.tasks.n_blocks, words, examples, loss)
             self.bar.add(loss, examples, words)
             faults.point("task")
             if not math.isfinite(loss):
