@@ -294,6 +294,49 @@ def test_compare_table_marks_the_differences_the_data_resolve(compared):
     assert "interval excludes 0" in footnote and "same 1,000 resamples" in footnote
 
 
+# --------------------------------------------------------------------------- compare --subwords
+
+# Words whose n-grams exercise fastText's hashing: multi-byte UTF-8 (bytes above 127 are
+# signed chars there), the end-of-sentence word (no n-grams in fastText and w2v-nce).
+CONVERTED_WORDS = ["cat", "cats", "café", "naïve", "straße", "日本語", "a", "</s>"]
+UNSEEN_WORDS = ["catss", "cafés", "日本", "straßen", "zq"]
+
+
+@pytest.mark.parametrize("hs", [0, 1])
+def test_gensims_fasttext_converts_to_the_same_vectors(hs):
+    """gensim's FastText n-gram hashing equals w2v-nce's (fastText's), so its word rows
+    and n-gram rows, as a w2v-nce subword Model, give gensim's vectors: w2v-nce's mean
+    of a word's row and its n-gram rows equals gensim's ``wv[word]``, in and out of the
+    vocabulary."""
+    from gensim.models import FastText
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    from w2v_nce.evaluation.baseline import gensim_as_model
+
+    sentences = [CONVERTED_WORDS, ["cat", "dog", "dogs", "café"]] * 20
+    fasttext = FastText(
+        sentences, vector_size=16, min_n=2, max_n=5, bucket=997, min_count=1, epochs=1,
+        workers=1, seed=3, hs=hs, negative=0 if hs else 5,
+    )  # fmt: skip
+    model = gensim_as_model(fasttext)
+    assert (model.subwords.minn, model.subwords.maxn, model.subwords.buckets) == (2, 5, 997)
+    assert model.output.shape[0] == len(model.vocab) - hs
+    for word in CONVERTED_WORDS + UNSEEN_WORDS:
+        if word != "</s>":  # w2v-nce gives it no n-grams; gensim does
+            ids = list(model.subwords.ngram_ids(word))
+            assert ids == ft_ngram_hashes(word, 2, 5, 997) and ids
+    index = model.index()
+    assert set(CONVERTED_WORDS) <= set(index)
+    for word in CONVERTED_WORDS:
+        np.testing.assert_allclose(
+            model.vectors[index[word]], fasttext.wv[word], rtol=1e-6, atol=1e-7
+        )
+    unseen = model.oov_vectors(UNSEEN_WORDS)
+    for word, vector in zip(UNSEEN_WORDS, unseen, strict=True):
+        assert word not in index and np.abs(vector).max() > 0
+        np.testing.assert_allclose(vector, fasttext.wv[word], rtol=1e-6, atol=1e-7)
+
+
 def test_report_lines_show_undefined_scores_as_na():
     scores = dict.fromkeys(COSINE_KEYS)
     scores["pmi"] = None
