@@ -394,7 +394,7 @@ def test_compare_prints_no_negative_zero_and_no_footnote_for_nothing():
         side |= {key: 0.5, f"{key}_oov": 0.1, f"{key}_ci": [0.4, 0.6]}
     result = {
         "w2v_nce": side, "gensim": side, "neighbour_overlap_at_10": 0.5,
-        "settings": {"loss": "neg", "gensim_loss": "neg"},
+        "settings": {"loss": "neg", "gensim_class": "Word2Vec", "gensim_loss": "neg"},
         "differences": {key: {"diff": -0.00001, "ci": [-0.0001, 0.0002]}
                         for key in ("ws353", "simlex999", "analogy")},
     }  # fmt: skip

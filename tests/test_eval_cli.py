@@ -240,6 +240,7 @@ def test_compare_json(compared):
     assert 0 <= compared["neighbour_overlap_at_10"] <= 1
     settings = compared["settings"]
     assert settings["loss"] == "nce" and settings["gensim_loss"] == "neg"
+    assert settings["subwords"] is None and settings["gensim_class"] == "Word2Vec"
     assert (settings["k"], settings["dim"], settings["epochs"], settings["threads"]) == (
         5,
         16,
@@ -252,7 +253,7 @@ def test_compare_table_says_gensim_used_negative_sampling(compared):
     table = "\n".join(compare_table(compared))
     for row in ("training seconds", "words/s", "WordSim-353", "analogy accuracy", "PMI Pearson"):
         assert row in table
-    assert "w2v-nce (nce)" in table and "gensim (neg)*" in table
+    assert "w2v-nce (nce)" in table and "gensim Word2Vec (neg)*" in table
     assert "gensim has no 'nce' loss: it trained with negative sampling" in table
     assert "neighbour overlap@10" in table
 
@@ -292,6 +293,116 @@ def test_compare_table_marks_the_differences_the_data_resolve(compared):
     assert analogy.endswith("n/a")
     footnote = next(line for line in lines if line.startswith("†"))
     assert "interval excludes 0" in footnote and "same 1,000 resamples" in footnote
+
+
+# --------------------------------------------------------------------------- compare --subwords
+
+SUBWORDS = ("3", "5")  # MIN, MAX
+BUCKETS = 20_000
+EPOCHS = 3  # after one, a FastText's cosines all lie near 1
+
+
+@pytest.fixture(scope="module")
+def compared_subwords(corpus):
+    result = run_cli(
+        "compare", corpus, "--subwords", "-".join(SUBWORDS), "--buckets", BUCKETS, "--dim", "16",
+        "--epochs", EPOCHS, "--min-count", "2", "--threads", "1", "--seed", "7", "--alpha", "0.025",
+        "--sample", "0", "--pmi-min-count", "2", "--json", "--quiet",
+        check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def test_compare_with_subwords_trains_gensims_fasttext(compared_subwords):
+    settings = compared_subwords["settings"]
+    assert settings["gensim_class"] == "FastText"
+    assert (settings["subwords"], settings["buckets"]) == ("-".join(SUBWORDS), BUCKETS)
+    table = compare_table(compared_subwords)
+    assert "gensim FastText (neg)" in table[0] and "Word2Vec" not in "\n".join(table)
+
+
+def test_compare_scores_the_vectors_of_gensims_fasttext(compared_subwords, corpus, tmp_path):
+    """The gensim column's scores are those of gensim's own word vectors (``wv.vectors``,
+    its means of word and n-gram rows) of a FastText trained here with the same settings
+    (one thread and a seed make gensim deterministic): so compare trained FastText with
+    these n-gram lengths and buckets, and the Model it scored has gensim's vectors.
+
+    The scorer is compare's own (its agreement with gensim's evaluate_word_pairs is
+    test_cosine_scores_equal_gensims_on_the_same_vectors): gensim scores in float32, and
+    a barely trained model's cosines crowd near 1, where float32 ties change the ranks."""
+    from gensim.models import FastText
+
+    from w2v_nce.evaluation import evaluate_embeddings
+    from w2v_nce.evaluation.baseline import write_plain_copy
+
+    settings = compared_subwords["settings"]
+    plain = str(tmp_path / "plain.txt")
+    write_plain_copy(str(corpus), plain)
+    fasttext = FastText(
+        sg=1, hs=0, negative=settings["k"], window=settings["window"], vector_size=16,
+        sample=0, epochs=EPOCHS, alpha=0.025, min_alpha=settings["min_alpha"], min_count=2,
+        ns_exponent=settings["noise_power"], workers=1, seed=7,
+        min_n=int(SUBWORDS[0]), max_n=int(SUBWORDS[1]), bucket=BUCKETS,
+    )  # fmt: skip
+    fasttext.build_vocab(corpus_file=plain)
+    fasttext.train(
+        corpus_file=plain,
+        total_words=fasttext.corpus_total_words,
+        total_examples=fasttext.corpus_count,
+        epochs=EPOCHS,
+    )
+    evaluation = evaluate_embeddings(fasttext.wv.index_to_key, fasttext.wv.vectors)
+    scores = evaluation.as_json()
+    theirs = compared_subwords["gensim"]
+    for key in COSINE_KEYS:
+        # compare composes the vectors itself, differing from gensim's in the last bit
+        # (x * (1/n) against x / n): enough to change 3CosAdd's answer to a question
+        # whose two best candidates tie to 1e-9, of ~20,000 (one did), never a rank
+        # among the few hundred pairs.
+        questions = 2 / evaluation.items["analogy"].questions if key.startswith("analogy") else 0
+        assert theirs[key] == pytest.approx(scores[key], abs=questions + 1e-9), key
+    assert theirs["ws353"] is not None and theirs["simlex999"] is not None
+
+
+# Words whose n-grams exercise fastText's hashing: multi-byte UTF-8 (bytes above 127 are
+# signed chars there), the end-of-sentence word (no n-grams in fastText and w2v-nce).
+CONVERTED_WORDS = ["cat", "cats", "café", "naïve", "straße", "日本語", "a", "</s>"]
+UNSEEN_WORDS = ["catss", "cafés", "日本", "straßen", "zq"]
+
+
+@pytest.mark.parametrize("hs", [0, 1])
+def test_gensims_fasttext_converts_to_the_same_vectors(hs):
+    """gensim's FastText n-gram hashing equals w2v-nce's (fastText's), so its word rows
+    and n-gram rows, as a w2v-nce subword Model, give gensim's vectors: w2v-nce's mean
+    of a word's row and its n-gram rows equals gensim's ``wv[word]``, in and out of the
+    vocabulary."""
+    from gensim.models import FastText
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    from w2v_nce.evaluation.baseline import gensim_as_model
+
+    sentences = [CONVERTED_WORDS, ["cat", "dog", "dogs", "café"]] * 20
+    fasttext = FastText(
+        sentences, vector_size=16, min_n=2, max_n=5, bucket=997, min_count=1, epochs=1,
+        workers=1, seed=3, hs=hs, negative=0 if hs else 5,
+    )  # fmt: skip
+    model = gensim_as_model(fasttext)
+    assert (model.subwords.minn, model.subwords.maxn, model.subwords.buckets) == (2, 5, 997)
+    assert model.output.shape[0] == len(model.vocab) - hs
+    for word in CONVERTED_WORDS + UNSEEN_WORDS:
+        if word != "</s>":  # w2v-nce gives it no n-grams; gensim does
+            ids = list(model.subwords.ngram_ids(word))
+            assert ids == ft_ngram_hashes(word, 2, 5, 997) and ids
+    index = model.index()
+    assert set(CONVERTED_WORDS) <= set(index)
+    for word in CONVERTED_WORDS:
+        np.testing.assert_allclose(
+            model.vectors[index[word]], fasttext.wv[word], rtol=1e-6, atol=1e-7
+        )
+    unseen = model.oov_vectors(UNSEEN_WORDS)
+    for word, vector in zip(UNSEEN_WORDS, unseen, strict=True):
+        assert word not in index and np.abs(vector).max() > 0
+        np.testing.assert_allclose(vector, fasttext.wv[word], rtol=1e-6, atol=1e-7)
 
 
 def test_report_lines_show_undefined_scores_as_na():

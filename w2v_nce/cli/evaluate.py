@@ -261,7 +261,9 @@ def compare_table(result: dict) -> list[str]:
     settings, differences = result["settings"], result["differences"]
     model = "" if settings.get("model", "skipgram") == "skipgram" else f"{settings['model']}, "
     substitute = settings["gensim_loss"] != settings["loss"]
-    gensim_head = f"gensim ({model}{settings['gensim_loss']})" + ("*" if substitute else "")
+    gensim_head = f"gensim {settings['gensim_class']} ({model}{settings['gensim_loss']})" + (
+        "*" if substitute else ""
+    )
     rows = [("", f"w2v-nce ({model}{settings['loss']})", gensim_head, "w2v-nce − gensim, 95% CI")]
     for label, key, fmt in COMPARE_ROWS:
         diff = _difference(differences[key]) if key in differences else ""
@@ -305,6 +307,9 @@ def compare_table(result: dict) -> list[str]:
     noise_power="Noise distribution q(w) ∝ count(w)^power (gensim: ns_exponent).",
     threads="Worker threads for both trainers.",
     seed="Random seed for both.",
+    subwords="MIN-MAX: fastText's subword model (see docs/subwords.md) on both sides: "
+    "gensim trains FastText (min_n, max_n) instead of Word2Vec.",
+    buckets="With --subwords: the rows the n-grams are hashed into (gensim: bucket).",
 )
 @_pmi_options
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as one JSON object.")
@@ -312,7 +317,12 @@ def compare_table(result: dict) -> list[str]:
 @click.option("--tmp-dir", default=None, help="Where the corpus copies go.  [default: $TMPDIR]")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes.")
 def compare(corpus, pmi_top, pmi_min_count, as_json, encoding_errors, tmp_dir, quiet, **options):
-    """Train w2v-nce and gensim's Word2Vec on CORPUS with the same settings and compare.
+    """Train w2v-nce and gensim's Word2Vec (FastText with --subwords) on CORPUS with the
+    same settings and compare.
+
+    With --subwords gensim trains FastText (the same n-gram lengths and buckets), and
+    both sides are scored alike: the words of the vocabulary, each the mean of its row
+    and its n-gram rows; a word out of the vocabulary counts as OOV on both sides.
 
     Prints training time, words/s, every evaluate score for both (gensim's output
     vectors are its syn1neg, or syn1 and its tree for hs), the differences with
@@ -342,6 +352,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
     from w2v_nce.errors import Interrupted, TrainingInterrupted
     from w2v_nce.evaluation import evaluate_embeddings
     from w2v_nce.evaluation.baseline import (
+        gensim_class,
         gensim_loss,
         neighbour_overlap,
         train_gensim,
@@ -373,7 +384,7 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
             pmi_top,
             pmi_min_count,
         )
-    say(f"training gensim ({gensim_loss(config)})")
+    say(f"training gensim {gensim_class(config)} ({gensim_loss(config)})")
     theirs = train_gensim(plain, config)
     say("evaluating gensim")
     theirs_eval = evaluate_embeddings(
@@ -404,7 +415,12 @@ def _run_compare(corpus, config, pmi_top, pmi_min_count, encoding_errors, work, 
         },
         "differences": ours_eval.differences(theirs_eval),
         "neighbour_overlap_at_10": overlap,
-        "settings": {**asdict(config), "gensim_loss": gensim_loss(config), "corpus_tokens": tokens},
+        "settings": {
+            **asdict(config),
+            "gensim_class": gensim_class(config),
+            "gensim_loss": gensim_loss(config),
+            "corpus_tokens": tokens,
+        },
     }
 
 

@@ -1,4 +1,5 @@
-"""The gensim side of ``compare``: Word2Vec on the same tokens with the same settings.
+"""The gensim side of ``compare``: Word2Vec (FastText with --subwords) on the same tokens
+with the same settings.
 
 Both trainers read one plain copy of the corpus written from
 :func:`~w2v_nce.io.corpus.iter_sentences` (a sentence per line, tokens joined by
@@ -14,6 +15,16 @@ seed, ns_exponent=noise_power) except two: gensim has no nce, softmax or infonce
 so for those it trains with negative sampling, and ``--max-vocab`` becomes
 ``max_final_vocab``, which gensim meets by raising min_count (so it may keep
 fewer words than our cut, which breaks ties by the word).
+
+With ``--subwords MIN-MAX`` gensim trains ``FastText`` with min_n=MIN, max_n=MAX and
+bucket=``--buckets`` and otherwise the same arguments, so both sides learn fastText's
+subword model. :func:`gensim_as_model` hands its word rows (``wv.vectors_vocab``) and
+n-gram rows (``wv.vectors_ngrams``) to a w2v-nce subword Model, which composes each
+word's vector itself: gensim 4 hashes n-grams as fastText's dictionary.cc does
+(``compute_ngrams_bytes``, ``ft_hash_bytes``: signed bytes, FNV-1a, modulo the buckets),
+and so does :mod:`w2v_nce.subwords`, so a bucket row means the same n-grams on both
+sides (tests/test_eval_cli.py checks the composed vectors against gensim's ``wv[word]``,
+in and out of the vocabulary). Both sides are then scored by one code path.
 
 Only ``train()`` is timed on both sides (not reading the corpus or building
 the vocabulary), and words/s is the same quantity for both: in-vocabulary
@@ -34,6 +45,7 @@ from w2v_nce import losses
 from w2v_nce.errors import UserError
 from w2v_nce.io.corpus import iter_sentences
 from w2v_nce.model import Model
+from w2v_nce.subwords import END_OF_SENTENCE, Subwords
 
 if TYPE_CHECKING:
     from w2v_nce.params import TrainConfig
@@ -61,7 +73,7 @@ def write_plain_copy(path: str, out_path: str, encoding_errors: str = "strict") 
 
 @dataclass
 class GensimRun:
-    model: Model  # gensim's vectors as a w2v-nce Model: input = wv.vectors, output = syn1neg
+    model: Model  # gensim's vectors as a w2v-nce Model (gensim_as_model)
     seconds: float
     words_per_sec: float
 
@@ -84,10 +96,18 @@ def gensim_loss(config: TrainConfig) -> str:
     return config.loss_record.gensim_name
 
 
+def gensim_class(config: TrainConfig) -> str:
+    """The gensim model ``compare`` trains for ``config``: ``FastText`` for a run with
+    --subwords (w2v-nce then learns fastText's subword model, so gensim must too, for a
+    like-for-like comparison), else ``Word2Vec``."""
+    return "Word2Vec" if config.subword_model is None else "FastText"
+
+
 def gensim_settings(config: TrainConfig) -> dict:
-    """``Word2Vec``'s arguments for the same run (sg/cbow, hs or negative sampling)."""
+    """The arguments of :func:`gensim_class` for the same run (sg/cbow, hs or negative
+    sampling; FastText's n-gram lengths and buckets with --subwords)."""
     hs = losses.get(gensim_loss(config)).tree
-    return dict(
+    settings = dict(
         sg=1 if config.model == "skipgram" else 0,
         cbow_mean=1,
         hs=1 if hs else 0,
@@ -104,14 +124,18 @@ def gensim_settings(config: TrainConfig) -> dict:
         workers=config.threads,
         seed=config.seed,
     )
+    subwords = config.subword_model
+    if subwords is not None:
+        settings.update(min_n=subwords.minn, max_n=subwords.maxn, bucket=subwords.buckets)
+    return settings
 
 
 def train_gensim(plain_path: str, config: TrainConfig) -> GensimRun:
-    """Train gensim's Word2Vec on ``plain_path`` with the settings of ``config``."""
-    from gensim.models import Word2Vec
+    """Train gensim's :func:`gensim_class` on ``plain_path`` with the settings of ``config``."""
+    from gensim import models
 
     with _quiet_gensim():
-        w2v = Word2Vec(**gensim_settings(config))
+        w2v = getattr(models, gensim_class(config))(**gensim_settings(config))
         w2v.build_vocab(corpus_file=plain_path)
         if len(w2v.wv) == 0:
             raise UserError(
@@ -131,12 +155,19 @@ def train_gensim(plain_path: str, config: TrainConfig) -> GensimRun:
 
 
 def gensim_as_model(w2v) -> Model:
-    """A gensim Word2Vec seen as a w2v-nce Model, for the same evaluation.
+    """A gensim Word2Vec or FastText seen as a w2v-nce Model, for the same evaluation.
 
     Negative sampling: output = ``syn1neg``. Hierarchical softmax: output = the
     inner nodes of ``syn1`` and gensim's own tree (its ``code`` and ``point``).
+    Word2Vec: input = ``wv.vectors``. FastText: a subword Model, input = the word rows
+    ``wv.vectors_vocab``, buckets = the n-gram rows ``wv.vectors_ngrams`` (the hashing
+    is the same, see the module's docstring), so its word vectors are composed by
+    w2v-nce's own code, as those of w2v-nce's subword model are.
     """
+    from gensim.models import FastText
+
     wv = w2v.wv
+    fasttext = isinstance(w2v, FastText)
     vocab = list(wv.index_to_key)
     counts = np.array([wv.get_vecattr(word, "count") for word in vocab], np.int64)
     config = {
@@ -165,7 +196,19 @@ def gensim_as_model(w2v) -> Model:
         output = np.asarray(w2v.syn1[: max(len(vocab) - 1, 0)], dtype=np.float32)
     else:
         output = np.asarray(w2v.syn1neg, dtype=np.float32)
-    return Model(vocab, counts, np.asarray(wv.vectors, dtype=np.float32), output, config, tree)
+    if not fasttext:
+        return Model(vocab, counts, np.asarray(wv.vectors, dtype=np.float32), output, config, tree)
+    subwords = Subwords(int(wv.min_n), int(wv.max_n), int(wv.bucket))
+    config.update(subwords=str(subwords), buckets=subwords.buckets)
+    inputs = np.array(wv.vectors_vocab, dtype=np.float32)
+    if END_OF_SENTENCE in wv.key_to_index:
+        # w2v-nce gives fastText's end-of-sentence word no n-grams, gensim does (it has
+        # no such word): its row alone is its vector here, so the row is gensim's vector.
+        row = wv.key_to_index[END_OF_SENTENCE]
+        inputs[row] = wv.vectors[row]
+    model = Model(vocab, counts, inputs, output, config, tree)
+    model.buckets = np.asarray(wv.vectors_ngrams, dtype=np.float32)
+    return model
 
 
 def neighbour_overlap(
