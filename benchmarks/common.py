@@ -304,7 +304,12 @@ def other_bench(bench, corpus, section, copies=1):
     return other
 
 
-ALSO_COPIES = 2  # --also this many times over: the glosses then hold about bench-dev's tokens
+# --also this many times over. Once: two copies one after the other made the glosses as
+# long as bench-dev, but word2vec.c and pWord2Vec give each thread one contiguous range of
+# the file, so with 2 threads each trained one copy, every sentence twice at the same time
+# (measured, CBOW neg: word2vec.c's WordSim-353 0.557-0.563 with 2 threads, 0.540 with 1;
+# w2v-nce, which deals its blocks out in file order, 0.504-0.525 either way).
+ALSO_COPIES = 1
 
 
 def corpus_name(corpus, copies=1):
