@@ -55,17 +55,17 @@ the same resampled pairs and questions (w2v_nce.evaluation's paired bootstrap), 
 an interval that excludes 0 is a difference the data set resolves.
 
 Two corpora of different kinds: the main, models and pword2vec sections run again on
---also (the dictionary glosses by default, once: see common.ALSO_COPIES; '' for
-none), the losses section on --losses-also (the glosses too); each corpus's tables
-come under a line giving its name, tokens and the load average at its start and end
-(common.on_each_corpus, common.corpus_heading). The quality/speed picture plots the
-first corpus's runs.
+--also (the dictionary glosses by default, two copies with their lines shuffled
+together: see common.ALSO_COPIES; '' for none), the losses section on --losses-also
+(the glosses once); each corpus's tables come under a line giving its name, tokens and
+the load average at its start and end (common.on_each_corpus, common.corpus_heading).
+The quality/speed picture plots the first corpus's runs.
 
 Against Intel's pWord2Vec with MKL (`pword2vec`): built from the source folder given by
 --pword2vec-src or PWORD2VEC_SRC (nothing of it is in this repository) against PyPI's
 mkl-devel in this environment, run beside w2v-nce at dim 100 (sample 1e-3, 5 epochs)
-and dim 300 (sample 1e-4, 2 epochs) on the corpus and on --also (the glosses),
-with CPU seconds beside wall time; skipped with one line saying why
+and dim 300 (sample 1e-4, 2 epochs) on the corpus and on --also (the glosses
+twice over, shuffled), with CPU seconds beside wall time; skipped with one line saying why
 without the source or MKL.
 
 Other sections: CBOW and hierarchical softmax with word2vec.c's flags (`models`:

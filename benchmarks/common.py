@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -290,30 +292,47 @@ def corpus_copies(bench, target, copies=COPIES):
     return target
 
 
+# --also this many times over, so the glosses hold about as many tokens as bench-dev (the
+# whole-process ratios then weigh start-up alike on both corpora), with the copies' lines
+# shuffled together (ALSO_SEED). Not one copy after the other: word2vec.c and pWord2Vec
+# give each thread one contiguous range of the file, so with 2 threads each trained one
+# copy and every sentence was trained twice at the same time (measured, CBOW neg:
+# word2vec.c's WordSim-353 0.557-0.563 with 2 threads, 0.540 with 1; w2v-nce, which deals
+# its blocks out in file order, 0.504-0.525 either way).
+ALSO_COPIES = 2
+ALSO_SEED = 0
+
+
+def shuffled_copies(bench, target, copies, seed=ALSO_SEED):
+    """``copies`` copies of the benchmark corpus's lines, shuffled together (a seeded
+    permutation) into ``target``: each sentence ``copies`` times, at places no program's
+    split of the file by threads lines up."""
+    with open(bench.corpus, "rb") as source:
+        lines = [line.rstrip(b"\n") for line in source]
+    order = np.random.default_rng(seed).permutation(len(lines) * copies) % len(lines)
+    with open(target, "wb") as out:
+        for i in order:
+            out.write(lines[i] + b"\n")
+    return target
+
+
 def other_bench(bench, corpus, section, copies=1):
     """The benchmark's state with another corpus (plain, counted, its tiny slice), in
-    its own folder for ``section``; ``copies`` > 1 copies of it one after the other."""
+    its own folder for ``section``; ``copies`` > 1 copies of its lines shuffled together
+    (:func:`shuffled_copies`)."""
     work_dir = bench.work_dir / f"{section}-{Path(corpus).name}"
     work_dir.mkdir(parents=True, exist_ok=True)
     plain = plain_corpus(corpus, work_dir)
     tiny = head_corpus(plain, work_dir / "tiny.txt", TINY_TOKENS)
     other = dataclasses.replace(bench, corpus=plain, tokens=count_tokens(plain), tiny=tiny)
     if copies > 1:
-        repeated = corpus_copies(other, work_dir / f"copies-{copies}.txt", copies)
+        repeated = shuffled_copies(other, work_dir / f"copies-{copies}.txt", copies)
         other = dataclasses.replace(other, corpus=repeated, tokens=other.tokens * copies)
     return other
 
 
-# --also this many times over. Once: two copies one after the other made the glosses as
-# long as bench-dev, but word2vec.c and pWord2Vec give each thread one contiguous range of
-# the file, so with 2 threads each trained one copy, every sentence twice at the same time
-# (measured, CBOW neg: word2vec.c's WordSim-353 0.557-0.563 with 2 threads, 0.540 with 1;
-# w2v-nce, which deals its blocks out in file order, 0.504-0.525 either way).
-ALSO_COPIES = 1
-
-
 def corpus_name(corpus, copies=1):
-    return corpus if copies == 1 else f"{corpus}, {copies} copies one after the other"
+    return corpus if copies == 1 else f"{corpus}, {copies} copies, lines shuffled together"
 
 
 def on_each_corpus(bench, section, measure_corpus, also, copies=1, problem=None):

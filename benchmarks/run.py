@@ -69,7 +69,7 @@ def parse_args(argv=None):
         default=glosses,
         metavar="CORPUS",
         help="a second corpus, of another kind, for the main, models and pword2vec sections, "
-        f"taken {ALSO_COPIES} time(s) over: each of their tables "
+        f"taken {ALSO_COPIES} times over, lines shuffled together: each of their tables "
         "again on it (default the dictionary glosses, data/wordnet-glosses.txt.gz; '' for "
         "none; --pword2vec-also is its old name)",
     )

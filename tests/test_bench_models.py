@@ -6,7 +6,9 @@ from the first corpus, and ``--update``."""
 import argparse
 from types import SimpleNamespace
 
-from benchmarks.common import ALSO_COPIES, Bench, on_each_corpus
+import numpy as np
+
+from benchmarks.common import ALSO_COPIES, ALSO_SEED, Bench, on_each_corpus
 from benchmarks.picture import picture_points
 from benchmarks.report import header_lines, update_report
 from benchmarks.run import parse_args
@@ -40,11 +42,14 @@ def test_each_corpus_is_measured_with_its_name_tokens_and_load(tmp_path):
         return {"rows": []}
 
     found = on_each_corpus(bench, "main", measure, str(other), 2)
-    assert seen == ["a b c\n", "d e\nf g h i\n\n" * 2]
+    # the two copies' lines shuffled together (a seeded permutation): each line twice
+    order = np.random.default_rng(ALSO_SEED).permutation(4) % 2
+    assert seen[1] == "".join(["d e\n", "f g h i\n"][i] for i in order)
+    assert sorted(seen[1].splitlines()) == ["d e", "d e", "f g h i", "f g h i"]
     assert [c["tokens"] for c in found] == [3, 6 * 2]
-    assert found[1]["corpus"] == f"{other}, 2 copies one after the other"
+    assert found[1]["corpus"] == f"{other}, 2 copies, lines shuffled together"
     assert all(len(c["load"]) == 2 for c in found) and bench.counter == 2
-    assert on_each_corpus(bench, "main", measure, str(other), ALSO_COPIES)[1]["tokens"] == 6
+    assert on_each_corpus(bench, "main", measure, str(other), ALSO_COPIES)[1]["tokens"] == 12
     assert len(on_each_corpus(bench, "main", measure, "", ALSO_COPIES)) == 1
     assert len(on_each_corpus(bench, "main", measure, str(bench.corpus), ALSO_COPIES)) == 1
     skipped = on_each_corpus(bench, "main", measure, str(other), problem=lambda on: "too long")
@@ -152,7 +157,7 @@ def test_the_header_names_the_second_corpora_and_update_replaces_both_sections()
         "load_end": (4.0, 0, 0),
     }
     header = "\n".join(header_lines(bench, info, ["main", "models"]))
-    assert "`g.gz` (`--also`: main, models)" in header  # the glosses once (ALSO_COPIES)
+    assert "`g.gz, 2 copies, lines shuffled together` (`--also`: main, models)" in header
     assert "--losses-also" not in header
     args.losses_also = "l.gz"
     assert "`l.gz` (`--losses-also`: losses)" in "\n".join(header_lines(bench, info, ["losses"]))

@@ -1,6 +1,6 @@
 """Every system, skip-gram with negative sampling, the same settings: speed, memory,
 quality; on the benchmark corpus and on a second corpus of another kind (``--also``, the
-dictionary glosses by default)."""
+dictionary glosses, two copies with their lines shuffled together, by default)."""
 
 from ..common import (
     ALSO_COPIES,

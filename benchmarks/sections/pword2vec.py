@@ -9,8 +9,9 @@ under ``include/``, the sequential layer linked with an rpath), and skips with o
 saying why when either is missing. Both train skip-gram, k = 5, window 5 (pWord2Vec's
 ``-batch-size`` 2 · window + 1, its documented choice) with the same threads, at dim 100
 (sample 1e-3, 5 epochs) and at dim 300 (sample 1e-4, 2 epochs), alternating within each
-round, on the benchmark corpus and on ``--also`` (the dictionary glosses by default, as
-the main and models sections); whole-process words/s and
+round, on the benchmark corpus and on ``--also`` (the dictionary glosses by default, two
+copies with their lines shuffled together, as the main and models sections); whole-process
+words/s and
 CPU seconds, and WordSim-353, SimLex-999 and analogies with paired intervals.
 """
 
