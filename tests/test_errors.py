@@ -317,3 +317,17 @@ def test_word_not_in_vocabulary(vectors, args):
 def test_help_is_not_an_error():
     result = run_cli("train", "--help")
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_a_run_that_trains_no_pair_is_an_error_not_untrained_vectors(tmp_path):
+    """Subsampling can leave no two words in a sentence: the run trained nothing, and
+    writing its random vectors with a 'final loss nan' would pass them off as trained.
+    With --sample 0 the same corpus trains (the error is about that, not the corpus)."""
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("hello world cafe the the the\n" * 20)
+    args = ("train", corpus, "--min-count", 1, "--dim", 10, "--epochs", 1, "--seed", 1)
+    result = run_cli(*args, "-o", tmp_path / "v.txt", "--quiet")
+    assert_error(result, 1, "nothing was trained", "--sample")
+    assert_nothing_written(tmp_path, "tiny.txt")
+    run_cli(*args, "--sample", 0, "-o", tmp_path / "v.txt", "--quiet", check=True)
+    assert (tmp_path / "v.txt").exists()

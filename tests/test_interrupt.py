@@ -151,3 +151,28 @@ def test_save_on_interrupt_writes_the_partial_model(workdir):
     np.testing.assert_array_equal(kv.vectors, model["input"])
     assert np.isfinite(kv.vectors).all()
     assert not list(workdir.glob(".*.tmp")) and list((workdir / "scratch").iterdir()) == []
+
+
+def test_ctrl_c_while_the_cli_is_still_loading_is_one_error_line():
+    """The console script imports the CLI inside a try (w2v_nce.cli.entry): a Ctrl-C
+    while it loads (seconds on a busy machine) is one error line and exit 130, not a
+    traceback. The interrupt is made to arrive exactly there: importing the CLI module
+    raises KeyboardInterrupt, in a real interpreter running the entry point."""
+    import sys
+
+    code = (
+        "import builtins\n"
+        "real = builtins.__import__\n"
+        "def interrupted(name, *args, **kwargs):\n"
+        "    if name == 'w2v_nce.cli.main':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *args, **kwargs)\n"
+        "builtins.__import__ = interrupted\n"
+        "from w2v_nce.cli.entry import run\n"
+        "run()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "train", "c.txt"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 130
+    assert result.stderr == "error: interrupted while starting; nothing was written\n"

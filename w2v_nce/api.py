@@ -78,7 +78,21 @@ def _signature() -> inspect.Signature:
     return inspect.Signature(parameters, return_annotation=Model)
 
 
+def _keywords_doc() -> str:
+    """train's keywords and their help, from the one table of options (what
+    ``w2v-nce train --help`` says), appended to its docstring for help()."""
+    import textwrap
+
+    lines = ["", "Keywords (the options of ``w2v-nce train``, same defaults and checks):", ""]
+    for name, param in {**HYPERPARAMETERS, **RUN_OPTIONS}.items():
+        default = param.default_text or repr(param.default)
+        lines.append(f"{name} = {default}")
+        lines += textwrap.wrap(param.help, 84, initial_indent="    ", subsequent_indent="    ")
+    return "\n".join(lines)
+
+
 train.__signature__ = _signature()
+train.__doc__ = (train.__doc__ or "") + _keywords_doc()
 
 
 def evaluate(model: Model, corpus=None, **options) -> dict:

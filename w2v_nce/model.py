@@ -62,6 +62,7 @@ class TrainStats:
     final_loss: float = float("nan")  # mean loss per example of the last epoch (see add)
     loss_sum: float = 0.0  # over the whole run, for the mean loss of a resumed run
     resumed_words: int = 0  # words already trained when this process resumed
+    resumed_examples: int = 0  # and examples
     kernel_seconds: float = 0.0  # loading the kernel before training (the first run compiles it)
     final_epoch: int = -1  # the last epoch this process trained a block of
     final_epoch_loss: float = 0.0  # and the loss and examples of its blocks
@@ -102,6 +103,15 @@ class Model:
     stats: TrainStats | None = field(default=None, repr=False)  # set by training, not saved
     # --subwords: float32 B × dim, the n-gram rows (the config's "subwords" and "buckets")
     buckets: np.ndarray | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """One line, as gensim's objects (the dataclass's own printed every word and row)."""
+        model, loss = self.config.get("model", "?"), self.config.get("loss", "?")
+        subwords = f", subwords {self.config['subwords']}" if self.config.get("subwords") else ""
+        return (
+            f"<w2v_nce.Model {model} {loss}: {len(self.vocab):,} words, dim "
+            f"{self.input.shape[1]}{subwords}>"
+        )
 
     # ------------------------------------------------------------------ what it is
 

@@ -188,7 +188,7 @@ def train(
             f"interrupted while writing the outputs; nothing was written{saved}", signal_of(stop)
         ) from None
     run.finish()
-    written = " and ".join(p for p in (output, save_model, fasttext_bin) if p)
+    written = _listed([p for p in (output, save_model, fasttext_bin) if p])
     messages.info(f"wrote {written}" if written else "wrote nothing (-o /dev/null)")
     if as_json:
         click.echo(json.dumps(summary(run), indent=2))
@@ -204,7 +204,8 @@ def trained_line(run) -> str:
             "nothing left to train; writing its outputs"
         )
     return (
-        f"trained {stats.words - stats.resumed_words:,} words, {stats.examples:,} {examples} "
+        f"trained {stats.words - stats.resumed_words:,} words, "
+        f"{stats.examples - stats.resumed_examples:,} {examples} "
         f"in {stats.seconds:.1f} s ({stats.words_per_sec:,.0f} words/s); final loss "
         f"{stats.final_loss:.4f} per {examples[:-1]} ({run.model.loss.loss_printed})"
         + (f" (resumed at {run.resumed})" if run.resumed else "")
@@ -218,6 +219,7 @@ def summary(run) -> dict:
         "words": stats.words,
         "words_this_run": stats.words - stats.resumed_words,
         "examples": stats.examples,
+        "examples_this_run": stats.examples - stats.resumed_examples,
         "seconds": stats.seconds,
         "words_per_sec": stats.words_per_sec,
         "final_loss": stats.final_loss,
@@ -276,7 +278,7 @@ def report_interrupt(stop, outputs, save_on_interrupt):
         raise Interrupted(
             f"{where}; interrupted again while writing, nothing was written", stop.signal
         ) from None
-    written = " and ".join(p for p in (outputs[0], *outputs[2:]) if p)
+    written = _listed([p for p in (outputs[0], *outputs[2:]) if p])
     raise Interrupted(
         f"{where}; wrote the partial vectors to {written} (marked interrupted)", stop.signal
     )
@@ -564,6 +566,11 @@ cli.add_command(word_map)
 def _on_sigterm(signum, frame):
     """SIGTERM (kill, timeout, a job scheduler) stops like Ctrl-C: cleanly, no temp files."""
     raise Terminated
+
+
+def _listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1141,6 +1141,7 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
     plan, stats, model = rounds.plan, state.stats, rounds.model
     total_words = plan.corpus_words * plan.epochs
     stats.resumed_words = stats.words
+    stats.resumed_examples = stats.examples
     bar = _progress_bar(total_words, stats.words, progress, resumed)
     description = getattr(bar, "desc", "")
     bar.set_description("loading the training kernel on the workers")

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import math
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -55,7 +56,9 @@ DIVERGED = 10
 STARTING_WORDS = 10_000
 ZERO = np.float32(0.0)
 IN_FLIGHT = 2  # tasks submitted per worker ahead of the one it runs
-COMPILING = "compiling (first run only)"  # the bar while the kernel loads
+LOADING = "loading the training kernel"  # the bar while the kernel loads,
+COMPILING = "compiling (first run only)"  # and once that has taken COMPILING_AFTER s
+COMPILING_AFTER = 0.3  # a cached kernel loads in some hundredths of a second
 
 
 @dataclass
@@ -254,13 +257,22 @@ class Progress:
         seconds; later runs load it from Numba's cache), timed, and before the clocks
         start: the bar's (its rate and ETA) and the loss log's."""
         description = getattr(self.bar, "desc", "")  # a disabled bar has none
-        self.bar.set_description(COMPILING)
+        self.bar.set_description(LOADING)
+        # Whether Numba will compile is known only once it does: say so when loading
+        # takes longer than a cached kernel's load (a timer thread: the main thread is
+        # in the compile), so a cached run never claims to compile.
+        compiling = threading.Timer(COMPILING_AFTER, self.bar.set_description, (COMPILING,))
+        compiling.daemon = True
+        compiling.start()
         loading = time.perf_counter()
         try:
             yield
         except BaseException:  # Ctrl-C while compiling: nothing trained yet
+            compiling.cancel()
             self.bar.close()
             raise
+        compiling.cancel()
+        compiling.join()  # so it cannot rename the bar after this
         self.stats.kernel_seconds = time.perf_counter() - loading
         self.bar.unpause()  # the bar has not counted a word yet: its clock starts now
         self.bar.set_description(description)
@@ -339,6 +351,7 @@ class Training:
 
     def run(self, workers: int) -> TrainStats:
         self.stats.resumed_words = self.stats.words
+        self.stats.resumed_examples = self.stats.examples
         self.stats.seconds = 0.0
         todo = iter(np.flatnonzero(~self.state.done).tolist())
         with self.bar.loading_kernel():
@@ -414,6 +427,12 @@ class Training:
             raise UserError(
                 "training diverged (the vectors became NaN or infinite); lower --alpha; "
                 "nothing was written"
+            )
+        if self.stats.examples == 0:
+            raise UserError(
+                f"nothing was trained: of the {self.stats.words:,} words read, subsampling "
+                "(--sample) left no two in one sentence, so no pair; lower --sample (0 keeps "
+                "every word) or use a larger corpus; nothing was written"
             )
         model.config.update(interrupted=False, words_trained=self.stats.words)
         return self.stats
