@@ -252,3 +252,25 @@ def test_most_similar_by_context_prints_probabilities(demo_model):
     )
     assert result.returncode == 2 and ".npz" in result.stderr
     no_traceback(result)
+
+
+def test_an_option_that_acts_only_beside_another_says_it_is_ignored(corpus, tmp_path):
+    """--buckets without --subwords, --checkpoint-every without --checkpoint and
+    --sync-every without --workers or --scheduler change nothing: a note says so (as -k
+    with hs does) and the run trains; given with their partner, no such note."""
+    result = train_small(
+        corpus, "--buckets", 10, "--checkpoint-every", "5m", "--sync-every", 100,
+        "-o", tmp_path / "v.txt",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: --buckets acts only with --subwords; it is ignored",
+        "note: --checkpoint-every acts only with --checkpoint; it is ignored",
+        "note: --sync-every acts only with --workers or --scheduler; it is ignored",
+    ]
+    paired = train_small(
+        corpus, "--checkpoint-every", "5m", "--checkpoint", tmp_path / "ck.npz",
+        "-o", tmp_path / "v.txt",
+    )  # fmt: skip
+    assert paired.returncode == 0 and "note:" not in paired.stderr, paired.stderr

@@ -176,3 +176,31 @@ def test_ctrl_c_while_the_cli_is_still_loading_is_one_error_line():
     )
     assert result.returncode == 130
     assert result.stderr == "error: interrupted while starting; nothing was written\n"
+
+
+def test_ctrl_c_ends_a_long_block_at_once_without_a_checkpoint(workdir):
+    """Without --checkpoint nothing is resumed, so Ctrl-C ends the blocks in flight at
+    their next sentence instead of letting them run to their end: one epoch of one
+    block (a small corpus, k = 64 drawn per pair, window 20), interrupted as training
+    starts, stops part of the way through the block. Before, the block ran to its end,
+    and the message said 'interrupted after 100% of training' with nothing written."""
+    import gzip
+    import itertools
+
+    corpus = workdir / "scratch" / "small.txt"
+    with gzip.open(DEMO_CORPUS, "rt", encoding="utf-8") as lines:
+        corpus.write_text("".join(itertools.islice(lines, 3000)), encoding="utf-8")
+    run = Running(
+        "train", corpus, "--epochs", "1", "--threads", "1", "--dim", "50", "--k", "64",
+        "--no-share-negatives", "--window", "20", "--sample", "0", "--min-count", "1",
+        "-o", "vectors.txt", cwd=workdir,
+    )  # fmt: skip
+    loading = ("loading the training kernel", "compiling (first run only)")
+    run.wait_for(lambda err: any("training:" in err.partition(m)[2] for m in loading), "training")
+    assert run.stop(signal.SIGINT) == 130
+    line = last_line(run.stderr)
+    done = re.fullmatch(r"error: interrupted after (\d+)% of training \(.*", line)
+    assert done is not None, line
+    assert int(done.group(1)) < 100, line
+    corpus.unlink()
+    assert_clean(workdir)

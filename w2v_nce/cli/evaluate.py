@@ -302,7 +302,7 @@ def compare_table(result: dict) -> list[str]:
     *ALL_HYPERPARAMETERS,
     k="Noise words per positive pair (gensim: negative).",
     dim="Vector dimension (gensim: vector_size).",
-    max_vocab="Keep only the most frequent words (gensim: max_final_vocab).  [default: no limit]",
+    max_vocab="Keep only the most frequent words (gensim: max_final_vocab).",
     sample="Subsampling threshold; 0 turns it off (and makes the PMI check exact).",
     noise_power="Noise distribution q(w) ∝ count(w)^power (gensim: ns_exponent).",
     threads="Worker threads for both trainers.",

@@ -77,6 +77,7 @@ from w2v_nce.kernels.vecops import (
     copy_row,
     dots,
     dots_pair,
+    is_set,
     padded,
     prefetch_row,
     scale_row,
@@ -123,6 +124,7 @@ class Scratch(NamedTuple):
     hidden_self: np.ndarray  # float32 rows_max: lr·(−c_j)
     row_self: np.ndarray  # float32 width_max: lr·(−e_b)
     word_steps: np.ndarray  # float32 V (noise losses) or 0: a block's summed |C| per word
+    stop: np.ndarray  # uint8 1: set (by another thread) to end the block at a sentence end
 
 
 class CandidateBlock(NamedTuple):
@@ -136,7 +138,7 @@ class CandidateBlock(NamedTuple):
 SCRATCH_GAP = 256  # bytes between two arrays of the scratch (see new_scratch)
 
 
-def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
+def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0, stop=None):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero).
 
     Allocated by NumPy, once per block (Numba compiling an allocator of the 19
@@ -178,6 +180,7 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
         "hidden_self": (rows_max, f32),
         "row_self": (width_max, f32),
         "word_steps": (words, f32),
+        "stop": (1, np.uint8),  # last: the arrays before it lie as they did without it
     }
     offsets, end = [], SCRATCH_GAP
     for shape, dtype in shapes.values():
@@ -190,6 +193,8 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0):
     for (name, (shape, dtype)), offset in zip(shapes.items(), offsets, strict=True):
         size = int(np.prod(shape)) * np.dtype(dtype).itemsize
         arrays[name] = buffer[base + offset : base + offset + size].view(dtype).reshape(shape)
+    if stop is not None:  # the caller's flag, shared with the thread that may set it
+        arrays["stop"] = stop
     return Scratch(**arrays)
 
 
@@ -664,8 +669,12 @@ TRIPLET_STEP = step_for(TRIPLET)
 DRLIM_STEP = step_for(DRLIM)
 
 
-def train_block(ids, weights, tables, spec, schedule, seed):
+def train_block(ids, weights, tables, spec, schedule, seed, stop=None):
     """Train one block; returns (loss sum as float64, examples, words read).
+
+    ``stop``: a uint8 array of one, shared with another thread; once that thread sets
+    it, the block ends at the end of the sentence it is in (the words read so far are
+    what it returns).
 
     An example is a pair for skip-gram and a centre word for CBOW: the loss sum
     over the examples is what the progress bar averages. The block's work space is
@@ -673,12 +682,12 @@ def train_block(ids, weights, tables, spec, schedule, seed):
     kernel of ``spec``'s model × kind of output step (:func:`kernel_for`) returns:
     the kernel loops over untracked views of them (see vecops.untracked).
     """
-    sentence, scratch = workspace(ids, weights, tables, spec)
+    sentence, scratch = workspace(ids, weights, tables, spec, stop)
     kernel = kernel_for(spec.model, spec.step)
     return kernel(ids, weights, tables, spec, schedule, seed, sentence, scratch)
 
 
-def workspace(ids, weights, tables, spec):
+def workspace(ids, weights, tables, spec, stop=None):
     """A block's sentence buffer and its zeroed :class:`Scratch`."""
     ends = np.flatnonzero(ids < 0)  # the words between two sentence ends, at most
     longest = (np.diff(ends, prepend=-1, append=len(ids)) - 1).max()
@@ -688,7 +697,7 @@ def workspace(ids, weights, tables, spec):
     private = min(spec.private, weights.output.shape[0])
     dim = weights.input.shape[1]
     words = weights.output.shape[0] if spec.step == NOISE else 0
-    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group, words)
+    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group, words, stop)
     return sentence, scratch
 
 
@@ -729,7 +738,7 @@ def _kernel(model, step):
         words = 0
         pos = 0
         steps = 0
-        while pos < ids.shape[0]:
+        while pos < ids.shape[0] and not is_set(scratch.stop):
             pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
             words += read
             lr = learning_rate(schedule, words)

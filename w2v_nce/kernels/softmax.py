@@ -300,8 +300,13 @@ def tile_update(h, output, targets, rates, tiles, t):
     sgemm(NO, TRANSPOSE, dim, width, n, ONE, h, dim, scores, width, ONE, rows, dim)
 
 
-def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH, tiles=None):
+def train_block_softmax(
+    ids, weights, tables, spec, schedule, seed, batch=BATCH, tiles=None, stop=None
+):
     """Train one block with the full softmax; returns (loss sum, examples, words read).
+
+    ``stop`` as :func:`.block.train_block`'s: set, the block ends after the batch in
+    flight (the words it returns then are the block's share of the examples done).
 
     The block's examples are shuffled (see the module docstring) by a permutation
     seeded from the block's seed, then trained in batches of ``batch``, over
@@ -324,6 +329,8 @@ def train_block_softmax(ids, weights, tables, spec, schedule, seed, batch=BATCH,
     ngram_table = (tables.ngram_starts, tables.ngram_rows) if tables.ngram_starts.size else None
     loss = 0.0
     for lo in range(0, order.size, batch):
+        if stop is not None and stop[0]:
+            return loss, lo, int(words * lo // order.size)
         hi = min(lo + batch, order.size)
         first, last = shuffled_starts[lo], shuffled_starts[hi]
         examples = Examples(

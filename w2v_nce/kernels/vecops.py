@@ -380,6 +380,21 @@ def prefetch_row(matrix, row):
     _prefetch(matrix, row, length - 1)
 
 
+@intrinsic
+def is_set(typingctx, flag):
+    """``flag[0] != 0``, read from memory every time (an atomic load, which LLVM does not
+    hoist out of a loop): another thread sets the flag while the loop runs."""
+    if not (isinstance(flag, types.Array) and flag.dtype == types.uint8):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        value = builder.load_atomic(data, "monotonic", 1)
+        return builder.icmp_unsigned("!=", value, ir.Constant(ir.IntType(8), 0))
+
+    return types.boolean(flag), codegen
+
+
 def _untracked_view(context, builder, arraytype, value):
     """A copy of the array struct ``value`` with a NULL meminfo and parent."""
     source = context.make_array(arraytype)(context, builder, value)

@@ -147,9 +147,29 @@ def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] 
     plan = resolve(options, corpus)
     if not plan.config.loss_record.uses_k and "k" in options:
         messages.info(f"note: --loss {plan.config.loss} draws no noise words; -k is ignored")
+    for note in ignored_options(options):
+        messages.info(f"note: {note}")
     check_paths(plan, outputs, messages)
     plan.resume = checkpoint_to_resume(plan, messages)
     return plan
+
+
+# Options that act only beside another one: given without it, a note says they are ignored.
+ACTS_WITH = {
+    "buckets": ("subwords",),
+    "checkpoint_every": ("checkpoint",),
+    "sync_every": ("workers", "scheduler"),
+}
+
+
+def ignored_options(options: dict) -> list[str]:
+    """What to say of the given ``options`` that nothing will use (see ACTS_WITH)."""
+    notes = []
+    for name, partners in ACTS_WITH.items():
+        if name in options and not any(options.get(p) is not None for p in partners):
+            needed = " or ".join(TRAIN_OPTIONS[p].flag for p in partners)
+            notes.append(f"{TRAIN_OPTIONS[name].flag} acts only with {needed}; it is ignored")
+    return notes
 
 
 def resolve(options: dict, corpus=None) -> Plan:

@@ -194,6 +194,9 @@ class Tasks:
 
     def __init__(self, kernel, corpus: EncodedCorpus, config: TrainConfig, model: Model):
         self.kernel = kernel
+        # Set on Ctrl-C/SIGTERM when no checkpoint is written: the blocks in flight end at
+        # their next sentence (or batch) instead of running to their end.
+        self.stop = np.zeros(1, dtype=np.uint8)
         buckets = () if model.buckets is None else (model.buckets,)
         self.weights = Weights(model.input, model.output, *buckets)
         self.tables = tables_for(model, config)
@@ -220,7 +223,9 @@ class Tasks:
         ids = self.ids[self.starts[block] : self.starts[block + 1]]
         schedule = self.schedule(epoch * self.corpus_words + self.block_offsets[block])
         seed = mix_seed(self.seed, epoch, block)
-        return self.kernel(ids, self.weights, self.tables, self.spec, schedule, seed)
+        return self.kernel(
+            ids, self.weights, self.tables, self.spec, schedule, seed, stop=self.stop
+        )
 
     def load_kernel(self) -> float:
         """Numba loads the kernel from its cache, or compiles it (and the learning
@@ -360,9 +365,14 @@ class Training:
         try:
             self._loop(pool)
         except KeyboardInterrupt as stop:
+            if self.checkpoints is None:
+                # Nothing is resumed from this run: the blocks in flight may end now,
+                # part-trained (a long block, k = 64 on a small corpus, the full
+                # softmax, took minutes). A checkpoint needs them whole: they finish.
+                self.tasks.stop[0] = 1
             pool.shutdown(cancel=True)
             self.bar.close()
-            # The blocks that were running when Ctrl-C came finished: count them too.
+            # The blocks that were running when Ctrl-C came ended: count them too.
             self._collect(pool, list(pool.in_flight))
             raise self._interrupted(stop) from None
         except BaseException:
