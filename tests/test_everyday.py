@@ -33,9 +33,12 @@ def test_vocab_counts_like_train(tmp_path):
         {"word": "e", "count": 4},
     ]
 
+    # --sample 0: on 15 tokens subsampling leaves no pair, and a run that trains none
+    # is an error (tests/test_errors.py)
     run_cli(
         "train", corpus, "--min-count", "2", "--dim", "4", "--epochs", "1", "--quiet",
-        "-o", tmp_path / "v.txt", "--save-model", tmp_path / "m.npz", check=True,
+        "--sample", "0", "-o", tmp_path / "v.txt", "--save-model", tmp_path / "m.npz",
+        check=True,
     )  # fmt: skip
     model = np.load(tmp_path / "m.npz")
     assert list(model["vocab"]) == ["a", "b", "e", "c"]
