@@ -420,3 +420,28 @@ def test_bound_steps_caps_a_noise_words_summed_move():
     scratch.coefficients[: rows * width] = small.ravel()
     bound_steps(block, *arrays)
     np.testing.assert_array_equal(scratch.coefficients[: rows * width], small.ravel())
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_the_block_keeps_its_words_read_and_ends_when_told_to(model):
+    """``read``: the kernel keeps the block's words read so far in it (the progress bar
+    reads it from another thread): at the end, all of the block's. ``stop`` set: the
+    block ends at its next sentence end: set before it starts, it reads nothing and
+    changes nothing; the same block with the flag clear trains as without the arrays."""
+    ids, syn0, syn1, tables, spec, _ = _problem(model, "neg")
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    before0, before1 = syn0.copy(), syn1.copy()
+    stop, read = np.ones(1, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    weights = Weights(syn0, syn1)
+    stopped = train_block(ids, weights, tables, spec, schedule, np.uint64(5), stop, read)
+    assert stopped == (0.0, 0, 0) and read[0] == 0
+    np.testing.assert_array_equal(syn0, before0)
+    np.testing.assert_array_equal(syn1, before1)
+    stop[0] = 0
+    got = train_block(ids, weights, tables, spec, schedule, np.uint64(5), stop, read)
+    assert got[2] == read[0] == np.count_nonzero(ids >= 0)
+    plain0, plain1 = before0.copy(), before1.copy()
+    want = train_block(ids, Weights(plain0, plain1), tables, spec, schedule, np.uint64(5))
+    assert got == want
+    np.testing.assert_array_equal(syn0, plain0)
+    np.testing.assert_array_equal(syn1, plain1)

@@ -56,3 +56,31 @@ def test_the_bars_clock_starts_after_the_kernel_is_ready(monkeypatch, capsys):
     minutes, seconds = map(int, re.search(r"\[(\d+):(\d+)<", last).groups())
     assert 60 * minutes + seconds < LOAD_SECONDS, last
     assert "training" in last and model.stats.kernel_seconds >= LOAD_SECONDS
+
+
+def test_the_bar_counts_the_words_of_the_blocks_in_flight_once():
+    """Between two blocks' ends the bar shows the words the blocks being trained have
+    read (their kernels' counters); when a block finishes, its words are counted once,
+    in place of its counter."""
+
+    class Tasks:
+        in_flight = 0
+        total_words = 10_000
+
+        def words_in_flight(self):
+            return self.in_flight
+
+        def learning_rate(self, words):
+            return 0.01
+
+    tasks, stats = Tasks(), trainer.TrainStats()
+    progress = trainer.Progress(tasks, stats, True, None, None)  # a disabled bar counts nothing
+    tasks.in_flight = 300  # a block has read 300 words
+    progress.refresh(last=False)
+    assert progress.bar.n == 300
+    tasks.in_flight = 0  # it ends with 1,000 words: its counter is gone
+    progress.add(1.0, 10, 1_000)
+    assert progress.bar.n == 1_000
+    tasks.in_flight = 250  # the next one has read 250
+    progress.refresh(last=False)
+    assert progress.bar.n == 1_250

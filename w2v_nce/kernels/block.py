@@ -125,6 +125,7 @@ class Scratch(NamedTuple):
     row_self: np.ndarray  # float32 width_max: lr·(−e_b)
     word_steps: np.ndarray  # float32 V (noise losses) or 0: a block's summed |C| per word
     stop: np.ndarray  # uint8 1: set (by another thread) to end the block at a sentence end
+    read: np.ndarray  # int64 1: the block's words read so far (another thread's progress bar)
 
 
 class CandidateBlock(NamedTuple):
@@ -138,7 +139,9 @@ class CandidateBlock(NamedTuple):
 SCRATCH_GAP = 256  # bytes between two arrays of the scratch (see new_scratch)
 
 
-def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0, stop=None):
+def new_scratch(
+    rows_max, width_max, dim, k, private=0, noise_group=1, words=0, stop=None, read=None
+):
     """Zeroed scratch (the padding columns of hidden, rows and deltas stay zero).
 
     Allocated by NumPy, once per block (Numba compiling an allocator of the 19
@@ -180,7 +183,8 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0, 
         "hidden_self": (rows_max, f32),
         "row_self": (width_max, f32),
         "word_steps": (words, f32),
-        "stop": (1, np.uint8),  # last: the arrays before it lie as they did without it
+        "stop": (1, np.uint8),  # last: the arrays before them lie as they did without them
+        "read": (1, i64),
     }
     offsets, end = [], SCRATCH_GAP
     for shape, dtype in shapes.values():
@@ -195,6 +199,8 @@ def new_scratch(rows_max, width_max, dim, k, private=0, noise_group=1, words=0, 
         arrays[name] = buffer[base + offset : base + offset + size].view(dtype).reshape(shape)
     if stop is not None:  # the caller's flag, shared with the thread that may set it
         arrays["stop"] = stop
+    if read is not None:  # the caller's counter, which another thread reads
+        arrays["read"] = read
     return Scratch(**arrays)
 
 
@@ -669,12 +675,13 @@ TRIPLET_STEP = step_for(TRIPLET)
 DRLIM_STEP = step_for(DRLIM)
 
 
-def train_block(ids, weights, tables, spec, schedule, seed, stop=None):
+def train_block(ids, weights, tables, spec, schedule, seed, stop=None, read=None):
     """Train one block; returns (loss sum as float64, examples, words read).
 
     ``stop``: a uint8 array of one, shared with another thread; once that thread sets
     it, the block ends at the end of the sentence it is in (the words read so far are
-    what it returns).
+    what it returns). ``read``: an int64 array of one where the block keeps its words
+    read so far, sentence by sentence, for a progress bar in another thread.
 
     An example is a pair for skip-gram and a centre word for CBOW: the loss sum
     over the examples is what the progress bar averages. The block's work space is
@@ -682,12 +689,12 @@ def train_block(ids, weights, tables, spec, schedule, seed, stop=None):
     kernel of ``spec``'s model × kind of output step (:func:`kernel_for`) returns:
     the kernel loops over untracked views of them (see vecops.untracked).
     """
-    sentence, scratch = workspace(ids, weights, tables, spec, stop)
+    sentence, scratch = workspace(ids, weights, tables, spec, stop, read)
     kernel = kernel_for(spec.model, spec.step)
     return kernel(ids, weights, tables, spec, schedule, seed, sentence, scratch)
 
 
-def workspace(ids, weights, tables, spec, stop=None):
+def workspace(ids, weights, tables, spec, stop=None, read=None):
     """A block's sentence buffer and its zeroed :class:`Scratch`."""
     ends = np.flatnonzero(ids < 0)  # the words between two sentence ends, at most
     longest = (np.diff(ends, prepend=-1, append=len(ids)) - 1).max()
@@ -697,7 +704,9 @@ def workspace(ids, weights, tables, spec, stop=None):
     private = min(spec.private, weights.output.shape[0])
     dim = weights.input.shape[1]
     words = weights.output.shape[0] if spec.step == NOISE else 0
-    scratch = new_scratch(rows_max, width_max, dim, spec.k, private, spec.noise_group, words, stop)
+    scratch = new_scratch(
+        rows_max, width_max, dim, spec.k, private, spec.noise_group, words, stop, read
+    )
     return sentence, scratch
 
 
@@ -741,6 +750,7 @@ def _kernel(model, step):
         while pos < ids.shape[0] and not is_set(scratch.stop):
             pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
             words += read
+            scratch.read[0] = words
             lr = learning_rate(schedule, words)
             gathered = 0  # centre words of the next noise group gathered so far
             hidden_rows = 0  # and their hidden rows

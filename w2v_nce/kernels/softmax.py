@@ -301,12 +301,13 @@ def tile_update(h, output, targets, rates, tiles, t):
 
 
 def train_block_softmax(
-    ids, weights, tables, spec, schedule, seed, batch=BATCH, tiles=None, stop=None
+    ids, weights, tables, spec, schedule, seed, batch=BATCH, tiles=None, stop=None, read=None
 ):
     """Train one block with the full softmax; returns (loss sum, examples, words read).
 
-    ``stop`` as :func:`.block.train_block`'s: set, the block ends after the batch in
-    flight (the words it returns then are the block's share of the examples done).
+    ``stop`` and ``read`` as :func:`.block.train_block`'s: set, the block ends after the
+    batch in flight; its words (returned, and kept in ``read``) are the block's share of
+    the examples done.
 
     The block's examples are shuffled (see the module docstring) by a permutation
     seeded from the block's seed, then trained in batches of ``batch``, over
@@ -331,6 +332,8 @@ def train_block_softmax(
     for lo in range(0, order.size, batch):
         if stop is not None and stop[0]:
             return loss, lo, int(words * lo // order.size)
+        if read is not None:
+            read[0] = words * lo // order.size
         hi = min(lo + batch, order.size)
         first, last = shuffled_starts[lo], shuffled_starts[hi]
         examples = Examples(

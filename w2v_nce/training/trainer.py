@@ -197,6 +197,9 @@ class Tasks:
         # Set on Ctrl-C/SIGTERM when no checkpoint is written: the blocks in flight end at
         # their next sentence (or batch) instead of running to their end.
         self.stop = np.zeros(1, dtype=np.uint8)
+        # The blocks being trained: each one's words read so far (its kernel keeps the
+        # count, sentence by sentence), for the progress bar between two blocks' ends.
+        self.reading: dict[int, np.ndarray] = {}
         buckets = () if model.buckets is None else (model.buckets,)
         self.weights = Weights(model.input, model.output, *buckets)
         self.tables = tables_for(model, config)
@@ -223,9 +226,17 @@ class Tasks:
         ids = self.ids[self.starts[block] : self.starts[block + 1]]
         schedule = self.schedule(epoch * self.corpus_words + self.block_offsets[block])
         seed = mix_seed(self.seed, epoch, block)
-        return self.kernel(
-            ids, self.weights, self.tables, self.spec, schedule, seed, stop=self.stop
-        )
+        read = self.reading[task] = np.zeros(1, dtype=np.int64)
+        try:
+            return self.kernel(
+                ids, self.weights, self.tables, self.spec, schedule, seed, stop=self.stop, read=read
+            )
+        finally:
+            del self.reading[task]
+
+    def words_in_flight(self) -> int:
+        """The words the blocks being trained have read so far."""
+        return sum(int(read[0]) for read in list(self.reading.values()))
 
     def load_kernel(self) -> float:
         """Numba loads the kernel from its cache, or compiles it (and the learning
@@ -254,6 +265,7 @@ class Progress:
         self.on_interval = on_interval
         self.bar = _progress_bar(tasks.total_words, stats.words, enabled, resumed)
         self.interval = [0.0, 0]  # loss and examples since the last refresh
+        self.shown_in_flight = 0  # words of the blocks being trained the bar counts
         self.started = self.last_refresh = time.perf_counter()
 
     @contextlib.contextmanager
@@ -286,11 +298,21 @@ class Progress:
     def add(self, loss: float, examples: int, words: int) -> None:
         self.interval[0] += loss
         self.interval[1] += examples
-        self.bar.update(words)
+        self._in_flight(words)
+
+    def _in_flight(self, finished: int = 0) -> None:
+        """The bar counts the finished blocks' words and the words the blocks being trained
+        have read so far (a small corpus is one block an epoch: the bar moved only at its
+        end). ``finished``: a block's words just counted, whose own read-so-far is gone
+        from the blocks in flight (one update: the bar never shows them twice)."""
+        now = self.tasks.words_in_flight()
+        self.bar.update(finished + now - self.shown_in_flight)
+        self.shown_in_flight = now
 
     def refresh(self, last: bool) -> None:
         """Every second (and after the ``last`` task): the interval's loss and the rate."""
         now = time.perf_counter()
+        self._in_flight()
         if not self.interval[1] or (now - self.last_refresh < 1.0 and not last):
             return
         loss = self.interval[0] / self.interval[1]
