@@ -186,16 +186,16 @@ def new_scratch(
         "stop": (1, np.uint8),  # last: the arrays before them lie as they did without them
         "read": (1, i64),
     }
-    offsets, end = [], SCRATCH_GAP
-    for shape, dtype in shapes.values():
-        offsets.append(end)
+    places, end = {}, SCRATCH_GAP  # each array's (offset, bytes) in the buffer
+    for name, (shape, dtype) in shapes.items():
         size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        places[name] = (end, size)
         end += -(-size // 64) * 64 + SCRATCH_GAP
     buffer = np.zeros(end + 64, dtype=np.uint8)
     base = -buffer.ctypes.data % 64
     arrays = {}
-    for (name, (shape, dtype)), offset in zip(shapes.items(), offsets, strict=True):
-        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    for name, (offset, size) in places.items():
+        shape, dtype = shapes[name]
         arrays[name] = buffer[base + offset : base + offset + size].view(dtype).reshape(shape)
     if stop is not None:  # the caller's flag, shared with the thread that may set it
         arrays["stop"] = stop
@@ -696,7 +696,9 @@ def train_block(ids, weights, tables, spec, schedule, seed, stop=None, read=None
 
 def workspace(ids, weights, tables, spec, stop=None, read=None):
     """A block's sentence buffer and its zeroed :class:`Scratch`."""
-    ends = np.flatnonzero(ids < 0)  # the words between two sentence ends, at most
+    # pairs.longest_sentence's count, in NumPy: called from Python, the jitted one would
+    # be compiled on its own in a first run
+    ends = np.flatnonzero(ids < 0)
     longest = (np.diff(ends, prepend=-1, append=len(ids)) - 1).max()
     sentence = np.empty(longest, dtype=np.int32)
     rows_max = spec.noise_group * (1 if spec.model == CBOW else 2 * spec.window)

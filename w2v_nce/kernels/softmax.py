@@ -330,10 +330,11 @@ def train_block_softmax(
     ngram_table = (tables.ngram_starts, tables.ngram_rows) if tables.ngram_starts.size else None
     loss = 0.0
     for lo in range(0, order.size, batch):
-        if stop is not None and stop[0]:
-            return loss, lo, int(words * lo // order.size)
+        done = int(words * lo // order.size)  # the block's words, in its share of examples
         if read is not None:
-            read[0] = words * lo // order.size
+            read[0] = done
+        if stop is not None and stop[0]:
+            return loss, lo, done
         hi = min(lo + batch, order.size)
         first, last = shuffled_starts[lo], shuffled_starts[hi]
         examples = Examples(

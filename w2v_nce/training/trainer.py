@@ -285,11 +285,11 @@ class Progress:
         try:
             yield
         except BaseException:  # Ctrl-C while compiling: nothing trained yet
-            compiling.cancel()
             self.bar.close()
             raise
-        compiling.cancel()
-        compiling.join()  # so it cannot rename the bar after this
+        finally:
+            compiling.cancel()
+            compiling.join()  # so it cannot rename the bar after this
         self.stats.kernel_seconds = time.perf_counter() - loading
         self.bar.unpause()  # the bar has not counted a word yet: its clock starts now
         self.bar.set_description(description)
