@@ -45,5 +45,11 @@ def test_the_cached_kernel_gives_the_fresh_kernels_bytes(corpus, tmp_path, loss,
     fresh = train(corpus, tmp_path / "fresh.txt", loss, cache)
     # The first run compiled the kernel and saved it: the second one loads it.
     assert any(cache.rglob(f"{kernel}-*.nbi")), sorted(p.name for p in cache.rglob("*"))
+    if loss == "neg":  # --noise-group 1, no subwords: only that path was compiled
+        compiled = {p.name.split("-")[0] for p in cache.rglob("*.nbi")}
+        assert {"block.train_block_of_model0_step0", "block.output_step_of_step0"} <= compiled
+        steps = {name for name in compiled if name.startswith("block.output_step_of")}
+        assert steps == {"block.output_step_of_step0"}, compiled  # not the grouped one
+        assert "block.mask_terms" not in compiled, compiled  # the noise groups' masking
     cached = train(corpus, tmp_path / "cached.txt", loss, cache)
     assert cached == fresh

@@ -126,6 +126,7 @@ class Scratch(NamedTuple):
     word_steps: np.ndarray  # float32 V (noise losses) or 0: a block's summed |C| per word
     stop: np.ndarray  # uint8 1: set (by another thread) to end the block at a sentence end
     read: np.ndarray  # int64 1: the block's words read so far (another thread's progress bar)
+    masked: np.ndarray  # uint8 as logits: 1 for a term masked out of a noise group's block
 
 
 class CandidateBlock(NamedTuple):
@@ -183,8 +184,9 @@ def new_scratch(
         "hidden_self": (rows_max, f32),
         "row_self": (width_max, f32),
         "word_steps": (words, f32),
-        "stop": (1, np.uint8),  # last: the arrays before them lie as they did without them
+        "stop": (1, np.uint8),  # these three last: the arrays before lie as they did before
         "read": (1, i64),
+        "masked": (flat if noise_group > 1 else 0, np.uint8),
     }
     places, end = {}, SCRATCH_GAP  # each array's (offset, bytes) in the buffer
     for name, (shape, dtype) in shapes.items():
@@ -237,15 +239,16 @@ def noise_ahead(k, queue):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def add_word(weights, tables, word, hidden, row, first):
+def add_word(weights, tables, word, hidden, row, first, subwords):
     """Add word ``word``'s input rows to ``hidden[row]`` (copy them if ``first``): its
-    own row and, with subwords, its n-gram rows; returns how many rows that was."""
+    own row and, with ``subwords`` (the kernel's constant), its n-gram rows; returns
+    how many rows that was."""
     dim = weights.input.shape[1]
     if first:
         copy_row(weights.input, word, hidden, row, dim)
     else:
         add_row(ONE, weights.input, word, hidden, row, dim)
-    if tables.ngram_starts.shape[0] == 0:
+    if not subwords:
         return 1
     ngram_rows = tables.ngram_rows
     for r in range(tables.ngram_starts[word], tables.ngram_starts[word + 1]):
@@ -254,7 +257,7 @@ def add_word(weights, tables, word, hidden, row, first):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_hidden(weights, tables, sentence, window, model, hidden, first):
+def gather_hidden(weights, tables, sentence, window, model, subwords, hidden, first):
     """The hidden vectors of the window (lo, hi, centre): the input rows of the words
     lo..hi-1 but the centre, from the input matrix (and, with subwords, the bucket
     matrix) into the rows of ``hidden`` from ``first`` on; returns their number.
@@ -268,13 +271,13 @@ def gather_hidden(weights, tables, sentence, window, model, hidden, first):
         count = 0
         for j in range(lo, hi):
             if j != centre:
-                count += add_word(weights, tables, sentence[j], hidden, first, count == 0)
+                count += add_word(weights, tables, sentence[j], hidden, first, count == 0, subwords)
         scale_row(ONE / np.float32(count), hidden, first, dim)
         return 1
     rows = first
     for j in range(lo, hi):
         if j != centre:
-            count = add_word(weights, tables, sentence[j], hidden, rows, True)
+            count = add_word(weights, tables, sentence[j], hidden, rows, True, subwords)
             if count > 1:
                 scale_row(ONE / np.float32(count), hidden, rows, dim)
             rows += 1
@@ -282,7 +285,7 @@ def gather_hidden(weights, tables, sentence, window, model, hidden, first):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def scatter_window_deltas(weights, tables, sentence, window, model, deltas, first):
+def scatter_window_deltas(weights, tables, sentence, window, model, subwords, deltas, first):
     """Add the gradients of the window's hidden vectors (the rows of ``deltas`` from
     ``first`` on) to the input rows they came from, unscaled (word2vec.c's CBOW,
     fastText's subwords): each of a hidden vector's rows gets its whole gradient."""
@@ -294,7 +297,7 @@ def scatter_window_deltas(weights, tables, sentence, window, model, deltas, firs
         if j != centre:
             row = first if model == CBOW else a
             add_row(ONE, deltas, row, weights.input, sentence[j], dim)
-            if starts.shape[0]:
+            if subwords:
                 for r in range(starts[sentence[j]], starts[sentence[j] + 1]):
                     add_row(ONE, deltas, row, weights.buckets, ngram_rows[r], dim)
             a += 1
@@ -348,14 +351,14 @@ def tree_candidates(target, tables, scratch):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_rows(output, width, scratch):
+def gather_rows(output, width, private_rows, scratch):
     """rows[b, :dim] = output[candidates[b]]: the candidate block's starting point, with
     this thread's private updates of the top rows (see :func:`flush_private`)."""
     candidates, rows, private = scratch.candidates, scratch.rows, scratch.private
     first = output.shape[0] - private.shape[0]
     for b in range(width):
         copy_row(output, candidates[b], rows, b, output.shape[1])
-        if candidates[b] >= first:
+        if private_rows and candidates[b] >= first:
             add_row(ONE, private, candidates[b] - first, rows, b, output.shape[1])
 
 
@@ -399,7 +402,7 @@ def score_block(block, scratch):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def update_block(block, output, scratch):
+def update_block(block, output, private_rows, scratch):
     """deltas[a] = Σ_b C_ab v_b, then v_b += Σ_a C_ab h_a: both at the starting point.
 
     ``coefficients`` holds the (hi − lo) × width block row after row: a hidden
@@ -428,7 +431,7 @@ def update_block(block, output, scratch):
     private, dirty = scratch.private, scratch.dirty
     first = output.shape[0] - private.shape[0]
     b = np.int64(0)  # not the literal 0: Numba would compile accumulate for it too
-    while b < width and candidates[b] >= first:
+    while private_rows and b < width and candidates[b] >= first:
         accumulate(by_column, b, private, candidates[b] - first, dim)
         dirty[candidates[b] - first] = 1
         b += 1
@@ -447,7 +450,8 @@ def output_step(gathered, sentence, output, tables, spec, lr, scratch, step):
 
     ``step`` is the kernel's constant (:func:`kernel_for`): this is that kind of
     step's function (:func:`step_for`), the others' calls pruned before typing, so
-    they are never compiled.
+    they are never compiled. (The noise step with noise groups, NOISE_GROUP_STEP, is
+    the kernel's to call.)
     """
     if step == NOISE:
         return NOISE_STEP(gathered, sentence, output, tables, spec, lr, scratch)
@@ -467,9 +471,12 @@ def jit_named(function, name, **options):
     return numba.njit(cache=True, **options)(function)
 
 
-def step_for(step):
+def step_for(step, grouped=False):
     """The output step of one kind of step (:mod:`.steps`), ``step`` a constant of it:
-    Numba prunes the other kinds' branches before it inlines or types anything.
+    Numba prunes the other kinds' branches before it inlines or types anything. So it
+    does the masking of noise groups unless ``grouped`` (a noise group of several
+    centre words can only be gathered then), and the private rows unless the step is
+    hs's, the only one with private rows.
 
     Compiled on its own (its own cache entry), then inlined into the kernel by LLVM
     (``forceinline``: the ``alwaysinline`` attribute). A call of a compiled function
@@ -479,6 +486,8 @@ def step_for(step):
     (``inline="always"``) gave the same speed at 7× the compile time (84 s: it copies
     and retypes the step's IR inside the kernel's); LLVM's adds nothing measurable.
     """
+
+    private_rows = step == TREE
 
     def output_step_of(gathered, sentence, output, tables, spec, lr, scratch):
         """:func:`output_step` for one kind of step.
@@ -508,17 +517,17 @@ def step_for(step):
                 skip = candidates[0] if gathered == 1 and spec.skip_positive else -1
                 width = draw_noise(gathered, skip, spec, tables, output, scratch)
             block = CandidateBlock(lo, hi, width)
-            gather_rows(output, width, scratch)
+            gather_rows(output, width, private_rows, scratch)
             score_block(block, scratch)
             if step == NOISE or step == TREE:
-                loss += binary_block(block, lr, gathered, spec.skip_positive, scratch)
+                loss += binary_block(block, lr, gathered, spec.skip_positive, grouped, scratch)
             elif step == SAMPLED_SOFTMAX and plain(spec.contrast):
                 loss += softmax_coefficients(
                     scratch.logits, hi - lo, width, lr, scratch.coefficients
                 )
             else:
                 loss += contrast_block(block, spec, lr, scratch)
-            update_block(block, output, scratch)
+            update_block(block, output, private_rows, scratch)
             if step != NOISE and step != TREE and spec.contrast.similarity != DOT:
                 # a similarity that moves a vector along itself (the contrastive steps)
                 terms = terms_of(scratch)
@@ -528,7 +537,7 @@ def step_for(step):
 
     return jit_named(
         output_step_of,
-        f"output_step_of_step{step}",
+        f"output_step_of_step{step}" + ("_grouped" if grouped else ""),
         fastmath=True,
         error_model="numpy",
         forceinline=True,
@@ -574,7 +583,7 @@ def contrast_block(block, spec, lr, scratch):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def binary_block(block, lr, gathered, skip, scratch):
+def binary_block(block, lr, gathered, skip, grouped, scratch):
     """The logistic step of the block's (hi − lo) × width logits; returns its loss.
 
     Each term's label is its candidate's. With a noise group of ``gathered`` > 1
@@ -590,9 +599,15 @@ def binary_block(block, lr, gathered, skip, scratch):
         for b in range(width):
             block_labels[j * width + b] = labels[b]
     group, candidates = scratch.group, scratch.candidates
-    if gathered > 1:
-        mask_terms(block, gathered, skip, group, candidates, logits, PADDING_LOGIT)
-        mask_terms(block, gathered, skip, group, candidates, block_labels, ZERO)
+    masked = scratch.masked
+    if grouped and gathered > 1:  # found once, applied three times (one copy of its loops)
+        for e in range(terms):
+            masked[e] = 0
+        mask_terms(block, gathered, skip, group, candidates, masked)
+        for e in range(terms):
+            if masked[e]:
+                logits[e] = PADDING_LOGIT
+                block_labels[e] = ZERO
     for e in range(terms, whole):  # terms that add nothing: padding to whole registers
         logits[e] = PADDING_LOGIT
         block_labels[e] = ZERO
@@ -601,8 +616,10 @@ def binary_block(block, lr, gathered, skip, scratch):
         bound_steps(
             block, scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
         )
-    if gathered > 1:
-        mask_terms(block, gathered, skip, group, candidates, scratch.coefficients, ZERO)
+    if grouped and gathered > 1:
+        for e in range(terms):
+            if masked[e]:
+                scratch.coefficients[e] = ZERO
     return loss
 
 
@@ -651,8 +668,8 @@ def bound_steps(block, hidden, coefficients, candidates, word_steps):
 
 
 @numba.njit(cache=True, forceinline=True)
-def mask_terms(block, gathered, skip, group, candidates, values, value):
-    """values[term] = value for the masked terms of the block's rows lo..hi-1 (see
+def mask_terms(block, gathered, skip, group, candidates, masked):
+    """masked[term] = 1 for the masked terms of the block's rows lo..hi-1 (see
     output_step): a row of centre c against the positive of another centre and, with
     ``skip``, against a draw equal to its own positive. The first ``gathered``
     candidates are the positives. Compiled on its own, which keeps the training loop's
@@ -664,11 +681,12 @@ def mask_terms(block, gathered, skip, group, candidates, values, value):
             base = (j - lo) * width
             for b in range(width):
                 if b != c and (b < gathered or (skip and candidates[b] == target)):
-                    values[base + b] = value
+                    masked[base + b] = 1
 
 
 # Each kind of step's output step, compiled on its first call (from its kernel's).
 NOISE_STEP = step_for(NOISE)
+NOISE_GROUP_STEP = step_for(NOISE, grouped=True)
 TREE_STEP = step_for(TREE)
 SAMPLED_SOFTMAX_STEP = step_for(SAMPLED_SOFTMAX)
 TRIPLET_STEP = step_for(TRIPLET)
@@ -690,7 +708,7 @@ def train_block(ids, weights, tables, spec, schedule, seed, stop=None, read=None
     the kernel loops over untracked views of them (see vecops.untracked).
     """
     sentence, scratch = workspace(ids, weights, tables, spec, stop, read)
-    kernel = kernel_for(spec.model, spec.step)
+    kernel = kernel_for(spec.model, spec.step, spec.noise_group > 1, tables.ngram_starts.size > 0)
     return kernel(ids, weights, tables, spec, schedule, seed, sentence, scratch)
 
 
@@ -712,28 +730,32 @@ def workspace(ids, weights, tables, spec, stop=None, read=None):
     return sentence, scratch
 
 
-_KERNELS = {}  # (model, step): its block kernel
+_KERNELS = {}  # (model, step, grouped, subwords): its block kernel
 
 
-def kernel_for(model, step):
-    """The block kernel of one model × kind of output step, made on first use.
+def kernel_for(model, step, grouped=False, subwords=False):
+    """The block kernel of one model × kind of output step, made on first use;
+    ``grouped``: with noise groups of several centre words (``spec.noise_group`` > 1),
+    ``subwords``: with n-gram rows (``tables.ngram_starts`` not empty).
 
-    Every kernel runs the same loop; the model and the step are constants of it,
-    so Numba prunes the branches of the other models and steps before typing
-    them: a first run compiles one path (a few seconds), not every model × step
-    (tens). Numba caches each kernel under its constants (a closure's cache key
+    Every kernel runs the same loop; these four are constants of it, so Numba
+    prunes the branches of the other models, steps and options before typing them:
+    a first run compiles the one path it runs, not every model × step (tens of
+    seconds). The options' code is most of a kernel's when compiled in: the masking
+    of noise groups and the n-gram rows each cost about 0.7 s of a first run's
+    compile. Numba caches each kernel under its constants (a closure's cache key
     holds its cells), so a later process loads it.
     """
-    key = (int(model), int(step))
+    key = (int(model), int(step), bool(grouped), bool(subwords))
     if key not in _KERNELS:
         _KERNELS[key] = _kernel(*key)
     return _KERNELS[key]
 
 
-def _kernel(model, step):
+def _kernel(model, step, grouped, subwords):
     """:func:`kernel_for`'s kernel: the loop over the block's sentences and their centre
-    words, gathering each noise group's hidden rows before its step, with ``model``
-    and ``step`` as constants (this closure's cells)."""
+    words, gathering each noise group's hidden rows before its step, with the
+    arguments as constants (this closure's cells)."""
 
     def train_block_of(ids, weights, tables, spec, schedule, seed, sentence, scratch):
         # The caller owns every array until this returns: the loop borrows them untracked.
@@ -768,7 +790,7 @@ def _kernel(model, step):
                     group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
                     group[gathered, 3] = hidden_rows
                     m = gather_hidden(
-                        weights, tables, sentence, (lo, hi, i), model, hidden, hidden_rows
+                        weights, tables, sentence, (lo, hi, i), model, subwords, hidden, hidden_rows
                     )
                     hidden_rows += m
                     gathered += 1
@@ -778,13 +800,25 @@ def _kernel(model, step):
                 elif gathered == 0:
                     continue
                 group[gathered, 3] = hidden_rows
-                loss += output_step(
-                    gathered, sentence, weights.output, tables, spec, lr, scratch, step
-                )
+                if step == NOISE and grouped:
+                    loss += NOISE_GROUP_STEP(
+                        gathered, sentence, weights.output, tables, spec, lr, scratch
+                    )
+                else:
+                    loss += output_step(
+                        gathered, sentence, weights.output, tables, spec, lr, scratch, step
+                    )
                 for c in range(gathered):  # the gradients back to the input rows
                     centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
                     scatter_window_deltas(
-                        weights, tables, sentence, (lo, hi, centre), model, scratch.deltas, first
+                        weights,
+                        tables,
+                        sentence,
+                        (lo, hi, centre),
+                        model,
+                        subwords,
+                        scratch.deltas,
+                        first,
                     )
                 gathered = hidden_rows = 0
                 steps += 1
@@ -800,5 +834,6 @@ def _kernel(model, step):
     # seen (not explained): with the package's own cache, a triplet kernel loaded into a
     # process that had run nce's trained wrongly (a planted margin held on 44% of
     # triples, not over 80%); compiled fresh, or under names of their own, it did not.
-    name = f"train_block_of_model{model}_step{step}"
+    options = ("_grouped" if grouped else "") + ("_subwords" if subwords else "")
+    name = f"train_block_of_model{model}_step{step}{options}"
     return jit_named(train_block_of, name, nogil=True, fastmath=True, error_model="numpy")
