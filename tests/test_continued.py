@@ -93,6 +93,19 @@ def test_init_must_be_a_whole_model(first):
     result = run_cli("train", tmp_path / "b.txt", "--init", tmp_path / "a.vec", "-o",
                      tmp_path / "b.vec")  # fmt: skip
     assert result.returncode == 2 and "needs the whole model" in result.stderr
+    # a file that is no model at all (here a corpus): the same advice, not a word2vec
+    # reader's complaint about its header
+    for name in ("b.txt", "b.npz"):
+        if name == "b.npz":
+            (tmp_path / name).write_bytes((tmp_path / "b.txt").read_bytes())
+        result = run_cli("train", tmp_path / "b.txt", "--init", tmp_path / name, "-o",
+                         tmp_path / "c.vec")  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"error: --init {tmp_path / name}: not a w2v-nce model; continued training needs "
+            "the whole model (both matrices and the counts): give the .npz written by "
+            "'train --save-model'"
+        ]
     result = run_cli("train", tmp_path / "b.txt", "--update-vocab", "-o", tmp_path / "b.vec")
     assert result.returncode == 2 and "give the model with --init" in result.stderr
 

@@ -84,3 +84,41 @@ def test_the_bar_counts_the_words_of_the_blocks_in_flight_once():
     tasks.in_flight = 250  # the next one has read 250
     progress.refresh(last=False)
     assert progress.bar.n == 1_250
+
+
+def test_a_terminal_of_no_width_still_gets_a_bar(tmp_path):
+    """A pseudo-terminal nobody sized reports 0 columns (``script``, some CI runners):
+    tqdm drew a bar of no width there, only an empty line. The real entry point, its
+    stderr such a terminal: the finished bar is there, 80 columns wide."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import entry_point
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(words) for words in sentences()) + "\n")
+    main, other = pty.openpty()  # a new pseudo-terminal: 0 × 0
+    assert os.get_terminal_size(other).columns == 0
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    with os.fdopen(main, "rb", buffering=0) as reader:
+        process = subprocess.Popen(
+            [entry_point(), "train", str(corpus), "--threads", "1", "--epochs", "1",
+             "--dim", "8", "--min-count", "1", "-o", str(tmp_path / "v.txt")],
+            stdout=subprocess.DEVNULL, stderr=other, env=env,
+        )  # fmt: skip
+        os.close(other)
+        output = b""
+        while True:
+            try:
+                chunk = reader.read(4096)
+            except OSError:  # the terminal's other end closed: the process is done
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=120) == 0
+    lines = [part for part in re.split(rb"[\r\n]+", output) if part.strip()]
+    finished = [line for line in lines if line.startswith(b"training: 100%")]
+    assert finished, output
+    assert len(finished[-1].decode().rstrip()) == 80

@@ -540,7 +540,7 @@ def load(path) -> Model:
     inconsistent data, NaN or infinite values, a pickled (code-running) array.
     """
     shown = _path_of(path, "w2v_nce.load")
-    if not (shown.lower().endswith(".npz") or _is_zip(shown)):
+    if not (shown.lower().endswith(".npz") or is_zip(shown)):
         from w2v_nce.io.word2vec_format import read_word2vec
 
         words, vectors = read_word2vec(shown)
@@ -560,7 +560,7 @@ def _path_of(path, what: str) -> str:
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _is_zip(shown: str) -> bool:
+def is_zip(shown) -> bool:
     """The file is a zip archive (a model saved under any name); False if unreadable
     (the reader then says why)."""
     if not os.path.isfile(shown):  # a FIFO would block here

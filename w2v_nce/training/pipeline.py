@@ -274,14 +274,18 @@ def load_init(init) -> Model:
     if isinstance(init, Model):
         model = init
     else:
-        from w2v_nce.model import load
+        from w2v_nce.model import is_zip, load
 
+        whole = (
+            "continued training needs the whole model (both matrices and the counts): "
+            "give the .npz written by 'train --save-model'"
+        )
+        if isinstance(init, str | os.PathLike) and os.path.isfile(init) and not is_zip(init):
+            # not read as a word2vec file first: its errors would suggest one would do
+            raise UsageError(f"--init {os.fspath(init)}: not a w2v-nce model; {whole}")
         model = load(init)
         if model.output is None:
-            raise UsageError(
-                f"--init {init}: continued training needs the whole model (both matrices and "
-                "the counts): give the .npz written by 'train --save-model'"
-            )
+            raise UsageError(f"--init {init}: {whole}")
     model.require_output("--init (continued training)")
     return model
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
+import shutil
 import sys
 import threading
 import time
@@ -470,9 +472,23 @@ class Training:
         return self.stats
 
 
+def _fixed_size(stream) -> os.terminal_size | None:
+    """None (the bar follows the terminal's size) unless ``stream`` is a terminal that
+    reports a size of 0 -- a pseudo-terminal nobody sized, as ``script`` and some CI
+    runners give -- where tqdm hides the bar (it takes row 0 for off the screen) and
+    leaves an empty line: then $COLUMNS × $LINES, or 80 × 24."""
+    try:
+        if os.get_terminal_size(stream.fileno()).columns > 0:
+            return None
+    except (AttributeError, OSError, ValueError):  # not a terminal: tqdm's own choice
+        return None
+    return shutil.get_terminal_size()
+
+
 def _progress_bar(total: int, initial: int, enabled: bool, resumed: str | None):
     from tqdm import tqdm
 
+    size = _fixed_size(sys.stderr)
     return tqdm(
         total=total,
         initial=initial,
@@ -480,7 +496,9 @@ def _progress_bar(total: int, initial: int, enabled: bool, resumed: str | None):
         unit_scale=True,
         disable=not enabled,
         file=sys.stderr,
-        dynamic_ncols=True,
+        ncols=size and size.columns,
+        nrows=size and size.lines,
+        dynamic_ncols=size is None,
         smoothing=0.1,
         desc=f"training (resumed at {resumed})" if resumed else "training",
     )
