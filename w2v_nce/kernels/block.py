@@ -4,7 +4,7 @@ fastText's shape (``Model::update`` + ``Loss``), for every model and every loss
 trained example by example:
 
 1. **The model** builds the hidden vectors of one centre word from the input rows
-   of its window (:func:`gather_hidden`): skip-gram one per context word (the
+   of its window (:func:`gather_cbow`, :func:`gather_skipgram`): skip-gram one per context word (the
    context's own row: m pairs of one centre), CBOW one, the mean of the context
    rows (word2vec.c's ``cbow_mean=1``).
 2. **The loss** (:func:`output_step`) picks the candidate output rows of the
@@ -257,29 +257,36 @@ def add_word(weights, tables, word, hidden, row, first, subwords):
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
-def gather_hidden(weights, tables, sentence, window, model, subwords, hidden, first):
-    """The hidden vectors of the window (lo, hi, centre): the input rows of the words
-    lo..hi-1 but the centre, from the input matrix (and, with subwords, the bucket
-    matrix) into the rows of ``hidden`` from ``first`` on; returns their number.
+def gather_cbow(weights, tables, sentence, window, subwords, hidden, first):
+    """The hidden vector of CBOW for the window (lo, hi, centre): the mean of the input
+    rows of the words lo..hi-1 but the centre (and, with subwords, of their n-gram
+    rows: fastText's, every row counts once) into ``hidden[first]``; returns 1.
 
-    Skip-gram: one per context word, its input vector (with subwords the mean of its
-    row and its n-gram rows). CBOW: one, the mean of all those rows of all the context
-    words (fastText's: every row counts once)."""
+    One function per model (:func:`gather_skipgram`), chosen in the kernel's loop on
+    its constant: Numba prunes the other's call before it inlines anything, where a
+    branch on the model inside one inlined function would be inlined whole (both
+    models' row copies) and pruned only after."""
     lo, hi, centre = window
-    dim = weights.input.shape[1]
-    if model == CBOW:
-        count = 0
-        for j in range(lo, hi):
-            if j != centre:
-                count += add_word(weights, tables, sentence[j], hidden, first, count == 0, subwords)
-        scale_row(ONE / np.float32(count), hidden, first, dim)
-        return 1
+    count = 0
+    for j in range(lo, hi):
+        if j != centre:
+            count += add_word(weights, tables, sentence[j], hidden, first, count == 0, subwords)
+    scale_row(ONE / np.float32(count), hidden, first, weights.input.shape[1])
+    return 1
+
+
+@numba.njit(inline="always", fastmath=True, cache=True)
+def gather_skipgram(weights, tables, sentence, window, subwords, hidden, first):
+    """The hidden vectors of skip-gram for the window (lo, hi, centre): one per word
+    lo..hi-1 but the centre, its input row (with subwords the mean of its row and its
+    n-gram rows), into the rows of ``hidden`` from ``first`` on; returns their number."""
+    lo, hi, centre = window
     rows = first
     for j in range(lo, hi):
         if j != centre:
             count = add_word(weights, tables, sentence[j], hidden, rows, True, subwords)
             if count > 1:
-                scale_row(ONE / np.float32(count), hidden, rows, dim)
+                scale_row(ONE / np.float32(count), hidden, rows, weights.input.shape[1])
             rows += 1
     return rows - first
 
@@ -789,9 +796,14 @@ def _kernel(model, step, grouped, subwords):
                         prefetch_row(weights.input, sentence[i + 1 + spec.window])
                     group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
                     group[gathered, 3] = hidden_rows
-                    m = gather_hidden(
-                        weights, tables, sentence, (lo, hi, i), model, subwords, hidden, hidden_rows
-                    )
+                    if model == CBOW:  # pruned before inlining: see gather_cbow
+                        m = gather_cbow(
+                            weights, tables, sentence, (lo, hi, i), subwords, hidden, hidden_rows
+                        )
+                    else:
+                        m = gather_skipgram(
+                            weights, tables, sentence, (lo, hi, i), subwords, hidden, hidden_rows
+                        )
                     hidden_rows += m
                     gathered += 1
                     examples += m
