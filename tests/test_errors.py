@@ -220,6 +220,26 @@ def test_output_paths_that_would_destroy_something(corpus, tmp_path):
     assert_nothing_written(tmp_path, "corpus.txt")
 
 
+@pytest.mark.parametrize(
+    "option", ["-o", "--save-model", "--fasttext-bin", "--checkpoint", "--loss-log", "--tmp-dir"]
+)
+def test_an_empty_path_is_refused_before_training(corpus, tmp_path, option):
+    """An unset shell variable (-o "$OUT"): -o "" trained the whole run and wrote
+    nothing; the other options were silently off. Refused at once, nothing written."""
+    result = train(corpus, option, "", cwd=tmp_path)
+    assert_error(result, 2, f"{option} is empty")
+    assert_nothing_written(tmp_path, "corpus.txt")
+
+
+def test_an_empty_path_in_the_api_is_a_usage_error(corpus, tmp_path):
+    import w2v_nce
+    from w2v_nce.errors import UsageError
+
+    for option in ("checkpoint", "loss_log", "tmp_dir", "init"):
+        with pytest.raises(UsageError, match=f"--{option.replace('_', '-')} is empty"):
+            w2v_nce.train(str(corpus), **{option: ""})
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_bad_tmp_dir(corpus, tmp_path, kind):
     target = tmp_path / "scratch"

@@ -71,6 +71,9 @@ class Param:
         and converted; a :class:`UsageError` naming the option otherwise."""
         if value is None and (self.optional or self.default is None):
             return None
+        if self.kind == "path" and isinstance(value, str | os.PathLike) and not os.fspath(value):
+            # an unset shell variable (--checkpoint "$CK"): not the option left out
+            raise UsageError(f"{self.flag} is empty; give a path, or leave {self.flag} out")
         converted = _convert(self, value)
         if converted is _INVALID:
             raise UsageError(f"{self.flag} must be {self.rule()}, not {value}")

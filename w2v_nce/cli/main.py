@@ -143,6 +143,13 @@ def train(
 
     # What can be checked without reading the corpus is checked now, in a fraction of
     # a second (before the kernels are even imported), not after an hour of training.
+    for name, path in (
+        ("-o", output),
+        ("--save-model", save_model),
+        ("--fasttext-bin", fasttext_bin),
+    ):
+        if path == "":  # an unset shell variable (-o "$OUT"): the run would write nothing
+            raise UsageError(f"{name} is empty; give a file name (-o /dev/null writes no vectors)")
     if is_discarded(output):
         output = None  # -o /dev/null: the vectors are not wanted (--save-model is)
     named = [("-o", output), ("--save-model", save_model), ("--fasttext-bin", fasttext_bin)]
