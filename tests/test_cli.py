@@ -274,3 +274,12 @@ def test_an_option_that_acts_only_beside_another_says_it_is_ignored(corpus, tmp_
         "-o", tmp_path / "v.txt",
     )  # fmt: skip
     assert paired.returncode == 0 and "note:" not in paired.stderr, paired.stderr
+
+
+def test_no_command_prints_the_help_not_an_error_line():
+    """`w2v-nce` alone: the commands' overview (click >= 8.2 raises it as a usage
+    error, which was printed as "error: Usage: ..." with the whole help inside)."""
+    result = run_cli()
+    assert result.returncode == 2
+    assert result.stderr.startswith("Usage: w2v-nce [OPTIONS] COMMAND")
+    assert "error:" not in result.stderr and "Commands:" in result.stderr

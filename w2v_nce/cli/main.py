@@ -590,6 +590,9 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("error: interrupted; nothing was written", err=True)
         sys.exit(128 + signal_of(err.__cause__ or err))
     except click.ClickException as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # click >= 8.2: no command given
+            click.echo(err.format_message(), err=True)  # the help, not an error line
+            sys.exit(err.exit_code)
         hint = ""
         if isinstance(err, click.UsageError) and err.ctx is not None:
             hint = f" (see '{err.ctx.command_path} --help')"
