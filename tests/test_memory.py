@@ -176,3 +176,43 @@ def test_sgemm_rate_is_the_mean_or_the_fastest_product(monkeypatch):
     assert memory.sgemm_rate(4, 5, 3, repeats=3) == flops / 2.0
     monkeypatch.setattr(memory, "time", clock())
     assert memory.sgemm_rate(4, 5, 3, repeats=3, fastest=True) == flops / 1.0
+
+
+def test_the_softmax_estimate_times_one_blas_thread_per_training_thread(monkeypatch):
+    """The kernel calls sgemm on one BLAS thread per vocabulary tile and training
+    thread: the estimate measures it so (BLAS's own threads on a product this small
+    made it some hundred times too slow on a busy machine) and times the threads."""
+    from threadpoolctl import threadpool_info
+
+    from w2v_nce.params import TrainConfig
+
+    seen = []
+
+    def rate(*args, **kwargs):
+        seen.append(
+            [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        )
+        return 50e9
+
+    monkeypatch.setattr(memory, "sgemm_rate", rate)
+    monkeypatch.setattr(memory.os, "cpu_count", lambda: 8)
+    counts = np.full(300, 100, dtype=np.int64)
+    for threads in (1, 4):
+        config = TrainConfig(loss="softmax", threads=threads).validate()
+        assert memory.softmax_cost(counts, config)[2] == 50e9 * threads
+    assert seen and all(pools == [1] * len(pools) for pools in seen), seen
+
+
+def test_the_softmax_estimate_reads_in_units_that_fit():
+    said = []
+    config = (
+        __import__("w2v_nce.params", fromlist=["TrainConfig"])
+        .TrainConfig(loss="softmax", threads=1, dim=16, epochs=1)
+        .validate()
+    )
+    memory.check_softmax_cost(np.full(300, 30, dtype=np.int64), config, said.append, said.append)
+    (line,) = said
+    assert "GFLOP;" in line and "0.0 " not in line and line.endswith(" seconds"), line
+    assert memory._flops(3.2e12) == "3.2 TFLOP" and memory._flops(4.5e10) == "45 GFLOP"
+    assert memory._flops(2e8) == "200 MFLOP" and memory._duration(0.0261) == "0.026 seconds"
+    assert memory._duration(5000) == "83 minutes" and memory._duration(7200) == "2.0 hours"

@@ -252,12 +252,47 @@ def sgemm_rate(
 
 
 def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float, float]:
-    """(pairs, flops, measured sgemm flop/s) of a full-softmax run: 6·pairs·V·d flops."""
+    """(pairs, flops, flop/s) of a full-softmax run: 6·pairs·V·d flops, at the rate of
+    the kernel's threads: numpy's sgemm measured on one BLAS thread, as the kernel
+    calls it (one call per vocabulary tile and thread), times the threads.
+
+    Measured with BLAS's own threads, a product this small ran some hundred times
+    slower on a busy machine (0.18 against 73 GFLOP/s, audit): its threads wait for
+    each other, which the kernel's never do.
+    """
+    from threadpoolctl import threadpool_limits
+
     from w2v_nce.kernels.softmax import BATCH  # imported only here: it pulls in numba
 
     pairs = expected_pairs(counts, config.sample, config.window, config.epochs)
     flops = 6.0 * pairs * counts.size * config.dim
-    return pairs, flops, sgemm_rate(BATCH, min(counts.size, 20000), config.dim, fastest=True)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = sgemm_rate(BATCH, min(counts.size, 20000), config.dim, fastest=True)
+    threads = max(1, min(config.threads, os.cpu_count() or 1))
+    return pairs, flops, one * threads
+
+
+def _flops(flops: float) -> str:
+    """'3.2 TFLOP', '45 GFLOP', '120 MFLOP': three digits at most, never '0.0 TFLOP'."""
+    for unit, scale in (("TFLOP", 1e12), ("GFLOP", 1e9)):
+        if flops >= scale:
+            return (
+                f"{flops / scale:,.1f} {unit}"
+                if flops < 10 * scale
+                else f"{flops / scale:,.0f} {unit}"
+            )
+    return f"{flops / 1e6:,.0f} MFLOP"
+
+
+def _duration(seconds: float) -> str:
+    """'1.4 hours', '12 minutes', '40 seconds', '0.26 seconds'."""
+    if seconds >= 5400:
+        return f"{seconds / 3600:,.1f} hours"
+    if seconds >= 90:
+        return f"{seconds / 60:,.0f} minutes"
+    if seconds >= 1.5:
+        return f"{seconds:,.0f} seconds"
+    return f"{seconds:.2g} seconds"
 
 
 def check_softmax_cost(counts: np.ndarray, config: TrainConfig, say, warn) -> None:
@@ -266,10 +301,12 @@ def check_softmax_cost(counts: np.ndarray, config: TrainConfig, say, warn) -> No
     ``say`` and ``warn`` as for :func:`check`.
     """
     pairs, flops, rate = softmax_cost(counts, config)
+    threads = max(1, min(config.threads, os.cpu_count() or 1))
     say(
         f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
-        f"= {flops / 1e12:,.1f} TFLOP; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
-        f"that is at least {flops / rate / 60:,.1f} minutes"
+        f"= {_flops(flops)}; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "
+        f"({threads} thread{'s' if threads > 1 else ''}) that is at least "
+        f"{_duration(flops / rate)}"
     )
     if counts.size > SOFTMAX_LARGE_VOCAB:
         warn(
