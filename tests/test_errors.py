@@ -292,6 +292,11 @@ VECTOR_CASES = {
     "bad-npz": (b"PK\x03\x04 not really a zip", ["not a valid w2v-nce model"]),
     # Not a zip at all: np.load would read it as a pickle and talk about allow_pickle.
     "not-a-zip-npz": (b"x", ["not a w2v-nce model", "zip archives"]),
+    # fastText's .bin (train --fasttext-bin): its magic int32, then its header's numbers
+    "fasttext-bin": (
+        (793712314).to_bytes(4, "little") + (12).to_bytes(4, "little") + bytes(40),
+        ["a fastText .bin model", "--save-model .npz"],
+    ),
 }
 
 

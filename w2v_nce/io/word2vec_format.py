@@ -188,10 +188,19 @@ def _open_for_reading(path: str | os.PathLike) -> BinaryIO:
     return plain
 
 
+# fastText's .bin starts with this int32 (little-endian): its FASTTEXT_FILEFORMAT_MAGIC
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
+
+
 def _read_header(fh: BinaryIO, shown: str) -> tuple[int, int]:
     raw = fh.readline(_MAX_HEADER_BYTES + 1)
     if not raw:
         raise UserError(f"{shown}: file is empty; expected a word2vec text or binary file")
+    if raw.startswith(_FASTTEXT_MAGIC):  # what --fasttext-bin writes: not "binary data"
+        raise UserError(
+            f"{shown}: a fastText .bin model (as train --fasttext-bin writes), which w2v-nce "
+            "does not read; give the run's --save-model .npz or its -o vectors file"
+        )
     fields = raw.split()
     try:
         n_words, dim = (int(f) for f in fields)
