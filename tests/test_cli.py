@@ -276,6 +276,33 @@ def test_an_option_that_acts_only_beside_another_says_it_is_ignored(corpus, tmp_
     assert paired.returncode == 0 and "note:" not in paired.stderr, paired.stderr
 
 
+def test_an_option_the_loss_does_not_use_says_it_is_ignored(corpus, tmp_path):
+    """hs draws no noise words, so -k, --noise-power, --(no-)share-negatives and
+    --noise-group change nothing (the output was byte-identical, silently); nor does
+    --noise-group without shared draws. A note per option, as for -k."""
+    result = train_small(
+        corpus, "--loss", "hs", "-k", 3, "--noise-power", 2, "--no-share-negatives",
+        "--noise-group", 4, "-o", tmp_path / "v.txt",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: --loss hs draws no noise words; -k is ignored",
+        "note: --loss hs draws no noise words; --noise-power is ignored",
+        "note: --loss hs has no noise words to share; --no-share-negatives is ignored",
+        "note: --loss hs scores one centre word at a time; --noise-group is ignored",
+    ]
+    unshared = train_small(
+        corpus, "--no-share-negatives", "--noise-group", 4, "-o", tmp_path / "v.txt"
+    )
+    assert unshared.returncode == 0, unshared.stderr
+    assert "note: --noise-group acts only with --share-negatives; it is ignored" in (
+        unshared.stderr.splitlines()
+    )
+    used = train_small(corpus, "--loss", "nce", "--noise-group", 2, "-o", tmp_path / "v.txt")
+    assert used.returncode == 0 and "note:" not in used.stderr, used.stderr
+
+
 def test_no_command_prints_the_help_not_an_error_line():
     """`w2v-nce` alone: the commands' overview (click >= 8.2 raises it as a usage
     error, which was printed as "error: Usage: ..." with the whole help inside)."""

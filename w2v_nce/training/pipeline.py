@@ -35,6 +35,7 @@ import numpy as np
 from w2v_nce import faults, memory
 from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
 from w2v_nce.io.loss_log import LossLog
+from w2v_nce.losses import Loss
 from w2v_nce.model import Model, TrainStats, continued_model, new_model
 from w2v_nce.params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from w2v_nce.params import check_options as _check_options
@@ -145,9 +146,7 @@ def prepare(corpus, options: dict, messages: Messages, outputs: tuple[str, ...] 
     """Step 1: the options resolved, the paths checked, the checkpoint to resume from."""
     check_corpus_type(corpus)
     plan = resolve(options, corpus)
-    if not plan.config.loss_record.uses_k and "k" in options:
-        messages.info(f"note: --loss {plan.config.loss} draws no noise words; -k is ignored")
-    for note in ignored_options(options):
+    for note in ignored_options(options, plan.config.loss_record):
         messages.info(f"note: {note}")
     check_paths(plan, outputs, messages)
     plan.resume = checkpoint_to_resume(plan, messages)
@@ -162,9 +161,30 @@ ACTS_WITH = {
 }
 
 
-def ignored_options(options: dict) -> list[str]:
-    """What to say of the given ``options`` that nothing will use (see ACTS_WITH)."""
+# Options that act only with some losses: the loss record's field that says whether it
+# uses them, and what a loss without it does instead.
+LOSS_USES = {
+    "k": ("uses_k", "draws no noise words"),
+    "noise_power": ("uses_k", "draws no noise words"),
+    "share_negatives": ("share_negatives", "has no noise words to share"),
+    "noise_group": ("noise_groups", "scores one centre word at a time"),
+}
+
+
+def ignored_options(options: dict, record: Loss) -> list[str]:
+    """What to say of the given ``options`` that nothing will use: those the loss
+    ``record`` does not use (LOSS_USES), those without their partner (ACTS_WITH), and
+    --noise-group without shared noise words (a group shares one set)."""
     notes = []
+    for name, (field_name, instead) in LOSS_USES.items():
+        if name in options and not getattr(record, field_name):
+            flag = "-k" if name == "k" else TRAIN_OPTIONS[name].flag
+            if name == "share_negatives" and options[name] is False:
+                flag = "--no-share-negatives"
+            notes.append(f"--loss {record.name} {instead}; {flag} is ignored")
+    sharing = options.get("share_negatives", True) is not False
+    if "noise_group" in options and record.noise_groups and not sharing:
+        notes.append("--noise-group acts only with --share-negatives; it is ignored")
     for name, partners in ACTS_WITH.items():
         if name in options and not any(options.get(p) is not None for p in partners):
             needed = " or ".join(TRAIN_OPTIONS[p].flag for p in partners)
