@@ -80,6 +80,27 @@ def test_our_files_load_in_gensim(tmp_path, binary):
 
 
 @pytest.mark.parametrize("binary", [False, True])
+def test_a_gz_name_is_written_gzipped(tmp_path, binary):
+    """-o vectors.txt.gz: gzipped, as gensim writes such a name (plain text under it
+    made gensim's reader fail with BadGzipFile); gensim and we read it back bit for
+    bit, and the same vectors give the same bytes (no timestamp in the gzip header)."""
+    words = UNICODE_WORDS
+    vectors = _sample_vectors(len(words), 7)
+    path = tmp_path / ("v.bin.gz" if binary else "v.txt.gz")
+    write_word2vec(path, words, vectors, binary=binary)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    assert kv.index_to_key == words
+    np.testing.assert_array_equal(_bits(kv.vectors), _bits(vectors))
+    read_words, read_vectors = read_word2vec(path)
+    assert list(read_words) == words
+    np.testing.assert_array_equal(_bits(read_vectors), _bits(vectors))
+    first = path.read_bytes()
+    write_word2vec(path, words, vectors, binary=binary)
+    assert path.read_bytes() == first
+
+
+@pytest.mark.parametrize("binary", [False, True])
 def test_gensim_files_load_with_us(tmp_path, binary):
     words = UNICODE_WORDS
     vectors = _sample_vectors(len(words), 5, seed=1)

@@ -85,7 +85,7 @@ def cli_messages(quiet: bool):
     "--output",
     default="vectors.txt",
     show_default=True,
-    help="Where to write the input vectors in word2vec format.",
+    help="Where to write the input vectors in word2vec format (gzipped when the name ends in .gz).",
 )
 @click.option("--binary", is_flag=True, help="Write word2vec binary instead of text.")
 @click.option(

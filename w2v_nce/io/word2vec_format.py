@@ -21,6 +21,7 @@ problem as a one-line :class:`UserError` naming the line (text) or record
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
@@ -28,7 +29,7 @@ import shutil
 import stat
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -90,6 +91,8 @@ def write_word2vec(
     Python's C-level ``%`` formatting of a whole block of rows is several times
     faster than formatting numbers one by one.
 
+    A path ending in ``.gz`` is written gzipped.
+
     Raises ``ValueError`` for programming errors: shape mismatch, no words, a word
     that is empty, contains ASCII whitespace or is repeated.
     """
@@ -107,12 +110,25 @@ def write_word2vec(
     n_words, dim = vectors.shape
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
 
-    with atomic_output(path) as fh:
+    with atomic_output(path) as raw, _compressed_if_named(raw, path) as fh:
         fh.write(f"{n_words} {dim}\n".encode("ascii"))
         if binary:
             _write_binary_rows(fh, words, vectors)
         else:
             _write_text_rows(fh, words, vectors)
+
+
+@contextlib.contextmanager
+def _compressed_if_named(raw: BinaryIO, path) -> Iterator[BinaryIO]:
+    """``raw``, gzipped when ``path`` ends in ``.gz`` (as gensim's writer does: its
+    reader, and ours, then read it back; plain text under a .gz name was refused by
+    gensim's). Level 6, and no timestamp in the header: the same vectors make the same
+    bytes."""
+    if not os.fspath(path).lower().endswith(".gz"):
+        yield raw
+        return
+    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as fh:
+        yield fh
 
 
 def _write_binary_rows(fh: BinaryIO, words: list[str], vectors: np.ndarray) -> None:
