@@ -310,3 +310,20 @@ def test_no_command_prints_the_help_not_an_error_line():
     assert result.returncode == 2
     assert result.stderr.startswith("Usage: w2v-nce [OPTIONS] COMMAND")
     assert "error:" not in result.stderr and "Commands:" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("typed", "ours"),
+    [(["-size", "50"], "--dim"), (["--negative", "5"], "-k"), (["-dim", "50"], "--dim"),
+     (["--hs"], "--loss hs"), (["-iter", "3"], "--epochs"), (["--min_count", "2"], "--min-count")],
+)  # fmt: skip
+def test_a_word2vec_gensim_or_fasttext_option_name_says_ours(tmp_path, typed, ours):
+    """click guessed --base for --size and -d for fastText's -dim: say our name."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n")
+    result = run_cli("train", corpus, *typed)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: no such option {typed[0]} (a word2vec, gensim or fastText name): use {ours} "
+        "(see 'w2v-nce train --help')"
+    ]

@@ -580,6 +580,41 @@ def _listed(items: list[str]) -> str:
     return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# train's options under the names word2vec.c, gensim and fastText give them (click reads
+# a single-dash long name as short options: -dim is reported as -d, so the command line
+# is searched for the name as typed).
+FOREIGN_OPTIONS = {
+    **dict.fromkeys(["-size", "--size", "--vector_size", "--vector-size", "-dim"], "--dim"),
+    **dict.fromkeys(["-negative", "--negative", "-neg", "--neg"], "-k"),
+    **dict.fromkeys(["-hs", "--hs"], "--loss hs"),
+    **dict.fromkeys(["-cbow", "--cbow", "--sg"], "--model cbow (or skipgram)"),
+    **dict.fromkeys(["-iter", "--iter", "-epoch", "--epoch"], "--epochs"),
+    **dict.fromkeys(["-lr", "--lr", "-alpha"], "--alpha"),
+    **dict.fromkeys(["-ws", "-window"], "--window"),
+    **dict.fromkeys(["-minCount", "-min-count", "--min_count"], "--min-count"),
+    **dict.fromkeys(["-thread", "-threads"], "--threads"),
+    **dict.fromkeys(["-minn", "-maxn"], "--subwords MIN-MAX"),
+    "-bucket": "--buckets",
+    "-sample": "--sample",
+    "-output": "-o",
+    "-binary": "--binary",
+    "-loss": "--loss",
+    "-train": "the CORPUS argument (w2v-nce train CORPUS)",
+}
+
+
+def _foreign_option(err: click.NoSuchOption, argv: list[str]) -> str | None:
+    """For train, an unknown option that is word2vec.c's, gensim's or fastText's name
+    for one of ours: say which (click's own guesses were --base for --size)."""
+    if err.ctx.command.name != "train":
+        return None
+    typed = next((a for a in argv if a in FOREIGN_OPTIONS and a.startswith(err.option_name)), None)
+    if typed is None:
+        return None
+    ours = FOREIGN_OPTIONS[typed]
+    return f"no such option {typed} (a word2vec, gensim or fastText name): use {ours}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user mistakes into one line and an exit code."""
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -596,7 +631,10 @@ def main(argv: list[str] | None = None) -> None:
         hint = ""
         if isinstance(err, click.UsageError) and err.ctx is not None:
             hint = f" (see '{err.ctx.command_path} --help')"
-        click.echo(f"error: {err.format_message()}{hint}", err=True)
+        message = err.format_message()
+        if isinstance(err, click.NoSuchOption) and err.ctx is not None:
+            message = _foreign_option(err, sys.argv[1:] if argv is None else argv) or message
+        click.echo(f"error: {message}{hint}", err=True)
         sys.exit(err.exit_code)
     except UserError as err:
         click.echo(f"error: {err}", err=True)
