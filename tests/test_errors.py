@@ -88,7 +88,16 @@ def test_missing_corpus(tmp_path):
 
 def test_directory_as_corpus(tmp_path):
     (tmp_path / "adir").mkdir()
-    assert_error(train("adir", cwd=tmp_path), 1, "adir is a directory")
+    assert_error(train("adir", cwd=tmp_path), 1, "adir is a directory", "--workers")
+
+
+def test_a_glob_on_one_process_says_where_globs_are_read(tmp_path):
+    """The README's 'shards/*.txt' (quoted, so the shell leaves it) is read by --workers;
+    on one process the message says so rather than only 'no such file'."""
+    (tmp_path / "shards").mkdir()
+    (tmp_path / "shards" / "a.txt").write_text("a b c\n")
+    result = train("shards/*.txt", cwd=tmp_path)
+    assert_error(result, 1, "shards/*.txt: no such file", "--workers", "cat FILES")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")

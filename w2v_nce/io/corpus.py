@@ -47,6 +47,7 @@ like this:
 from __future__ import annotations
 
 import bz2
+import glob
 import gzip
 import io
 import os
@@ -69,6 +70,10 @@ SNIFF_BYTES = 64 * 1024  # the start of a stream that must look like text
 
 _ENCODING_ERRORS = ("strict", "replace", "ignore")
 _BOM = b"\xef\xbb\xbf"
+_DIRECTORY = (
+    "{path} is a directory; pass a text file (plain, .gz or .bz2), or read the directory's "
+    "files with --workers or --scheduler (docs/distributed.md)"
+)
 _CTRL_SEPARATORS = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")  # str.split() spaces, not bytes'
 # Whitespace inside a line (a line never contains "\n"), as bytes and as str.
 _LINE_WS_BYTES = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
@@ -155,11 +160,17 @@ def open_corpus(path: str) -> BinaryIO:
     try:
         raw = open(path, "rb")  # returned to the caller, who closes it
     except FileNotFoundError:
+        if glob.has_magic(os.fspath(path)):  # a pattern the shell did not expand (quoted)
+            raise UserError(
+                f"{path}: no such file; a glob of files is read with --workers or "
+                "--scheduler (docs/distributed.md); on one process, pass one file or "
+                "concatenate them (cat FILES | w2v-nce train -)"
+            ) from None
         raise UserError(
             f"{path}: no such file; check the path (or pass - to read standard input)"
         ) from None
     except IsADirectoryError:
-        raise UserError(f"{path} is a directory; pass a text file (plain, .gz or .bz2)") from None
+        raise UserError(_DIRECTORY.format(path=path)) from None
     except PermissionError:
         raise UserError(
             f"{path}: permission denied; make the file readable or copy it somewhere readable"
@@ -174,7 +185,7 @@ def open_corpus(path: str) -> BinaryIO:
             return _OwningBZ2File(raw)
     except IsADirectoryError:  # some systems only fail at the first read
         raw.close()
-        raise UserError(f"{path} is a directory; pass a text file (plain, .gz or .bz2)") from None
+        raise UserError(_DIRECTORY.format(path=path)) from None
     except OSError as exc:
         raw.close()
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
