@@ -366,6 +366,14 @@ def test_the_vectors_may_be_discarded(corpus, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"wrote {tmp_path / 'm.npz'}" in result.stderr
     assert w2v_nce.load(tmp_path / "m.npz").output is not None
+    assert "note:" not in result.stderr
+    alone = run_cli("train", corpus, *FAST, "-o", os.devnull)
+    assert alone.returncode == 0, alone.stderr
+    # said before the run, not only "wrote nothing" after it
+    assert alone.stderr.splitlines()[0] == (
+        "note: -o /dev/null and no --save-model or --fasttext-bin: the trained vectors "
+        "will not be kept"
+    )
 
 
 def test_tiny_sets_get_no_interval():

@@ -162,6 +162,11 @@ def train(
     from w2v_nce.training.distributed import train as run_training
 
     messages = cli_messages(quiet)
+    if not outputs:  # -o /dev/null and nothing else: said now, not after the run
+        messages.info(
+            "note: -o /dev/null and no --save-model or --fasttext-bin: the trained vectors "
+            "will not be kept"
+        )
     try:
         run = run_training(
             corpus,
