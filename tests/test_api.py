@@ -146,6 +146,91 @@ def test_api_errors_about_data(tmp_path):
         w2v_nce.load(tmp_path / "missing.npz")
 
 
+PAIRS = "cat\tdog\t8\nmat\tlog\t6\ncat\tmat\t2\ndog\tlog\t1\nthe\ta\t5\n"
+
+
+def test_evaluate_takes_paths_for_the_model_and_the_pairs(corpus, tmp_path):
+    """A str or Path is one file, for ``pairs`` as for the model (the CLI's MODEL); a
+    list several."""
+    model = w2v_nce.train(str(corpus), **SMALL)
+    model.save(tmp_path / "model.npz")
+    good, other = tmp_path / "good.tsv", tmp_path / "other.tsv"
+    good.write_text(PAIRS)
+    other.write_text(PAIRS)
+    cli = run_cli("evaluate", tmp_path / "model.npz", "--pairs", good, "--json", check=True)
+    assert w2v_nce.evaluate(model, pairs=str(good)) == json.loads(cli.stdout)
+    assert w2v_nce.evaluate(model, pairs=good) == json.loads(cli.stdout)
+    assert w2v_nce.evaluate(str(tmp_path / "model.npz"), pairs=good) == json.loads(cli.stdout)
+    assert w2v_nce.evaluate(tmp_path / "model.npz") == w2v_nce.evaluate(model)
+    both = w2v_nce.evaluate(model, pairs=[good, str(other)])
+    assert list(both["pairs"]) == [str(good), str(other)]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message", "cli_args", "code"),
+    [
+        (
+            lambda m, c: w2v_nce.evaluate(m, pairs="nothere.tsv"),
+            w2v_nce.UserError,
+            "nothere.tsv: no such file",
+            ["--pairs", "nothere.tsv"],
+            1,
+        ),
+        (
+            lambda m, c: w2v_nce.evaluate(m, corpus=str(c), pmi_top=0),
+            w2v_nce.UsageError,
+            "--pmi-top must be an integer ≥ 1, not 0",
+            ["--pmi-top", "0"],
+            2,
+        ),
+        (
+            lambda m, c: w2v_nce.evaluate(m, pmi_min_count=0),
+            w2v_nce.UsageError,
+            "--pmi-min-count must be a finite number > 0, not 0",
+            ["--pmi-min-count", "0"],
+            2,
+        ),
+        (
+            lambda m, c: w2v_nce.evaluate(m, foo=1),
+            w2v_nce.UsageError,
+            "unknown option foo; known: pairs, analogies, pmi_top, pmi_min_count, encoding_errors",
+            None,
+            None,
+        ),
+        (
+            lambda m, c: w2v_nce.evaluate(m, pairs=[3]),
+            w2v_nce.UsageError,
+            "--pairs must be a path or a list of paths, not [3]",
+            None,
+            None,
+        ),
+        (
+            lambda m, c: w2v_nce.evaluate(42),
+            w2v_nce.UsageError,
+            "w2v_nce.evaluate takes a Model or the path of a model file (str or Path), not an int",
+            None,
+            None,
+        ),
+    ],
+    ids=["missing-pairs", "pmi-top", "pmi-min-count", "unknown", "pairs-type", "model-type"],
+)
+def test_evaluate_mistakes_raise_the_cli_message(
+    corpus, tmp_path, monkeypatch, call, error, message, cli_args, code
+):
+    monkeypatch.chdir(tmp_path)
+    model = w2v_nce.train(str(corpus), **SMALL)
+    with pytest.raises(error) as caught:
+        call(model, corpus)
+    assert str(caught.value) == message
+    assert caught.type is error  # a UserError about a file is no UsageError
+    if cli_args is not None:  # the same mistake on the command line
+        model.save(tmp_path / "model.npz")
+        args = ["--corpus", corpus] if "--pmi-top" in cli_args else []
+        result = run_cli("evaluate", tmp_path / "model.npz", *args, *cli_args, cwd=tmp_path)
+        assert result.returncode == code
+        assert result.stderr.strip().splitlines() == [f"error: {message}"]
+
+
 _SILENT = """
 import sys, w2v_nce
 model = w2v_nce.train(sys.argv[1], dim=8, epochs=1, min_count=1, threads=1, progress=False)

@@ -216,6 +216,7 @@ def files(tmp_path_factory):
         (where / name).write_text(corpus, encoding="utf-8")
     more = "".join(itertools.islice(lines, 9, None, 20))
     (where / "more.txt").write_text(more, encoding="utf-8")
+    (where / "mine.tsv").write_text("dog\tcat\t7\nking\tman\t5\nboy\twoman\t2\n")  # --pairs
     (where / "data").mkdir()
     for gz in ("corpus.txt.gz", "data/wordnet-glosses.txt.gz"):
         with gzip.open(where / gz, "wt", encoding="utf-8") as out:

@@ -193,6 +193,17 @@ def test_usage_errors_are_one_line(trained, corpus, tmp_path):
         no_traceback(result)
 
 
+def test_a_missing_pairs_or_analogies_file_is_no_such_file(trained, corpus, tmp_path):
+    """Exit 1 and the package's message, as for every other missing input (docs/errors.md),
+    before the corpus pass."""
+    for option in ("--pairs", "--analogies"):
+        missing = tmp_path / "nothere.tsv"
+        result = run_cli("evaluate", trained / "model.npz", "--corpus", corpus, option, missing)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == f"error: {missing}: no such file\n"
+        no_traceback(result)
+
+
 def test_plot_writes_a_png_or_says_how_to_get_matplotlib(trained, corpus, tmp_path):
     plot = tmp_path / "pmi.png"
     result = run_cli(

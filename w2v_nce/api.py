@@ -8,6 +8,7 @@
     model.context("dog", topn=10)                     # [(word, score, p(c|w))]
     model.keywords("a dog barked at the cat")         # [(word, log p(text | word))]
     w2v_nce.evaluate(model)                           # the dict of `w2v-nce evaluate --json`
+    w2v_nce.evaluate("model.npz", pairs="mine.tsv")   # a path for either, as the CLI's
     model.save("model.npz"); model = w2v_nce.load("model.npz")
     model.save_word2vec_format("vectors.txt", binary=False)
     model = w2v_nce.train("more.txt", init=model, update_vocab=True, epochs=2)
@@ -95,13 +96,17 @@ train.__signature__ = _signature()
 train.__doc__ = (train.__doc__ or "") + _keywords_doc()
 
 
-def evaluate(model: Model, corpus=None, **options) -> dict:
+def evaluate(model, corpus=None, **options) -> dict:
     """The scores of ``w2v-nce evaluate --json`` for ``model``: the same dict.
 
-    ``corpus`` (a path) adds the PMI check and the alignment and uniformity;
-    ``options`` are ``evaluate``'s: pairs (a list of files), analogies, pmi_top,
-    pmi_min_count, encoding_errors. A function here rather than a method of
-    :class:`Model`: evaluation sits above the model in the package's layers.
+    ``model`` is a :class:`Model` or the path of one (a .npz, or a word2vec file's
+    vectors), loaded as ``w2v-nce evaluate MODEL`` loads it. ``corpus`` (a path) adds
+    the PMI check and the alignment and uniformity; ``options`` are ``evaluate``'s,
+    with its defaults and checks: pairs (a path, or a list of paths), analogies (a
+    path), pmi_top, pmi_min_count, encoding_errors; a mistake raises the
+    :class:`w2v_nce.UserError` whose message the command line prints. A function here
+    rather than a method of :class:`Model`: evaluation sits above the model in the
+    package's layers.
     """
     import warnings
 

@@ -1,4 +1,4 @@
-"""Every training option once: its name, default, range and help.
+"""Every training option once, and ``evaluate``'s: its name, default, range and help.
 
 The command line (``options.py`` turns each :class:`Param` into a click option)
 and the Python API (``w2v_nce.train(**options)``) take the same options with the
@@ -7,7 +7,8 @@ gives the same one-line message from either: ``--k must be an integer ≥ 1, not
 (a :class:`~w2v_nce.errors.UsageError`). :class:`TrainConfig` holds the
 hyperparameters of one run, with its defaults taken from the table, and checks
 the rules that involve several options (``--min-alpha`` at most ``--alpha``, a base
-measure the loss can use).
+measure the loss can use). :data:`EVALUATE_OPTIONS` are ``evaluate``'s, for
+``w2v-nce evaluate`` and ``w2v_nce.evaluate`` alike.
 
 No numpy, no click here: importing it costs nothing.
 """
@@ -30,7 +31,8 @@ MAX_NOISE_GROUP = 16  # a step's block holds this many windows of hidden rows
 
 @dataclass(frozen=True)
 class Param:
-    """One option: ``kind`` is int, float, str (with ``choices``), bool or "duration"."""
+    """One option: ``kind`` is int, float, str (with ``choices``), bool, "duration",
+    "path", "paths" (one path or a list of them) or "text"."""
 
     name: str
     flags: tuple[str, ...]
@@ -56,6 +58,8 @@ class Param:
             return "a duration in seconds, or with a unit: 90s, 10m, 1h"
         if self.kind == "path":
             return "a path"
+        if self.kind == "paths":
+            return "a path or a list of paths"
         if self.kind == "text":
             return "a non-empty text"
         what = {int: "an integer", float: "a finite number"}[self.kind]
@@ -93,6 +97,13 @@ def _convert(param: Param, value):
         return parse_duration(value)
     if kind == "path":
         return os.fspath(value) if isinstance(value, str | os.PathLike) else _INVALID
+    if kind == "paths":  # a str is one path: iterating it would make a path of each letter
+        paths = (value,) if isinstance(value, str | os.PathLike) else value
+        if not isinstance(paths, list | tuple) or not all(
+            isinstance(path, str | os.PathLike) for path in paths
+        ):
+            return _INVALID
+        return tuple(os.fspath(path) for path in paths)
     if kind == "text":
         return value if isinstance(value, str) and value.strip() else _INVALID
     if isinstance(value, bool):  # True is an int to Python, never to us
@@ -454,6 +465,47 @@ RUN_OPTIONS = _params(
         "of the model.",
         low=1,
     ),
+)
+
+#: The options of ``evaluate`` (besides MODEL, --corpus and what only the command line
+#: does: --json, --plot). --pairs and --analogies are checked for existence by the
+#: evaluation, as every input file is, not here.
+EVALUATE_OPTIONS = _params(
+    Param(
+        "pairs",
+        ("--pairs",),
+        "paths",
+        (),
+        "Another word-similarity file (WORD1<TAB>WORD2<TAB>score); repeat for several.",
+        default_text="none",
+    ),
+    Param(
+        "analogies",
+        ("--analogies",),
+        "path",
+        None,
+        "Analogy questions in the format of Google's questions-words.txt.",
+        optional=True,
+        default_text="that file, as gensim ships it",
+    ),
+    Param(
+        "pmi_top",
+        ("--pmi-top",),
+        int,
+        3000,
+        "PMI: pairs among this many most frequent words.",
+        low=1,
+    ),
+    Param(
+        "pmi_min_count",
+        ("--pmi-min-count",),
+        float,
+        20.0,
+        "PMI: only pairs seen at least this often (weighted by the dynamic window).",
+        low=0,
+        low_open=True,
+    ),
+    RUN_OPTIONS["encoding_errors"],
 )
 
 #: Options whose value a model fixes: continued training defaults to the model's

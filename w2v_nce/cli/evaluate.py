@@ -17,31 +17,38 @@ import tempfile
 import click
 
 from w2v_nce import losses
-from w2v_nce.cli.options import ALL_HYPERPARAMETERS, encoding_errors_option, hyperparameters
+from w2v_nce.cli.options import (
+    ALL_HYPERPARAMETERS,
+    click_option,
+    encoding_errors_option,
+    hyperparameters,
+)
 from w2v_nce.errors import UsageError
+from w2v_nce.params import EVALUATE_OPTIONS
 
 # The loss lists of the two commands' help, from the loss records.
 _TARGETS = losses.per_loss(lambda loss: loss.target, sep="; ")
 _NOT_IN_GENSIM = [loss.name for loss in losses.LOSSES.values() if loss.gensim_name != loss.name]
-PMI_TOP = 3000
-PMI_MIN_COUNT = 20.0
 
 
 def _pmi_options(command):
-    command = click.option(
-        "--pmi-min-count",
-        default=PMI_MIN_COUNT,
-        show_default=True,
-        type=click.FloatRange(min=0, min_open=True),
-        help="PMI: only pairs seen at least this often (weighted by the dynamic window).",
-    )(command)
+    """--pmi-top and --pmi-min-count from the table, checked by its checks (the API's)."""
+    command = click_option(EVALUATE_OPTIONS["pmi_min_count"])(command)
+    return click_option(EVALUATE_OPTIONS["pmi_top"])(command)
+
+
+def _input_file_option(name: str, **multiple):
+    """--pairs or --analogies: any text, so that a missing file is the evaluation's
+    ``FILE: no such file`` (exit 1) as for every other input, not click's usage error."""
+    param = EVALUATE_OPTIONS[name]
     return click.option(
-        "--pmi-top",
-        default=PMI_TOP,
-        show_default=True,
-        type=click.IntRange(min=1),
-        help="PMI: pairs among this many most frequent words.",
-    )(command)
+        param.flag,
+        name,
+        default=None,
+        metavar="FILE",
+        help=f"{param.help}  [default: {param.default_text}]",
+        **multiple,
+    )
 
 
 @click.command()
@@ -52,23 +59,8 @@ def _pmi_options(command):
     help="The training corpus, for the PMI check (needs a .npz MODEL).  [default: none]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as one JSON object.")
-@click.option(
-    "--pairs",
-    "pairs_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    metavar="FILE",
-    help="Another word-similarity file (WORD1<TAB>WORD2<TAB>score); repeat for several.  "
-    "[default: none]",
-)
-@click.option(
-    "--analogies",
-    default=None,
-    type=click.Path(exists=True, dir_okay=False),
-    metavar="FILE",
-    help="Analogy questions in the format of Google's questions-words.txt.  "
-    "[default: that file, as gensim ships it]",
-)
+@_input_file_option("pairs", multiple=True)
+@_input_file_option("analogies")
 @_pmi_options
 @click.option(
     "--plot",
@@ -78,9 +70,7 @@ def _pmi_options(command):
     "matplotlib).  [default: none]",
 )
 @encoding_errors_option("Invalid UTF-8 in --corpus: stop, or replace/drop the bad bytes.")
-def evaluate(
-    model, corpus, as_json, pairs_files, analogies, pmi_top, pmi_min_count, plot, encoding_errors
-):
+def evaluate(model, corpus, as_json, plot, **options):
     """Score the vectors in MODEL (.npz from --save-model, or word2vec text/binary).
 
     \b
@@ -96,8 +86,7 @@ def evaluate(
     Example:
       w2v-nce evaluate model.npz --corpus corpus.txt --plot pmi.png
     """
-    from w2v_nce.evaluation import evaluate_model
-    from w2v_nce.model import load
+    from w2v_nce.evaluation import evaluate_model, model_of
 
     if plot and not corpus:
         raise UsageError("--plot draws the PMI comparison: give --corpus too")
@@ -108,10 +97,8 @@ def evaluate(
         require_matplotlib()
         check_writable_output(plot)
         image_format(plot)
-    loaded = load(model)
-    result = evaluate_model(
-        loaded, corpus, pairs_files, analogies, pmi_top, pmi_min_count, encoding_errors
-    )
+    loaded = model_of(model)
+    result = evaluate_model(loaded, corpus, **options)
     for note in result.notes:
         _note(note)
     if plot and result.pmi is not None:

@@ -14,10 +14,13 @@ Submodules are imported when used, so importing this package is cheap.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from w2v_nce.errors import UsageError
 
 BENCHMARK_KEYS = ("ws353", "simlex999", "analogy")  # each with _ci and _oov
 JSON_KEYS = (
@@ -86,22 +89,44 @@ def evaluate_embeddings(
     return Evaluation(scores, pmi, counts_match, extra, items)
 
 
-def evaluate_model(
-    model,
-    corpus=None,
-    pairs: Sequence[str] = (),
-    analogies: str | None = None,
-    pmi_top: int = 3000,
-    pmi_min_count: float = 20,
-    encoding_errors: str = "strict",
-) -> Evaluation:
-    """What ``w2v-nce evaluate`` computes for a :class:`~w2v_nce.model.Model`.
+def model_of(model):
+    """``model`` if it is a :class:`~w2v_nce.model.Model`, else the model at that path,
+    loaded as ``w2v-nce evaluate MODEL`` loads it (a .npz, or a word2vec file's vectors)."""
+    from w2v_nce.model import Model, load
+
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str | os.PathLike):
+        return load(model)
+    from w2v_nce.query import a_type
+
+    raise UsageError(
+        "w2v_nce.evaluate takes a Model or the path of a model file (str or Path), "
+        f"not {a_type(model)}"
+    )
+
+
+def evaluate_model(model, corpus=None, **options) -> Evaluation:
+    """What ``w2v-nce evaluate`` computes for a :class:`~w2v_nce.model.Model` (or the path
+    of one, see :func:`model_of`).
 
     ``corpus`` (a path) adds the PMI check, which needs the output vectors, and
-    alignment and uniformity, counted in the same pass. What the reader should know
-    about the result (subsampling, a CBOW model, a corpus that is not the model's)
+    alignment and uniformity, counted in the same pass. ``options`` are
+    :data:`~w2v_nce.params.EVALUATE_OPTIONS` (pairs, analogies, pmi_top, pmi_min_count,
+    encoding_errors), checked here with the table's checks so that the command line
+    and the API refuse the same values with the same message. What the reader should
+    know about the result (subsampling, a CBOW model, a corpus that is not the model's)
     is in ``notes``.
     """
+    from w2v_nce.evaluation.cosine import require_files
+    from w2v_nce.params import EVALUATE_OPTIONS, check_options
+
+    given = check_options(options, EVALUATE_OPTIONS)  # before loading a model, which takes time
+    options = {name: given.get(name, param.default) for name, param in EVALUATE_OPTIONS.items()}
+    pairs, analogies = options["pairs"], options["analogies"]
+    require_files([*pairs, *([analogies] if analogies else [])])  # not after the corpus pass
+    model = model_of(model)
+    encoding_errors = options["encoding_errors"]
     chunks = geometry = None
     notes = []
     if corpus is not None:
@@ -137,8 +162,8 @@ def evaluate_model(
         model.vectors,
         model if model.output is not None else None,
         chunks,
-        pmi_top,
-        pmi_min_count,
+        options["pmi_top"],
+        options["pmi_min_count"],
         pairs,
         analogies,
         model.oov_vectors if model.subwords is not None else None,

@@ -358,12 +358,24 @@ def _answer(candidates, folded, quad) -> str | None:
     return predicted
 
 
+def require_files(paths: Sequence[str]) -> None:
+    """A UserError now for a pairs or analogies file that is not there, as reading it
+    would give, rather than after the PMI pass over the corpus (minutes on a large one)."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise _no_such_file(path)
+
+
+def _no_such_file(path: str) -> UserError:
+    return UserError(f"{path}: no such file")
+
+
 def _read_lines(path: str, newline: str | None = None) -> list[str]:
     try:
         with open(path, encoding="utf-8", newline=newline) as handle:
             return handle.readlines()
     except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
+        raise _no_such_file(path) from None
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
