@@ -769,75 +769,65 @@ def _kernel(model, step, grouped, subwords):
         ids, weights, tables = untracked(ids), untracked(weights), untracked(tables)
         sentence, scratch = untracked(sentence), untracked(scratch)
         wide_vectors()
+        output, hidden, group, deltas = (
+            weights.output,
+            scratch.hidden,
+            scratch.group,
+            scratch.deltas,
+        )
         if spec.k > 0:
-            start_noise(tables, weights.output, spec.k, noise_seed(seed), scratch)
-        hidden, group = scratch.hidden, scratch.group
+            start_noise(tables, output, spec.k, noise_seed(seed), scratch)
         state = np.uint64(seed)
         loss = 0.0
-        examples = 0
-        words = 0
-        pos = 0
-        steps = 0
+        examples = words = pos = steps = 0
         while pos < ids.shape[0] and not is_set(scratch.stop):
             pos, length, read, state = read_sentence(ids, pos, tables.keep, sentence, state)
             words += read
             scratch.read[0] = words
             lr = learning_rate(schedule, words)
             gathered = 0  # centre words of the next noise group gathered so far
-            hidden_rows = 0  # and their hidden rows
+            rows = 0  # and their hidden rows
             for i in range(length + 1):  # i == length: the sentence's last, smaller, group
                 if i < length:
                     lo, hi, state = window_bounds(i, length, spec.window, state)
                     if hi - lo < 2:
                         continue
                     if i + 1 < length and step != TREE:  # the next centre's new rows
-                        prefetch_row(weights.output, sentence[i + 1])
+                        prefetch_row(output, sentence[i + 1])
                     if i + 1 + spec.window < length:
                         prefetch_row(weights.input, sentence[i + 1 + spec.window])
                     group[gathered, 0], group[gathered, 1], group[gathered, 2] = i, lo, hi
-                    group[gathered, 3] = hidden_rows
+                    group[gathered, 3] = rows
+                    window = (lo, hi, i)
                     if model == CBOW:  # pruned before inlining: see gather_cbow
-                        m = gather_cbow(
-                            weights, tables, sentence, (lo, hi, i), subwords, hidden, hidden_rows
-                        )
+                        m = gather_cbow(weights, tables, sentence, window, subwords, hidden, rows)
                     else:
                         m = gather_skipgram(
-                            weights, tables, sentence, (lo, hi, i), subwords, hidden, hidden_rows
+                            weights, tables, sentence, window, subwords, hidden, rows
                         )
-                    hidden_rows += m
+                    rows += m
                     gathered += 1
                     examples += m
                     if gathered < spec.noise_group:
                         continue
                 elif gathered == 0:
                     continue
-                group[gathered, 3] = hidden_rows
+                group[gathered, 3] = rows
                 if step == NOISE and grouped:
-                    loss += NOISE_GROUP_STEP(
-                        gathered, sentence, weights.output, tables, spec, lr, scratch
-                    )
+                    loss += NOISE_GROUP_STEP(gathered, sentence, output, tables, spec, lr, scratch)
                 else:
-                    loss += output_step(
-                        gathered, sentence, weights.output, tables, spec, lr, scratch, step
-                    )
+                    loss += output_step(gathered, sentence, output, tables, spec, lr, scratch, step)
                 for c in range(gathered):  # the gradients back to the input rows
                     centre, lo, hi, first = group[c, 0], group[c, 1], group[c, 2], group[c, 3]
                     scatter_window_deltas(
-                        weights,
-                        tables,
-                        sentence,
-                        (lo, hi, centre),
-                        model,
-                        subwords,
-                        scratch.deltas,
-                        first,
+                        weights, tables, sentence, (lo, hi, centre), model, subwords, deltas, first
                     )
-                gathered = hidden_rows = 0
+                gathered = rows = 0
                 steps += 1
                 if step == TREE and steps % PRIVATE_FLUSH == 0:
-                    flush_private(weights.output, scratch)
+                    flush_private(output, scratch)
         if step == TREE:  # only hs has private rows (pruned, never compiled, for the others)
-            flush_private(weights.output, scratch)
+            flush_private(output, scratch)
         return loss, examples, words
 
     # Each kernel caches in files of its own name. Under one name every kernel shares
