@@ -324,8 +324,13 @@ def test_malformed_vectors_file(tmp_path, case, command):
 def test_missing_or_directory_vectors_file(tmp_path):
     assert_error(run_cli("most-similar", "cat", "--vectors", tmp_path / "no.txt"), 1, "no such")
     assert_error(run_cli("analogy", "a", "b", "c", "--vectors", tmp_path), 1, "is a directory")
-    # the default is ./vectors.txt
-    assert_error(run_cli("most-similar", "cat", cwd=tmp_path), 1, "vectors.txt: no such file")
+    # the default is ./vectors.txt: the message names the option and what writes the file
+    result = run_cli("most-similar", "cat", cwd=tmp_path)
+    assert_error(result, 1, "vectors.txt: no such file", "--vectors FILE", "train -o")
+    result = run_cli("keywords", "a", "dog", cwd=tmp_path)  # its default, ./model.npz
+    assert_error(result, 1, "model.npz: no such file", "--vectors FILE", "--save-model")
+    result = run_cli("train", "c.txt", "--init", "nothere.npz", cwd=tmp_path)
+    assert_error(result, 1, "--init nothere.npz: no such file", "--save-model")
 
 
 @pytest.fixture

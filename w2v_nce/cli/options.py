@@ -11,8 +11,11 @@ Importing this module costs only click (no numpy, no numba): it runs at every
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from w2v_nce.errors import UserError
 from w2v_nce.params import HYPERPARAMETERS, RUN_OPTIONS, Param
 
 ALL_HYPERPARAMETERS = tuple(HYPERPARAMETERS)
@@ -118,8 +121,21 @@ def vectors_option():
         "--vectors",
         default="vectors.txt",
         show_default=True,
+        callback=existing("'train -o' writes vectors, 'train --save-model' a model"),
         help="word2vec text or binary file, or a .npz model.",
     )
+
+
+def existing(made_by: str):
+    """A click callback: a --vectors file that is not there names the option and what
+    writes one (the default's bare 'vectors.txt: no such file' did not say either)."""
+
+    def check(ctx, param, value):
+        if value and not os.path.exists(value):
+            raise UserError(f"{value}: no such file; give --vectors FILE ({made_by})")
+        return value
+
+    return check
 
 
 def topn_option(help: str, low: int = 1):

@@ -11,7 +11,7 @@ import json
 
 import click
 
-from w2v_nce.cli.options import encoding_errors_option, topn_option
+from w2v_nce.cli.options import encoding_errors_option, existing, topn_option
 from w2v_nce.errors import UsageError
 
 
@@ -21,6 +21,7 @@ from w2v_nce.errors import UsageError
     "--vectors",
     default="model.npz",
     show_default=True,
+    callback=existing("'train --save-model' writes one"),
     help="The .npz model written by 'train --save-model' (keywords read its output vectors; "
     "a word2vec file does not hold them).",
 )
