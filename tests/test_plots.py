@@ -146,7 +146,7 @@ def test_plot_loss_usage_errors(trained, tmp_path):
     one_error_line(
         run_cli("plot-loss", log, log, "--label", "a", "-o", tmp_path / "x.png"),
         2,
-        "one --label per log: 2 logs, 1 labels",
+        "one --label per log: 2 logs, 1 label",
     )
     one_error_line(run_cli("plot-loss", log, "-o", tmp_path / "no" / "x.png"), 1, "does not exist")
 

@@ -99,7 +99,7 @@ def cli_messages(quiet: bool):
     default=None,
     metavar="PATH.bin",
     help="Also write the model as Facebook's fastText .bin (fasttext.load_model and gensim's "
-    "load_facebook_model read it; with --subwords it gives any word a vector). "
+    "load_facebook_model read it; with --subwords it gives any word a vector).  "
     "[default: none]",
 )
 @run_option("init")

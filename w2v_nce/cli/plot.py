@@ -41,6 +41,11 @@ def check_output(output: str, inputs, what: str) -> None:
     image_format(output)
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 log', '2 logs'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 @click.command("plot-loss")
 @click.argument("logs", nargs=-1, required=True, metavar="LOG.tsv...")
 @output_option
@@ -73,7 +78,9 @@ def plot_loss(logs, output, x_axis, labels, title):
     from w2v_nce.evaluation.plots import read_loss_log, save_loss_curves
 
     if labels and len(labels) != len(logs):
-        raise UsageError(f"give one --label per log: {len(logs)} logs, {len(labels)} labels")
+        raise UsageError(
+            f"give one --label per log: {_count(len(logs), 'log')}, {_count(len(labels), 'label')}"
+        )
     check_output(output, logs, "plot-loss")
     curves = [read_loss_log(path) for path in logs]
     save_loss_curves(curves, labels or default_labels(logs), output, x=x_axis, title=title)
