@@ -17,7 +17,7 @@ import w2v_nce
 from tests.conftest import run_cli
 from w2v_nce import W2VNceWarning
 from w2v_nce import keywords as keywords_module
-from w2v_nce.errors import UsageError
+from w2v_nce.errors import UsageError, UserError
 from w2v_nce.io.corpus import iter_sentences
 from w2v_nce.keywords import document_keywords, text_keywords, tokenize
 from w2v_nce.model import Model, huffman_tree
@@ -193,10 +193,13 @@ def test_a_document_without_two_known_tokens_on_any_line_is_an_error():
     message = r"no line of doc.txt has two tokens in the vocabulary \(2 lines of text; not in"
     with pytest.raises(UsageError, match=message + r" the vocabulary: 'x'\)"):
         document_keywords(model, ["w1", "", "x w2"], name="doc.txt")
-    with pytest.raises(UsageError, match=r"doc.txt has no text \(3 lines, all blank\)"):
+    # empty or blank: the data's problem, exit 1 as for train and vocab (not a usage error)
+    with pytest.raises(UserError, match=r"doc.txt has no text \(3 lines, all blank\)") as raised:
         document_keywords(model, ["", " ", "\t"], name="doc.txt")
-    with pytest.raises(UsageError, match=r"^doc.txt is empty; give one text per line$"):
+    assert type(raised.value) is UserError and raised.value.exit_code == 1
+    with pytest.raises(UserError, match=r"^doc.txt is empty; give one text per line$") as raised:
         document_keywords(model, [], name="doc.txt")
+    assert type(raised.value) is UserError
 
 
 def test_short_lines_are_named_in_one_note():
@@ -386,5 +389,5 @@ def test_mistakes_are_one_error_line(saved, tmp_path):
         run_cli("keywords", "dee", "--file", tmp_path / "short.txt", *npz), code=2
     )
     assert "give a TEXT" in one_error_line(run_cli("keywords", *npz), code=2)
-    assert "<stdin> is empty" in one_error_line(run_cli("keywords", "-", *npz, input=""), code=2)
+    assert "<stdin> is empty" in one_error_line(run_cli("keywords", "-", *npz, input=""), code=1)
     assert "model.npz: no such file" in one_error_line(run_cli("keywords", "a", "b", cwd=tmp_path))

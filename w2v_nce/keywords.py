@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from w2v_nce import losses
-from w2v_nce.errors import UsageError
+from w2v_nce.errors import UsageError, UserError
 from w2v_nce.io.corpus import (
     check_encoding_errors,
     open_corpus,
@@ -186,10 +186,11 @@ class Scorer:
                 continue
             results.append(self.rank(ids, topn, missing))
         texts = sum(result is not None for result in results)
+        # an empty or blank input is the data's problem (exit 1, as train's and vocab's)
         if not results:
-            raise UsageError(f"{name} is empty; give one text per line")
+            raise UserError(f"{name} is empty; give one text per line")
         if not texts:
-            raise UsageError(f"{name} has no text ({_plural(len(results), 'line')}, all blank)")
+            raise UserError(f"{name} has no text ({_plural(len(results), 'line')}, all blank)")
         if len(short) == texts:
             missing = f"; not in the vocabulary: {self.unknown_list(unknown)}" if unknown else ""
             raise UsageError(
