@@ -193,6 +193,23 @@ def test_missing_output_directory_is_reported_before_reading(tmp_path):
     assert_error(result, 1, "missing-dir", "does not exist")
 
 
+def test_output_under_a_file_and_the_apis_save_into_a_missing_directory(corpus, tmp_path):
+    """-o corpus.txt/v.txt: a part of the path is a file (the message said only 'Not a
+    directory'); Model.save into a missing directory says what the CLI says (it said
+    'cannot write ...: No such file or directory')."""
+    result = train(corpus, "-o", "corpus.txt/v.txt", cwd=tmp_path)
+    assert_error(result, 1, "corpus.txt is a file, not a directory", "choose another output")
+    import w2v_nce
+
+    model = w2v_nce.train(str(corpus), epochs=1, dim=8, min_count=1, threads=1)
+    missing = tmp_path / "missing"
+    for save in (model.save, model.save_word2vec_format):
+        with pytest.raises(w2v_nce.UserError) as raised:
+            save(missing / "m.npz")
+        expected = f"output directory {missing} does not exist; create it or choose another"
+        assert str(raised.value).startswith(expected)
+
+
 def test_output_that_is_a_directory(tmp_path):
     (tmp_path / "out").mkdir()
     result = train("-", "-o", "out", cwd=tmp_path, input="")

@@ -49,6 +49,11 @@ def _check_not_special(target: str, shown: str) -> None:
         st = os.stat(target)
     except FileNotFoundError:
         return
+    except NotADirectoryError:  # small.txt/v.txt: a part of the path is a file
+        raise UserError(
+            f"cannot use output path {shown}: {os.path.dirname(shown)} is a file, not a "
+            "directory; choose another output path"
+        ) from None
     except OSError as exc:
         raise UserError(f"cannot use output path {shown}: {exc.strerror}") from exc
     if stat.S_ISDIR(st.st_mode):
@@ -57,6 +62,10 @@ def _check_not_special(target: str, shown: str) -> None:
         raise UserError(
             f"output path {shown} exists and is not a regular file; choose another output path"
         )
+
+
+def _missing_directory(directory: str) -> str:
+    return f"output directory {directory} does not exist; create it or choose another output path"
 
 
 def check_writable_output(path: str | os.PathLike) -> None:
@@ -73,9 +82,7 @@ def check_writable_output(path: str | os.PathLike) -> None:
     directory = os.path.dirname(target)
     _check_not_special(target, shown)
     if not os.path.isdir(directory):
-        raise UserError(
-            f"output directory {directory} does not exist; create it or choose another output path"
-        )
+        raise UserError(_missing_directory(directory))
     # W_OK to create the temporary file, X_OK to reach entries inside the directory.
     if not os.access(directory, os.W_OK | os.X_OK):
         raise UserError(
@@ -145,6 +152,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     _check_not_special(target, shown)
     try:
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(name), suffix=".tmp", dir=directory)
+    except FileNotFoundError:  # the API's model.save and the like, which no check preceded
+        raise UserError(_missing_directory(directory)) from None
     except OSError as exc:
         raise UserError(f"cannot write {shown}: {exc.strerror}") from exc
     fh = os.fdopen(fd, "wb")
