@@ -195,7 +195,7 @@ def test_the_softmax_estimate_times_one_blas_thread_per_training_thread(monkeypa
         return 50e9
 
     monkeypatch.setattr(memory, "sgemm_rate", rate)
-    monkeypatch.setattr(memory.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(memory, "usable_cores", lambda: 8)
     counts = np.full(300, 100, dtype=np.int64)
     for threads in (1, 4):
         config = TrainConfig(loss="softmax", threads=threads).validate()
@@ -216,3 +216,15 @@ def test_the_softmax_estimate_reads_in_units_that_fit():
     assert memory._flops(3.2e12) == "3.2 TFLOP" and memory._flops(4.5e10) == "45 GFLOP"
     assert memory._flops(2e8) == "200 MFLOP" and memory._duration(0.0261) == "0.026 seconds"
     assert memory._duration(5000) == "83 minutes" and memory._duration(7200) == "2.0 hours"
+
+
+def test_the_default_threads_are_the_cores_the_process_may_use():
+    """Under taskset (a container's cpuset alike) the default --threads is the cores
+    the process may run on, not the machine's (os.cpu_count)."""
+    script = "from w2v_nce.params import TrainConfig; print(TrainConfig().threads)"
+    pinned = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", script], capture_output=True, text=True
+    )
+    if pinned.returncode != 0:
+        pytest.skip(f"taskset unavailable: {pinned.stderr.strip()}")
+    assert pinned.stdout.strip() == "1"

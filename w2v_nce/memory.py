@@ -25,6 +25,7 @@ import numpy as np
 
 from w2v_nce.errors import UserError
 from w2v_nce.losses import MAX_TREE_DEPTH, Loss
+from w2v_nce.params import usable_cores
 
 if TYPE_CHECKING:
     from w2v_nce.params import TrainConfig
@@ -268,7 +269,7 @@ def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float,
     flops = 6.0 * pairs * counts.size * config.dim
     with threadpool_limits(limits=1, user_api="blas"):
         one = sgemm_rate(BATCH, min(counts.size, 20000), config.dim, fastest=True)
-    threads = max(1, min(config.threads, os.cpu_count() or 1))
+    threads = max(1, min(config.threads, usable_cores()))
     return pairs, flops, one * threads
 
 
@@ -301,7 +302,7 @@ def check_softmax_cost(counts: np.ndarray, config: TrainConfig, say, warn) -> No
     ``say`` and ``warn`` as for :func:`check`.
     """
     pairs, flops, rate = softmax_cost(counts, config)
-    threads = max(1, min(config.threads, os.cpu_count() or 1))
+    threads = max(1, min(config.threads, usable_cores()))
     say(
         f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
         f"= {_flops(flops)}; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "

@@ -84,6 +84,15 @@ class Param:
         return converted
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container's cpuset, taskset),
+    where os.cpu_count() counts the machine's, which would oversubscribe them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity on this platform
+        return os.cpu_count() or 1
+
+
 _INVALID = object()
 
 
@@ -357,10 +366,10 @@ HYPERPARAMETERS = _params(
         "threads",
         ("--threads",),
         int,
-        os.cpu_count() or 1,
+        usable_cores(),
         "Worker threads (Hogwild).",
         low=1,
-        default_text="the number of cores",
+        default_text="the cores this process may use",
     ),
     Param(
         "seed",

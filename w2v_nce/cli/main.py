@@ -34,6 +34,7 @@ from w2v_nce.errors import (
     UserError,
     signal_of,
 )
+from w2v_nce.params import usable_cores
 from w2v_nce.version import __version__
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -420,7 +421,8 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
     from w2v_nce.vocab import choose_vocabulary
     from w2v_nce.vocab import kept_counts as vocabulary_counts
 
-    words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=os.cpu_count() or 1)
+    workers = usable_cores()
+    words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=workers)
     kept_counts = vocabulary_counts(counts, min_count, max_vocab)
     covered = int(kept_counts.sum())
     top_words = []
