@@ -348,6 +348,8 @@ def test_missing_or_directory_vectors_file(tmp_path):
     assert_error(result, 1, "model.npz: no such file", "--vectors FILE", "--save-model")
     result = run_cli("train", "c.txt", "--init", "nothere.npz", cwd=tmp_path)
     assert_error(result, 1, "--init nothere.npz: no such file", "--save-model")
+    result = run_cli("train", "c.txt", "--init", tmp_path, cwd=tmp_path)
+    assert_error(result, 1, f"--init {tmp_path} is a directory", "--save-model")
 
 
 @pytest.fixture

@@ -302,6 +302,8 @@ def load_init(init) -> Model:
         )
         if isinstance(init, str | os.PathLike) and not os.path.exists(init):
             raise UserError(f"--init {os.fspath(init)}: no such file; {whole}")
+        if isinstance(init, str | os.PathLike) and os.path.isdir(init):
+            raise UserError(f"--init {os.fspath(init)} is a directory; {whole}")
         if isinstance(init, str | os.PathLike) and os.path.isfile(init) and not is_zip(init):
             # not read as a word2vec file first: its errors would suggest one would do
             raise UsageError(f"--init {os.fspath(init)}: not a w2v-nce model; {whole}")
