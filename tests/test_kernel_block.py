@@ -9,6 +9,7 @@ import numba
 import numpy as np
 import pytest
 
+from tests.jitted import call
 from tests.reference import (
     SplitMix64,
     add_input_delta,
@@ -324,7 +325,7 @@ def test_one_output_step_is_minus_lr_times_the_gradient(loss):
     before = syn1.copy()
     lr = np.float32(1e-4)
     sentence = np.array([7], dtype=np.int32)
-    loss_value = step_for(spec.step)(1, sentence, syn1, tables, spec, lr, scratch)
+    loss_value = call(step_for(spec.step), 1, sentence, syn1, tables, spec, lr, scratch)
     rows, labels, offsets = candidate_set(
         SplitMix64(99), tables, 7, STEP[loss], spec.k, spec.skip_positive
     )
@@ -403,7 +404,7 @@ def test_bound_steps_caps_a_noise_words_summed_move():
     scratch.coefficients[: rows * width] = coefficients.ravel()
     block = CandidateBlock(0, rows, width)
     arrays = scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
-    bound_steps(block, *arrays)
+    call(bound_steps, block, *arrays)
     got = scratch.coefficients[: rows * width].reshape(rows, width)
     largest = (hidden.astype(np.float64) ** 2).sum(axis=1).max()
     for word in np.unique(candidates):
@@ -418,7 +419,7 @@ def test_bound_steps_caps_a_noise_words_summed_move():
     # A block whose coefficients all together stay under the bound is left as it is.
     small = coefficients * np.float32(STEP_BOUND / (np.abs(coefficients).sum() * largest) / 2)
     scratch.coefficients[: rows * width] = small.ravel()
-    bound_steps(block, *arrays)
+    call(bound_steps, block, *arrays)
     np.testing.assert_array_equal(scratch.coefficients[: rows * width], small.ravel())
 
 
@@ -445,3 +446,18 @@ def test_the_block_keeps_its_words_read_and_ends_when_told_to(model):
     assert got == want
     np.testing.assert_array_equal(syn0, plain0)
     np.testing.assert_array_equal(syn1, plain1)
+
+
+def test_a_kernel_only_function_refuses_a_python_call():
+    """The kernels only other kernels call have no Python entry point (a Python call
+    would crash the interpreter): a TypeError says so; a jitted caller reaches them."""
+    from w2v_nce.kernels import block
+    from w2v_nce.kernels.internal import KernelOnly
+
+    assert isinstance(bound_steps, KernelOnly) and isinstance(block.NOISE_STEP, KernelOnly)
+    scratch = new_scratch(2, 4, DIM, 4, 0, 1, 10)
+    arrays = scratch.hidden, scratch.coefficients, scratch.candidates, scratch.word_steps
+    with pytest.raises(TypeError, match="called only from compiled kernels"):
+        bound_steps(CandidateBlock(0, 2, 4), *arrays)
+    call(bound_steps, CandidateBlock(0, 2, 4), *arrays)  # all zero: nothing bound
+    assert not scratch.coefficients.any()

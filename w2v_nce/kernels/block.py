@@ -64,6 +64,7 @@ from w2v_nce.kernels.contrastive import (
     squared_norms,
     triplet_step,
 )
+from w2v_nce.kernels.internal import kernel_only
 from w2v_nce.kernels.pairs import learning_rate, read_sentence, window_bounds
 from w2v_nce.kernels.rng import noise_seed
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
@@ -206,7 +207,7 @@ def new_scratch(
     return Scratch(**arrays)
 
 
-@numba.njit(cache=True)
+@kernel_only()
 def refill_noise(tables, output, ahead, scratch):
     """Draw a batch of noise words into the queue; prefetch the output rows of the
     first ``ahead``.
@@ -369,7 +370,7 @@ def gather_rows(output, width, private_rows, scratch):
             add_row(ONE, private, candidates[b] - first, rows, b, output.shape[1])
 
 
-@numba.njit(fastmath=True, cache=True)
+@kernel_only(fastmath=True)
 def flush_private(output, scratch):
     """Add this thread's private updates of the top output rows to the output matrix;
     zero them.
@@ -471,11 +472,11 @@ def output_step(gathered, sentence, output, tables, spec, lr, scratch, step):
     return DRLIM_STEP(gathered, sentence, output, tables, spec, lr, scratch)
 
 
-def jit_named(function, name, **options):
-    """``function`` compiled (and cached) under ``name``: a closure made once per
-    constant gets a cache of its own (see the end of :func:`_kernel`)."""
+def jit_named(function, name, jit=numba.njit, **options):
+    """``function`` compiled (and cached) by ``jit`` under ``name``: a closure made once
+    per constant gets a cache of its own (see the end of :func:`_kernel`)."""
     function.__qualname__ = name
-    return numba.njit(cache=True, **options)(function)
+    return jit(cache=True, **options)(function)
 
 
 def step_for(step, grouped=False):
@@ -545,6 +546,7 @@ def step_for(step, grouped=False):
     return jit_named(
         output_step_of,
         f"output_step_of_step{step}" + ("_grouped" if grouped else ""),
+        jit=kernel_only,
         fastmath=True,
         error_model="numpy",
         forceinline=True,
@@ -569,7 +571,7 @@ def terms_of(scratch):
     )
 
 
-@numba.njit(fastmath=True, cache=True, error_model="numpy", forceinline=True)
+@kernel_only(fastmath=True, error_model="numpy", forceinline=True)
 def contrast_block(block, spec, lr, scratch):
     """The contrastive family's step of the block (triplet, DrLIM, or InfoNCE with a
     similarity or a temperature), as kernels.contrastive's docstring calls it: the
@@ -630,7 +632,7 @@ def binary_block(block, lr, gathered, skip, grouped, scratch):
     return loss
 
 
-@numba.njit(cache=True, forceinline=True)
+@kernel_only(forceinline=True)
 def bound_steps(block, hidden, coefficients, candidates, word_steps):
     """Scale down the coefficients of a noise word whose update in this block would
     move one of the block's logits by more than :data:`STEP_BOUND`.
@@ -674,7 +676,7 @@ def bound_steps(block, hidden, coefficients, candidates, word_steps):
         word_steps[candidates[b]] = ZERO
 
 
-@numba.njit(cache=True, forceinline=True)
+@kernel_only(forceinline=True)
 def mask_terms(block, gathered, skip, group, candidates, masked):
     """masked[term] = 1 for the masked terms of the block's rows lo..hi-1 (see
     output_step): a row of centre c against the positive of another centre and, with

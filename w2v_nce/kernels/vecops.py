@@ -40,6 +40,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from w2v_nce.kernels.internal import kernel_only
 from w2v_nce.kernels.simd import (
     WIDTH,
     vfma,
@@ -109,7 +110,7 @@ def squared_norm(x, a):
     return total
 
 
-@numba.njit(fastmath=True, cache=True, forceinline=True)
+@kernel_only(fastmath=True, forceinline=True)
 def dots(x, a, rows, n, logit_offsets, out, o):
     """out[o + b] = x[a] · rows[b] − logit_offsets[b] for b < n (padded rows); four b per pass."""
     width = x.shape[1]
@@ -136,7 +137,7 @@ def dots(x, a, rows, n, logit_offsets, out, o):
         b += 1
 
 
-@numba.njit(fastmath=True, cache=True, forceinline=True)
+@kernel_only(fastmath=True, forceinline=True)
 def dots_pair(x, a, rows, n, logit_offsets, out, o):
     """:func:`dots` of rows a, a + 1 into out[o:o + n], out[o + n:o + 2n]: each candidate
     vector loaded feeds both."""
@@ -204,7 +205,7 @@ class Inputs(NamedTuple):
     step: int
 
 
-@numba.njit(fastmath=True, cache=True, forceinline=True)
+@kernel_only(fastmath=True, forceinline=True)
 def accumulate(inputs, c, out, o, length):
     """out[o, :length] += Σ_{q<n} coefficients[c + q·step] · rows[first + q, :length]
     (the fields of ``inputs``).
@@ -245,7 +246,7 @@ def accumulate(inputs, c, out, o, length):
         vstore_part(out, o, t3, n3, o3)
 
 
-@numba.njit(fastmath=True, cache=True, forceinline=True)
+@kernel_only(fastmath=True, forceinline=True)
 def accumulate_pair(inputs, c, d, out, o, p, length):
     """:func:`accumulate` into rows o and p, their coefficients from c and from d.
 
