@@ -254,6 +254,12 @@ def test_most_similar_by_context_prints_probabilities(demo_model):
     no_traceback(result)
 
 
+def notes_of(result) -> list[str]:
+    """The ``note:`` lines of a run that succeeded."""
+    assert result.returncode == 0, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+
+
 def test_an_option_that_acts_only_beside_another_says_it_is_ignored(corpus, tmp_path):
     """--buckets without --subwords, --checkpoint-every without --checkpoint and
     --sync-every without --workers or --scheduler change nothing: a note says so (as -k
@@ -262,9 +268,7 @@ def test_an_option_that_acts_only_beside_another_says_it_is_ignored(corpus, tmp_
         corpus, "--buckets", 10, "--checkpoint-every", "5m", "--sync-every", 100,
         "-o", tmp_path / "v.txt",
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
-    assert notes == [
+    assert notes_of(result) == [
         "note: --buckets acts only with --subwords; it is ignored",
         "note: --checkpoint-every acts only with --checkpoint; it is ignored",
         "note: --sync-every acts only with --workers or --scheduler; it is ignored",
@@ -284,9 +288,7 @@ def test_an_option_the_loss_does_not_use_says_it_is_ignored(corpus, tmp_path):
         corpus, "--loss", "hs", "-k", 3, "--noise-power", 2, "--no-share-negatives",
         "--noise-group", 4, "-o", tmp_path / "v.txt",
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
-    assert notes == [
+    assert notes_of(result) == [
         "note: --loss hs draws no noise words; -k is ignored",
         "note: --loss hs draws no noise words; --noise-power is ignored",
         "note: --loss hs has no noise words to share; --no-share-negatives is ignored",
@@ -295,9 +297,8 @@ def test_an_option_the_loss_does_not_use_says_it_is_ignored(corpus, tmp_path):
     unshared = train_small(
         corpus, "--no-share-negatives", "--noise-group", 4, "-o", tmp_path / "v.txt"
     )
-    assert unshared.returncode == 0, unshared.stderr
     assert "note: --noise-group acts only with --share-negatives; it is ignored" in (
-        unshared.stderr.splitlines()
+        notes_of(unshared)
     )
     used = train_small(corpus, "--loss", "nce", "--noise-group", 2, "-o", tmp_path / "v.txt")
     assert used.returncode == 0 and "note:" not in used.stderr, used.stderr

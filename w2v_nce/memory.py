@@ -269,8 +269,12 @@ def softmax_cost(counts: np.ndarray, config: TrainConfig) -> tuple[float, float,
     flops = 6.0 * pairs * counts.size * config.dim
     with threadpool_limits(limits=1, user_api="blas"):
         one = sgemm_rate(BATCH, min(counts.size, 20000), config.dim, fastest=True)
-    threads = max(1, min(config.threads, usable_cores()))
-    return pairs, flops, one * threads
+    return pairs, flops, one * softmax_threads(config)
+
+
+def softmax_threads(config: TrainConfig) -> int:
+    """The threads the full softmax's tiles run on: --threads, at most the usable cores."""
+    return max(1, min(config.threads, usable_cores()))
 
 
 def _flops(flops: float) -> str:
@@ -302,7 +306,7 @@ def check_softmax_cost(counts: np.ndarray, config: TrainConfig, say, warn) -> No
     ``say`` and ``warn`` as for :func:`check`.
     """
     pairs, flops, rate = softmax_cost(counts, config)
-    threads = max(1, min(config.threads, usable_cores()))
+    threads = softmax_threads(config)
     say(
         f"softmax: about {pairs:,.0f} pairs × {counts.size:,} words × dim {config.dim} "
         f"= {_flops(flops)}; at this machine's {rate / 1e9:,.0f} GFLOP/s sgemm "

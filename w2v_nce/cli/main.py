@@ -144,19 +144,16 @@ def train(
 
     # What can be checked without reading the corpus is checked now, in a fraction of
     # a second (before the kernels are even imported), not after an hour of training.
-    for name, path in (
-        ("-o", output),
-        ("--save-model", save_model),
-        ("--fasttext-bin", fasttext_bin),
-    ):
+    written = {"-o": output, "--save-model": save_model, "--fasttext-bin": fasttext_bin}
+    for name, path in written.items():
         if path == "":  # an unset shell variable (-o "$OUT"): the run would write nothing
             raise UsageError(f"{name} is empty; give a file name (-o /dev/null writes no vectors)")
     if is_discarded(output):
-        output = None  # -o /dev/null: the vectors are not wanted (--save-model is)
-    named = [("-o", output), ("--save-model", save_model), ("--fasttext-bin", fasttext_bin)]
+        output = written["-o"] = None  # -o /dev/null: the vectors are not wanted
+    named = [*written.items()]
     named += [(f"--{n.replace('_', '-')}", options.get(n)) for n in ("checkpoint", "loss_log")]
     check_distinct(named)
-    outputs = [p for p in (output, save_model, fasttext_bin) if p]
+    outputs = [p for p in written.values() if p]
     check_corpus_path(corpus, [p for _, p in named if p])
     for path in outputs:
         check_writable_output(path)
@@ -421,8 +418,7 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
     from w2v_nce.vocab import choose_vocabulary
     from w2v_nce.vocab import kept_counts as vocabulary_counts
 
-    workers = usable_cores()
-    words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=workers)
+    words, counts, tokens, lines = count_words(corpus, encoding_errors, workers=usable_cores())
     kept_counts = vocabulary_counts(counts, min_count, max_vocab)
     covered = int(kept_counts.sum())
     top_words = []

@@ -300,13 +300,15 @@ def load_init(init) -> Model:
             "continued training needs the whole model (both matrices and the counts): "
             "give the .npz written by 'train --save-model'"
         )
-        if isinstance(init, str | os.PathLike) and not os.path.exists(init):
-            raise UserError(f"--init {os.fspath(init)}: no such file; {whole}")
-        if isinstance(init, str | os.PathLike) and os.path.isdir(init):
-            raise UserError(f"--init {os.fspath(init)} is a directory; {whole}")
-        if isinstance(init, str | os.PathLike) and os.path.isfile(init) and not is_zip(init):
-            # not read as a word2vec file first: its errors would suggest one would do
-            raise UsageError(f"--init {os.fspath(init)}: not a w2v-nce model; {whole}")
+        if isinstance(init, str | os.PathLike):
+            shown = os.fspath(init)
+            if not os.path.exists(shown):
+                raise UserError(f"--init {shown}: no such file; {whole}")
+            if os.path.isdir(shown):
+                raise UserError(f"--init {shown} is a directory; {whole}")
+            if os.path.isfile(shown) and not is_zip(shown):
+                # not read as a word2vec file first: its errors would suggest one would do
+                raise UsageError(f"--init {shown}: not a w2v-nce model; {whole}")
         model = load(init)
         if model.output is None:
             raise UsageError(f"--init {init}: {whole}")
