@@ -212,12 +212,9 @@ def accumulate(inputs, c, out, o, length):
 
     A GEMM micro-kernel's shape: a chunk of four vectors of the output row stays
     in registers while all n inputs are added, each input's coefficient
-    broadcast once per chunk: four independent chains of multiply-adds. Every
-    chunk is loaded and stored lane-masked (all lanes on in all but the last), so
-    ``out`` need not be padded (a live row of the output matrix); ``rows`` must be.
-    One masked loop rather than whole chunks and a masked last one: the same
-    arithmetic in the same order and the same speed (one epoch of bench-dev at dim
-    100 and 300), half the code, and this code is compiled into every kernel.
+    broadcast once per chunk: four independent chains of multiply-adds. The last
+    chunk is masked lane by lane: ``out`` need not be padded (a live row of the
+    output matrix), ``rows`` must be.
 
     Compiled once and inlined by LLVM at its five call sites (:func:`.block.update_block`,
     :func:`accumulate_pair`; see the module's docstring): copied into each caller's
@@ -225,7 +222,21 @@ def accumulate(inputs, c, out, o, length):
     """
     wide_vectors()
     rows, r, n, coefficients, step = inputs
-    for t in range(0, length, CHUNK):
+    t = 0
+    while t + CHUNK <= length:
+        o0, o1 = vload(out, o, t), vload(out, o, t + WIDTH)
+        o2, o3 = vload(out, o, t + 2 * WIDTH), vload(out, o, t + 3 * WIDTH)
+        for q in range(n):
+            k, i = vsplat(coefficients[c + q * step]), r + q
+            o0, o1 = vfma(k, vload(rows, i, t), o0), vfma(k, vload(rows, i, t + WIDTH), o1)
+            o2 = vfma(k, vload(rows, i, t + 2 * WIDTH), o2)
+            o3 = vfma(k, vload(rows, i, t + 3 * WIDTH), o3)
+        vstore(out, o, t, o0)
+        vstore(out, o, t + WIDTH, o1)
+        vstore(out, o, t + 2 * WIDTH, o2)
+        vstore(out, o, t + 3 * WIDTH, o3)
+        t += CHUNK
+    if t < length:
         t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
         n0, n1, n2, n3 = lane_counts(t, length)
         o0, o1 = vload_part(out, o, t, n0), vload_part(out, o, t1, n1)
@@ -252,14 +263,39 @@ def accumulate_pair(inputs, c, d, out, o, p, length):
 
     Each input vector loaded feeds both outputs (eight accumulators per chunk).
     When o == p (a noise word drawn twice) the two sums are added one after the
-    other (a loop over the two, one inlined copy of :func:`accumulate`).
+    other.
     """
     if o == p:
-        for start in (c, d):
-            accumulate(inputs, start, out, o, length)
+        accumulate(inputs, c, out, o, length)
+        accumulate(inputs, d, out, p, length)
         return
     rows, r, n, coefficients, step = inputs
-    for t in range(0, length, CHUNK):
+    t = 0
+    while t + CHUNK <= length:
+        t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
+        o0, o1, o2, o3 = vload(out, o, t), vload(out, o, t1), vload(out, o, t2), vload(out, o, t3)
+        p0, p1, p2, p3 = vload(out, p, t), vload(out, p, t1), vload(out, p, t2), vload(out, p, t3)
+        for q in range(n):
+            i = r + q
+            k, m = vsplat(coefficients[c + q * step]), vsplat(coefficients[d + q * step])
+            x0, x1, x2, x3 = (
+                vload(rows, i, t),
+                vload(rows, i, t1),
+                vload(rows, i, t2),
+                vload(rows, i, t3),
+            )
+            o0, o1, o2, o3 = vfma(k, x0, o0), vfma(k, x1, o1), vfma(k, x2, o2), vfma(k, x3, o3)
+            p0, p1, p2, p3 = vfma(m, x0, p0), vfma(m, x1, p1), vfma(m, x2, p2), vfma(m, x3, p3)
+        vstore(out, o, t, o0)
+        vstore(out, o, t1, o1)
+        vstore(out, o, t2, o2)
+        vstore(out, o, t3, o3)
+        vstore(out, p, t, p0)
+        vstore(out, p, t1, p1)
+        vstore(out, p, t2, p2)
+        vstore(out, p, t3, p3)
+        t += CHUNK
+    if t < length:
         t1, t2, t3 = t + WIDTH, t + 2 * WIDTH, t + 3 * WIDTH
         n0, n1, n2, n3 = lane_counts(t, length)
         o0, o1 = vload_part(out, o, t, n0), vload_part(out, o, t1, n1)
