@@ -141,10 +141,11 @@ def test_a_worker_s_bad_byte_is_the_one_process_error(client, tmp_path):
 
 def test_a_model_too_large_for_the_workers_is_refused_before_it_is_made(client, planted, reference):
     """A dim at which each of the 2 workers would hold more than its Dask memory limit
-    (its mirror, its training copy and the 2 updates of a round: 4 models) is refused
-    before anything large is made; the driver (the model and 2 updates) would fit."""
+    (its mirror, its training copy and the 2 updates of a round, each half a model in
+    bfloat16: 3 models) is refused before anything large is made; the driver (the model
+    and a snapshot) would fit."""
     limit = min(w["memory_limit"] for w in client.scheduler_info()["workers"].values())
-    dim = limit // (4 * len(reference.vocab) * 2 * 4) + 1
+    dim = limit // (3 * len(reference.vocab) * 2 * 4) + 1
     with pytest.raises(UserError, match="not enough memory on the Dask workers"):
         w2v_nce.train(planted, client=client, progress=False, **{**OPTIONS, "dim": dim})
 

@@ -473,7 +473,7 @@ class Update(NamedTuple):
     """A task's result: the rows it changed and by how much, and its numbers."""
 
     input_rows: np.ndarray  # int32
-    input_delta: np.ndarray  # float32 rows × dim
+    input_delta: np.ndarray  # bfloat16 (uint16) rows × dim: kernels/rowsync.py
     output_rows: np.ndarray
     output_delta: np.ndarray
     loss: float
@@ -855,8 +855,9 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
     since Dask would kill and restart that worker over and over.
 
     A worker holds the synchronised model's mirror and the copy it trains, the last
-    round's updates of every worker (at most a model each: all to all), its shard's ids
-    and the kernel's buffers; the driver the model and a snapshot arriving.
+    round's updates of every worker (all to all; at most every row each, in bfloat16:
+    half the model and the row numbers), its shard's ids and the kernel's buffers; the
+    driver the model and a snapshot arriving.
     """
     from w2v_nce import memory
     from w2v_nce.training.trainer import spec_for
@@ -865,15 +866,17 @@ def check_memory(client, config, vocab_size: int, tokens: int, sync_every: int, 
     n = max(len(infos), 1)
     slice_words = max(1, sync_every // max(config.threads, 1))
     one = memory.estimate_run(config, vocab_size, slice_words, spec_for(config).noise_group)
-    worker = (2 + n) * one.model + one.buffers + memory.ID * (tokens // n + 1)
+    update = one.model // 2 + 2 * memory.ID * vocab_size
+    worker = 2 * one.model + n * update + one.buffers + memory.ID * (tokens // n + 1)
     limits = [info.get("memory_limit") or 0 for info in infos]
     smallest = min((limit for limit in limits if limit), default=0)
     if smallest and worker > smallest:
         raise UserError(
             f"not enough memory on the Dask workers: each needs about "
-            f"{memory.format_bytes(worker)} ({2 + n} × the model of "
-            f"{memory.format_bytes(one.model)}: its mirror, the copy it trains and the "
-            f"{n} workers' updates of a round; plus its shard's ids), and the smallest "
+            f"{memory.format_bytes(worker)} (2 × the model of "
+            f"{memory.format_bytes(one.model)}: its mirror and the copy it trains; the "
+            f"{n} workers' updates of a round, up to {memory.format_bytes(update)} each; "
+            f"plus its shard's ids), and the smallest "
             f"worker may use {memory.format_bytes(smallest)}; lower --max-vocab or --dim, "
             "or give the workers more memory (dask worker --memory-limit)"
         )
