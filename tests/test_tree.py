@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference import brute_force_huffman_lengths
-from w2v_nce.model import Model, huffman_tree
+from w2v_nce.model import Model, first_seen, huffman_tree
 
 
 def paths(counts):
@@ -57,6 +57,21 @@ def test_ties_follow_word2vec_c():
     # A dominant word sits next to the root.
     _, _, lengths = huffman_tree(np.array([100, 3, 2, 1]))
     assert lengths.tolist() == [1, 2, 3, 3]
+
+
+def test_ties_enter_the_tree_in_order_of_first_appearance():
+    """word2vec.c's order of equal counts (its stable qsort): the word seen first in the
+    corpus. The tree is word2vec.c's over that order, its rows back in vocabulary order."""
+    ids = np.array([4, 2, -1, 3, 4, 0, -1, 1, 2, 3, 0, -1], dtype=np.int32)
+    assert first_seen(ids, 6).tolist() == [5, 7, 1, 3, 0, 12 + 5]  # word 5 never occurs
+    counts = np.array([9, 2, 2, 2, 2, 1], dtype=np.int64)
+    order = np.array([0, 4, 2, 3, 1, 5])  # count descending, ties as first seen
+    points, codes, lengths = huffman_tree(counts, first_seen(ids, 6))
+    plain = huffman_tree(counts[order])
+    for got, want in zip((points, codes, lengths), plain, strict=True):
+        assert np.array_equal(got[order], want)
+    # word 1, seen last of the ties, is now the rarest leaf's sibling (word 4 was)
+    assert not np.array_equal(codes, huffman_tree(counts)[1])
 
 
 def test_a_vocabulary_of_one_word_has_no_inner_node():
