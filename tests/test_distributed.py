@@ -301,3 +301,21 @@ def test_a_checkpoint_from_a_snapshot_resumes_to_the_same_vectors(
     assert model.stats.resumed_words == saved.state.stats.words
     assert np.array_equal(model.input, reference.input)
     assert np.array_equal(model.output, reference.output)
+
+
+def test_hs_tree_is_one_process_s(client, planted):
+    """hs's Huffman tree takes words of equal count in order of first appearance: the
+    cluster finds that order in its merged counts, one process in its id file; the trees
+    are the same, and not the tree of the vocabulary's alphabetical order."""
+    from w2v_nce.model import huffman_tree
+
+    options = {**OPTIONS, "loss": "hs", "epochs": 1}
+    cluster = w2v_nce.train(planted, client=client, progress=False, **options)
+    one = w2v_nce.train(planted, progress=False, **options)
+    assert cluster.vocab == one.vocab
+    counts = one.counts
+    assert len(np.unique(counts)) < len(counts) / 2  # many ties to order
+    for mine, theirs in zip(cluster.tree, one.tree, strict=True):
+        assert np.array_equal(mine, theirs)
+    alphabetical = huffman_tree(counts)
+    assert not all(np.array_equal(a, b) for a, b in zip(alphabetical, one.tree, strict=True))

@@ -520,6 +520,18 @@ def first_seen(ids, n_words: int) -> np.ndarray:
     return first
 
 
+def counted_order(to_vocab: np.ndarray, n_words: int) -> np.ndarray:
+    """:func:`first_seen`'s order from a vocabulary rule's map (counted word → vocabulary
+    id, −1 dropped), without reading the corpus: the encoder's word table numbers words
+    as it meets them, and tables and Dask's pieces are merged in corpus order, so the
+    counted words come in order of first appearance and a word's index among them ranks
+    it. A word not counted (a rule that keeps a given vocabulary) comes after them all."""
+    kept = np.flatnonzero(to_vocab >= 0)
+    ranks = len(to_vocab) + np.arange(n_words, dtype=np.int64)
+    ranks[to_vocab[kept]] = kept
+    return ranks
+
+
 def new_model(
     vocab: Vocabulary, config: TrainConfig, first_seen: np.ndarray | None = None
 ) -> Model:

@@ -1363,7 +1363,7 @@ def _job(model, config, plan: Plan) -> Job:
 def _prepare(client, shards, settled, resume, source, messages):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
     or resumed), the rounds' plan and the counts."""
-    from w2v_nce.model import continued_model, new_model
+    from w2v_nce.model import continued_model, counted_order, new_model
     from w2v_nce.training import checkpoint as ck
     from w2v_nce.training.pipeline import model_config
     from w2v_nce.vocab import Fresh
@@ -1373,7 +1373,7 @@ def _prepare(client, shards, settled, resume, source, messages):
     pieces = [p for shard in shards for p in shard]
     counted = count_corpus(client, pieces, errors, source)
     rule = settled.vocabulary() or Fresh(config.min_count, config.max_vocab)
-    vocab, _ = rule(counted.words, counted.counts, source)
+    vocab, to_vocab = rule(counted.words, counted.counts, source)
     sync_every = run.get("sync_every") or RUN_OPTIONS["sync_every"].default
     check_memory(client, config, len(vocab), counted.tokens, sync_every, messages)
     plan = make_plan(client, shards, vocab.words, errors, config, sync_every)
@@ -1387,8 +1387,9 @@ def _prepare(client, shards, settled, resume, source, messages):
         model = resume.model
     elif base is not None:
         model = continued_model(base, vocab, config)
-    else:
-        model = new_model(vocab, config)
+    else:  # hs's tree takes ties in order of first appearance, as one process's does
+        ties = counted_order(to_vocab, len(vocab)) if config.loss_record.tree else None
+        model = new_model(vocab, config, ties)
     encoded = _Encoded(vocab, counted.tokens, plan.corpus_words)
     model.config = model_config(config, encoded, source, base, run)
     return model, plan, counted
