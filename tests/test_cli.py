@@ -195,6 +195,25 @@ def test_unknown_word_is_one_line_with_close_matches_and_exit_2(demo_model):
         (["train", "CORPUS", "--alpha", "0"], 2, "--alpha"),
         (["train", "CORPUS", "-o", "missing-dir/v.txt"], 1, "missing-dir"),
         (["most-similar", "cat", "--vectors", "nothing.txt"], 1, "nothing.txt"),
+        # a command's own options say a range as the training options do
+        (
+            ["most-similar", "cat", "--vectors", "CORPUS", "--topn", "0"],
+            2,
+            "--topn must be an integer ≥ 1, not 0",
+        ),
+        (["vocab", "CORPUS", "--top", "-1"], 2, "--top must be an integer ≥ 0, not -1"),
+        (
+            ["nce-table", "CORPUS", "--max-vocab", "0"],
+            2,
+            "--max-vocab must be an integer ≥ 1, not 0",
+        ),
+        (
+            ["map", "cat", "--vectors", "CORPUS", "-o", "m.png", "--neighbours", "51"],
+            2,
+            "≤ 50, not 51",
+        ),
+        # a missing value is found before click knows the command: the hint still names it
+        (["train", "CORPUS", "--dim"], 2, "requires an argument. (see 'w2v-nce train --help')"),
     ],
 )
 def test_user_mistakes_are_one_line_without_traceback(corpus, tmp_path, args, code, fragment):

@@ -22,6 +22,7 @@ from w2v_nce.cli.options import (
     hyperparameters,
     note_out_of_vocabulary,
     note_zero_vectors,
+    number_option,
     run_option,
     topn_option,
     vectors_option,
@@ -392,13 +393,7 @@ def analogy(a, b, c, vectors, topn):
 @cli.command()
 @click.argument("corpus")
 @hyperparameters("min_count", "max_vocab")
-@click.option(
-    "--top",
-    default=20,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="How many of the most frequent words to list.",
-)
+@number_option("--top", 20, 0, "How many of the most frequent words to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print everything as one JSON object.")
 @encoding_errors_option()
 def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
@@ -467,12 +462,8 @@ def vocab(corpus, min_count, max_vocab, top, as_json, encoding_errors):
 
 @cli.command("nce-table")
 @click.argument("corpus")
-@click.option(
-    "--max-vocab",
-    default=5000,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Keep only the most frequent words (the softmax is O(V) per pair).",
+@number_option(
+    "--max-vocab", 5000, 1, "Keep only the most frequent words (the softmax is O(V) per pair)."
 )
 @click.option("--ks", default="1,5,25,100", show_default=True, help="Comma-separated NCE k values.")
 @hyperparameters(
@@ -618,6 +609,16 @@ def _foreign_option(err: click.NoSuchOption, argv: list[str]) -> str | None:
     return f"no such option {typed} (a word2vec, gensim or fastText name): use {ours}"
 
 
+def _command_path(err: click.UsageError, args: list[str]) -> str:
+    """The command whose ``--help`` to point at: the error's, or, for a mistake click's
+    parser finds before it makes the command's context (an option's missing value), the
+    command named first in ``args``."""
+    if err.ctx is not None:
+        return err.ctx.command_path
+    name = next((a for a in args if not a.startswith("-")), None)
+    return f"w2v-nce {name}" if name in cli.commands else "w2v-nce"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user mistakes into one line and an exit code."""
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -631,12 +632,13 @@ def main(argv: list[str] | None = None) -> None:
         if type(err).__name__ == "NoArgsIsHelpError":  # click >= 8.2: no command given
             click.echo(err.format_message(), err=True)  # the help, not an error line
             sys.exit(err.exit_code)
+        args = sys.argv[1:] if argv is None else argv
         hint = ""
-        if isinstance(err, click.UsageError) and err.ctx is not None:
-            hint = f" (see '{err.ctx.command_path} --help')"
+        if isinstance(err, click.UsageError):
+            hint = f" (see '{_command_path(err, args)} --help')"
         message = err.format_message()
         if isinstance(err, click.NoSuchOption) and err.ctx is not None:
-            message = _foreign_option(err, sys.argv[1:] if argv is None else argv) or message
+            message = _foreign_option(err, args) or message
         click.echo(f"error: {message}{hint}", err=True)
         sys.exit(err.exit_code)
     except UserError as err:

@@ -138,10 +138,18 @@ def existing(made_by: str):
     return check
 
 
+def number_option(flag: str, default: int, low: int, help: str, high: int | None = None):
+    """A command's own integer option (not a training option), checked as the table's
+    are: a value out of range gets the message of ``--dim 0`` (``--topn must be an
+    integer ≥ 1, not 0``), not click's range wording; the help ends as theirs."""
+    name = flag.lstrip("-").replace("-", "_")
+    param = Param(name, (flag,), int, default, help, low=low, high=high)
+    text = f"{help}  [default: {default}; {describe_range(param)}]"
+    return click.option(flag, type=Checked(param), default=default, help=text)
+
+
 def topn_option(help: str, low: int = 1):
-    return click.option(
-        "--topn", default=10, show_default=True, type=click.IntRange(min=low), help=help
-    )
+    return number_option("--topn", 10, low, help)
 
 
 def note_out_of_vocabulary(model, words) -> None:

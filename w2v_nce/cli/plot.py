@@ -12,7 +12,7 @@ import os
 
 import click
 
-from w2v_nce.cli.options import vectors_option
+from w2v_nce.cli.options import number_option, vectors_option
 from w2v_nce.errors import UsageError
 
 
@@ -97,12 +97,12 @@ def default_labels(paths) -> list[str]:
 @click.argument("words", nargs=-1, required=True)
 @vectors_option()
 @output_option
-@click.option(
+@number_option(
     "--neighbours",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 50),
-    help="How many nearest neighbours (by cosine, as most-similar) of each word to draw.",
+    8,
+    1,
+    "How many nearest neighbours (by cosine, as most-similar) of each word to draw.",
+    high=50,
 )
 @title_option
 def word_map(words, vectors, output, neighbours, title):
