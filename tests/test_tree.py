@@ -6,7 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference import brute_force_huffman_lengths
-from w2v_nce.model import Model, first_seen, huffman_tree
+from w2v_nce.io.encode import encode_corpus
+from w2v_nce.model import Model, huffman_tree
+from w2v_nce.vocab import first_seen
 
 
 def paths(counts):
@@ -62,16 +64,36 @@ def test_ties_follow_word2vec_c():
 def test_ties_enter_the_tree_in_order_of_first_appearance():
     """word2vec.c's order of equal counts (its stable qsort): the word seen first in the
     corpus. The tree is word2vec.c's over that order, its rows back in vocabulary order."""
-    ids = np.array([4, 2, -1, 3, 4, 0, -1, 1, 2, 3, 0, -1], dtype=np.int32)
-    assert first_seen(ids, 6).tolist() == [5, 7, 1, 3, 0, 12 + 5]  # word 5 never occurs
+    # counted words 0..6 in order of first appearance; the rule kept 5 of them
+    to_vocab = np.array([4, -1, 2, 3, 0, -1, 1], dtype=np.int32)
+    assert first_seen(to_vocab, 6).tolist() == [4, 6, 2, 3, 0, 7 + 5]  # word 5 not counted
     counts = np.array([9, 2, 2, 2, 2, 1], dtype=np.int64)
     order = np.array([0, 4, 2, 3, 1, 5])  # count descending, ties as first seen
-    points, codes, lengths = huffman_tree(counts, first_seen(ids, 6))
+    points, codes, lengths = huffman_tree(counts, first_seen(to_vocab, 6))
     plain = huffman_tree(counts[order])
     for got, want in zip((points, codes, lengths), plain, strict=True):
         assert np.array_equal(got[order], want)
     # word 1, seen last of the ties, is now the rarest leaf's sibling (word 4 was)
     assert not np.array_equal(codes, huffman_tree(counts)[1])
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_encoder_ranks_words_by_their_first_position_in_the_corpus(tmp_path, workers):
+    """The first pass's word order is the corpus's order of first appearance, also when
+    byte ranges are counted by several threads and merged: the ranks sort the words as
+    their first positions in the id file do (a plain NumPy reference)."""
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(300)]
+    lines = [" ".join(rng.choice(words, size=12)) for _ in range(2000)]
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n")
+    with encode_corpus(path, min_count=3, workers=workers) as encoded:
+        ids = np.asarray(encoded.ids()[:])
+        vocab_size = len(encoded.vocab)
+        position = np.array([np.flatnonzero(ids == w)[0] for w in range(vocab_size)])
+        assert np.array_equal(np.argsort(encoded.first_seen), np.argsort(position))
+        # not the vocabulary's order (count descending, ties by the word)
+        assert not np.array_equal(np.argsort(position), np.arange(vocab_size))
 
 
 def test_a_vocabulary_of_one_word_has_no_inner_node():

@@ -479,8 +479,9 @@ def huffman_tree(counts: np.ndarray, first_seen: np.ndarray | None = None):
     The tree merges the leaves rarest first in their order, so words of equal count
     that are neighbours in it become siblings, and runs of them share subtrees. Our
     vocabulary breaks ties by the word; word2vec.c's by first appearance in the corpus
-    (glibc's qsort is stable). With ``first_seen`` (each word's first position in the
-    corpus, :func:`first_seen`) the leaves of equal count enter the tree in that order,
+    (glibc's qsort is stable). With ``first_seen`` (a rank of each word's first
+    appearance in the corpus, :func:`.vocab.first_seen`) the leaves of equal count enter
+    the tree in that order,
     as in word2vec.c, and the paths come back in vocabulary order; without it they enter
     in vocabulary order. The order of ties moved skip-gram hs's Google analogy accuracy
     by about 0.006 either way: on the glosses twice over (lines shuffled) alphabetical
@@ -498,38 +499,6 @@ def huffman_tree(counts: np.ndarray, first_seen: np.ndarray | None = None):
     back = np.empty_like(order)
     back[order] = np.arange(counts.size)
     return points[back], codes[back], lengths[back]
-
-
-FIRST_SEEN_CHUNK = 1 << 22  # ids read at a time by first_seen
-
-
-def first_seen(ids, n_words: int) -> np.ndarray:
-    """int64 per word: the position of its first id in ``ids`` (an id file or array,
-    −1 for a sentence end); a word that never occurs comes after all that do, in
-    vocabulary order. Reads until every word has been seen."""
-    from w2v_nce.kernels.tree import mark_first_seen
-
-    first = np.full(n_words, -1, dtype=np.int64)
-    seen = 0
-    for start in range(0, len(ids), FIRST_SEEN_CHUNK):
-        if seen == n_words:
-            break
-        seen += mark_first_seen(ids[start : start + FIRST_SEEN_CHUNK], start, first)
-    unseen = np.flatnonzero(first < 0)
-    first[unseen] = len(ids) + unseen
-    return first
-
-
-def counted_order(to_vocab: np.ndarray, n_words: int) -> np.ndarray:
-    """:func:`first_seen`'s order from a vocabulary rule's map (counted word → vocabulary
-    id, −1 dropped), without reading the corpus: the encoder's word table numbers words
-    as it meets them, and tables and Dask's pieces are merged in corpus order, so the
-    counted words come in order of first appearance and a word's index among them ranks
-    it. A word not counted (a rule that keeps a given vocabulary) comes after them all."""
-    kept = np.flatnonzero(to_vocab >= 0)
-    ranks = len(to_vocab) + np.arange(n_words, dtype=np.int64)
-    ranks[to_vocab[kept]] = kept
-    return ranks
 
 
 def new_model(

@@ -40,6 +40,20 @@ class Vocabulary:
         return int(self.counts.sum())
 
 
+def first_seen(to_vocab: np.ndarray, n_words: int) -> np.ndarray:
+    """int64 per vocabulary word: a rank of its first appearance in the corpus, from a
+    rule's map (counted word → vocabulary id, −1 dropped) without reading the corpus
+    again. The encoder's word table numbers words as it meets them, and the tables of a
+    file's byte ranges (and Dask's pieces) merge in corpus order, so the counted words
+    come in order of first appearance and a word's index among them ranks it. A word the
+    corpus does not have (a rule that keeps a given vocabulary) comes after all that it
+    does. hs's Huffman tree takes words of equal count in this order, as word2vec.c's."""
+    kept = np.flatnonzero(to_vocab >= 0)
+    ranks = len(to_vocab) + np.arange(n_words, dtype=np.int64)
+    ranks[to_vocab[kept]] = kept
+    return ranks
+
+
 class VocabularyRule(Protocol):
     def __call__(
         self, words: list[str], counts: np.ndarray, name: str

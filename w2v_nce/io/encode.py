@@ -37,7 +37,7 @@ from w2v_nce.io.first_pass import SENTENCES_NAME, Counted, Workers, count
 from w2v_nce.io.idfile import EncodedCorpus, read_exactly, write_ids
 from w2v_nce.io.stale import workdir_prefix
 from w2v_nce.kernels.wordtable import SENTENCE_END
-from w2v_nce.vocab import Fresh, Vocabulary, VocabularyRule
+from w2v_nce.vocab import Fresh, Vocabulary, VocabularyRule, first_seen
 
 __all__ = [
     "DEFAULT_BLOCK_WORDS",
@@ -148,6 +148,7 @@ def _finish(counted: Counted, rule, block_words: int, workdir: str, pool: Worker
     kept = mapping >= 0
     corpus_counts = np.zeros(len(vocab), dtype=np.int64)
     np.add.at(corpus_counts, mapping[kept], counted.counts[kept])
+    appearance = first_seen(mapping, len(vocab))
     del counted.words
     futures = [
         pool.submit(_remap_part, part, mapping if to_word is None else mapping[to_word], pool)
@@ -171,6 +172,7 @@ def _finish(counted: Counted, rule, block_words: int, workdir: str, pool: Worker
         longest_sentence=max(r[3] for r in remapped),
         corpus_counts=corpus_counts,
         fingerprint=fingerprint,
+        first_seen=appearance,
     )
 
 

@@ -38,6 +38,8 @@ class EncodedCorpus:
     # vocabulary they may all be 0 (no word of the corpus in it): the caller decides.
     corpus_counts: np.ndarray
     fingerprint: str  # blake2b of the id file, the words and corpus_counts
+    # int64 per vocabulary word: a rank of its first appearance (vocab.first_seen)
+    first_seen: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._files: list[IdFile] = []

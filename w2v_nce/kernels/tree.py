@@ -67,16 +67,3 @@ def huffman(counts):
             node = parent[node]
             points[w, depth] = node - n
     return points, codes, lengths
-
-
-@numba.njit(cache=True)
-def mark_first_seen(ids, offset, first):
-    """first[w] = offset + the position of w's first id in ``ids``, for the words with
-    first[w] < 0 (the sentence ends, −1, are skipped); returns how many were new."""
-    new = 0
-    for t in range(ids.shape[0]):
-        w = ids[t]
-        if w >= 0 and first[w] < 0:
-            first[w] = offset + t
-            new += 1
-    return new

@@ -1363,10 +1363,10 @@ def _job(model, config, plan: Plan) -> Job:
 def _prepare(client, shards, settled, resume, source, messages):
     """Count, choose the vocabulary, encode the shards; the model to train (new, continued
     or resumed), the rounds' plan and the counts."""
-    from w2v_nce.model import continued_model, counted_order, new_model
+    from w2v_nce.model import continued_model, new_model
     from w2v_nce.training import checkpoint as ck
     from w2v_nce.training.pipeline import model_config
-    from w2v_nce.vocab import Fresh
+    from w2v_nce.vocab import Fresh, first_seen
 
     config, run, base = settled.config, settled.run, settled.base
     errors = run.get("encoding_errors", "strict")
@@ -1387,9 +1387,8 @@ def _prepare(client, shards, settled, resume, source, messages):
         model = resume.model
     elif base is not None:
         model = continued_model(base, vocab, config)
-    else:  # hs's tree takes ties in order of first appearance, as one process's does
-        ties = counted_order(to_vocab, len(vocab)) if config.loss_record.tree else None
-        model = new_model(vocab, config, ties)
+    else:
+        model = new_model(vocab, config, first_seen(to_vocab, len(vocab)))
     encoded = _Encoded(vocab, counted.tokens, plan.corpus_words)
     model.config = model_config(config, encoded, source, base, run)
     return model, plan, counted

@@ -36,7 +36,7 @@ from w2v_nce import faults, memory
 from w2v_nce.errors import TrainingInterrupted, UsageError, UserError, W2VNceWarning
 from w2v_nce.io.loss_log import LossLog
 from w2v_nce.losses import Loss
-from w2v_nce.model import Model, TrainStats, continued_model, first_seen, new_model
+from w2v_nce.model import Model, TrainStats, continued_model, new_model
 from w2v_nce.params import FIXED_BY_MODEL, HYPERPARAMETERS, INHERITED, RUN_OPTIONS, TrainConfig
 from w2v_nce.params import check_options as _check_options
 from w2v_nce.training import checkpoint
@@ -478,16 +478,8 @@ def starting_point(plan: Plan, encoded) -> tuple[Model, RunState]:
     if plan.base is not None:
         model = continued_model(plan.base, encoded.vocab, plan.config)
     else:
-        model = new_model(encoded.vocab, plan.config, tie_order(encoded, plan.config))
+        model = new_model(encoded.vocab, plan.config, encoded.first_seen)
     return model, RunState.fresh(plan.config.epochs, len(encoded.block_starts) - 1)
-
-
-def tie_order(encoded, config: TrainConfig) -> np.ndarray | None:
-    """For a tree (hs): each word's first position in the corpus, the order its Huffman
-    tree takes words of equal count in, as word2vec.c's (:func:`.model.huffman_tree`)."""
-    if not config.loss_record.tree:
-        return None
-    return first_seen(encoded.ids(), len(encoded.vocab))
 
 
 def train_encoded(
@@ -502,7 +494,7 @@ def train_encoded(
     model trained on it. ``config`` is validated as :func:`train` validates it."""
     config = config.validate()
     needed = check_cost(encoded, config, messages)
-    model = new_model(encoded.vocab, config, tie_order(encoded, config))
+    model = new_model(encoded.vocab, config, encoded.first_seen)
     model.config = model_config(config, encoded, source, None, {})
     model.stats = fit(encoded, config, model, needed, progress=progress)
     return model
