@@ -476,18 +476,17 @@ def initial_vectors(
 def huffman_tree(counts: np.ndarray, first_seen: np.ndarray | None = None):
     """(points, codes, lengths) of word2vec.c's Huffman tree over ``counts`` (descending).
 
-    The tree merges the leaves rarest first in their order, so words of equal count
-    that are neighbours in it become siblings, and runs of them share subtrees. Our
-    vocabulary breaks ties by the word; word2vec.c's by first appearance in the corpus
-    (glibc's qsort is stable). With ``first_seen`` (a rank of each word's first
-    appearance in the corpus, :func:`.vocab.first_seen`) the leaves of equal count enter
-    the tree in that order,
-    as in word2vec.c, and the paths come back in vocabulary order; without it they enter
-    in vocabulary order. The order of ties moved skip-gram hs's Google analogy accuracy
-    by about 0.006 either way: on the glosses twice over (lines shuffled) alphabetical
-    ties gave 0.072-0.080 (4 seeds), first appearance 0.081-0.083 (3), word2vec.c
-    0.083-0.086 and 0.077 with its ties sorted by word; on bench-dev 0.092-0.098,
-    0.090-0.096 and word2vec.c 0.091-0.093.
+    The tree merges the leaves rarest first in their order, so words of equal count that are
+    neighbours in it become siblings, and runs of them share subtrees. Our vocabulary breaks
+    ties by the word; word2vec.c's by first appearance in the corpus (glibc's qsort is
+    stable). With ``first_seen`` (a rank of each word's first appearance in the corpus,
+    :func:`.vocab.first_seen`) the leaves of equal count enter the tree in that order, as in
+    word2vec.c, and the paths come back in vocabulary order; without it they enter in
+    vocabulary order. The order of ties moved skip-gram hs's Google analogy accuracy by
+    about 0.006 either way: on the glosses twice over (lines shuffled) alphabetical ties
+    gave 0.072-0.080 (4 seeds), first appearance 0.081-0.083 (3), word2vec.c 0.083-0.086 and
+    0.077 with its ties sorted by word; on bench-dev 0.092-0.098, 0.090-0.096 and word2vec.c
+    0.091-0.093.
     """
     from w2v_nce.kernels.tree import huffman
 
