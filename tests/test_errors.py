@@ -181,8 +181,12 @@ def test_usage_errors_outside_train():
     assert_error(run_cli("no-such-command"), 2, "No such command")
     assert_error(run_cli("most-similar"), 2, "Missing argument")
     assert_error(run_cli("analogy", "a", "b"), 2, "Missing argument")
-    assert_error(run_cli("most-similar", "x", "--topn", "0"), 2, "'--topn'")
-    assert_error(run_cli("vocab", "c.txt", "--top", "-1"), 2, "'--top'")
+    assert_error(
+        run_cli("most-similar", "x", "--topn", "0"), 2, "--topn must be an integer ≥ 1, not 0"
+    )
+    assert_error(
+        run_cli("vocab", "c.txt", "--top", "-1"), 2, "--top must be an integer ≥ 0, not -1"
+    )
 
 
 # -- output paths: checked before the corpus is read ----------------------------------------
