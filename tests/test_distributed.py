@@ -213,6 +213,9 @@ def test_checkpoint_resumes_to_the_same_vectors(reference, planted, client, tmp_
     monkeypatch.setattr(dist, "_count_round", count_round)
     model = w2v_nce.train(planted, client=client, progress=False, checkpoint=str(ck), **OPTIONS)
     assert model.stats.resumed_words > 0
+    # the checkpoint's count of words is the rounds it holds, though Ctrl-C (here, inside
+    # a round's counting) came between a round's being marked done and being counted
+    assert model.stats.words == reference.stats.words
     assert not ck.exists()  # removed when the run finished
     assert np.array_equal(model.input, reference.input)
     assert np.array_equal(model.output, reference.output)

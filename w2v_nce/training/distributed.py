@@ -928,13 +928,17 @@ class Rounds:
         self.version = 0  # the round whose synchronised model the driver's model is
         self.flight: collections.deque = collections.deque()  # Flight, oldest first
         self.numbers: dict[int, list[Numbers]] = {}  # each round's, counted in the stats
+        self.baseline = (0, 0, 0, 0.0)  # the first round of this run, its words, examples, loss
         self.wants = wants or (lambda: False)  # a checkpoint is due
         self.taken = time.monotonic()  # when the last snapshot was taken
         self.asked = False  # a snapshot in flight
 
-    def start(self, version: int) -> float:
-        """Every worker mirrors the model as round ``version``; the kernel loaded."""
-        self.version = version
+    def start(self, state) -> float:
+        """Every worker mirrors the model as of ``state`` (its rounds done); the kernel
+        loaded."""
+        self.version = version = int(state.done.sum())
+        stats = state.stats
+        self.baseline = (version, stats.words, stats.examples, stats.loss_sum)
         self._refresh_mirrors()
         return max(self.client.run(load_kernel, self.job).values(), default=0.0)
 
@@ -1120,19 +1124,22 @@ class Rounds:
         return self.model, self.state_at(state, self.version)
 
     def state_at(self, state, version: int):
-        """The run's state (rounds done, words, examples, loss) at round ``version``."""
+        """The run's state (rounds done, words, examples, loss) at round ``version``: the
+        state this run started from plus the numbers of its rounds before ``version``.
+        Not the stats as they stand adjusted: Ctrl-C can come between a round's being
+        marked done and its numbers' being added to them."""
         from copy import copy
 
         from w2v_nce.training.trainer import RunState
 
         done, stats = np.zeros_like(state.done), copy(state.stats)
         done[:version] = True
-        counted = int(state.done.sum())
-        for number, numbers in self.numbers.items():
-            sign = (number >= version and number < counted) - (counted <= number < version)
-            stats.words -= sign * sum(n.words for n in numbers)
-            stats.examples -= sign * sum(n.examples for n in numbers)
-            stats.loss_sum -= sign * sum(n.loss for n in numbers)
+        first, stats.words, stats.examples, stats.loss_sum = self.baseline
+        for number in range(first, version):
+            numbers = self.numbers.get(number, [])
+            stats.words += sum(n.words for n in numbers)
+            stats.examples += sum(n.examples for n in numbers)
+            stats.loss_sum += sum(n.loss for n in numbers)
         return RunState(done, stats)
 
 
@@ -1149,7 +1156,7 @@ def train_rounds(rounds: Rounds, state, progress: bool, resumed, on_round, write
     description = getattr(bar, "desc", "")
     bar.set_description("loading the training kernel on the workers")
     try:
-        stats.kernel_seconds = rounds.start(int(state.done.sum()))
+        stats.kernel_seconds = rounds.start(state)
         bar.set_description(description)
         started = clock = time.perf_counter()
         for numbers in rounds.results(state):
