@@ -216,3 +216,32 @@ def test_a_live_runs_files_are_not_touched(work):
     result = run_cli_in(work, "--epochs", "1")
     assert result.returncode == 0, result.stderr
     assert live.exists()
+
+
+def test_ctrl_c_between_marking_a_task_done_and_counting_it_loses_no_words(
+    work, uninterrupted, monkeypatch
+):
+    """Ctrl-C lands in the main thread wherever it is; here, on the third task, after
+    the task is marked done and before its numbers are added (where a CI run's came:
+    the checkpoint claimed a block's words fewer than its model had trained). The
+    checkpoint counts every task the pool trained, so the rerun ends with the
+    uninterrupted run's words as well as its vectors."""
+    from w2v_nce.model import TrainStats
+
+    add, calls = TrainStats.add, []
+
+    def interrupted_once(self, *numbers):
+        calls.append(numbers)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        add(self, *numbers)
+
+    monkeypatch.setattr(TrainStats, "add", interrupted_once)
+    options = dict(dim=20, epochs=2, threads=1, seed=7, progress=False)
+    checkpoint = str(work / "ck.npz")
+    with pytest.raises(w2v_nce.TrainingInterrupted):
+        w2v_nce.train(str(DEMO_CORPUS), checkpoint=checkpoint, **options)
+    monkeypatch.setattr(TrainStats, "add", add)
+    model = w2v_nce.train(str(DEMO_CORPUS), checkpoint=checkpoint, **options)
+    np.testing.assert_array_equal(model.input, uninterrupted.input)
+    assert model.config["words_trained"] == uninterrupted.config["words_trained"]

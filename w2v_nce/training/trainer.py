@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from copy import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -202,6 +203,10 @@ class Tasks:
         # The blocks being trained: each one's words read so far (its kernel keeps the
         # count, sentence by sentence), for the progress bar between two blocks' ends.
         self.reading: dict[int, np.ndarray] = {}
+        # Each trained task's (loss, examples, words), stored by the pool thread that
+        # trained it: Ctrl-C reaches only the main thread, so a task in this record is
+        # one whose updates are in the model, whatever the main thread was doing.
+        self.trained: dict[int, tuple[float, int, int]] = {}
         buckets = () if model.buckets is None else (model.buckets,)
         self.weights = Weights(model.input, model.output, *buckets)
         self.tables = tables_for(model, config)
@@ -230,9 +235,11 @@ class Tasks:
         seed = mix_seed(self.seed, epoch, block)
         read = self.reading[task] = np.zeros(1, dtype=np.int64)
         try:
-            return self.kernel(
+            result = self.kernel(
                 ids, self.weights, self.tables, self.spec, schedule, seed, stop=self.stop, read=read
             )
+            self.trained[task] = result
+            return result
         finally:
             del self.reading[task]
 
@@ -385,6 +392,7 @@ class Training:
         todo = iter(np.flatnonzero(~self.state.done).tolist())
         with self.bar.loading_kernel():
             self.starting_loss = self.tasks.load_kernel()
+        started = (self.state.done.copy(), copy(self.stats))
         pool = Pool(self.tasks, todo, workers)
         try:
             self._loop(pool)
@@ -396,8 +404,7 @@ class Training:
                 self.tasks.stop[0] = 1
             pool.shutdown(cancel=True)
             self.bar.close()
-            # The blocks that were running when Ctrl-C came ended: count them too.
-            self._collect(pool, list(pool.in_flight))
+            self._settle(*started)
             raise self._interrupted(stop) from None
         except BaseException:
             pool.shutdown(cancel=True)
@@ -439,6 +446,19 @@ class Training:
                     f"over {DIVERGED}× the {self.starting_loss:.3g} it started at); "
                     "lower --alpha and try again; nothing was written"
                 )
+
+    def _settle(self, done: np.ndarray, stats: TrainStats) -> None:
+        """After Ctrl-C, the pool stopped: the run's state is the one it started from plus
+        every task a pool thread trained (those running when Ctrl-C came included),
+        counted in task order. Not the counts as they stand: Ctrl-C can come between a
+        task's being marked done and its numbers' being added (a checkpoint claimed a
+        block's words fewer than its model had trained)."""
+        self.state.done[:] = done
+        rebuilt = copy(stats)
+        for task, (loss, examples, words) in sorted(self.tasks.trained.items()):
+            self.state.done[task] = True
+            rebuilt.add(task // self.tasks.n_blocks, words, examples, loss)
+        vars(self.stats).update(vars(rebuilt))
 
     def _interrupted(self, stop: KeyboardInterrupt) -> TrainingInterrupted:
         """The partial model, marked interrupted, and its checkpoint if the run writes one."""
