@@ -65,7 +65,7 @@ from w2v_nce.kernels.contrastive import (
     triplet_step,
 )
 from w2v_nce.kernels.internal import kernel_only
-from w2v_nce.kernels.pairs import learning_rate, read_sentence, window_bounds
+from w2v_nce.kernels.pairs import learning_rate, read_only, read_sentence, window_bounds
 from w2v_nce.kernels.rng import noise_seed
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
 from w2v_nce.kernels.simd import WIDTH, wide_vectors
@@ -718,7 +718,7 @@ def train_block(ids, weights, tables, spec, schedule, seed, stop=None, read=None
     """
     sentence, scratch = workspace(ids, weights, tables, spec, stop, read)
     kernel = kernel_for(spec.model, spec.step, spec.noise_group > 1, tables.ngram_starts.size > 0)
-    return kernel(ids, weights, tables, spec, schedule, seed, sentence, scratch)
+    return kernel(read_only(ids), weights, tables, spec, schedule, seed, sentence, scratch)
 
 
 def workspace(ids, weights, tables, spec, stop=None, read=None):

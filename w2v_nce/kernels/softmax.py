@@ -47,7 +47,7 @@ import numba
 import numpy as np
 
 from w2v_nce.kernels.blas import NO, TRANSPOSE, sgemm
-from w2v_nce.kernels.pairs import block_examples
+from w2v_nce.kernels.pairs import block_examples, read_only
 from w2v_nce.kernels.vecops import EXACT_FLAGS, exp_nonpositive
 
 BATCH = 64
@@ -319,7 +319,7 @@ def train_block_softmax(
     # The prange's threads: as many as tiles (numba's setting is per calling thread).
     numba.set_num_threads(min(tiles.bounds.size - 1, numba.config.NUMBA_NUM_THREADS))
     contexts, starts, targets, rates, words = block_examples(
-        ids, tables.keep, spec.model, spec.window, schedule, seed
+        read_only(ids), tables.keep, spec.model, spec.window, schedule, seed
     )
     order = shuffled_order(targets.size, seed)
     # The block's examples in shuffled order, once: each batch is then a slice.
