@@ -23,15 +23,23 @@ def _stack(i, scaled, small, ns, large, nl):
     return ns, nl + 1
 
 
-@numba.njit(cache=True)
-def vose(q):
+def vose(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(threshold, alias) of the alias table of the probabilities ``q`` (sum 1)."""
     n = q.shape[0]
-    scaled = q * n
+    # The arrays made here rather than in the loop: NumPy's np.ones, np.arange and
+    # np.empty jitted are compiled apart, half a second of a first run.
     threshold = np.ones(n, dtype=np.float64)
-    alias = np.arange(n).astype(np.int32)
-    small = np.empty(n, dtype=np.int64)
-    large = np.empty(n, dtype=np.int64)
+    alias = np.arange(n, dtype=np.int32)
+    _vose(q * n, threshold, alias, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+    return threshold, alias
+
+
+@numba.njit(cache=True)
+def _vose(scaled, threshold, alias, small, large):
+    """Vose's construction in ``threshold`` and ``alias`` (all ones, each its own
+    column) from ``scaled`` = q · n, which it uses up; ``small`` and ``large`` are
+    its two stacks."""
+    n = scaled.shape[0]
     ns = 0
     nl = 0
     for i in range(n):
@@ -46,7 +54,6 @@ def vose(q):
         scaled[g] = (scaled[g] + scaled[s]) - 1.0
         ns, nl = _stack(g, scaled, small, ns, large, nl)
     # Leftovers are 1 up to rounding: they keep their own column.
-    return threshold, alias
 
 
 @numba.njit(inline="always", cache=True)

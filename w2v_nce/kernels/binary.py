@@ -36,8 +36,8 @@ def logistic(x, label):
     """
     e = exp_nonpositive(-abs(x))
     p = (ONE if x >= ZERO else e) / (ONE + e)
-    signed = x if label == ZERO else -x
-    return max(np.float64(signed), 0.0), e, label - p
+    signed = np.float64(x if label == ZERO else -x)
+    return (0.0 if 0.0 > signed else signed), e, label - p  # max(signed, 0), as max() picks
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -55,7 +55,9 @@ def logistic_coefficients(logits, labels, n, lr, coefficients):
     for start in range(0, n, PRODUCT_RUN):
         positive = 0.0
         product = 1.0
-        for b in range(np.uint64(start), np.uint64(min(start + PRODUCT_RUN, n))):
+        end = start + PRODUCT_RUN
+        end = n if n < end else end  # min(), see pairs.window_bounds
+        for b in range(np.uint64(start), np.uint64(end)):
             part, e, g = logistic(logits[b], labels[b])
             coefficients[b] = lr * g
             positive += part

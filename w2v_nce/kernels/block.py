@@ -236,7 +236,9 @@ def start_noise(tables, output, k, seed, scratch):
 @numba.njit(inline="always", cache=True)
 def noise_ahead(k, queue):
     """How many draws ahead of use a row is prefetched: two candidate sets."""
-    return min(2 * k, queue.shape[0] // 2)
+    ahead = 2 * k
+    half = queue.shape[0] // 2
+    return half if half < ahead else ahead  # min(), see pairs.window_bounds
 
 
 @numba.njit(inline="always", fastmath=True, cache=True)
@@ -654,7 +656,9 @@ def bound_steps(block, hidden, coefficients, candidates, word_steps):
     lo, hi, width = block
     largest = ZERO
     for a in range(lo, hi):
-        largest = max(largest, squared_norm(hidden, a))
+        norm = squared_norm(hidden, a)
+        if norm > largest:  # max(), see pairs.window_bounds
+            largest = norm
     m = hi - lo
     whole = ZERO
     for e in range(m * width):
@@ -686,7 +690,10 @@ def mask_terms(block, gathered, skip, group, candidates, masked):
     lo, hi, width = block
     for c in range(gathered):
         target = candidates[c]
-        for j in range(max(lo, group[c, 3]), min(hi, group[c + 1, 3])):
+        first, last = group[c, 3], group[c + 1, 3]  # of c's rows, within lo..hi-1:
+        first = first if first > lo else lo  # max() and min(), see pairs.window_bounds
+        last = last if last < hi else hi
+        for j in range(first, last):
             base = (j - lo) * width
             for b in range(width):
                 if b != c and (b < gathered or (skip and candidates[b] == target)):

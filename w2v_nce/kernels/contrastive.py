@@ -114,13 +114,15 @@ def similarity(kind, product, hidden_norm, row_norm):
     if kind == COSINE:
         return product * hidden_norm * row_norm
     if kind == EUCLIDEAN:
-        return -max(hidden_norm - TWO * product + row_norm, ZERO)
+        squared = hidden_norm - TWO * product + row_norm
+        return -(ZERO if ZERO > squared else squared)  # max(), see pairs.window_bounds
     return product
 
 
 @numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
 def _inverse_norm(squared):
-    return np.float32(1.0) / np.float32(math.sqrt(max(squared, EPSILON)))
+    larger = EPSILON if EPSILON > squared else squared  # max(), see pairs.window_bounds
+    return np.float32(1.0) / np.float32(math.sqrt(larger))
 
 
 @numba.njit(inline="always", fastmath=True, cache=True, error_model="numpy")
@@ -239,7 +241,8 @@ def drlim_step(logits, logit_offsets, candidates, m, width, lr, contrast, terms)
                 w = HALF
             elif candidates[b] != candidates[0] and squared < margin * margin:
                 # (d ≥ M: no term; the square root only for the draws inside the margin)
-                distance = np.float32(math.sqrt(max(squared, EPSILON)))
+                larger = EPSILON if EPSILON > squared else squared  # max(), as above
+                distance = np.float32(math.sqrt(larger))
                 gap = margin - distance
                 if gap > ZERO:
                     loss += HALF * gap * gap

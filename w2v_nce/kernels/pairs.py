@@ -51,7 +51,11 @@ def window_bounds(i, length, window, state):
     """The dynamic window of centre i: (lo, hi, state), contexts lo..hi-1 except i."""
     state, bits = next_u64(state)
     reduced = window - below(bits >> S32, window)
-    return max(0, i - reduced), min(length, i + reduced + 1), state
+    # Comparisons, not max() and min(): Numba compiles its generic max and min for each
+    # signature they meet, a tenth of a second each in a first run.
+    lo = i - reduced
+    hi = i + reduced + 1
+    return (lo if lo > 0 else 0), (hi if hi < length else length), state
 
 
 @numba.njit(inline="always", cache=True)
@@ -76,7 +80,10 @@ def learning_rate(schedule, words_done):
     never on thread timing.
     """
     done = np.float64(schedule.words_before + words_done)
-    progress = min(done / np.float64(max(schedule.total_words, 1)), 1.0)
+    total = schedule.total_words if schedule.total_words > 1 else 1  # see window_bounds
+    progress = done / np.float64(total)
+    if progress > 1.0:
+        progress = 1.0
     alpha = schedule.alpha
     return np.float32(alpha - (alpha - schedule.min_alpha) * progress)
 

@@ -185,11 +185,19 @@ CHUNK = 4 * WIDTH  # columns of an output row kept in registers while its inputs
 def lane_counts(t, length):
     """How many of the 16 lanes of each vector of the chunk at column t lie before length."""
     return (
-        max(0, min(WIDTH, length - t)),
-        max(0, min(WIDTH, length - t - WIDTH)),
-        max(0, min(WIDTH, length - t - 2 * WIDTH)),
-        max(0, min(WIDTH, length - t - 3 * WIDTH)),
+        _lanes(length - t),
+        _lanes(length - t - WIDTH),
+        _lanes(length - t - 2 * WIDTH),
+        _lanes(length - t - 3 * WIDTH),
     )
+
+
+@numba.njit(inline="always", cache=True)
+def _lanes(rest):
+    """max(0, min(WIDTH, rest)) by comparisons (see pairs.window_bounds)."""
+    if rest > WIDTH:
+        return WIDTH
+    return rest if rest > 0 else 0
 
 
 class Inputs(NamedTuple):
@@ -469,7 +477,7 @@ def exp_nonpositive(y):
     for exp(r), and 2^n put straight into the exponent bits (n ≥ −126 for y ≥ −87,
     so the result is a normal number). Within 2 ulp of the exact value.
     """
-    y = max(y, EXP_FLOOR)
+    y = EXP_FLOOR if EXP_FLOOR > y else y  # max(), see pairs.window_bounds
     n = np.int32(y * LOG2E - np.float32(0.5))  # truncation of a negative number: round
     nf = np.float32(n)
     r = y - nf * LN2_HIGH

@@ -137,7 +137,8 @@ def _check_utf8(data, start, end):
 @numba.njit(inline="always", cache=True)
 def _tag(h, length):
     """A slot's TAG without the id: 24 bits of the hash and the (capped) length."""
-    return ((h >> _S40) << _S40) | (np.uint64(min(length, 255)) << S32)
+    capped = 255 if 255 < length else length  # min(), see pairs.window_bounds
+    return ((h >> _S40) << _S40) | (np.uint64(capped) << S32)
 
 
 @numba.njit(inline="always", cache=True)
