@@ -25,6 +25,7 @@ import contextlib
 import gzip
 import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -61,6 +62,7 @@ _TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\x0b\x0c"
 # the corpus reader. Other whitespace (no-break space, U+3000, U+2028...) is part of
 # the word, as the corpus reader keeps it, and gensim reads it back unchanged.
 _ASCII_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")
+_WHITESPACE = re.compile("[ \t\n\r\x0b\x0c]")
 
 
 def _check_word(word: str) -> None:
@@ -74,6 +76,20 @@ def _check_word(word: str) -> None:
         raise ValueError(
             f"word2vec words must be valid Unicode (no lone surrogates): {word!r}"
         ) from None
+
+
+def _check_words(words: list[str]) -> None:
+    """:func:`_check_word` of every word, in C: one search and one encoding of all of
+    them joined (a call per word took 0.15 s of a 27k-word file's write, seconds for
+    millions); when something is wrong, the word-by-word check says what and where."""
+    try:
+        text = "".join(words)
+        valid = all(words) and _WHITESPACE.search(text) is None and bool(text.encode("utf-8"))
+    except (TypeError, UnicodeEncodeError):
+        valid = False
+    if not valid:
+        for word in words:
+            _check_word(word)
 
 
 def write_word2vec(
@@ -103,8 +119,7 @@ def write_word2vec(
         raise ValueError(f"{len(words)} words but {vectors.shape[0]} vectors")
     if not words:
         raise ValueError("cannot write a word2vec file without words")
-    for word in words:
-        _check_word(word)
+    _check_words(words)
     if len(set(words)) != len(words):
         raise ValueError("words must be unique")
     n_words, dim = vectors.shape
