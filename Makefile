@@ -24,8 +24,11 @@ demo: install
 		$(BIN)/w2v-nce most-similar $$w --vectors demo/vectors.txt --topn 8; \
 	done
 
+# Two pytest processes, each test file in one of them (its module fixtures built once):
+# the suite is mostly Numba compiling kernels, one core each, so on 2 cores it takes half
+# the time (CI's limit is 15 minutes on 2 cores). `$(BIN)/pytest -q` runs it in one.
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .
