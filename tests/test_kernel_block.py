@@ -27,6 +27,7 @@ from w2v_nce.kernels.block import (
     STEP_BOUND,
     CandidateBlock,
     bound_steps,
+    kernel_for,
     new_scratch,
     start_noise,
     step_for,
@@ -461,3 +462,23 @@ def test_a_kernel_only_function_refuses_a_python_call():
         bound_steps(CandidateBlock(0, 2, 4), *arrays)
     call(bound_steps, CandidateBlock(0, 2, 4), *arrays)  # all zero: nothing bound
     assert not scratch.coefficients.any()
+
+
+def test_a_writable_block_and_a_read_only_one_run_one_compiled_kernel():
+    """The encoded corpus is a read-only map; a Dask shard or a caller's array is
+    writable, which Numba types apart: each kind of block compiled the whole kernel
+    again (the test suite's cache held two signatures of 14 kernels). Both reach the
+    kernel read-only, with the same result, and the caller's array stays writable."""
+    ids, syn0, syn1, tables, spec, _ = _problem("skipgram", "neg")
+    schedule = Schedule(np.float32(0.05), np.float32(0.0001), np.int64(10), np.int64(80))
+    frozen = ids.copy()
+    frozen.flags.writeable = False
+    results = []
+    for block in (ids, frozen):
+        weights = Weights(syn0.copy(), syn1.copy())
+        results.append((train_block(block, weights, tables, spec, schedule, np.uint64(9)), weights))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1].input, results[1][1].input)
+    kernel = kernel_for(spec.model, spec.step, spec.noise_group > 1, False)
+    assert len(kernel.signatures) == 1 and kernel.signatures[0][0].mutable is False
+    assert ids.flags.writeable
