@@ -59,9 +59,12 @@ def ngram_table(data, offsets, skip, minn, maxn, buckets):
     starts = np.zeros(words + 1, dtype=np.int64)
     nothing = np.zeros(0, dtype=np.int32)
     for w in range(words):
-        n = 0 if skip[w] else _word_ngrams(data, offsets[w], offsets[w + 1], minn, maxn, 1,
-                                           nothing, 0)  # fmt: skip
-        starts[w + 1] = starts[w] + n
+        # Counted with the arguments' types of the second pass (no literal 0 or 1: Numba
+        # would compile _word_ngrams a second time for them)
+        end = _word_ngrams(
+            data, offsets[w], offsets[w + 1], minn, maxn, buckets, nothing, starts[w]
+        )
+        starts[w + 1] = starts[w] if skip[w] else end
     rows = np.empty(starts[words], dtype=np.int32)
     for w in range(words):
         if not skip[w]:
