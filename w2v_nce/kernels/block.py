@@ -64,8 +64,8 @@ from w2v_nce.kernels.contrastive import (
     squared_norms,
     triplet_step,
 )
-from w2v_nce.kernels.internal import kernel_only
-from w2v_nce.kernels.pairs import learning_rate, read_only, read_sentence, window_bounds
+from w2v_nce.kernels.internal import kernel_only, read_only
+from w2v_nce.kernels.pairs import learning_rate, read_sentence, window_bounds
 from w2v_nce.kernels.rng import noise_seed
 from w2v_nce.kernels.rowsoftmax import softmax_coefficients
 from w2v_nce.kernels.simd import WIDTH, wide_vectors

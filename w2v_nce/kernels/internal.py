@@ -1,4 +1,6 @@
-"""Kernels that only other kernels call: compiled without a Python entry point.
+"""Kernels that only other kernels call: compiled without a Python entry point; and
+:func:`read_only`, the one kind of array the kernels are compiled for where a caller may
+hold either kind.
 
 Numba gives every compiled function a CPython wrapper, which unboxes each argument from
 a Python object (for a function taking the scratch and the tables, some 30 arrays: about
@@ -16,6 +18,7 @@ functions through a jitted function (tests/jitted.py).
 from __future__ import annotations
 
 import numba
+import numpy as np
 from numba.core.registry import CPUDispatcher
 
 
@@ -42,3 +45,15 @@ def kernel_only(cache=True, **options):
         return dispatcher
 
     return compiled
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """``array`` as the kernels are compiled for it: read-only (a view of it when it is
+    writable), as the encoded corpus's map and the corpus's bytes are. Numba types a
+    writable array apart from a read-only one, so a writable block (a Dask shard, a
+    test's array) compiled the whole block kernel a second time, and a word table's
+    arena (writable) the word insertion."""
+    if array.flags.writeable:
+        array = array.view()
+        array.flags.writeable = False
+    return array

@@ -16,16 +16,6 @@ from w2v_nce.kernels.rng import LOW32, S32, below, next_u64
 from w2v_nce.kernels.steps import CBOW
 
 
-def read_only(ids: np.ndarray) -> np.ndarray:
-    """``ids`` as every kernel is compiled for them: read-only, as the encoded corpus's
-    map is. Numba types a writable array apart from a read-only one, so a writable
-    block (a Dask shard, a test's array) would compile the whole kernel a second time."""
-    if ids.flags.writeable:
-        ids = ids.view()
-        ids.flags.writeable = False
-    return ids
-
-
 @numba.njit(inline="always", cache=True)
 def read_sentence(ids, pos, keep_threshold, sentence, state):
     """Copy the kept words of the sentence at ``pos`` into ``sentence``.

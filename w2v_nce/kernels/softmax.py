@@ -47,7 +47,8 @@ import numba
 import numpy as np
 
 from w2v_nce.kernels.blas import NO, TRANSPOSE, sgemm
-from w2v_nce.kernels.pairs import block_examples, read_only
+from w2v_nce.kernels.internal import read_only
+from w2v_nce.kernels.pairs import block_examples
 from w2v_nce.kernels.vecops import EXACT_FLAGS, exp_nonpositive
 
 BATCH = 64

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from w2v_nce.kernels.internal import read_only
 from w2v_nce.kernels.rng import GOLDEN, LOW32, S32, next_u64
 
 SENTENCE_END = -1
@@ -309,19 +310,21 @@ def _rehash(slots, old, hashes):
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge(table, src, to_merged):
+def _merge(table, src, arena, to_merged):
     """Add the words of the table ``src`` to ``table`` (both :class:`TableArrays`), in the
-    order of their ids; ``to_merged[w]`` is the id in ``table`` of ``src``'s word ``w``."""
+    order of their ids; ``to_merged[w]`` is the id in ``table`` of ``src``'s word ``w``.
+    ``arena`` is src's arena read-only, the type of the corpus bytes encode_block passes
+    (a writable one made Numba compile _insert a second time)."""
     for w in range(src.state[N_WORDS]):
         at = src.offsets[w]
         length = src.offsets[w + 1] - at - 1
         key = np.uint64(0)
-        for k in range(min(length, 8)):
-            key |= np.uint64(src.arena[at + k]) << np.uint64(8 * k)
+        for k in range(length if length < 8 else 8):  # min(): see pairs.window_bounds
+            key |= np.uint64(arena[at + k]) << np.uint64(8 * k)
         h = src.hashes[w]
-        merged = _probe(table, src.arena, at, length, h, key)
+        merged = _probe(table, arena, at, length, h, key)
         if merged < 0:  # (never full: the caller reserved room for every word)
-            merged = _insert(table, src.arena, at, length, h, key, -1 - merged)
+            merged = _insert(table, arena, at, length, h, key, -1 - merged)
         table.counts[merged] += src.counts[w]
         to_merged[w] = merged
 
@@ -412,7 +415,7 @@ def merge_tables(tables: list[WordTable]) -> tuple[WordTable, list[np.ndarray | 
     merged.reserve(sum(len(t) for t in tables), sum(int(t.state[ARENA_USED]) for t in tables))
     for t in tables[1:]:
         to_merged = np.empty(len(t), dtype=np.int32)
-        _merge(merged.arrays, t.arrays, to_merged)
+        _merge(merged.arrays, t.arrays, read_only(t.arrays.arena), to_merged)
         maps.append(to_merged)
         merged.state[TOKENS] += t.state[TOKENS]
         merged.state[SENTENCES] += t.state[SENTENCES]
