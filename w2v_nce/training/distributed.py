@@ -638,9 +638,9 @@ def train_part(part: np.ndarray, weights, job: Job, at: Position) -> list:
 
 def load_kernel(job: Job) -> float:
     """On a worker: load (or compile) the block kernel and the row loops before the
-    first round (an update that arrives from another worker is read-only)."""
+    first round."""
     from w2v_nce.kernels.bundles import Schedule, Weights
-    from w2v_nce.kernels.rowsync import add_rows, row_changes
+    from w2v_nce.kernels.rowsync import row_changes
     from w2v_nce.training.trainer import block_kernel
 
     started = time.perf_counter()
@@ -650,9 +650,7 @@ def load_kernel(job: Job) -> float:
     with block_kernel(job.config, weights) as kernel:
         kernel(np.zeros(0, np.int32), weights, job.tables, job.spec, schedule, np.uint64(0))
     rows, delta = row_changes(weights.input, weights.output)
-    add_rows(weights.input, rows, delta)
-    rows.flags.writeable = delta.flags.writeable = False
-    add_rows(weights.input, rows, delta)
+    combine(weights.input, [(rows, delta)])
     return time.perf_counter() - started
 
 
@@ -672,10 +670,12 @@ def combine(matrix: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray]]) -> N
     bench-dev, 2 workers: WordSim-353 0.370 and analogy 0.042 against one process's
     0.489 and 0.071; summed, 0.488 and 0.079; docs/distributed.md).
     """
+    from w2v_nce.kernels.internal import read_only
     from w2v_nce.kernels.rowsync import add_rows
 
     for rows, delta in parts:
-        add_rows(matrix, rows, delta)
+        # read-only, as an update from another worker arrives: one compiled add_rows
+        add_rows(matrix, read_only(rows), read_only(delta))
 
 
 # -- the cluster -----------------------------------------------------------------------------
